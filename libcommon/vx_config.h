@@ -1,0 +1,18 @@
+/*
+ * vx_config: configuration from the environment (12-factor).
+ *
+ * A missing required value or a malformed number is a deployment mistake, so
+ * these functions print one clear line to stderr and exit(2) instead of
+ * returning an error the caller would have to handle.
+ */
+#ifndef VX_CONFIG_H
+#define VX_CONFIG_H
+
+/* The value of name; exits with "missing required environment variable NAME" when unset or empty. */
+const char *vx_config_require(const char *name);
+/* The value of name, or def when unset or empty. */
+const char *vx_config_str(const char *name, const char *def);
+/* An integer in [min, max], or def when unset; exits when set but not such an integer. */
+long vx_config_long(const char *name, long def, long min, long max);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * vx_crypto: the primitives Voxanne needs, on OpenSSL — SHA-256, HMAC-SHA256,
+ * constant-time comparison, randomness, hex and base64url, AES-256-GCM.
+ *
+ * Functions return 0 on success and -1 on failure; on failure output buffers
+ * hold nothing meaningful and nothing was allocated.
+ */
+#ifndef VX_CRYPTO_H
+#define VX_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VX_SHA256_LEN     32
+#define VX_AESGCM_KEY_LEN 32
+#define VX_AESGCM_IV_LEN  12
+#define VX_AESGCM_TAG_LEN 16
+/* Sealed layout: iv(12) || tag(16) || ciphertext(n). */
+#define VX_AESGCM_OVERHEAD (VX_AESGCM_IV_LEN + VX_AESGCM_TAG_LEN)
+
+void vx_sha256(const void *data, size_t len, uint8_t out[VX_SHA256_LEN]);
+void vx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t out[VX_SHA256_LEN]);
+/* Compares in time that depends only on the lengths, never on where the first difference is. */
+bool vx_ct_equal(const void *a, size_t a_len, const void *b, size_t b_len);
+/* Fills buf from the operating system's CSPRNG; aborts if that fails (there is no safe fallback). */
+void vx_random_bytes(void *buf, size_t len);
+
+/* Lower-case hex; out needs 2*len+1 bytes and is NUL-terminated. */
+void vx_hex_encode(const uint8_t *in, size_t len, char *out);
+/* Decodes exactly 2*out_len hex characters (either case). */
+int vx_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_len);
+
+/* base64url without padding (RFC 4648 §5, as JWT uses); returns a malloc'd NUL-terminated string. */
+char *vx_base64url_encode(const uint8_t *in, size_t len);
+/* Decodes unpadded base64url; rejects padding, whitespace and any other alphabet.
+ * On success *out is malloc'd (NUL-terminated for convenience) and *out_len set. */
+int vx_base64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
+
+/* Encrypts with a fresh random IV. out needs len + VX_AESGCM_OVERHEAD bytes. aad may be NULL. */
+int vx_aesgcm_seal(const uint8_t key[VX_AESGCM_KEY_LEN], const uint8_t *aad, size_t aad_len, const uint8_t *plain, size_t len,
+                   uint8_t *out);
+/* Verifies and decrypts sealed (len >= VX_AESGCM_OVERHEAD); out needs len - VX_AESGCM_OVERHEAD bytes.
+ * Fails (-1) on a wrong key, a wrong aad or any tampering. */
+int vx_aesgcm_open(const uint8_t key[VX_AESGCM_KEY_LEN], const uint8_t *aad, size_t aad_len, const uint8_t *sealed, size_t len,
+                   uint8_t *out);
+
+#endif

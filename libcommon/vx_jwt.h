@@ -1,0 +1,37 @@
+/*
+ * vx_jwt: HS256 JSON Web Tokens with Supabase-compatible claims.
+ *
+ * Only HS256 is accepted: a token whose header names any other algorithm
+ * ("none" included) is rejected before its signature is looked at.
+ */
+#ifndef VX_JWT_H
+#define VX_JWT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    VX_JWT_OK = 0,
+    VX_JWT_MALFORMED,     /* not three base64url parts of JSON objects */
+    VX_JWT_BAD_ALG,       /* header alg is not HS256 (or typ is not JWT when present) */
+    VX_JWT_BAD_SIGNATURE, /* signature does not verify with the secret */
+    VX_JWT_EXPIRED,       /* exp missing, or exp <= now */
+    VX_JWT_NOT_YET_VALID, /* nbf > now */
+    VX_JWT_NO_ORG,        /* app_metadata.org_id missing or not a UUID */
+} vx_jwt_status;
+
+typedef struct vx_jwt_claims {
+    char sub[128];   /* user id; may be empty */
+    char org_id[37]; /* app_metadata.org_id, a UUID */
+    char role[64];   /* app_metadata.role, else role; may be empty */
+    int64_t exp;
+} vx_jwt_claims;
+
+/* Verifies token (len bytes, not necessarily NUL-terminated) at time now (unix seconds). */
+vx_jwt_status vx_jwt_verify(const char *token, size_t len, const char *secret, int64_t now, vx_jwt_claims *out);
+/* A short English reason for status, for the 401 body. */
+const char *vx_jwt_status_str(vx_jwt_status status);
+/* Signs a token for org_id/user_id/role valid until exp. Returns a malloc'd string, or NULL. */
+char *vx_jwt_sign(const char *secret, const char *org_id, const char *user_id, const char *role, int64_t iat, int64_t exp);
+
+#endif

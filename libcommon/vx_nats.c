@@ -1,0 +1,112 @@
+/*
+ * vx_nats: connection defaults and stream definitions shared by every program.
+ *
+ * Stream definitions live here, not in the programs, so the gateway that
+ * publishes to a stream and the service that consumes it can never disagree
+ * about its subjects, storage or de-duplication window.
+ */
+#include "vx_nats.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "vx_log.h"
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    vx_log_warn(NULL, NULL, "nats disconnected");
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    vx_log_info(NULL, NULL, "nats reconnected");
+}
+
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
+{
+    vx_log_error(NULL, NULL, "nats asynchronous error", "error", natsStatus_GetText(err));
+}
+
+natsConnection *vx_nats_connect(const char *url, const char *name)
+{
+    natsOptions *opts = NULL;
+    natsConnection *nc = NULL;
+    natsStatus s = natsOptions_Create(&opts);
+    if (s == NATS_OK)
+        s = natsOptions_SetURL(opts, url);
+    if (s == NATS_OK)
+        s = natsOptions_SetName(opts, name);
+    /* Flush every publish at once: request/reply latency matters more than batching. */
+    if (s == NATS_OK)
+        s = natsOptions_SetSendAsap(opts, true);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(opts, -1);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(opts, 250);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectBufSize(opts, 16 * 1024 * 1024);
+    if (s == NATS_OK)
+        s = natsOptions_SetRetryOnFailedConnect(opts, true, NULL, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetDisconnectedCB(opts, on_disconnected, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetErrorHandler(opts, on_async_error, NULL);
+    if (s == NATS_OK)
+        s = natsConnection_Connect(&nc, opts);
+    natsOptions_Destroy(opts);
+    if (s == NATS_NOT_YET_CONNECTED) {
+        /* Retry-on-failed-connect: the library keeps trying in the background. */
+        vx_log_warn(NULL, NULL, "nats not reachable yet, connecting in the background", "url", url);
+        return nc;
+    }
+    if (s != NATS_OK) {
+        vx_log_error(NULL, NULL, "nats connect failed", "url", url, "error", natsStatus_GetText(s));
+        natsConnection_Destroy(nc);
+        return NULL;
+    }
+    return nc;
+}
+
+int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg)
+{
+    jsErrCode jerr = 0;
+    jsStreamInfo *si = NULL;
+    natsStatus s = js_GetStreamInfo(&si, js, cfg->Name, NULL, &jerr);
+    if (s == NATS_OK) {
+        jsStreamInfo_Destroy(si);
+        s = js_UpdateStream(&si, js, cfg, NULL, &jerr);
+    } else if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) {
+        s = js_AddStream(&si, js, cfg, NULL, &jerr);
+        /* Another replica may have created it between our two calls. */
+        if (s != NATS_OK && jerr == JSStreamNameExistErr)
+            s = NATS_OK;
+    }
+    jsStreamInfo_Destroy(si);
+    if (s != NATS_OK) {
+        char code[16];
+        snprintf(code, sizeof(code), "%d", (int)jerr);
+        vx_log_error(NULL, NULL, "jetstream stream setup failed", "stream", cfg->Name, "error", natsStatus_GetText(s),
+                     "js_code", code);
+        return -1;
+    }
+    return 0;
+}
+
+int vx_js_ensure_vapi_stream(jsCtx *js)
+{
+    static const char *subjects[] = {VX_SUBJECT_VAPI_PREFIX ">"};
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = VX_STREAM_VAPI;
+    cfg.Description = "Vapi server messages, durable before they are acknowledged to Vapi";
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_FileStorage;
+    cfg.Retention = js_LimitsPolicy;
+    cfg.MaxAge = (int64_t)7 * 24 * 3600 * 1000000000LL;
+    cfg.Duplicates = (int64_t)120 * 1000000000LL;
+    cfg.MaxMsgSize = 8 * 1024 * 1024;
+    return vx_js_ensure_stream(js, &cfg);
+}

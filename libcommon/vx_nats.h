@@ -1,0 +1,25 @@
+/*
+ * vx_nats: how every Voxanne program talks to NATS.
+ *
+ * Connections are made with SendAsap (a request/reply round trip on loopback
+ * falls from ~1 ms to ~0.2 ms), retry on the first connect, and reconnect
+ * forever; disconnects and reconnects are logged.
+ */
+#ifndef VX_NATS_H
+#define VX_NATS_H
+
+#include <nats/nats.h>
+
+/* Connects to url (comma-separated list allowed) as client name. Returns NULL and logs on failure. */
+natsConnection *vx_nats_connect(const char *url, const char *name);
+
+/* Creates the JetStream stream if missing, else updates it to cfg. Returns 0 or -1 (logged). */
+int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg);
+
+/* Stream VAPI: raw Vapi server messages (subjects vapi.msg.<type>), file storage,
+ * 2-minute de-duplication window, kept 7 days. Publisher and consumers both call this. */
+#define VX_STREAM_VAPI "VAPI"
+#define VX_SUBJECT_VAPI_PREFIX "vapi.msg."
+int vx_js_ensure_vapi_stream(jsCtx *js);
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * vx_pg: one libpq connection, owned by one thread, that heals itself.
+ *
+ * Design: the handle remembers every statement registered with vx_pg_prepare
+ * and prepares them all right after each (re)connect. When a call fails and the
+ * connection is no longer CONNECTION_OK, the handle drops it; the next
+ * vx_pg_ensure reconnects, but not sooner than the current backoff (100 ms
+ * doubling to 5 s) so a worker loop polling a dead server costs nothing.
+ */
+#include "vx_pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vx_buf.h"
+#include "vx_log.h"
+#include "vx_time.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+typedef struct statement {
+    char *name;
+    char *sql;
+} statement;
+
+struct vx_pg {
+    char *conninfo;
+    PGconn *conn;
+    statement *stmts;
+    size_t nstmts;
+    int64_t next_attempt_ms;
+    int backoff_ms;
+    char error[512];
+    char sqlstate[6];
+};
+
+vx_pg *vx_pg_create(const char *conninfo)
+{
+    vx_pg *pg = calloc(1, sizeof(*pg));
+    if (pg == NULL || (pg->conninfo = strdup(conninfo)) == NULL)
+        abort();
+    pg->backoff_ms = BACKOFF_MIN_MS;
+    return pg;
+}
+
+void vx_pg_destroy(vx_pg *pg)
+{
+    if (pg == NULL)
+        return;
+    if (pg->conn != NULL)
+        PQfinish(pg->conn);
+    for (size_t i = 0; i < pg->nstmts; i++) {
+        free(pg->stmts[i].name);
+        free(pg->stmts[i].sql);
+    }
+    free(pg->stmts);
+    free(pg->conninfo);
+    free(pg);
+}
+
+void vx_pg_prepare(vx_pg *pg, const char *name, const char *sql)
+{
+    statement *grown = realloc(pg->stmts, (pg->nstmts + 1) * sizeof(*grown));
+    if (grown == NULL)
+        abort();
+    pg->stmts = grown;
+    pg->stmts[pg->nstmts].name = strdup(name);
+    pg->stmts[pg->nstmts].sql = strdup(sql);
+    if (pg->stmts[pg->nstmts].name == NULL || pg->stmts[pg->nstmts].sql == NULL)
+        abort();
+    pg->nstmts++;
+    /* Registered after connecting: prepare it now so the next exec finds it. */
+    if (pg->conn != NULL) {
+        PGresult *res = PQprepare(pg->conn, name, sql, 0, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            vx_log_error(NULL, NULL, "prepare failed", "statement", name, "error", PQresultErrorMessage(res));
+        PQclear(res);
+    }
+}
+
+/* Keeps the first line of a libpq message, without its trailing newline. */
+static void set_error(vx_pg *pg, const char *msg, const char *sqlstate)
+{
+    snprintf(pg->error, sizeof(pg->error), "%s", msg != NULL ? msg : "unknown error");
+    char *nl = strchr(pg->error, '\n');
+    if (nl != NULL)
+        *nl = '\0';
+    snprintf(pg->sqlstate, sizeof(pg->sqlstate), "%s", sqlstate != NULL ? sqlstate : "");
+}
+
+static void drop_connection(vx_pg *pg)
+{
+    if (pg->conn != NULL) {
+        PQfinish(pg->conn);
+        pg->conn = NULL;
+    }
+}
+
+static void schedule_retry(vx_pg *pg)
+{
+    pg->next_attempt_ms = vx_now_ms() + pg->backoff_ms;
+    pg->backoff_ms = pg->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : pg->backoff_ms * 2;
+}
+
+int vx_pg_ensure(vx_pg *pg)
+{
+    if (pg->conn != NULL && PQstatus(pg->conn) == CONNECTION_OK)
+        return 0;
+    drop_connection(pg);
+    if (vx_now_ms() < pg->next_attempt_ms) {
+        set_error(pg, "database unavailable (waiting before reconnecting)", "08006");
+        return -1;
+    }
+    pg->conn = PQconnectdb(pg->conninfo);
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        set_error(pg, PQerrorMessage(pg->conn), "08006");
+        vx_log_warn(NULL, NULL, "database connection failed", "error", pg->error);
+        drop_connection(pg);
+        schedule_retry(pg);
+        return -1;
+    }
+    for (size_t i = 0; i < pg->nstmts; i++) {
+        PGresult *res = PQprepare(pg->conn, pg->stmts[i].name, pg->stmts[i].sql, 0, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            set_error(pg, PQresultErrorMessage(res), PQresultErrorField(res, PG_DIAG_SQLSTATE));
+            vx_log_error(NULL, NULL, "prepare failed", "statement", pg->stmts[i].name, "error", pg->error);
+            PQclear(res);
+            drop_connection(pg);
+            schedule_retry(pg);
+            return -1;
+        }
+        PQclear(res);
+    }
+    pg->backoff_ms = BACKOFF_MIN_MS;
+    pg->error[0] = '\0';
+    pg->sqlstate[0] = '\0';
+    return 0;
+}
+
+/* Checks a result; on failure records the error and drops a broken connection. */
+static PGresult *check_result(vx_pg *pg, PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return res;
+    if (res != NULL)
+        set_error(pg, PQresultErrorMessage(res), PQresultErrorField(res, PG_DIAG_SQLSTATE));
+    else
+        set_error(pg, PQerrorMessage(pg->conn), NULL);
+    if (pg->sqlstate[0] == '\0' && PQstatus(pg->conn) != CONNECTION_OK)
+        snprintf(pg->sqlstate, sizeof(pg->sqlstate), "08006");
+    PQclear(res);
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        drop_connection(pg);
+        schedule_retry(pg);
+    }
+    return NULL;
+}
+
+PGresult *vx_pg_exec(vx_pg *pg, const char *name, int nparams, const char *const *params)
+{
+    if (vx_pg_ensure(pg) != 0)
+        return NULL;
+    return check_result(pg, PQexecPrepared(pg->conn, name, nparams, params, NULL, NULL, 0));
+}
+
+static int exec_simple(vx_pg *pg, const char *sql, int nparams, const char *const *params)
+{
+    if (vx_pg_ensure(pg) != 0)
+        return -1;
+    PGresult *res = check_result(pg, PQexecParams(pg->conn, sql, nparams, NULL, params, NULL, NULL, 0));
+    if (res == NULL)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+int vx_pg_begin(vx_pg *pg)
+{
+    return exec_simple(pg, "BEGIN", 0, NULL);
+}
+
+int vx_pg_begin_org(vx_pg *pg, const char *org_id)
+{
+    if (vx_pg_begin(pg) != 0)
+        return -1;
+    /* The same claims shape Supabase puts there, so policies work under both. The
+     * org id is bound as a parameter and turned into JSON by the server. */
+    const char *params[1] = {org_id};
+    if (exec_simple(pg,
+                    "SELECT set_config('request.jwt.claims', "
+                    "json_build_object('role', 'authenticated', 'app_metadata', json_build_object('org_id', $1::uuid))::text, true)",
+                    1, params) != 0) {
+        vx_pg_rollback(pg);
+        return -1;
+    }
+    return 0;
+}
+
+int vx_pg_commit(vx_pg *pg)
+{
+    return exec_simple(pg, "COMMIT", 0, NULL);
+}
+
+void vx_pg_rollback(vx_pg *pg)
+{
+    if (pg->conn == NULL)
+        return;
+    PGresult *res = PQexec(pg->conn, "ROLLBACK");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQstatus(pg->conn) != CONNECTION_OK) {
+        drop_connection(pg);
+        schedule_retry(pg);
+    }
+    PQclear(res);
+}
+
+const char *vx_pg_error(const vx_pg *pg)
+{
+    return pg->error;
+}
+
+const char *vx_pg_sqlstate(const vx_pg *pg)
+{
+    return pg->sqlstate;
+}
+
+bool vx_pg_error_is_transient(const vx_pg *pg)
+{
+    const char *s = pg->sqlstate;
+    if (s[0] == '\0')
+        return pg->conn == NULL;
+    /* 08 connection exception, 53 insufficient resources, 57P shutdown / cannot connect now,
+     * 40001 serialization failure, 40P01 deadlock. */
+    return strncmp(s, "08", 2) == 0 || strncmp(s, "53", 2) == 0 || strncmp(s, "57P", 3) == 0 || strcmp(s, "40001") == 0 ||
+           strcmp(s, "40P01") == 0;
+}
+
+const char *vx_pg_value(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    return PQgetvalue(res, row, col);
+}

@@ -1,0 +1,59 @@
+/*
+ * vx_pg: one PostgreSQL connection with reconnect, prepared statements and
+ * tenant-scoped transactions.
+ *
+ * A vx_pg is used by one thread at a time (one per worker). Statements are
+ * registered once with vx_pg_prepare and prepared again automatically after
+ * every reconnect, so callers never build SQL strings and never see a
+ * "prepared statement does not exist" after the server restarted.
+ *
+ * Tenancy: vx_pg_begin_org() opens a transaction whose claims
+ * (request.jwt.claims, read by auth_org_id() in the row-level security
+ * policies) name the org. Every query inside sees only that org's rows, even
+ * one that forgets "WHERE org_id = …".
+ */
+#ifndef VX_PG_H
+#define VX_PG_H
+
+#include <stdbool.h>
+#include <libpq-fe.h>
+
+typedef struct vx_pg vx_pg;
+
+/* Creates a handle for conninfo (a URL or key=value string). Does not connect yet. */
+vx_pg *vx_pg_create(const char *conninfo);
+void vx_pg_destroy(vx_pg *pg);
+
+/* Registers a statement to be prepared on every connection. name must be unique. */
+void vx_pg_prepare(vx_pg *pg, const char *name, const char *sql);
+
+/* Makes sure the connection is up (connecting and preparing if needed).
+ * Returns 0, or -1 when the server cannot be reached; after a failure, further
+ * attempts are skipped (returning -1 at once) for a backoff period that grows
+ * from 100 ms to 5 s, so a worker loop can call this freely. */
+int vx_pg_ensure(vx_pg *pg);
+
+/* Runs a registered statement with text parameters (NULL = SQL NULL).
+ * Returns the result (caller PQclear()s) when it is COMMAND_OK or TUPLES_OK,
+ * else NULL with the error kept for vx_pg_error()/vx_pg_sqlstate(). */
+PGresult *vx_pg_exec(vx_pg *pg, const char *name, int nparams, const char *const *params);
+
+/* BEGIN and set the claims so auth_org_id() = org_id. Returns 0 or -1. */
+int vx_pg_begin_org(vx_pg *pg, const char *org_id);
+/* BEGIN without tenant claims: only the SECURITY DEFINER look-ups return rows. */
+int vx_pg_begin(vx_pg *pg);
+int vx_pg_commit(vx_pg *pg);
+/* Never fails from the caller's view; a broken connection is reset instead. */
+void vx_pg_rollback(vx_pg *pg);
+
+/* The last error's message (one line, no secrets: libpq messages hold none) and SQLSTATE ("" when none). */
+const char *vx_pg_error(const vx_pg *pg);
+const char *vx_pg_sqlstate(const vx_pg *pg);
+/* True when the last error is worth retrying later: connection lost, server
+ * shutting down, serialization failure, deadlock, too many connections. */
+bool vx_pg_error_is_transient(const vx_pg *pg);
+
+/* The value at (row, col) or NULL when it is SQL NULL. */
+const char *vx_pg_value(const PGresult *res, int row, int col);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * vx_rpc: the service side of the gateway envelope.
+ *
+ * A service serves rpc.<service>.<operation> subjects in a queue group, so
+ * replicas share the load. vx_rpc_serve decodes each GatewayRequest, calls the
+ * handler, encodes the GatewayResponse and replies. A message that is not a
+ * valid GatewayRequest gets a 400 answer; a handler that sets nothing answers 500.
+ *
+ * Each vx_rpc_serve subscription is delivered on its own thread, serially, so
+ * a handler may use per-subscription state (a vx_pg) without locks.
+ */
+#ifndef VX_RPC_H
+#define VX_RPC_H
+
+#include <stdbool.h>
+#include <nats/nats.h>
+#include "vx_buf.h"
+#include "voxanne/v1/gateway.pb-c.h"
+
+typedef Voxanne__V1__GatewayRequest vx_gateway_request;
+
+typedef struct vx_rpc_reply {
+    unsigned status;
+    const char *content_type; /* static string; default application/json */
+    vx_buf body;
+} vx_rpc_reply;
+
+typedef void (*vx_rpc_handler)(void *state, const vx_gateway_request *req, vx_rpc_reply *reply);
+
+/* Subscribes subject (wildcards allowed) in queue group queue. Returns 0 or -1 (logged). */
+int vx_rpc_serve(natsConnection *nc, const char *subject, const char *queue, vx_rpc_handler handler, void *state,
+                 natsSubscription **out);
+
+/* Answers rpc.<service>.health in queue group <service> with HealthReply{ok}.
+ * check may be NULL (always healthy) or return false with a detail. */
+typedef bool (*vx_health_check)(void *state, const char **detail);
+int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check check, void *state,
+                        natsSubscription **out);
+
+/* Sets a JSON body. */
+void vx_rpc_reply_json(vx_rpc_reply *reply, unsigned status, const char *json);
+/* Sets {"error": message, "code": code} with status. */
+void vx_rpc_reply_error(vx_rpc_reply *reply, unsigned status, const char *code, const char *message);
+
+/* Builds {"error": message, "code": code} into out (shared with the gateway). */
+void vx_error_json(vx_buf *out, const char *code, const char *message);
+
+/* A path parameter by name, or NULL. */
+const char *vx_rpc_path_param(const vx_gateway_request *req, const char *key);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * forward: GatewayRequest out, GatewayResponse back.
+ */
+#include "forward.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "voxanne/v1/gateway.pb-c.h"
+#include "vx_log.h"
+#include "vx_time.h"
+
+/* Copies an h2o slice into a NUL-terminated string in the request pool. */
+static char *pool_str(h2o_req_t *req, const char *s, size_t len)
+{
+    char *out = h2o_mem_alloc_pool(&req->pool, len + 1);
+    memcpy(out, s, len);
+    out[len] = '\0';
+    return out;
+}
+
+static void on_reply(upstream_call *call, upstream_outcome outcome, natsMsg *msg)
+{
+    request_ctx *ctx = call->data;
+    if (outcome != UPSTREAM_REPLY) {
+        if (outcome == UPSTREAM_TIMEOUT)
+            metrics_upstream_timeout(&ctx->thread->gw->metrics, ctx->route);
+        vx_log_warn(ctx->request_id, ctx->claims.org_id[0] ? ctx->claims.org_id : NULL, "service did not answer", "route",
+                    ctx->route->name, "outcome", outcome == UPSTREAM_TIMEOUT ? "timeout" : "no_responders");
+        if (ctx->fallback != NULL)
+            ctx->fallback(ctx, outcome);
+        else if (outcome == UPSTREAM_TIMEOUT)
+            http_respond_error(ctx, 504, "upstream_timeout", "The service did not answer in time. Please retry.");
+        else
+            http_respond_error(ctx, 503, "service_unavailable", "The service is not available right now. Please retry.");
+        return;
+    }
+    Voxanne__V1__GatewayResponse *resp = voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(msg),
+                                                                               (const uint8_t *)natsMsg_GetData(msg));
+    if (resp == NULL || resp->status < 100 || resp->status > 599) {
+        vx_log_error(ctx->request_id, NULL, "service answered with an invalid envelope", "route", ctx->route->name);
+        http_respond_error(ctx, 502, "bad_upstream_answer", "The service gave an answer the gateway could not read.");
+    } else {
+        for (size_t i = 0; i < resp->n_headers; i++)
+            http_add_header(ctx, resp->headers[i]->key, resp->headers[i]->value, strlen(resp->headers[i]->value));
+        http_respond(ctx, resp->status, resp->content_type[0] ? resp->content_type : "application/json",
+                     (const char *)resp->body.data, resp->body.len);
+    }
+    if (resp != NULL)
+        voxanne__v1__gateway_response__free_unpacked(resp, NULL);
+}
+
+void forward_rpc(request_ctx *ctx, const char *subject, const char *body, size_t body_len)
+{
+    h2o_req_t *req = ctx->req;
+    const route_match *m = ctx->match;
+    Voxanne__V1__GatewayRequest greq = VOXANNE__V1__GATEWAY_REQUEST__INIT;
+    Voxanne__V1__AuthContext auth = VOXANNE__V1__AUTH_CONTEXT__INIT;
+    Voxanne__V1__KeyValue params[ROUTE_MAX_PARAMS];
+    Voxanne__V1__KeyValue *param_ptrs[ROUTE_MAX_PARAMS];
+
+    greq.request_id = ctx->request_id;
+    greq.route = (char *)ctx->route->name;
+    greq.method = pool_str(req, req->method.base, req->method.len);
+    greq.path = pool_str(req, req->path.base, req->query_at != SIZE_MAX ? req->query_at : req->path.len);
+    greq.query = req->query_at != SIZE_MAX ? pool_str(req, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1)
+                                           : "";
+    for (size_t i = 0; i < m->nparams; i++) {
+        voxanne__v1__key_value__init(&params[i]);
+        params[i].key = pool_str(req, m->params[i].name, m->params[i].name_len);
+        params[i].value = pool_str(req, m->params[i].value, m->params[i].value_len);
+        param_ptrs[i] = &params[i];
+    }
+    greq.n_path_params = m->nparams;
+    greq.path_params = param_ptrs;
+    greq.body.data = (uint8_t *)body;
+    greq.body.len = body_len;
+    if (ctx->is_vapi) {
+        auth.vapi = true;
+    } else {
+        auth.org_id = ctx->claims.org_id;
+        auth.user_id = ctx->claims.sub;
+        auth.role = ctx->claims.role;
+    }
+    greq.auth = &auth;
+    greq.deadline_unix_ms = vx_now_ms() + (int64_t)ctx->thread->gw->cfg.upstream_timeout_ms;
+
+    size_t len = voxanne__v1__gateway_request__get_packed_size(&greq);
+    uint8_t *buf = malloc(len > 0 ? len : 1);
+    if (buf == NULL)
+        abort();
+    voxanne__v1__gateway_request__pack(&greq, buf);
+
+    char reply[128];
+    upstream_begin(ctx->thread, &ctx->call, on_reply, ctx, reply, sizeof(reply));
+    natsStatus s = natsConnection_PublishRequest(ctx->thread->gw->nc, subject, reply, buf, (int)len);
+    free(buf);
+    if (s != NATS_OK) {
+        upstream_cancel(&ctx->call);
+        vx_log_error(ctx->request_id, NULL, "nats publish failed", "subject", subject, "error", natsStatus_GetText(s));
+        on_reply(&ctx->call, UPSTREAM_NO_RESPONDERS, NULL);
+    }
+}

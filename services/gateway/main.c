@@ -1,0 +1,76 @@
+/*
+ * gateway: the HTTP edge of Voxanne. Wiring only: configuration, NATS,
+ * the VAPI stream, readiness polling, the server, and shutdown on a signal.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server.h"
+#include "vx_config.h"
+#include "vx_log.h"
+#include "vx_nats.h"
+
+static gateway the_gateway;
+
+static void on_signal(int sig)
+{
+    server_request_stop(&the_gateway);
+}
+
+int main(void)
+{
+    gateway *gw = &the_gateway;
+    vx_log_init("gateway");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    gw->cfg.port = (int)vx_config_long("GATEWAY_PORT", 8080, 1, 65535);
+    gw->cfg.threads = (int)vx_config_long("GATEWAY_THREADS", cores > 0 ? cores : 1, 1, 64);
+    gw->cfg.max_body_bytes = (size_t)vx_config_long("GATEWAY_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024);
+    gw->cfg.upstream_timeout_ms = (uint64_t)vx_config_long("GATEWAY_UPSTREAM_TIMEOUT_MS", 5000, 10, 120000);
+    gw->cfg.cors_origin = vx_config_str("GATEWAY_CORS_ORIGIN", NULL);
+    gw->cfg.tls_cert_file = vx_config_str("GATEWAY_TLS_CERT", NULL);
+    gw->cfg.tls_key_file = vx_config_str("GATEWAY_TLS_KEY", NULL);
+    gw->auth.vapi_secret = vx_config_str("VAPI_WEBHOOK_SECRET", NULL);
+    gw->auth.vapi_hmac_secret = vx_config_str("VAPI_WEBHOOK_HMAC_SECRET", NULL);
+    gw->auth.hmac_window_s = vx_config_long("VAPI_WEBHOOK_HMAC_WINDOW_S", 300, 1, 3600);
+    gw->auth.jwt_secret = vx_config_require("JWT_SECRET");
+    if (gw->auth.vapi_secret == NULL && gw->auth.vapi_hmac_secret == NULL) {
+        fprintf(stderr, "gateway: set VAPI_WEBHOOK_SECRET or VAPI_WEBHOOK_HMAC_SECRET (Vapi routes would accept no one)\n");
+        return 2;
+    }
+    const char *nats_url = vx_config_require("NATS_URL");
+    const char *ready_services = vx_config_str("GATEWAY_READY_SERVICES", "ingest,dashboard");
+
+    gw->nc = vx_nats_connect(nats_url, "gateway");
+    if (gw->nc == NULL)
+        return 1;
+    jsCtx *js = NULL;
+    if (natsConnection_JetStream(&js, gw->nc, NULL) != NATS_OK || vx_js_ensure_vapi_stream(js) != 0)
+        return 1;
+    jsCtx_Destroy(js);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (server_start(gw) != 0)
+        return 1;
+    readiness_start(&gw->readiness, gw->nc, ready_services);
+    char port[16], threads[16];
+    snprintf(port, sizeof(port), "%d", gw->cfg.port);
+    snprintf(threads, sizeof(threads), "%d", gw->cfg.threads);
+    vx_log_info(NULL, NULL, "gateway listening", "port", port, "threads", threads, "tls", gw->ssl_ctx ? "on" : "off");
+
+    server_wait(gw);
+    vx_log_info(NULL, NULL, "gateway stopping");
+    readiness_stop(&gw->readiness);
+    natsConnection_Drain(gw->nc);
+    server_dispose(gw);
+    natsConnection_Destroy(gw->nc);
+    nats_Close();
+    return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * readiness: is the suite able to serve? A background thread asks every
+ * service's rpc.<service>.health once a second and keeps the answers, so
+ * GET /ready reads memory and never waits on NATS inside a loop thread.
+ */
+#ifndef GATEWAY_READINESS_H
+#define GATEWAY_READINESS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <nats/nats.h>
+
+#include "vx_buf.h"
+
+#define READINESS_MAX_SERVICES 16
+
+typedef struct readiness {
+    natsConnection *nc;
+    char *names[READINESS_MAX_SERVICES];
+    atomic_bool ok[READINESS_MAX_SERVICES];
+    int count;
+    pthread_t tid;
+    atomic_bool stop;
+} readiness;
+
+/* services: comma-separated names ("ingest,dashboard"); each must answer rpc.<name>.health. */
+void readiness_start(readiness *r, natsConnection *nc, const char *services);
+void readiness_stop(readiness *r);
+/* Writes the JSON body of /ready and returns whether everything is ready. */
+bool readiness_render(readiness *r, vx_buf *out);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * server: threads and listeners.
+ *
+ * Every loop thread binds its own SO_REUSEPORT socket, so the kernel spreads
+ * connections across threads and no thread hands sockets to another. Each loop
+ * wakes at least every 100 ms to notice a stop request.
+ */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "vx_log.h"
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    gw_thread *t = listener->data;
+    if (err != NULL)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock != NULL)
+        h2o_accept(&t->accept_ctx, sock);
+}
+
+static int open_listener(gw_thread *t)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)t->gw->cfg.port)};
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, SOMAXCONN) != 0) {
+        vx_log_error(NULL, NULL, "cannot listen", "error", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    t->listener = h2o_evloop_socket_create(t->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    t->listener->data = t;
+    h2o_socket_read_start(t->listener, on_accept);
+    return 0;
+}
+
+/* Everything a loop thread owns is created on that thread. */
+static void *loop_main(void *arg)
+{
+    gw_thread *t = arg;
+    while (!t->gw->stopping)
+        h2o_evloop_run(t->loop, 100);
+    h2o_socket_read_stop(t->listener);
+    h2o_socket_close(t->listener);
+    return NULL;
+}
+
+static int setup_thread(gateway *gw, gw_thread *t, int index)
+{
+    t->gw = gw;
+    t->index = index;
+    t->loop = h2o_evloop_create();
+    h2o_context_init(&t->ctx, t->loop, &gw->globalconf);
+    t->accept_ctx.ctx = &t->ctx;
+    t->accept_ctx.hosts = gw->globalconf.hosts;
+    t->accept_ctx.ssl_ctx = gw->ssl_ctx;
+    t->queue = h2o_multithread_create_queue(t->loop);
+    h2o_multithread_register_receiver(t->queue, &t->replies, upstream_on_loop_replies);
+    h2o_timeout_init(t->loop, &t->upstream_timeout, gw->cfg.upstream_timeout_ms);
+    upstream_table_init(&t->pending);
+    return open_listener(t);
+}
+
+static int setup_tls(gateway *gw)
+{
+    if (gw->cfg.tls_cert_file == NULL || gw->cfg.tls_key_file == NULL)
+        return 0;
+    gw->ssl_ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_set_min_proto_version(gw->ssl_ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(gw->ssl_ctx, gw->cfg.tls_cert_file) != 1 ||
+        SSL_CTX_use_PrivateKey_file(gw->ssl_ctx, gw->cfg.tls_key_file, SSL_FILETYPE_PEM) != 1) {
+        vx_log_error(NULL, NULL, "cannot load TLS certificate or key", "cert", gw->cfg.tls_cert_file);
+        return -1;
+    }
+    /* ALPN: HTTP/2 when the client offers it, else HTTP/1.1. */
+    h2o_ssl_register_alpn_protocols(gw->ssl_ctx, h2o_http2_alpn_protocols);
+    return 0;
+}
+
+int server_start(gateway *gw)
+{
+    gw->routes = routes_table(&gw->nroutes);
+    metrics_init(&gw->metrics, gw->routes, gw->nroutes);
+
+    char *nuid = NULL;
+    natsInbox *inbox = NULL;
+    if (natsInbox_Create(&inbox) != NATS_OK)
+        return -1;
+    /* natsInbox is "_INBOX.<nuid>": keep the unique part, under our own prefix. */
+    nuid = strrchr(inbox, '.');
+    snprintf(gw->inbox_prefix, sizeof(gw->inbox_prefix), "_INBOX.gw.%s", nuid != NULL ? nuid + 1 : inbox);
+    natsInbox_Destroy(inbox);
+
+    h2o_config_init(&gw->globalconf);
+    /* h2o's own 413 is plain text; let bodies up to 4x the limit through so that
+     * the common oversized case gets our JSON 413 instead. */
+    gw->globalconf.max_request_entity_size = gw->cfg.max_body_bytes * 4;
+    gw->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("voxanne"));
+    h2o_hostconf_t *host = h2o_config_register_host(&gw->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    http_register(gw, host);
+    if (setup_tls(gw) != 0)
+        return -1;
+
+    gw->threads = calloc((size_t)gw->cfg.threads, sizeof(*gw->threads));
+    for (int i = 0; i < gw->cfg.threads; i++)
+        if (setup_thread(gw, &gw->threads[i], i) != 0)
+            return -1;
+
+    char subject[96];
+    snprintf(subject, sizeof(subject), "%s.>", gw->inbox_prefix);
+    natsStatus s = natsConnection_Subscribe(&gw->inbox_sub, gw->nc, subject, upstream_on_nats_reply, gw);
+    if (s == NATS_OK)
+        s = natsSubscription_SetPendingLimits(gw->inbox_sub, 1000000, 1024 * 1024 * 1024);
+    if (s != NATS_OK) {
+        vx_log_error(NULL, NULL, "cannot subscribe to the gateway inbox", "error", natsStatus_GetText(s));
+        return -1;
+    }
+    for (int i = 0; i < gw->cfg.threads; i++)
+        pthread_create(&gw->threads[i].tid, NULL, loop_main, &gw->threads[i]);
+    return 0;
+}
+
+void server_request_stop(gateway *gw)
+{
+    gw->stopping = 1;
+}
+
+void server_wait(gateway *gw)
+{
+    for (int i = 0; i < gw->cfg.threads; i++)
+        pthread_join(gw->threads[i].tid, NULL);
+}
+
+void server_dispose(gateway *gw)
+{
+    if (gw->inbox_sub != NULL) {
+        natsSubscription_Unsubscribe(gw->inbox_sub);
+        natsSubscription_Destroy(gw->inbox_sub);
+    }
+    free(gw->threads);
+    if (gw->ssl_ctx != NULL)
+        SSL_CTX_free(gw->ssl_ctx);
+}

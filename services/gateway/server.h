@@ -1,0 +1,18 @@
+/*
+ * server: starting and stopping the gateway — NATS inbox subscription, h2o
+ * configuration, one event loop thread per core with its own listener.
+ */
+#ifndef GATEWAY_SERVER_H
+#define GATEWAY_SERVER_H
+
+#include "gateway.h"
+
+/* Prepares gw (cfg, auth and nc already set). Returns 0 or -1 (logged). */
+int server_start(gateway *gw);
+/* Blocks until server_request_stop is called, then stops the loops and joins them. */
+void server_wait(gateway *gw);
+/* Async-signal-safe. */
+void server_request_stop(gateway *gw);
+void server_dispose(gateway *gw);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * webhook: POST /api/vapi/webhook, Vapi's server URL.
+ *
+ * Messages that need an answer during the call (tool-calls, function-call,
+ * assistant-request, transfer-destination-request, knowledge-base-request) go
+ * to tool-router synchronously. Everything else (status-update,
+ * end-of-call-report, hang, transcript, …) is made durable on JetStream stream
+ * VAPI and answered 200 only after the stream's PubAck: a report acknowledged
+ * to Vapi is never lost, whatever is down afterwards.
+ */
+#ifndef GATEWAY_WEBHOOK_H
+#define GATEWAY_WEBHOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http.h"
+
+void webhook_handle(request_ctx *ctx);
+
+/* True for message types Vapi waits on for an answer. */
+bool webhook_is_call_time(const char *type);
+/* Writes the subject token for type ("call.endpointing.request" → "call_endpointing_request")
+ * into out; false when type is empty, too long or has characters outside [A-Za-z0-9._-]. */
+bool webhook_subject_token(const char *type, char *out, size_t out_len);
+/* Writes the JetStream de-duplication id for a message: one per call for a report,
+ * one per (call, status) for a status update, else the body's SHA-256. */
+void webhook_dedup_id(const char *type, const char *call_id, const char *status, const char *body, size_t body_len,
+                      char *out, size_t out_len);
+/* The answer Vapi gets for a call-time message when tool-router cannot answer:
+ * something the assistant can say, never silence. Returns a malloc'd JSON string. */
+char *webhook_fallback_answer(const char *body, size_t body_len, const char *type);
+
+#endif
