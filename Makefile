@@ -92,6 +92,7 @@ $(B)/bin/%: $(B)/obj/tests/fakes/%.o $(SUPPORT_OBJ) $(COMMON_LIB)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 define service_unit_rule
+$(B)/obj/tests/unit/$(1)/%.o: CFLAGS += -Iservices/$(1)
 $(B)/tests/unit/$(1)/%: $(B)/obj/tests/unit/$(1)/%.o $(B)/lib/libsvc-$(1).a $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(OPT_LDFLAGS) -o $$@ $$^ $$(LDLIBS) -lcmocka

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <h2o.h>
 #include <nats/nats.h>
 
@@ -60,7 +61,7 @@ struct gateway {
     metrics metrics;
     readiness readiness;
     gw_thread *threads;
-    volatile int stopping;
+    atomic_int stopping;
 };
 
 #endif

@@ -2,27 +2,22 @@
  * gateway: the HTTP edge of Voxanne. Wiring only: configuration, NATS,
  * the VAPI stream, readiness polling, the server, and shutdown on a signal.
  */
-#include <signal.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "server.h"
 #include "vx_config.h"
 #include "vx_log.h"
 #include "vx_nats.h"
+#include "vx_signal.h"
 
 static gateway the_gateway;
-
-static void on_signal(int sig)
-{
-    server_request_stop(&the_gateway);
-}
 
 int main(void)
 {
     gateway *gw = &the_gateway;
     vx_log_init("gateway");
+    vx_signal_block_termination();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     gw->cfg.port = (int)vx_config_long("GATEWAY_PORT", 8080, 1, 65535);
     gw->cfg.threads = (int)vx_config_long("GATEWAY_THREADS", cores > 0 ? cores : 1, 1, 64);
@@ -50,13 +45,6 @@ int main(void)
         return 1;
     jsCtx_Destroy(js);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
     if (server_start(gw) != 0)
         return 1;
     readiness_start(&gw->readiness, gw->nc, ready_services);
@@ -65,8 +53,10 @@ int main(void)
     snprintf(threads, sizeof(threads), "%d", gw->cfg.threads);
     vx_log_info(NULL, NULL, "gateway listening", "port", port, "threads", threads, "tls", gw->ssl_ctx ? "on" : "off");
 
-    server_wait(gw);
+    vx_signal_wait_termination();
     vx_log_info(NULL, NULL, "gateway stopping");
+    server_request_stop(gw);
+    server_wait(gw);
     readiness_stop(&gw->readiness);
     natsConnection_Drain(gw->nc);
     server_dispose(gw);

@@ -9,10 +9,10 @@
 
 /* Prepares gw (cfg, auth and nc already set). Returns 0 or -1 (logged). */
 int server_start(gateway *gw);
-/* Blocks until server_request_stop is called, then stops the loops and joins them. */
-void server_wait(gateway *gw);
-/* Async-signal-safe. */
+/* Asks the loop threads to finish (they notice within 100 ms). */
 void server_request_stop(gateway *gw);
+/* Joins the loop threads after server_request_stop. */
+void server_wait(gateway *gw);
 void server_dispose(gateway *gw);
 
 #endif

@@ -1,0 +1,33 @@
+/*
+ * vx_signal: SIGINT/SIGTERM blocked in every thread and received with sigwait.
+ */
+#include "vx_signal.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+static void termination_set(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
+void vx_signal_block_termination(void)
+{
+    sigset_t set;
+    termination_set(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* A peer closing a socket must be an error return, never a process kill. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int vx_signal_wait_termination(void)
+{
+    sigset_t set;
+    int sig = 0;
+    termination_set(&set);
+    while (sigwait(&set, &sig) != 0)
+        ;
+    return sig;
+}

@@ -1,0 +1,45 @@
+/*
+ * dashboard-api: the owner's JSON API behind the gateway. Wiring only.
+ */
+#include <stdlib.h>
+
+#include "router.h"
+#include "vx_config.h"
+#include "vx_log.h"
+#include "vx_nats.h"
+#include "vx_signal.h"
+
+int main(void)
+{
+    vx_log_init("dashboard-api");
+    vx_signal_block_termination();
+    const char *database_url = vx_config_require("DATABASE_URL");
+    const char *nats_url = vx_config_require("NATS_URL");
+    int nworkers = (int)vx_config_long("DASHBOARD_WORKERS", 2, 1, 64);
+
+    natsConnection *nc = vx_nats_connect(nats_url, "dashboard-api");
+    if (nc == NULL)
+        return 1;
+    dashboard_worker *workers = calloc((size_t)nworkers, sizeof(*workers));
+    for (int i = 0; i < nworkers; i++) {
+        dashboard_worker_init(&workers[i], database_url);
+        if (dashboard_worker_start(&workers[i], nc) != 0)
+            return 1;
+    }
+    natsSubscription *health = NULL;
+    if (vx_rpc_serve_health(nc, "dashboard", dashboard_health, (void *)database_url, &health) != 0)
+        return 1;
+
+    vx_log_info(NULL, NULL, "dashboard-api serving", "subject", "rpc.dashboard.>");
+    vx_signal_wait_termination();
+
+    vx_log_info(NULL, NULL, "dashboard-api stopping");
+    natsSubscription_Unsubscribe(health);
+    natsSubscription_Destroy(health);
+    for (int i = 0; i < nworkers; i++)
+        dashboard_worker_stop(&workers[i]);
+    free(workers);
+    natsConnection_Destroy(nc);
+    nats_Close();
+    return 0;
+}

@@ -1,0 +1,27 @@
+/*
+ * router: which dashboard handler answers which gateway route. Each worker
+ * owns one PostgreSQL connection and serves rpc.dashboard.> in queue group
+ * "dashboard", so replicas and workers share the load.
+ */
+#ifndef DASHBOARD_ROUTER_H
+#define DASHBOARD_ROUTER_H
+
+#include <nats/nats.h>
+
+#include "vx_pg.h"
+#include "vx_rpc.h"
+
+typedef struct dashboard_worker {
+    vx_pg *pg;
+    natsSubscription *sub;
+} dashboard_worker;
+
+/* Connects nothing yet: creates the worker's database handle and registers statements. */
+void dashboard_worker_init(dashboard_worker *w, const char *database_url);
+/* Subscribes the worker. Returns 0 or -1. */
+int dashboard_worker_start(dashboard_worker *w, natsConnection *nc);
+void dashboard_worker_stop(dashboard_worker *w);
+/* Health: can the first worker's database be reached? */
+bool dashboard_health(void *state, const char **detail);
+
+#endif

@@ -1,0 +1,348 @@
+/*
+ * vt: test support. Everything here fails loudly (vt_die) rather than
+ * returning errors: a test that cannot set itself up has nothing to say.
+ */
+#include "vt.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vx_jwt.h"
+#include "vx_time.h"
+#include "vx_validate.h"
+
+void vt_die(const char *file, int line, const char *msg)
+{
+    fprintf(stderr, "%s:%d: test setup failed: %s\n", file, line, msg);
+    exit(1);
+}
+
+const char *vt_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0') {
+        fprintf(stderr, "test needs %s in the environment (run it through tests/run-all.sh)\n", name);
+        exit(1);
+    }
+    return v;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+pid_t vt_spawn(const char *program, const char *log_name, const char *const *extra_env)
+{
+    char path[512], log_path[512];
+    snprintf(path, sizeof(path), "%s/%s", vt_env("BIN_DIR"), program);
+    mkdir("build", 0755);
+    mkdir("build/test-logs", 0755);
+    snprintf(log_path, sizeof(log_path), "build/test-logs/%s.log", log_name);
+    pid_t pid = fork();
+    VT_REQUIRE(pid >= 0, "fork failed");
+    if (pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        for (size_t i = 0; extra_env != NULL && extra_env[i] != NULL; i++)
+            putenv((char *)extra_env[i]);
+        execl(path, path, (char *)NULL);
+        fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+        _exit(127);
+    }
+    return pid;
+}
+
+bool vt_alive(pid_t pid)
+{
+    int status;
+    return waitpid(pid, &status, WNOHANG) == 0;
+}
+
+int vt_stop(pid_t pid, int sig, int timeout_ms)
+{
+    if (pid <= 0)
+        return -1;
+    kill(pid, sig);
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        int status;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (r < 0)
+            return -1;
+        sleep_ms(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+typedef struct grow {
+    char *data;
+    size_t len;
+} grow;
+
+static size_t on_body(char *ptr, size_t size, size_t n, void *userdata)
+{
+    grow *g = userdata;
+    size_t add = size * n;
+    char *d = realloc(g->data, g->len + add + 1);
+    VT_REQUIRE(d != NULL, "out of memory");
+    memcpy(d + g->len, ptr, add);
+    g->len += add;
+    d[g->len] = '\0';
+    g->data = d;
+    return add;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t n, void *userdata)
+{
+    vt_response *r = userdata;
+    size_t len = size * n;
+    static const char name[] = "x-request-id:";
+    if (len > sizeof(name) && strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
+        size_t start = sizeof(name) - 1;
+        while (start < len && ptr[start] == ' ')
+            start++;
+        size_t end = len;
+        while (end > start && (ptr[end - 1] == '\r' || ptr[end - 1] == '\n'))
+            end--;
+        snprintf(r->request_id, sizeof(r->request_id), "%.*s", (int)(end - start), ptr + start);
+    }
+    return len;
+}
+
+vt_response vt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t body_len)
+{
+    vt_response r;
+    memset(&r, 0, sizeof(r));
+    grow g = {NULL, 0};
+    CURL *c = curl_easy_init();
+    struct curl_slist *list = NULL;
+    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+        list = curl_slist_append(list, headers[i]);
+    list = curl_slist_append(list, "Expect:");
+    if (body != NULL)
+        list = curl_slist_append(list, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &g);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
+    if (body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(list);
+    curl_easy_cleanup(c);
+    r.body = g.data != NULL ? g.data : strdup("");
+    r.body_len = g.len;
+    return r;
+}
+
+void vt_response_free(vt_response *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+PGconn *vt_admin(void)
+{
+    PGconn *conn = PQconnectdb(vt_env("ADMIN_DATABASE_URL"));
+    VT_REQUIRE(PQstatus(conn) == CONNECTION_OK, PQerrorMessage(conn));
+    return conn;
+}
+
+static PGresult *run(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        fprintf(stderr, "SQL failed: %s\n%s\n", sql, PQresultErrorMessage(res));
+        exit(1);
+    }
+    return res;
+}
+
+char *vt_sql_value(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = run(conn, sql, nparams, params);
+    char *v = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) ? strdup(PQgetvalue(res, 0, 0)) : NULL;
+    PQclear(res);
+    return v;
+}
+
+long vt_sql_long(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+    char *v = vt_sql_value(conn, sql, nparams, params);
+    long n = v != NULL ? atol(v) : 0;
+    free(v);
+    return n;
+}
+
+void vt_sql_exec(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+    PQclear(run(conn, sql, nparams, params));
+}
+
+bool vt_wait_for(bool (*cond)(void *arg), void *arg, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        if (cond(arg))
+            return true;
+        sleep_ms(20);
+    }
+    return cond(arg);
+}
+
+long vt_wait_sql_long(PGconn *conn, const char *sql, int nparams, const char *const *params, long want, int timeout_ms)
+{
+    long v = -1;
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        v = vt_sql_long(conn, sql, nparams, params);
+        if (v == want)
+            return v;
+        sleep_ms(50);
+    }
+    return v;
+}
+
+char *vt_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    VT_REQUIRE(f != NULL, path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    VT_REQUIRE(buf != NULL && fread(buf, 1, (size_t)n, f) == (size_t)n, path);
+    buf[n] = '\0';
+    fclose(f);
+    if (len != NULL)
+        *len = (size_t)n;
+    return buf;
+}
+
+char *vt_replace(const char *s, const char *from, const char *to)
+{
+    size_t flen = strlen(from), tlen = strlen(to), count = 0;
+    for (const char *p = strstr(s, from); p != NULL; p = strstr(p + flen, from))
+        count++;
+    char *out = malloc(strlen(s) + count * tlen + 1);
+    VT_REQUIRE(out != NULL, "out of memory");
+    char *o = out;
+    for (const char *p = s;;) {
+        const char *hit = strstr(p, from);
+        if (hit == NULL) {
+            strcpy(o, p);
+            break;
+        }
+        memcpy(o, p, (size_t)(hit - p));
+        o += hit - p;
+        memcpy(o, to, tlen);
+        o += tlen;
+        p = hit + flen;
+    }
+    return out;
+}
+
+void vt_uuid(char out[37])
+{
+    vx_uuid_v4(out);
+}
+
+int vt_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    VT_REQUIRE(bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0, "bind");
+    socklen_t alen = sizeof(addr);
+    getsockname(fd, (struct sockaddr *)&addr, &alen);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
+
+static bool suite_ready(void *arg)
+{
+    vt_suite *s = arg;
+    char url[128];
+    snprintf(url, sizeof(url), "%s/ready", s->base_url);
+    vt_response r = vt_http("GET", url, NULL, NULL, 0);
+    bool ok = r.status == 200;
+    vt_response_free(&r);
+    return ok;
+}
+
+void vt_suite_start(vt_suite *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->port = vt_free_port();
+    snprintf(s->base_url, sizeof(s->base_url), "http://127.0.0.1:%d", s->port);
+    snprintf(s->vapi_secret, sizeof(s->vapi_secret), "test-vapi-secret");
+    snprintf(s->hmac_secret, sizeof(s->hmac_secret), "test-hmac-secret");
+    snprintf(s->jwt_secret, sizeof(s->jwt_secret), "test-jwt-secret-with-enough-entropy");
+    static char port_env[32], vapi_env[96], hmac_env[96], jwt_env[96];
+    snprintf(port_env, sizeof(port_env), "GATEWAY_PORT=%d", s->port);
+    snprintf(vapi_env, sizeof(vapi_env), "VAPI_WEBHOOK_SECRET=%s", s->vapi_secret);
+    snprintf(hmac_env, sizeof(hmac_env), "VAPI_WEBHOOK_HMAC_SECRET=%s", s->hmac_secret);
+    snprintf(jwt_env, sizeof(jwt_env), "JWT_SECRET=%s", s->jwt_secret);
+    const char *gw_env[] = {port_env, vapi_env, hmac_env, jwt_env, "GATEWAY_MAX_BODY_BYTES=262144",
+                            "GATEWAY_UPSTREAM_TIMEOUT_MS=2000", NULL};
+    s->ingest = vt_spawn("webhook-ingest", "webhook-ingest", NULL);
+    s->dashboard = vt_spawn("dashboard-api", "dashboard-api", NULL);
+    s->gateway = vt_spawn("gateway", "gateway", gw_env);
+    VT_REQUIRE(vt_wait_for(suite_ready, s, 20000), "the suite did not become ready (see build/test-logs/)");
+}
+
+void vt_suite_stop(vt_suite *s)
+{
+    VT_REQUIRE(vt_stop(s->gateway, SIGTERM, 5000) == 0, "gateway did not stop cleanly");
+    VT_REQUIRE(vt_stop(s->ingest, SIGTERM, 10000) == 0, "webhook-ingest did not stop cleanly");
+    VT_REQUIRE(vt_stop(s->dashboard, SIGTERM, 5000) == 0, "dashboard-api did not stop cleanly");
+}
+
+void vt_create_org(PGconn *admin, const char *name, const char *assistant_id, const char *phone_number_id,
+                   const char *phone_number, char org_id[37])
+{
+    vt_uuid(org_id);
+    const char *p[2] = {org_id, name};
+    vt_sql_exec(admin, "INSERT INTO organizations (id, name) VALUES ($1, $2)", 2, p);
+    if (assistant_id != NULL || phone_number_id != NULL || phone_number != NULL) {
+        const char *a[4] = {org_id, assistant_id, phone_number_id, phone_number};
+        vt_sql_exec(admin, "INSERT INTO agents (org_id, vapi_assistant_id, vapi_phone_number_id, phone_number) "
+                           "VALUES ($1, $2, $3, $4)",
+                    4, a);
+    }
+}
+
+char *vt_token(const vt_suite *s, const char *org_id, long ttl_s)
+{
+    int64_t now = vx_now_ms() / 1000;
+    return vx_jwt_sign(s->jwt_secret, org_id, "user-1", "owner", now, now + ttl_s);
+}

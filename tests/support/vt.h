@@ -1,0 +1,84 @@
+/*
+ * vt: support for integration, end-to-end tests and benchmarks — child
+ * processes, HTTP over loopback (libcurl), admin SQL, waiting for conditions,
+ * and the whole suite (gateway + services) started on a free port.
+ *
+ * The runner (tests/run-all.sh) provides DATABASE_URL, ADMIN_DATABASE_URL,
+ * NATS_URL and BIN_DIR (the variant's bin folder) in the environment.
+ */
+#ifndef VT_H
+#define VT_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Fails the test run with a message (usable outside cmocka assertions). */
+#define VT_REQUIRE(cond, msg)                                                                                                  \
+    do {                                                                                                                       \
+        if (!(cond))                                                                                                           \
+            vt_die(__FILE__, __LINE__, msg);                                                                                   \
+    } while (0)
+void vt_die(const char *file, int line, const char *msg) __attribute__((noreturn));
+
+/* Environment value or die. */
+const char *vt_env(const char *name);
+
+/* Starts $BIN_DIR/<program> with the current environment plus extra "K=V"
+ * entries (NULL-terminated, may be NULL); output goes to build/test-logs/<log_name>.log. */
+pid_t vt_spawn(const char *program, const char *log_name, const char *const *extra_env);
+/* Sends sig and waits up to timeout_ms; returns the exit status (or 128+signal), -1 on timeout (then SIGKILLs). */
+int vt_stop(pid_t pid, int sig, int timeout_ms);
+bool vt_alive(pid_t pid);
+
+/* HTTP */
+typedef struct vt_response {
+    long status;
+    char *body;
+    size_t body_len;
+    char request_id[80];
+} vt_response;
+/* headers: NULL-terminated "Name: value" list, may be NULL. body may be NULL. */
+vt_response vt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t body_len);
+void vt_response_free(vt_response *r);
+
+/* Admin SQL (superuser: bypasses RLS, for checking what is really stored). */
+PGconn *vt_admin(void);
+/* First column of the first row as a malloc'd string, or NULL (SQL NULL or no row). */
+char *vt_sql_value(PGconn *conn, const char *sql, int nparams, const char *const *params);
+long vt_sql_long(PGconn *conn, const char *sql, int nparams, const char *const *params);
+void vt_sql_exec(PGconn *conn, const char *sql, int nparams, const char *const *params);
+
+/* Polls cond every 20 ms until true or timeout_ms passes. */
+bool vt_wait_for(bool (*cond)(void *arg), void *arg, int timeout_ms);
+/* Waits until the admin query's long value equals want; returns the last value seen. */
+long vt_wait_sql_long(PGconn *conn, const char *sql, int nparams, const char *const *params, long want, int timeout_ms);
+
+/* Reads a file (e.g. a fixture) into a malloc'd NUL-terminated buffer. */
+char *vt_read_file(const char *path, size_t *len);
+/* Replaces every occurrence of from with to; returns a malloc'd string. */
+char *vt_replace(const char *s, const char *from, const char *to);
+void vt_uuid(char out[37]);
+int vt_free_port(void);
+
+/* The whole suite on loopback. */
+typedef struct vt_suite {
+    int port;
+    char base_url[64];
+    pid_t gateway, ingest, dashboard;
+    char vapi_secret[64];
+    char hmac_secret[64];
+    char jwt_secret[64];
+} vt_suite;
+/* Starts gateway, webhook-ingest and dashboard-api and waits until /ready says ready. */
+void vt_suite_start(vt_suite *s);
+void vt_suite_stop(vt_suite *s);
+/* Creates an organization (and an agent when assistant_id is not NULL) through the admin
+ * connection; writes the org id into org_id. */
+void vt_create_org(PGconn *admin, const char *name, const char *assistant_id, const char *phone_number_id,
+                   const char *phone_number, char org_id[37]);
+/* A dashboard JWT for org_id signed with the suite's secret, malloc'd. */
+char *vt_token(const vt_suite *s, const char *org_id, long ttl_s);
+
+#endif
