@@ -12,7 +12,7 @@
 const char *vx_config_require(const char *name);
 /* The value of name, or def when unset or empty. */
 const char *vx_config_str(const char *name, const char *def);
-/* An integer in [min, max], or def when unset; exits when set but not such an integer. */
+/* An integer in [min, max], or def when unset or empty; exits when set but not such an integer. */
 long vx_config_long(const char *name, long def, long min, long max);
 
 #endif

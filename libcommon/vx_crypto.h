@@ -31,9 +31,11 @@ void vx_hex_encode(const uint8_t *in, size_t len, char *out);
 /* Decodes exactly 2*out_len hex characters (either case). */
 int vx_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_len);
 
-/* base64url without padding (RFC 4648 §5, as JWT uses); returns a malloc'd NUL-terminated string. */
+/* base64url without padding (RFC 4648 §5, as JWT uses); returns a malloc'd NUL-terminated string
+ * (NULL only when memory runs out). */
 char *vx_base64url_encode(const uint8_t *in, size_t len);
-/* Decodes unpadded base64url; rejects padding, whitespace and any other alphabet.
+/* Decodes unpadded base64url; rejects padding, whitespace, any other alphabet and non-zero unused
+ * trailing bits (so each byte string has exactly one accepted encoding).
  * On success *out is malloc'd (NUL-terminated for convenience) and *out_len set. */
 int vx_base64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
 

@@ -21,7 +21,8 @@ bool vx_json_num(const cJSON *root, const char *path, double *out);
 /* A timestamp at path given as epoch milliseconds (number) or an ISO string; false otherwise. */
 bool vx_json_time_ms(const cJSON *root, const char *path, int64_t *unix_ms);
 /* The object at path, or NULL. A string holding a JSON object is parsed into *owned
- * (which the caller must cJSON_Delete) and returned — Vapi sends tool arguments both ways. */
+ * (which the caller must cJSON_Delete) and returned — Vapi sends tool arguments both ways.
+ * *owned is always set: NULL unless a string was parsed. */
 const cJSON *vx_json_object_lenient(const cJSON *root, const char *path, cJSON **owned);
 
 #endif

@@ -22,12 +22,13 @@ typedef enum {
 
 typedef struct vx_jwt_claims {
     char sub[128];   /* user id; may be empty */
-    char org_id[37]; /* app_metadata.org_id, a UUID */
+    char org_id[37]; /* app_metadata.org_id, a UUID, lower-cased */
     char role[64];   /* app_metadata.role, else role; may be empty */
     int64_t exp;
 } vx_jwt_claims;
 
-/* Verifies token (len bytes, not necessarily NUL-terminated) at time now (unix seconds). */
+/* Verifies token (len bytes, not necessarily NUL-terminated; more than 8 KiB is MALFORMED) at time now
+ * (unix seconds). out may be NULL; on any status but VX_JWT_OK it is zeroed. */
 vx_jwt_status vx_jwt_verify(const char *token, size_t len, const char *secret, int64_t now, vx_jwt_claims *out);
 /* A short English reason for status, for the 401 body. */
 const char *vx_jwt_status_str(vx_jwt_status status);

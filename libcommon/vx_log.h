@@ -15,7 +15,8 @@ typedef enum { VX_LOG_DEBUG = 0, VX_LOG_INFO, VX_LOG_WARN, VX_LOG_ERROR } vx_log
 
 /* Sets the service name and the minimum level (LOG_LEVEL=debug|info|warn|error). Call once from main. */
 void vx_log_init(const char *service);
-/* request_id and org_id may be NULL (omitted). The variadic part is key, value, …, NULL. */
+/* request_id and org_id may be NULL (omitted). The variadic part is key, value, …, NULL;
+ * a NULL value is logged as null and ends the list. */
 void vx_log(vx_log_level level, const char *request_id, const char *org_id, const char *msg, ...) __attribute__((sentinel));
 
 #define vx_log_info(rid, org, msg, ...)  vx_log(VX_LOG_INFO, rid, org, msg, ##__VA_ARGS__, (char *)NULL)

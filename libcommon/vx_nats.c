@@ -87,8 +87,8 @@ int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg)
     if (s != NATS_OK) {
         char code[16];
         snprintf(code, sizeof(code), "%d", (int)jerr);
-        vx_log_error(NULL, NULL, "jetstream stream setup failed", "stream", cfg->Name, "error", natsStatus_GetText(s),
-                     "js_code", code);
+        vx_log_error(NULL, NULL, "jetstream stream setup failed", "stream", cfg->Name, "error", natsStatus_GetText(s), "js_code",
+                     code);
         return -1;
     }
     return 0;

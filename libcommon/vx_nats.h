@@ -18,7 +18,7 @@ int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg);
 
 /* Stream VAPI: raw Vapi server messages (subjects vapi.msg.<type>), file storage,
  * 2-minute de-duplication window, kept 7 days. Publisher and consumers both call this. */
-#define VX_STREAM_VAPI "VAPI"
+#define VX_STREAM_VAPI         "VAPI"
 #define VX_SUBJECT_VAPI_PREFIX "vapi.msg."
 int vx_js_ensure_vapi_stream(jsCtx *js);
 

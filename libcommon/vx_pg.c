@@ -189,10 +189,11 @@ int vx_pg_begin_org(vx_pg *pg, const char *org_id)
     /* The same claims shape Supabase puts there, so policies work under both. The
      * org id is bound as a parameter and turned into JSON by the server. */
     const char *params[1] = {org_id};
-    if (exec_simple(pg,
-                    "SELECT set_config('request.jwt.claims', "
-                    "json_build_object('role', 'authenticated', 'app_metadata', json_build_object('org_id', $1::uuid))::text, true)",
-                    1, params) != 0) {
+    if (exec_simple(
+            pg,
+            "SELECT set_config('request.jwt.claims', "
+            "json_build_object('role', 'authenticated', 'app_metadata', json_build_object('org_id', $1::uuid))::text, true)",
+            1, params) != 0) {
         vx_pg_rollback(pg);
         return -1;
     }
@@ -230,11 +231,12 @@ bool vx_pg_error_is_transient(const vx_pg *pg)
 {
     const char *s = pg->sqlstate;
     if (s[0] == '\0')
-        return pg->conn == NULL;
-    /* 08 connection exception, 53 insufficient resources, 57P shutdown / cannot connect now,
-     * 40001 serialization failure, 40P01 deadlock. */
-    return strncmp(s, "08", 2) == 0 || strncmp(s, "53", 2) == 0 || strncmp(s, "57P", 3) == 0 || strcmp(s, "40001") == 0 ||
-           strcmp(s, "40P01") == 0;
+        return pg->conn == NULL || PQstatus(pg->conn) != CONNECTION_OK;
+    /* 08 connection exception, 40 transaction rollback (serialization, deadlock),
+     * 53 insufficient resources, 55P03 lock not available, 57014 statement
+     * timeout, 57P shutdown / cannot connect now, 58 system error (I/O). */
+    return strncmp(s, "08", 2) == 0 || strncmp(s, "40", 2) == 0 || strncmp(s, "53", 2) == 0 || strcmp(s, "55P03") == 0 ||
+           strcmp(s, "57014") == 0 || strncmp(s, "57P", 3) == 0 || strncmp(s, "58", 2) == 0;
 }
 
 const char *vx_pg_value(const PGresult *res, int row, int col)

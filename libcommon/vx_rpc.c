@@ -83,8 +83,8 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
 {
     rpc_binding *binding = closure;
     vx_rpc_reply reply = {0, "application/json", VX_BUF_INIT};
-    vx_gateway_request *req = voxanne__v1__gateway_request__unpack(
-        NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
+    vx_gateway_request *req =
+        voxanne__v1__gateway_request__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
     if (req == NULL) {
         vx_log_warn(NULL, NULL, "rpc request is not a GatewayRequest", "subject", natsMsg_GetSubject(msg));
         vx_rpc_reply_error(&reply, 400, "bad_envelope", "The request envelope could not be decoded.");
@@ -138,8 +138,7 @@ static void on_health(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
     natsMsg_Destroy(msg);
 }
 
-int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check check, void *state,
-                        natsSubscription **out)
+int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check check, void *state, natsSubscription **out)
 {
     health_binding *binding = calloc(1, sizeof(*binding));
     if (binding == NULL)

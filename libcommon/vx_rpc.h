@@ -34,8 +34,7 @@ int vx_rpc_serve(natsConnection *nc, const char *subject, const char *queue, vx_
 /* Answers rpc.<service>.health in queue group <service> with HealthReply{ok}.
  * check may be NULL (always healthy) or return false with a detail. */
 typedef bool (*vx_health_check)(void *state, const char **detail);
-int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check check, void *state,
-                        natsSubscription **out);
+int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check check, void *state, natsSubscription **out);
 
 /* Sets a JSON body. */
 void vx_rpc_reply_json(vx_rpc_reply *reply, unsigned status, const char *json);

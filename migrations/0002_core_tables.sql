@@ -36,7 +36,9 @@ CREATE TABLE contacts (
     last_contacted_at  timestamptz,
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (org_id, phone)
+    UNIQUE (org_id, phone),
+    -- Target of same-org foreign keys (see call_logs.contact_id).
+    UNIQUE (org_id, id)
 );
 CREATE INDEX contacts_org_email_idx ON contacts (org_id, lower(email));
 CREATE INDEX contacts_org_created_idx ON contacts (org_id, created_at DESC);
@@ -48,7 +50,10 @@ CREATE TABLE call_logs (
     org_id                uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     vapi_call_id          text NOT NULL UNIQUE CHECK (length(vapi_call_id) BETWEEN 1 AND 100),
     call_sid              text NOT NULL,
-    contact_id            uuid REFERENCES contacts (id) ON DELETE SET NULL,
+    -- Foreign-key checks bypass RLS: a plain REFERENCES contacts (id) would let
+    -- org A point at (and probe for) org B's contacts. Keying on (org_id, id)
+    -- makes a cross-tenant reference impossible.
+    contact_id            uuid,
     assistant_id          text,
     phone_number_id       text,
     call_type             text NOT NULL DEFAULT 'inbound' CHECK (call_type IN ('inbound', 'outbound', 'web')),
@@ -80,7 +85,8 @@ CREATE TABLE call_logs (
     transfer_reason       text,
     transfer_time         timestamptz,
     created_at            timestamptz NOT NULL DEFAULT now(),
-    updated_at            timestamptz NOT NULL DEFAULT now()
+    updated_at            timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (org_id, contact_id) REFERENCES contacts (org_id, id) ON DELETE SET NULL (contact_id)
 );
 CREATE INDEX call_logs_org_created_idx ON call_logs (org_id, created_at DESC);
 CREATE INDEX call_logs_org_phone_idx ON call_logs (org_id, phone_number, created_at DESC);
@@ -93,8 +99,10 @@ CREATE TABLE parked_messages (
     reason        text NOT NULL,
     message_type  text,
     vapi_call_id  text,
+    request_id    text,
     payload       jsonb NOT NULL,
-    UNIQUE (vapi_call_id, message_type, reason)
+    -- A redelivered message (same gateway request id) parks once.
+    UNIQUE (request_id, reason)
 );
 
 -- Row-level security, enabled and forced, on every tenant table.

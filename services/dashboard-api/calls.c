@@ -12,9 +12,9 @@
 #include "vx_validate.h"
 
 /* The list leaves out the transcript and metadata: they are for the detail view. */
-#define LIST_COLUMNS                                                                                                           \
-    "id, vapi_call_id, call_type, status, phone_number, from_number, to_number, caller_name, duration_seconds, "             \
-    "total_cost, outcome, outcome_summary, recording_url, ended_reason, sentiment, sentiment_score, started_at, ended_at, "   \
+#define LIST_COLUMNS                                                                                                               \
+    "id, vapi_call_id, call_type, status, phone_number, from_number, to_number, caller_name, duration_seconds, "                   \
+    "total_cost, outcome, outcome_summary, recording_url, ended_reason, sentiment, sentiment_score, started_at, ended_at, "        \
     "created_at"
 
 static const char *const STATUSES[] = {"queued", "ringing", "in-progress", "forwarding", "ended", "completed"};
@@ -90,8 +90,8 @@ void dashboard_calls_list(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply
         return;
     reply->status = 200;
     reply->content_type = "application/json";
-    vx_buf_printf(&reply->body, "{\"calls\":%s,\"pagination\":{\"page\":%ld,\"limit\":%ld,\"total\":%s}}",
-                  PQgetvalue(res, 0, 0), page, limit, PQgetvalue(res, 0, 1));
+    vx_buf_printf(&reply->body, "{\"calls\":%s,\"pagination\":{\"page\":%ld,\"limit\":%ld,\"total\":%s}}", PQgetvalue(res, 0, 0),
+                  page, limit, PQgetvalue(res, 0, 1));
     PQclear(res);
 }
 

@@ -35,8 +35,8 @@ static void on_reply(upstream_call *call, upstream_outcome outcome, natsMsg *msg
             http_respond_error(ctx, 503, "service_unavailable", "The service is not available right now. Please retry.");
         return;
     }
-    Voxanne__V1__GatewayResponse *resp = voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(msg),
-                                                                               (const uint8_t *)natsMsg_GetData(msg));
+    Voxanne__V1__GatewayResponse *resp =
+        voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
     if (resp == NULL || resp->status < 100 || resp->status > 599) {
         vx_log_error(ctx->request_id, NULL, "service answered with an invalid envelope", "route", ctx->route->name);
         http_respond_error(ctx, 502, "bad_upstream_answer", "The service gave an answer the gateway could not read.");
@@ -63,8 +63,8 @@ void forward_rpc(request_ctx *ctx, const char *subject, const char *body, size_t
     greq.route = (char *)ctx->route->name;
     greq.method = pool_str(req, req->method.base, req->method.len);
     greq.path = pool_str(req, req->path.base, req->query_at != SIZE_MAX ? req->query_at : req->path.len);
-    greq.query = req->query_at != SIZE_MAX ? pool_str(req, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1)
-                                           : "";
+    greq.query =
+        req->query_at != SIZE_MAX ? pool_str(req, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1) : "";
     for (size_t i = 0; i < m->nparams; i++) {
         voxanne__v1__key_value__init(&params[i]);
         params[i].key = pool_str(req, m->params[i].name, m->params[i].name_len);

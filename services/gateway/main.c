@@ -58,8 +58,8 @@ int main(void)
     server_request_stop(gw);
     server_wait(gw);
     readiness_stop(&gw->readiness);
-    natsConnection_Drain(gw->nc);
     server_dispose(gw);
+    natsConnection_Close(gw->nc);
     natsConnection_Destroy(gw->nc);
     nats_Close();
     return 0;

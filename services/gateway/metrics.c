@@ -7,7 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-static const int64_t BUCKET_US[METRICS_BUCKETS] = {250,   500,    1000,   2500,   5000,    10000,
+static const int64_t BUCKET_US[METRICS_BUCKETS] = {250,   500,   1000,   2500,   5000,    10000,
                                                    25000, 50000, 100000, 500000, 1000000, 10000000};
 
 void metrics_init(metrics *m, const route *routes, size_t nroutes)

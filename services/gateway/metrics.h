@@ -14,10 +14,10 @@
 #include "vx_buf.h"
 
 #define METRICS_MAX_ROUTES 64
-#define METRICS_BUCKETS 12
+#define METRICS_BUCKETS    12
 
 typedef struct route_metrics {
-    atomic_uint_fast64_t by_class[6]; /* index status/100: 1xx..5xx; [0] unused */
+    atomic_uint_fast64_t by_class[6];                  /* index status/100: 1xx..5xx; [0] unused */
     atomic_uint_fast64_t buckets[METRICS_BUCKETS + 1]; /* last one is +Inf */
     atomic_uint_fast64_t sum_us;
     atomic_uint_fast64_t upstream_timeouts;

@@ -10,7 +10,7 @@
 
 #include "voxanne/v1/gateway.pb-c.h"
 
-#define POLL_INTERVAL_US 1000000
+#define POLL_INTERVAL_US  1000000
 #define HEALTH_TIMEOUT_MS 500
 
 static bool ask(natsConnection *nc, const char *name)
@@ -22,8 +22,8 @@ static bool ask(natsConnection *nc, const char *name)
         return false;
     bool ok = false;
     if (!natsMsg_IsNoResponders(reply)) {
-        Voxanne__V1__HealthReply *h = voxanne__v1__health_reply__unpack(NULL, (size_t)natsMsg_GetDataLength(reply),
-                                                                         (const uint8_t *)natsMsg_GetData(reply));
+        Voxanne__V1__HealthReply *h =
+            voxanne__v1__health_reply__unpack(NULL, (size_t)natsMsg_GetDataLength(reply), (const uint8_t *)natsMsg_GetData(reply));
         ok = h != NULL && h->ok;
         if (h != NULL)
             voxanne__v1__health_reply__free_unpacked(h, NULL);

@@ -52,7 +52,11 @@ static int open_listener(gw_thread *t)
     return 0;
 }
 
-/* Everything a loop thread owns is created on that thread. */
+#define DRAIN_MAX_MS 3000
+
+/* Runs the loop until a stop is requested, then drains: no new connections,
+ * keep-alive connections told to close, and requests already waiting on a
+ * service answered (or timed out) before the thread ends. */
 static void *loop_main(void *arg)
 {
     gw_thread *t = arg;
@@ -60,6 +64,13 @@ static void *loop_main(void *arg)
         h2o_evloop_run(t->loop, 100);
     h2o_socket_read_stop(t->listener);
     h2o_socket_close(t->listener);
+    t->listener = NULL;
+    h2o_context_request_shutdown(&t->ctx);
+    uint64_t deadline = h2o_now(t->loop) + DRAIN_MAX_MS;
+    while (upstream_table_in_flight(&t->pending) > 0 && h2o_now(t->loop) < deadline)
+        h2o_evloop_run(t->loop, 10);
+    /* A last turn lets the answers just produced reach their sockets. */
+    h2o_evloop_run(t->loop, 50);
     return NULL;
 }
 
@@ -151,11 +162,21 @@ void server_wait(gateway *gw)
 
 void server_dispose(gateway *gw)
 {
+    /* No reply may be posted to a loop's queue after this: stop the inbox
+     * first, waiting until its callback has run for the last time. */
     if (gw->inbox_sub != NULL) {
-        natsSubscription_Unsubscribe(gw->inbox_sub);
+        if (natsSubscription_Drain(gw->inbox_sub) == NATS_OK)
+            natsSubscription_WaitForDrainCompletion(gw->inbox_sub, 2000);
         natsSubscription_Destroy(gw->inbox_sub);
+        gw->inbox_sub = NULL;
     }
-    free(gw->threads);
+    /* What we allocated, we free. The h2o loops and contexts are left to the
+     * process exit: libh2o 2.2.5 has no way to close the connections a client
+     * still keeps open, and disposing a context under them asserts. They stay
+     * reachable through gw->threads, so leak checkers do not count them. */
+    for (int i = 0; gw->threads != NULL && i < gw->cfg.threads; i++)
+        upstream_table_dispose(&gw->threads[i].pending);
     if (gw->ssl_ctx != NULL)
         SSL_CTX_free(gw->ssl_ctx);
+    gw->ssl_ctx = NULL;
 }

@@ -31,6 +31,11 @@ void upstream_table_dispose(upstream_table *t)
     memset(t, 0, sizeof(*t));
 }
 
+uint32_t upstream_table_in_flight(const upstream_table *t)
+{
+    return t->nslots - t->nfree;
+}
+
 static uint32_t take_slot(upstream_table *t)
 {
     if (t->nfree == 0) {

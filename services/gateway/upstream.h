@@ -55,6 +55,8 @@ typedef struct upstream_table {
 
 void upstream_table_init(upstream_table *t);
 void upstream_table_dispose(upstream_table *t);
+/* Calls waiting for an answer. */
+uint32_t upstream_table_in_flight(const upstream_table *t);
 
 /* Registers call on thread and writes its reply subject into reply (size reply_len).
  * The caller then publishes with that reply subject; if publishing fails it must

@@ -17,7 +17,7 @@
 #include "vx_nats.h"
 #include "vx_time.h"
 
-#define TOOL_UNAVAILABLE_TEXT                                                                                                  \
+#define TOOL_UNAVAILABLE_TEXT                                                                                                      \
     "I'm sorry, I can't reach our scheduling system right now. Please tell the caller we will call them back shortly."
 
 bool webhook_is_call_time(const char *type)
@@ -47,8 +47,8 @@ bool webhook_subject_token(const char *type, char *out, size_t out_len)
     return true;
 }
 
-void webhook_dedup_id(const char *type, const char *call_id, const char *status, const char *body, size_t body_len,
-                      char *out, size_t out_len)
+void webhook_dedup_id(const char *type, const char *call_id, const char *status, const char *body, size_t body_len, char *out,
+                      size_t out_len)
 {
     if (call_id != NULL && strcmp(type, "end-of-call-report") == 0) {
         snprintf(out, out_len, "report:%s", call_id);

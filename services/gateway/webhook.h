@@ -25,8 +25,8 @@ bool webhook_is_call_time(const char *type);
 bool webhook_subject_token(const char *type, char *out, size_t out_len);
 /* Writes the JetStream de-duplication id for a message: one per call for a report,
  * one per (call, status) for a status update, else the body's SHA-256. */
-void webhook_dedup_id(const char *type, const char *call_id, const char *status, const char *body, size_t body_len,
-                      char *out, size_t out_len);
+void webhook_dedup_id(const char *type, const char *call_id, const char *status, const char *body, size_t body_len, char *out,
+                      size_t out_len);
 /* The answer Vapi gets for a call-time message when tool-router cannot answer:
  * something the assistant can say, never silence. Returns a malloc'd JSON string. */
 char *webhook_fallback_answer(const char *body, size_t body_len, const char *type);

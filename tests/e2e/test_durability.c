@@ -114,10 +114,9 @@ static void test_database_down_while_reports_arrive(void **state)
     assert_int_equal(wait_stored(ids, REPORTS), REPORTS);
     /* Nothing doubled: exactly one row per call, and the redelivered ones were upserts. */
     const char *p[1] = {ids};
-    assert_int_equal(vt_sql_long(admin,
-                                 "SELECT count(DISTINCT vapi_call_id) FROM call_logs WHERE vapi_call_id = ANY($1::text[])",
-                                 1, p),
-                     REPORTS);
+    assert_int_equal(
+        vt_sql_long(admin, "SELECT count(DISTINCT vapi_call_id) FROM call_logs WHERE vapi_call_id = ANY($1::text[])", 1, p),
+        REPORTS);
     assert_true(vt_alive(suite.ingest));
     free(ids);
 }

@@ -120,7 +120,8 @@ static void test_report_is_stored_with_every_mapped_field(void **state)
     snprintf(sid, sizeof(sid), "vapi-%s", call_id);
     assert_string_equal(cJSON_GetObjectItem(stored, "org_id")->valuestring, org_a);
     assert_string_equal(cJSON_GetObjectItem(stored, "call_sid")->valuestring, sid);
-    const char *customer = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(msg, "call"), "customer"), "number")->valuestring;
+    const char *customer =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(msg, "call"), "customer"), "number")->valuestring;
     assert_string_equal(cJSON_GetObjectItem(stored, "phone_number")->valuestring, customer);
     assert_string_equal(cJSON_GetObjectItem(stored, "from_number")->valuestring, customer);
     assert_non_null(cJSON_GetObjectItem(stored, "caller_name")->valuestring);
@@ -220,7 +221,7 @@ static void test_bad_input_gets_clear_4xx_json(void **state)
         "{\"message\": {}}",
         "",
     };
-    const char *codes[] = {"invalid_json", "invalid_message", "invalid_message", "invalid_message",
+    const char *codes[] = {"invalid_json",    "invalid_message", "invalid_message", "invalid_message",
                            "invalid_message", "invalid_message", "invalid_json"};
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         vt_response r = post_webhook(bodies[i], WITH_SECRET);
@@ -323,8 +324,8 @@ static void test_bad_tokens_are_refused(void **state)
     char *wrong_key = vx_jwt_sign("another-secret", org_a, "user-1", "owner", now, now + 600);
     /* alg "none": a valid-looking payload with an empty signature. */
     char payload[256];
-    snprintf(payload, sizeof(payload), "{\"sub\":\"u\",\"exp\":%lld,\"app_metadata\":{\"org_id\":\"%s\"}}",
-             (long long)now + 600, org_a);
+    snprintf(payload, sizeof(payload), "{\"sub\":\"u\",\"exp\":%lld,\"app_metadata\":{\"org_id\":\"%s\"}}", (long long)now + 600,
+             org_a);
     char *h64 = vx_base64url_encode((const uint8_t *)"{\"alg\":\"none\",\"typ\":\"JWT\"}", 27);
     char *p64 = vx_base64url_encode((const uint8_t *)payload, strlen(payload));
     char none[1024];

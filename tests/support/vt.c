@@ -312,8 +312,8 @@ void vt_suite_start(vt_suite *s)
     snprintf(vapi_env, sizeof(vapi_env), "VAPI_WEBHOOK_SECRET=%s", s->vapi_secret);
     snprintf(hmac_env, sizeof(hmac_env), "VAPI_WEBHOOK_HMAC_SECRET=%s", s->hmac_secret);
     snprintf(jwt_env, sizeof(jwt_env), "JWT_SECRET=%s", s->jwt_secret);
-    const char *gw_env[] = {port_env, vapi_env, hmac_env, jwt_env, "GATEWAY_MAX_BODY_BYTES=262144",
-                            "GATEWAY_UPSTREAM_TIMEOUT_MS=2000", NULL};
+    const char *gw_env[] = {
+        port_env, vapi_env, hmac_env, jwt_env, "GATEWAY_MAX_BODY_BYTES=262144", "GATEWAY_UPSTREAM_TIMEOUT_MS=2000", NULL};
     s->ingest = vt_spawn("webhook-ingest", "webhook-ingest", NULL);
     s->dashboard = vt_spawn("dashboard-api", "dashboard-api", NULL);
     s->gateway = vt_spawn("gateway", "gateway", gw_env);
@@ -327,16 +327,17 @@ void vt_suite_stop(vt_suite *s)
     VT_REQUIRE(vt_stop(s->dashboard, SIGTERM, 5000) == 0, "dashboard-api did not stop cleanly");
 }
 
-void vt_create_org(PGconn *admin, const char *name, const char *assistant_id, const char *phone_number_id,
-                   const char *phone_number, char org_id[37])
+void vt_create_org(PGconn *admin, const char *name, const char *assistant_id, const char *phone_number_id, const char *phone_number,
+                   char org_id[37])
 {
     vt_uuid(org_id);
     const char *p[2] = {org_id, name};
     vt_sql_exec(admin, "INSERT INTO organizations (id, name) VALUES ($1, $2)", 2, p);
     if (assistant_id != NULL || phone_number_id != NULL || phone_number != NULL) {
         const char *a[4] = {org_id, assistant_id, phone_number_id, phone_number};
-        vt_sql_exec(admin, "INSERT INTO agents (org_id, vapi_assistant_id, vapi_phone_number_id, phone_number) "
-                           "VALUES ($1, $2, $3, $4)",
+        vt_sql_exec(admin,
+                    "INSERT INTO agents (org_id, vapi_assistant_id, vapi_phone_number_id, phone_number) "
+                    "VALUES ($1, $2, $3, $4)",
                     4, a);
     }
 }

@@ -15,10 +15,10 @@
 #include <sys/types.h>
 
 /* Fails the test run with a message (usable outside cmocka assertions). */
-#define VT_REQUIRE(cond, msg)                                                                                                  \
-    do {                                                                                                                       \
-        if (!(cond))                                                                                                           \
-            vt_die(__FILE__, __LINE__, msg);                                                                                   \
+#define VT_REQUIRE(cond, msg)                                                                                                      \
+    do {                                                                                                                           \
+        if (!(cond))                                                                                                               \
+            vt_die(__FILE__, __LINE__, msg);                                                                                       \
     } while (0)
 void vt_die(const char *file, int line, const char *msg) __attribute__((noreturn));
 
@@ -76,8 +76,8 @@ void vt_suite_start(vt_suite *s);
 void vt_suite_stop(vt_suite *s);
 /* Creates an organization (and an agent when assistant_id is not NULL) through the admin
  * connection; writes the org id into org_id. */
-void vt_create_org(PGconn *admin, const char *name, const char *assistant_id, const char *phone_number_id,
-                   const char *phone_number, char org_id[37]);
+void vt_create_org(PGconn *admin, const char *name, const char *assistant_id, const char *phone_number_id, const char *phone_number,
+                   char org_id[37]);
 /* A dashboard JWT for org_id signed with the suite's secret, malloc'd. */
 char *vt_token(const vt_suite *s, const char *org_id, long ttl_s);
 

@@ -49,8 +49,7 @@ static void test_parameters(void **state)
     assert_int_equal(m.params[0].value_len, 36);
     assert_int_equal(match("POST", "/api/vapi/tools/bookClinicAppointment", &m), ROUTE_FOUND);
     assert_memory_equal(m.params[0].value, "bookClinicAppointment", m.params[0].value_len);
-    assert_int_equal(match("GET", "/api/orgs/0b8e9a44-6c1f-4f7e-9d55-2f1b7a3c9e10/calls/1b8e9a44-6c1f-4f7e-9d55-2f1b7a3c9e10",
-                           &m),
+    assert_int_equal(match("GET", "/api/orgs/0b8e9a44-6c1f-4f7e-9d55-2f1b7a3c9e10/calls/1b8e9a44-6c1f-4f7e-9d55-2f1b7a3c9e10", &m),
                      ROUTE_FOUND);
     assert_int_equal(m.nparams, 2);
     assert_int_equal(match("POST", "/api/vapi/tools/", &m), ROUTE_NOT_FOUND);

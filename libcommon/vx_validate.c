@@ -1,0 +1,64 @@
+/*
+ * vx_validate: shape checks for the identifiers that cross our edges.
+ *
+ * Design: hand-written scanners instead of regular expressions — each check
+ * is one pass over at most a few dozen bytes, never allocates, never reads
+ * past the given length and is safe on any input (NULL included, which is
+ * simply not valid). vx_uuid_v4 draws from the CSPRNG via vx_crypto, so ids
+ * are unguessable as well as unique.
+ */
+#include "vx_validate.h"
+
+#include "vx_crypto.h"
+
+#include <stdint.h>
+
+static bool _is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* True when s[0..len) is exactly xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex.
+ * The version and variant nibbles are not checked: Postgres accepts any. */
+bool vx_is_uuid(const char *s, size_t len)
+{
+    if (!s || len != VX_UUID_STR_LEN)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !_is_hex(s[i]))
+            return false;
+    }
+    return true;
+}
+
+/* True for '+', a non-zero digit, then 6 to 14 more digits, then the end:
+ * 7 to 15 digits in all, as ITU-T E.164 allows. */
+bool vx_is_e164(const char *s)
+{
+    if (!s || s[0] != '+' || s[1] < '1' || s[1] > '9')
+        return false;
+    size_t n = 1;
+    const char *p = s + 2;
+    for (; *p >= '0' && *p <= '9'; p++)
+        if (++n > 15)
+            return false;
+    return *p == '\0' && n >= 7;
+}
+
+void vx_uuid_v4(char out[VX_UUID_STR_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t r[16];
+    vx_random_bytes(r, sizeof r);
+    r[6] = (uint8_t)((r[6] & 0x0F) | 0x40); /* version 4 */
+    r[8] = (uint8_t)((r[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+    size_t o = 0;
+    for (size_t i = 0; i < sizeof r; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[r[i] >> 4];
+        out[o++] = hex[r[i] & 0x0F];
+    }
+    out[o] = '\0';
+}

@@ -1,0 +1,58 @@
+/*
+ * token: "voxctl token".
+ *
+ * The claims are what the gateway expects from the dashboard (sub, exp,
+ * app_metadata.org_id, app_metadata.role), signed with JWT_SECRET by vx_jwt
+ * so the token is accepted exactly as a real login's would be. The secret is
+ * used, never printed; the token itself is the command's only output.
+ */
+#include "token.h"
+
+#include <string.h>
+
+#include "vx_jwt.h"
+#include "vx_validate.h"
+
+/* True for 1–63 characters of [A-Za-z0-9_-] (roles such as owner, admin, staff). */
+static bool is_role(const char *s)
+{
+    size_t len = strlen(s);
+    if (len < 1 || len > 63)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+vxctl_status vxctl_token_make(const char *secret, const char *org_id, const char *user_id, const char *role, long ttl_seconds,
+                              int64_t now, char **out)
+{
+    if (!vx_is_uuid(org_id, strlen(org_id))) {
+        vxctl_errorf("token: --org must be an organization id (a UUID)");
+        return VXCTL_USAGE;
+    }
+    /* vx_jwt_claims keeps sub in 128 bytes: a longer one could not be verified. */
+    long user_chars = user_id != NULL ? vxctl_text_chars(user_id) : 1;
+    if (user_chars < 1 || (user_id != NULL && strlen(user_id) > 127)) {
+        vxctl_errorf("token: --user must be 1 to 127 bytes of text");
+        return VXCTL_USAGE;
+    }
+    if (!is_role(role)) {
+        vxctl_errorf("token: --role must be 1 to 63 letters, digits, '_' or '-'");
+        return VXCTL_USAGE;
+    }
+    if (ttl_seconds < 1 || ttl_seconds > VXCTL_TOKEN_TTL_MAX) {
+        vxctl_errorf("token: --ttl must be between 1 and %ld seconds", VXCTL_TOKEN_TTL_MAX);
+        return VXCTL_USAGE;
+    }
+    char *token = vx_jwt_sign(secret, org_id, user_id, role, now, now + ttl_seconds);
+    if (token == NULL) {
+        vxctl_errorf("token: signing failed");
+        return VXCTL_FAILED;
+    }
+    *out = token;
+    return VXCTL_OK;
+}

@@ -1,0 +1,87 @@
+/*
+ * webhook-ingest: turns the Vapi server messages that the gateway made
+ * durable on JetStream (stream VAPI) into call_logs rows.
+ *
+ * This file only wires the pieces together: configuration, NATS, the VAPI
+ * stream, the health responder (rpc.ingest.health, which reports whether
+ * PostgreSQL is reachable), the consumer workers, and a graceful stop on
+ * SIGINT/SIGTERM (stop fetching, finish the message in hand, flush the acks,
+ * close). Exit status: 0 after a graceful stop, 1 when start-up fails,
+ * 2 on a configuration mistake (vx_config).
+ *
+ * Environment: DATABASE_URL (required), NATS_URL (default
+ * nats://127.0.0.1:4222), INGEST_WORKERS (2, 1..64), INGEST_BATCH (64, 1..256),
+ * LOG_LEVEL.
+ */
+#include <signal.h>
+#include <stddef.h>
+
+#include "consumer.h"
+#include "health.h"
+#include "vx_config.h"
+#include "vx_log.h"
+#include "vx_nats.h"
+#include "vx_rpc.h"
+#include "vx_signal.h"
+
+#define SERVICE "webhook-ingest"
+
+int main(void)
+{
+    /* Before any thread exists, so every thread inherits the blocked mask. */
+    vx_signal_block_termination();
+
+    vx_log_init(SERVICE);
+    const char *database_url = vx_config_require("DATABASE_URL");
+    const char *nats_url = vx_config_str("NATS_URL", "nats://127.0.0.1:4222");
+    int workers = (int)vx_config_long("INGEST_WORKERS", 2, 1, 64);
+    int batch = (int)vx_config_long("INGEST_BATCH", 64, 1, 256);
+
+    int rc = 1;
+    jsCtx *js = NULL;
+    natsSubscription *health_sub = NULL;
+    ingest_health *health = NULL;
+    ingest_consumer *consumer = NULL;
+
+    natsConnection *nc = vx_nats_connect(nats_url, SERVICE);
+    if (!nc)
+        goto out;
+    if (natsConnection_JetStream(&js, nc, NULL) != NATS_OK) {
+        vx_log_error(NULL, NULL, "cannot create the JetStream context");
+        goto out;
+    }
+    if (vx_js_ensure_vapi_stream(js) != 0)
+        goto out;
+
+    health = ingest_health_create(database_url);
+    if (vx_rpc_serve_health(nc, "ingest", ingest_health_check, health, &health_sub) != 0)
+        goto out;
+
+    ingest_consumer_config cfg = {.js = js, .database_url = database_url, .workers = workers, .batch = batch};
+    consumer = ingest_consumer_start(&cfg);
+    if (!consumer)
+        goto out;
+
+    vx_log_info(NULL, NULL, "webhook-ingest started");
+    int sig = vx_signal_wait_termination();
+    vx_log_info(NULL, NULL, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    rc = 0;
+
+out:
+    ingest_consumer_stop(consumer); /* finishes in-flight messages */
+    if (health_sub) {
+        natsSubscription_Unsubscribe(health_sub);
+        natsSubscription_Destroy(health_sub);
+    }
+    if (nc)
+        natsConnection_FlushTimeout(nc, 2000); /* push out the last acks */
+    if (js)
+        jsCtx_Destroy(js);
+    if (nc)
+        natsConnection_Destroy(nc);
+    nats_CloseAndWait(2000); /* no library thread may still run the health check */
+    ingest_health_destroy(health);
+    if (rc == 0)
+        vx_log_info(NULL, NULL, "webhook-ingest stopped");
+    return rc;
+}
