@@ -7,11 +7,16 @@ local template
 local counter = 0
 local prefix
 
+-- Lua patterns treat '-' as a quantifier: escape ids before using them in gsub.
+local function literal(s)
+   return (s:gsub("%-", "%%-"))
+end
+
 function init(args)
    local f = assert(io.open(args[1], "rb"))
    template = f:read("*a")
    f:close()
-   template = template:gsub(FIXTURE_ASSISTANT, args[2])
+   template = template:gsub(literal(FIXTURE_ASSISTANT), args[2])
    math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
    prefix = string.format("%08x-%04x", math.random(0, 0x7fffffff), math.random(0, 0xffff))
    wrk.method = "POST"
@@ -22,7 +27,7 @@ end
 function request()
    counter = counter + 1
    local id = string.format("%s-4%03x-8%03x-%012x", prefix, counter % 4096, math.random(0, 4095), counter)
-   return wrk.format(nil, nil, nil, (template:gsub(FIXTURE_CALL, id)))
+   return wrk.format(nil, nil, nil, (template:gsub(literal(FIXTURE_CALL), id)))
 end
 
 function done(summary, latency, requests)
