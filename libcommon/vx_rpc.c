@@ -14,16 +14,19 @@
 
 #include "vx_log.h"
 
+/* What a subscription serves: handler may be NULL (health only). */
 typedef struct rpc_binding {
+    char service[64];
     vx_rpc_handler handler;
+    vx_health_check check;
     void *state;
 } rpc_binding;
 
-typedef struct health_binding {
-    char service[64];
-    vx_health_check check;
-    void *state;
-} health_binding;
+static bool is_health_subject(const char *subject)
+{
+    size_t n = strlen(subject);
+    return n > 7 && strcmp(subject + n - 7, ".health") == 0;
+}
 
 void vx_error_json(vx_buf *out, const char *code, const char *message)
 {
@@ -79,9 +82,29 @@ static void respond(natsConnection *nc, natsMsg *msg, const vx_rpc_reply *reply)
     free(buf);
 }
 
+static void answer_health(natsConnection *nc, natsMsg *msg, const rpc_binding *binding)
+{
+    Voxanne__V1__HealthReply reply = VOXANNE__V1__HEALTH_REPLY__INIT;
+    const char *detail = "ok";
+    reply.service = (char *)binding->service;
+    reply.ok = binding->check == NULL || binding->check(binding->state, &detail);
+    reply.detail = (char *)detail;
+    uint8_t buf[512];
+    size_t len = voxanne__v1__health_reply__get_packed_size(&reply);
+    if (len <= sizeof(buf) && natsMsg_GetReply(msg) != NULL) {
+        voxanne__v1__health_reply__pack(&reply, buf);
+        natsConnection_Publish(nc, natsMsg_GetReply(msg), buf, (int)len);
+    }
+}
+
 static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     rpc_binding *binding = closure;
+    if (is_health_subject(natsMsg_GetSubject(msg)) || binding->handler == NULL) {
+        answer_health(nc, msg, binding);
+        natsMsg_Destroy(msg);
+        return;
+    }
     vx_rpc_reply reply = {0, "application/json", VX_BUF_INIT};
     vx_gateway_request *req =
         voxanne__v1__gateway_request__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
@@ -102,15 +125,17 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     natsMsg_Destroy(msg);
 }
 
-int vx_rpc_serve(natsConnection *nc, const char *subject, const char *queue, vx_rpc_handler handler, void *state,
-                 natsSubscription **out)
+static int subscribe(natsConnection *nc, const char *subject, const char *service, vx_rpc_handler handler, vx_health_check check,
+                     void *state, natsSubscription **out)
 {
-    rpc_binding *binding = malloc(sizeof(*binding));
+    rpc_binding *binding = calloc(1, sizeof(*binding));
     if (binding == NULL)
         abort();
+    snprintf(binding->service, sizeof(binding->service), "%s", service);
     binding->handler = handler;
+    binding->check = check;
     binding->state = state;
-    natsStatus s = natsConnection_QueueSubscribe(out, nc, subject, queue, on_request, binding);
+    natsStatus s = natsConnection_QueueSubscribe(out, nc, subject, service, on_request, binding);
     if (s == NATS_OK)
         s = natsSubscription_SetOnCompleteCB(*out, free, binding);
     if (s != NATS_OK) {
@@ -121,40 +146,17 @@ int vx_rpc_serve(natsConnection *nc, const char *subject, const char *queue, vx_
     return 0;
 }
 
-static void on_health(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+int vx_rpc_serve(natsConnection *nc, const char *service, vx_rpc_handler handler, vx_health_check check, void *state,
+                 natsSubscription **out)
 {
-    health_binding *binding = closure;
-    Voxanne__V1__HealthReply reply = VOXANNE__V1__HEALTH_REPLY__INIT;
-    const char *detail = "ok";
-    reply.service = binding->service;
-    reply.ok = binding->check == NULL || binding->check(binding->state, &detail);
-    reply.detail = (char *)detail;
-    uint8_t buf[512];
-    size_t len = voxanne__v1__health_reply__get_packed_size(&reply);
-    if (len <= sizeof(buf) && natsMsg_GetReply(msg) != NULL) {
-        voxanne__v1__health_reply__pack(&reply, buf);
-        natsConnection_Publish(nc, natsMsg_GetReply(msg), buf, (int)len);
-    }
-    natsMsg_Destroy(msg);
+    char subject[128];
+    snprintf(subject, sizeof(subject), "rpc.%s.>", service);
+    return subscribe(nc, subject, service, handler, check, state, out);
 }
 
 int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check check, void *state, natsSubscription **out)
 {
-    health_binding *binding = calloc(1, sizeof(*binding));
-    if (binding == NULL)
-        abort();
-    snprintf(binding->service, sizeof(binding->service), "%s", service);
-    binding->check = check;
-    binding->state = state;
     char subject[128];
     snprintf(subject, sizeof(subject), "rpc.%s.health", service);
-    natsStatus s = natsConnection_QueueSubscribe(out, nc, subject, service, on_health, binding);
-    if (s == NATS_OK)
-        s = natsSubscription_SetOnCompleteCB(*out, free, binding);
-    if (s != NATS_OK) {
-        vx_log_error(NULL, NULL, "health subscribe failed", "subject", subject, "error", natsStatus_GetText(s));
-        free(binding);
-        return -1;
-    }
-    return 0;
+    return subscribe(nc, subject, service, NULL, check, state, out);
 }

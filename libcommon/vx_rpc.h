@@ -27,13 +27,18 @@ typedef struct vx_rpc_reply {
 
 typedef void (*vx_rpc_handler)(void *state, const vx_gateway_request *req, vx_rpc_reply *reply);
 
-/* Subscribes subject (wildcards allowed) in queue group queue. Returns 0 or -1 (logged). */
-int vx_rpc_serve(natsConnection *nc, const char *subject, const char *queue, vx_rpc_handler handler, void *state,
+/* Returns whether the service can work; may set *detail to a short static reason. */
+typedef bool (*vx_health_check)(void *state, const char **detail);
+
+/* Subscribes rpc.<service>.> in queue group <service>: GatewayRequests go to
+ * handler; rpc.<service>.health is answered with a HealthReply from check(state)
+ * (NULL check: always healthy) on the same thread, so a healthy answer also
+ * proves the worker is not stuck. Returns 0 or -1 (logged). */
+int vx_rpc_serve(natsConnection *nc, const char *service, vx_rpc_handler handler, vx_health_check check, void *state,
                  natsSubscription **out);
 
-/* Answers rpc.<service>.health in queue group <service> with HealthReply{ok}.
- * check may be NULL (always healthy) or return false with a detail. */
-typedef bool (*vx_health_check)(void *state, const char **detail);
+/* For services without request handlers (only background work): answers
+ * rpc.<service>.health in queue group <service>. */
 int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check check, void *state, natsSubscription **out);
 
 /* Sets a JSON body. */

@@ -26,16 +26,11 @@ int main(void)
         if (dashboard_worker_start(&workers[i], nc) != 0)
             return 1;
     }
-    natsSubscription *health = NULL;
-    if (vx_rpc_serve_health(nc, "dashboard", dashboard_health, (void *)database_url, &health) != 0)
-        return 1;
 
     vx_log_info(NULL, NULL, "dashboard-api serving", "subject", "rpc.dashboard.>");
     vx_signal_wait_termination();
 
     vx_log_info(NULL, NULL, "dashboard-api stopping");
-    natsSubscription_Unsubscribe(health);
-    natsSubscription_Destroy(health);
     for (int i = 0; i < nworkers; i++)
         dashboard_worker_stop(&workers[i]);
     free(workers);

@@ -31,6 +31,15 @@ static void dispatch(void *state, const vx_gateway_request *req, vx_rpc_reply *r
     vx_rpc_reply_error(reply, 404, "not_found", "No such route.");
 }
 
+/* Runs on the worker's own thread, so it may use the worker's connection. */
+static bool worker_healthy(void *state, const char **detail)
+{
+    dashboard_worker *w = state;
+    bool ok = vx_pg_ensure(w->pg) == 0;
+    *detail = ok ? "ok" : "database unreachable";
+    return ok;
+}
+
 void dashboard_worker_init(dashboard_worker *w, const char *database_url)
 {
     memset(w, 0, sizeof(*w));
@@ -40,7 +49,7 @@ void dashboard_worker_init(dashboard_worker *w, const char *database_url)
 
 int dashboard_worker_start(dashboard_worker *w, natsConnection *nc)
 {
-    return vx_rpc_serve(nc, "rpc.dashboard.>", "dashboard", dispatch, w, &w->sub);
+    return vx_rpc_serve(nc, "dashboard", dispatch, worker_healthy, w, &w->sub);
 }
 
 void dashboard_worker_stop(dashboard_worker *w)
@@ -53,16 +62,4 @@ void dashboard_worker_stop(dashboard_worker *w)
     }
     vx_pg_destroy(w->pg);
     w->pg = NULL;
-}
-
-bool dashboard_health(void *state, const char **detail)
-{
-    /* The health responder runs on its own thread: it must not share a worker's
-     * connection, so it opens a short-lived one of its own. */
-    const char *url = state;
-    PGconn *conn = PQconnectdb(url);
-    bool ok = PQstatus(conn) == CONNECTION_OK;
-    PQfinish(conn);
-    *detail = ok ? "ok" : "database unreachable";
-    return ok;
 }

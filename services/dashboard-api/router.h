@@ -1,7 +1,8 @@
 /*
  * router: which dashboard handler answers which gateway route. Each worker
  * owns one PostgreSQL connection and serves rpc.dashboard.> in queue group
- * "dashboard", so replicas and workers share the load.
+ * "dashboard", so replicas and workers share the load; rpc.dashboard.health
+ * is answered by a worker too, from its own connection.
  */
 #ifndef DASHBOARD_ROUTER_H
 #define DASHBOARD_ROUTER_H
@@ -21,7 +22,5 @@ void dashboard_worker_init(dashboard_worker *w, const char *database_url);
 /* Subscribes the worker. Returns 0 or -1. */
 int dashboard_worker_start(dashboard_worker *w, natsConnection *nc);
 void dashboard_worker_stop(dashboard_worker *w);
-/* Health: can the first worker's database be reached? */
-bool dashboard_health(void *state, const char **detail);
 
 #endif
