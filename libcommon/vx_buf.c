@@ -15,6 +15,7 @@
  * JSON readers whatever bytes a caller or a phone transcript hands us.
  */
 #include "vx_buf.h"
+#include "vx_utf8.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -96,38 +97,6 @@ void vx_buf_printf(vx_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Length of the well-formed UTF-8 sequence starting at s (at most n bytes
- * available), or 0 when s[0] does not start one (RFC 3629 table 3-7). */
-static size_t _utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* no overlong forms */
-        else if (c == 0xED)
-            hi = 0x9F; /* no surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F; /* nothing above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return len;
-}
-
 void vx_buf_json_string(vx_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -148,7 +117,7 @@ void vx_buf_json_string(vx_buf *b, const char *s, size_t len)
         }
         unsigned char c = p[i];
         if (c >= 0x80) {
-            size_t n = _utf8_seq_len(p + i, len - i);
+            size_t n = vx_utf8_seq_len(p + i, len - i);
             if (n) {
                 vx_buf_append(b, p + i, n);
                 i += n;

@@ -31,27 +31,20 @@ export MIGRATIONS_DIR=$PWD/migrations
 
 "$build/bin/voxctl" migrate
 
-pids=()
+# shellcheck source=deploy/local/suite.sh
+. deploy/local/suite.sh
 stop_all() {
     trap - INT TERM EXIT
     echo
     echo "stopping…"
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    suite_stop
     [[ -n ${VOXANNE_KEEP_INFRA:-} ]] || deploy/local/infra.sh stop "$state"
     exit 0
 }
 trap stop_all INT TERM EXIT
 
-for svc in webhook-ingest dashboard-api gateway; do
-    "$build/bin/$svc" >>"$state/logs/$svc.log" 2>&1 &
-    pids+=($!)
-done
-
-for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$GATEWAY_PORT/ready" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+suite_start "$build" "$state/logs"
+suite_wait_ready "$GATEWAY_PORT" || echo "(continuing: see $state/logs/)" >&2
 
 cat <<INFO
 

@@ -10,10 +10,10 @@ build=${1:-build/release}
 duration=${BENCH_SECONDS:-10}
 state=$(mktemp -d /tmp/voxanne-bench.XXXXXX)
 chmod 755 "$state"
-pids=()
+# shellcheck source=deploy/local/suite.sh
+. deploy/local/suite.sh
 cleanup() {
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    suite_stop
     deploy/local/infra.sh stop "$state" >/dev/null 2>&1 || true
     rm -rf "$state"
 }
@@ -29,14 +29,8 @@ org=$("$build/bin/voxctl" org create --name "Bench Clinic")
 assistant=$(python3 -c 'import uuid; print(uuid.uuid4())')
 "$build/bin/voxctl" agent create --org "$org" --assistant-id "$assistant" >/dev/null
 
-for svc in webhook-ingest dashboard-api gateway; do
-    "$build/bin/$svc" >"$state/$svc.log" 2>&1 &
-    pids+=($!)
-done
-for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$GATEWAY_PORT/ready" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+suite_start "$build" "$state/logs"
+suite_wait_ready "$GATEWAY_PORT"
 
 count_rows() { psql "$ADMIN_DATABASE_URL" -Atqc "SELECT count(*) FROM call_logs"; }
 

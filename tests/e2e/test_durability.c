@@ -3,7 +3,6 @@
  * webhook-ingest is killed with SIGKILL while reports arrive, not when
  * PostgreSQL is down while they arrive.
  */
-#include <cjson/cJSON.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,22 +22,10 @@ static vt_suite suite;
 static PGconn *admin;
 static char org[37], assistant[37];
 
-static char *report_for(const char *template_json, const char *call_id)
-{
-    cJSON *root = cJSON_Parse(template_json);
-    cJSON *call = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "message"), "call");
-    cJSON_ReplaceItemInObject(call, "id", cJSON_CreateString(call_id));
-    cJSON_ReplaceItemInObject(call, "assistantId", cJSON_CreateString(assistant));
-    char *out = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return out;
-}
-
 /* Posts REPORTS fresh reports, asserting each is acknowledged; returns a
  * Postgres array literal of their call ids for counting. */
 static char *post_reports(void)
 {
-    char *tmpl = vt_read_file("tests/fixtures/vapi/end-of-call-report.json", NULL);
     char url[128];
     snprintf(url, sizeof(url), "%s/api/vapi/webhook", suite.base_url);
     const char *const headers[] = {"x-vapi-secret: test-vapi-secret", NULL};
@@ -47,7 +34,7 @@ static char *post_reports(void)
     for (int i = 0; i < REPORTS; i++) {
         char call_id[37];
         vt_uuid(call_id);
-        char *body = report_for(tmpl, call_id);
+        char *body = vt_vapi_report(call_id, assistant);
         vt_response r = vt_http("POST", url, headers, body, strlen(body));
         assert_int_equal(r.status, 200);
         vt_response_free(&r);
@@ -55,7 +42,6 @@ static char *post_reports(void)
         vx_buf_printf(&ids, "%s%s", i ? "," : "", call_id);
     }
     vx_buf_putc(&ids, '}');
-    free(tmpl);
     return vx_buf_steal(&ids);
 }
 

@@ -23,22 +23,6 @@ static vt_suite suite;
 static PGconn *admin;
 static char org_a[37], org_b[37], assistant_a[64], assistant_b[64];
 
-#define FIXTURE "tests/fixtures/vapi/end-of-call-report.json"
-
-/* The fixture report re-targeted at a fresh call id and the given assistant. */
-static char *report_for(const char *call_id, const char *assistant_id)
-{
-    char *raw = vt_read_file(FIXTURE, NULL);
-    cJSON *root = cJSON_Parse(raw);
-    free(raw);
-    cJSON *call = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "message"), "call");
-    cJSON_ReplaceItemInObject(call, "id", cJSON_CreateString(call_id));
-    cJSON_ReplaceItemInObject(call, "assistantId", cJSON_CreateString(assistant_id));
-    char *out = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return out;
-}
-
 static vt_response post_webhook(const char *body, const char *const *headers)
 {
     char url[128];
@@ -67,7 +51,7 @@ static void barrier(void)
 {
     char call_id[37];
     vt_uuid(call_id);
-    char *body = report_for(call_id, assistant_a);
+    char *body = vt_vapi_report(call_id, assistant_a);
     vt_response r = post_webhook(body, WITH_SECRET);
     assert_int_equal(r.status, 200);
     assert_int_equal(wait_rows_for(call_id, 1), 1);
@@ -97,7 +81,7 @@ static void test_report_is_stored_with_every_mapped_field(void **state)
 {
     char call_id[37];
     vt_uuid(call_id);
-    char *body = report_for(call_id, assistant_a);
+    char *body = vt_vapi_report(call_id, assistant_a);
     vt_response r = post_webhook(body, WITH_SECRET);
     assert_int_equal(r.status, 200);
     assert_true(r.request_id[0] != '\0');
@@ -159,7 +143,7 @@ static void test_wrong_or_missing_secret_is_refused_and_stores_nothing(void **st
 {
     char call_id[37];
     vt_uuid(call_id);
-    char *body = report_for(call_id, assistant_a);
+    char *body = vt_vapi_report(call_id, assistant_a);
     const char *const wrong[] = {"x-vapi-secret: test-vapi-secreT", NULL};
     const char *const bearer_wrong[] = {"Authorization: Bearer nope", NULL};
     const char *const *cases[] = {NULL, wrong, bearer_wrong};
@@ -181,7 +165,7 @@ static void test_bearer_and_hmac_authentication(void **state)
 {
     char call_id[37];
     vt_uuid(call_id);
-    char *body = report_for(call_id, assistant_a);
+    char *body = vt_vapi_report(call_id, assistant_a);
     const char *const bearer[] = {"Authorization: Bearer test-vapi-secret", NULL};
     vt_response r = post_webhook(body, bearer);
     assert_int_equal(r.status, 200);
@@ -267,7 +251,7 @@ static void test_dashboard_sees_only_its_own_org(void **state)
     char call_a[37], call_b[37];
     vt_uuid(call_a);
     vt_uuid(call_b);
-    char *ra = report_for(call_a, assistant_a), *rb = report_for(call_b, assistant_b);
+    char *ra = vt_vapi_report(call_a, assistant_a), *rb = vt_vapi_report(call_b, assistant_b);
     vt_response a = post_webhook(ra, WITH_SECRET), b = post_webhook(rb, WITH_SECRET);
     assert_int_equal(a.status, 200);
     assert_int_equal(b.status, 200);

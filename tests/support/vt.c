@@ -4,6 +4,7 @@
  */
 #include "vt.h"
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -340,6 +341,20 @@ void vt_create_org(PGconn *admin, const char *name, const char *assistant_id, co
                     "VALUES ($1, $2, $3, $4)",
                     4, a);
     }
+}
+
+char *vt_vapi_report(const char *call_id, const char *assistant_id)
+{
+    char *raw = vt_read_file("tests/fixtures/vapi/end-of-call-report.json", NULL);
+    cJSON *root = cJSON_Parse(raw);
+    free(raw);
+    VT_REQUIRE(root != NULL, "the end-of-call-report fixture is not JSON");
+    cJSON *call = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "message"), "call");
+    cJSON_ReplaceItemInObject(call, "id", cJSON_CreateString(call_id));
+    cJSON_ReplaceItemInObject(call, "assistantId", cJSON_CreateString(assistant_id));
+    char *out = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return out;
 }
 
 char *vt_token(const vt_suite *s, const char *org_id, long ttl_s)

@@ -78,6 +78,9 @@ void vt_suite_stop(vt_suite *s);
  * connection; writes the org id into org_id. */
 void vt_create_org(PGconn *admin, const char *name, const char *assistant_id, const char *phone_number_id, const char *phone_number,
                    char org_id[37]);
+/* The end-of-call-report fixture (tests/fixtures/vapi/) re-targeted at call_id
+ * and assistant_id: a real Vapi payload for a fresh call of a known org. malloc'd. */
+char *vt_vapi_report(const char *call_id, const char *assistant_id);
 /* A dashboard JWT for org_id signed with the suite's secret, malloc'd. */
 char *vt_token(const vt_suite *s, const char *org_id, long ttl_s);
 
