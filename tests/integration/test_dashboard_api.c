@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "voxanne/v1/gateway.pb-c.h"
@@ -67,8 +68,8 @@ static int setup(void **state)
     assert_int_equal(natsConnection_ConnectTo(&nc, vt_env("NATS_URL")), NATS_OK);
     static const char *env[] = {"DASHBOARD_WORKERS=2", NULL};
     service = vt_spawn("dashboard-api", "dashboard-api-integration", env);
-    /* Ready when it answers its health subject. */
-    for (int i = 0; i < 200; i++) {
+    /* Ready when it answers its health subject (no responders returns at once, hence the pause). */
+    for (int i = 0; i < 200; i++, usleep(50000)) {
         natsMsg *m = NULL;
         if (natsConnection_RequestString(&m, nc, "rpc.dashboard.health", "", 100) == NATS_OK && !natsMsg_IsNoResponders(m)) {
             natsMsg_Destroy(m);
