@@ -226,6 +226,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     case TARGET_VAPI_WEBHOOK:
         webhook_handle(ctx);
         break;
+    case TARGET_VAPI_TOOL:
+        webhook_tool(ctx);
+        break;
     default:
         serve_local(ctx);
         break;

@@ -18,7 +18,7 @@ static const route ROUTES[] = {
     {"ready", "GET", "/ready", AUTH_NONE, TARGET_READY, NULL},
     {"metrics", "GET", "/metrics", AUTH_NONE, TARGET_METRICS, NULL},
     {"vapi.webhook", "POST", "/api/vapi/webhook", AUTH_VAPI, TARGET_VAPI_WEBHOOK, NULL},
-    {"vapi.tool", "POST", "/api/vapi/tools/{tool}", AUTH_VAPI, TARGET_RPC, "rpc.tools.call"},
+    {"vapi.tool", "POST", "/api/vapi/tools/{tool}", AUTH_VAPI, TARGET_VAPI_TOOL, "rpc.tools.call"},
     {"calls.list", "GET", "/api/calls", AUTH_DASHBOARD, TARGET_RPC, "rpc.dashboard.calls.list"},
     {"calls.get", "GET", "/api/calls/{id:uuid}", AUTH_DASHBOARD, TARGET_RPC, "rpc.dashboard.calls.get"},
 };

@@ -19,6 +19,7 @@ typedef enum {
 typedef enum {
     TARGET_RPC,          /* request/reply on subject with a GatewayRequest */
     TARGET_VAPI_WEBHOOK, /* call-time messages to rpc.tools.call, the rest to JetStream */
+    TARGET_VAPI_TOOL,    /* one tool's own URL: to rpc.tools.call, sayable fallback in both formats */
     TARGET_HEALTH,
     TARGET_READY,
     TARGET_METRICS,

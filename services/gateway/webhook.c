@@ -93,7 +93,7 @@ static void append_tool_errors(cJSON *results, const cJSON *message)
     }
 }
 
-char *webhook_fallback_answer(const char *body, size_t body_len, const char *type)
+char *webhook_fallback_answer(const char *body, size_t body_len, const char *type, bool legacy)
 {
     cJSON *answer = cJSON_CreateObject();
     if (strcmp(type, "tool-calls") == 0) {
@@ -101,6 +101,11 @@ char *webhook_fallback_answer(const char *body, size_t body_len, const char *typ
         cJSON *results = cJSON_AddArrayToObject(answer, "results");
         append_tool_errors(results, vx_json_at(root, "message"));
         cJSON_Delete(root);
+        if (legacy) {
+            cJSON *legacy_result = cJSON_AddObjectToObject(answer, "toolResult");
+            cJSON_AddStringToObject(legacy_result, "type", "text");
+            cJSON_AddStringToObject(legacy_result, "content", TOOL_UNAVAILABLE_TEXT);
+        }
     } else if (strcmp(type, "function-call") == 0) {
         cJSON_AddStringToObject(answer, "result", TOOL_UNAVAILABLE_TEXT);
     } else {
@@ -115,7 +120,8 @@ char *webhook_fallback_answer(const char *body, size_t body_len, const char *typ
 
 static void fallback_to_vapi(request_ctx *ctx, upstream_outcome outcome)
 {
-    char *json = webhook_fallback_answer(ctx->req->entity.base, ctx->req->entity.len, ctx->vapi_type);
+    bool legacy = ctx->route->target == TARGET_VAPI_TOOL;
+    char *json = webhook_fallback_answer(ctx->req->entity.base, ctx->req->entity.len, ctx->vapi_type, legacy);
     http_respond(ctx, 200, "application/json", json, strlen(json));
     free(json);
 }
@@ -179,6 +185,14 @@ static void publish_durable(request_ctx *ctx, const char *subject_token, const c
         vx_log_error(ctx->request_id, NULL, "nats publish failed", "error", natsStatus_GetText(s));
         http_respond_error(ctx, 503, "not_durable", "The message could not be stored. Please retry.");
     }
+}
+
+void webhook_tool(request_ctx *ctx)
+{
+    /* The body is Vapi's tool-calls envelope; tool-router validates it. */
+    snprintf(ctx->vapi_type, sizeof(ctx->vapi_type), "tool-calls");
+    ctx->fallback = fallback_to_vapi;
+    forward_rpc(ctx, ctx->route->subject, ctx->req->entity.base, ctx->req->entity.len);
 }
 
 void webhook_handle(request_ctx *ctx)

@@ -17,6 +17,9 @@
 #include "http.h"
 
 void webhook_handle(request_ctx *ctx);
+/* POST /api/vapi/tools/{tool}: forwarded to tool-router as is; if it cannot
+ * answer, Vapi still gets a sayable result in both formats. */
+void webhook_tool(request_ctx *ctx);
 
 /* True for message types Vapi waits on for an answer. */
 bool webhook_is_call_time(const char *type);
@@ -28,7 +31,8 @@ bool webhook_subject_token(const char *type, char *out, size_t out_len);
 void webhook_dedup_id(const char *type, const char *call_id, const char *status, const char *body, size_t body_len, char *out,
                       size_t out_len);
 /* The answer Vapi gets for a call-time message when tool-router cannot answer:
- * something the assistant can say, never silence. Returns a malloc'd JSON string. */
-char *webhook_fallback_answer(const char *body, size_t body_len, const char *type);
+ * something the assistant can say, never silence. legacy adds the per-tool
+ * route's {"toolResult": …} beside "results". Returns a malloc'd JSON string. */
+char *webhook_fallback_answer(const char *body, size_t body_len, const char *type, bool legacy);
 
 #endif

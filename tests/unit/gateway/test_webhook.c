@@ -59,7 +59,7 @@ static void test_fallback_for_tool_calls_answers_every_call_in_order(void **stat
     const char *body = "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":["
                        "{\"id\":\"c1\",\"function\":{\"name\":\"checkAvailability\",\"arguments\":\"{}\"}},"
                        "{\"id\":\"c2\",\"name\":\"lookupCaller\"}]}}";
-    char *json = webhook_fallback_answer(body, strlen(body), "tool-calls");
+    char *json = webhook_fallback_answer(body, strlen(body), "tool-calls", false);
     cJSON *root = cJSON_Parse(json);
     cJSON *results = cJSON_GetObjectItem(root, "results");
     assert_int_equal(cJSON_GetArraySize(results), 2);
@@ -75,18 +75,32 @@ static void test_fallback_for_tool_calls_answers_every_call_in_order(void **stat
 static void test_fallback_reads_the_other_lists(void **state)
 {
     const char *wrapped = "{\"message\":{\"toolWithToolCallList\":[{\"toolCall\":{\"id\":\"w1\",\"function\":{\"name\":\"t\"}}}]}}";
-    char *json = webhook_fallback_answer(wrapped, strlen(wrapped), "tool-calls");
+    char *json = webhook_fallback_answer(wrapped, strlen(wrapped), "tool-calls", false);
     assert_non_null(strstr(json, "\"w1\""));
     free(json);
     const char *garbage = "{{{";
-    json = webhook_fallback_answer(garbage, strlen(garbage), "tool-calls");
+    json = webhook_fallback_answer(garbage, strlen(garbage), "tool-calls", false);
     assert_string_equal(json, "{\"results\":[]}");
     free(json);
-    json = webhook_fallback_answer("{}", 2, "function-call");
+    json = webhook_fallback_answer("{}", 2, "function-call", false);
     assert_non_null(strstr(json, "\"result\""));
     free(json);
-    json = webhook_fallback_answer("{}", 2, "assistant-request");
+    json = webhook_fallback_answer("{}", 2, "assistant-request", false);
     assert_non_null(strstr(json, "\"error\""));
+    free(json);
+}
+
+static void test_fallback_for_the_per_tool_route_has_both_formats(void **state)
+{
+    const char *body = "{\"message\":{\"toolCalls\":[{\"id\":\"t9\",\"function\":{\"name\":\"transferCall\"}}]}}";
+    char *json = webhook_fallback_answer(body, strlen(body), "tool-calls", true);
+    cJSON *root = cJSON_Parse(json);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "results"), 0), "toolCallId")->valuestring,
+                        "t9");
+    cJSON *legacy = cJSON_GetObjectItem(root, "toolResult");
+    assert_string_equal(cJSON_GetObjectItem(legacy, "type")->valuestring, "text");
+    assert_non_null(cJSON_GetObjectItem(legacy, "content")->valuestring);
+    cJSON_Delete(root);
     free(json);
 }
 
@@ -98,6 +112,7 @@ int main(void)
         cmocka_unit_test(test_dedup_ids),
         cmocka_unit_test(test_fallback_for_tool_calls_answers_every_call_in_order),
         cmocka_unit_test(test_fallback_reads_the_other_lists),
+        cmocka_unit_test(test_fallback_for_the_per_tool_route_has_both_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
