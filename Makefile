@@ -37,7 +37,8 @@ COMMON_SRC := $(wildcard libcommon/*.c)
 COMMON_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(COMMON_SRC)) $(GEN_C:.c=.o)
 COMMON_LIB := $(B)/lib/libvxcommon.a
 
-PROGRAMS := $(notdir $(wildcard services/*))
+# A program is a services/<name>/ folder with a main.c.
+PROGRAMS := $(notdir $(patsubst %/main.c,%,$(wildcard services/*/main.c)))
 BINS := $(addprefix $(B)/bin/,$(PROGRAMS))
 
 SUPPORT_SRC := $(wildcard tests/support/*.c)

@@ -10,6 +10,7 @@
 #ifndef GATEWAY_H
 #define GATEWAY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -46,6 +47,8 @@ typedef struct gw_thread {
     h2o_multithread_receiver_t replies;
     h2o_timeout_t upstream_timeout;
     upstream_table pending;
+    bool setup_done; /* set under gw->startup_lock */
+    int setup_rc;
 } gw_thread;
 
 struct gateway {
@@ -61,6 +64,8 @@ struct gateway {
     metrics metrics;
     readiness readiness;
     gw_thread *threads;
+    pthread_mutex_t startup_lock;
+    pthread_cond_t startup_cond;
     atomic_int stopping;
 };
 

@@ -54,12 +54,26 @@ static int open_listener(gw_thread *t)
 
 #define DRAIN_MAX_MS 3000
 
-/* Runs the loop until a stop is requested, then drains: no new connections,
- * keep-alive connections told to close, and requests already waiting on a
- * service answered (or timed out) before the thread ends. */
+static int setup_thread(gw_thread *t);
+
+/* Sets the thread up on itself — libh2o keeps per-thread (TLS) buffer
+ * recycle lists, so a socket or context made on another thread would hand
+ * buffers between threads — then runs the loop until a stop is requested, and
+ * drains: no new connections, keep-alive connections told to close, and
+ * requests already waiting on a service answered (or timed out) before the
+ * thread ends. */
 static void *loop_main(void *arg)
 {
     gw_thread *t = arg;
+    gateway *gw = t->gw;
+    int rc = setup_thread(t);
+    pthread_mutex_lock(&gw->startup_lock);
+    t->setup_rc = rc;
+    t->setup_done = true;
+    pthread_cond_broadcast(&gw->startup_cond);
+    pthread_mutex_unlock(&gw->startup_lock);
+    if (rc != 0)
+        return NULL;
     while (!t->gw->stopping)
         h2o_evloop_run(t->loop, 100);
     h2o_socket_read_stop(t->listener);
@@ -74,10 +88,9 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-static int setup_thread(gateway *gw, gw_thread *t, int index)
+static int setup_thread(gw_thread *t)
 {
-    t->gw = gw;
-    t->index = index;
+    gateway *gw = t->gw;
     t->loop = h2o_evloop_create();
     h2o_context_init(&t->ctx, t->loop, &gw->globalconf);
     t->accept_ctx.ctx = &t->ctx;
@@ -131,9 +144,24 @@ int server_start(gateway *gw)
         return -1;
 
     gw->threads = calloc((size_t)gw->cfg.threads, sizeof(*gw->threads));
-    for (int i = 0; i < gw->cfg.threads; i++)
-        if (setup_thread(gw, &gw->threads[i], i) != 0)
-            return -1;
+    pthread_mutex_init(&gw->startup_lock, NULL);
+    pthread_cond_init(&gw->startup_cond, NULL);
+    for (int i = 0; i < gw->cfg.threads; i++) {
+        gw->threads[i].gw = gw;
+        gw->threads[i].index = i;
+        pthread_create(&gw->threads[i].tid, NULL, loop_main, &gw->threads[i]);
+    }
+    /* Replies may only be posted to receivers that exist: wait for every thread. */
+    int failed = 0;
+    pthread_mutex_lock(&gw->startup_lock);
+    for (int i = 0; i < gw->cfg.threads; i++) {
+        while (!gw->threads[i].setup_done)
+            pthread_cond_wait(&gw->startup_cond, &gw->startup_lock);
+        failed |= gw->threads[i].setup_rc;
+    }
+    pthread_mutex_unlock(&gw->startup_lock);
+    if (failed)
+        return -1;
 
     char subject[96];
     snprintf(subject, sizeof(subject), "%s.>", gw->inbox_prefix);
@@ -144,8 +172,6 @@ int server_start(gateway *gw)
         vx_log_error(NULL, NULL, "cannot subscribe to the gateway inbox", "error", natsStatus_GetText(s));
         return -1;
     }
-    for (int i = 0; i < gw->cfg.threads; i++)
-        pthread_create(&gw->threads[i].tid, NULL, loop_main, &gw->threads[i]);
     return 0;
 }
 

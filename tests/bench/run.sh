@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # run.sh <build dir> — benchmarks, printing their figures (never pass/fail):
+#   tools: real Vapi tool-calls bodies (lookupCaller, transferCall,
+#   checkAvailability) POSTed to the gateway by wrk at 1, 10 and 100
+#   connections, answered by tool-router from PostgreSQL: requests/s, p50/p99.
 #   webhook: real end-of-call-report bodies POSTed to the gateway by wrk at
 #   1, 10 and 100 connections — reports acknowledged per second (durable on
 #   JetStream) with p50/p99 — then how fast webhook-ingest drains them into
 #   PostgreSQL (rows per second).
+# BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook runs one part.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/release}
@@ -33,20 +37,56 @@ suite_start "$build" "$state/logs"
 suite_wait_ready "$GATEWAY_PORT"
 
 count_rows() { psql "$ADMIN_DATABASE_URL" -Atqc "SELECT count(*) FROM call_logs"; }
+url="http://127.0.0.1:$GATEWAY_PORT/api/vapi/webhook"
 
-echo "webhook path (POST /api/vapi/webhook, end-of-call-report ~6 KB, ${duration}s each, 2 wrk threads)"
+# wrk_run <connections> <script> <args…>: one line of figures.
+wrk_run() {
+    local conns=$1 script=$2
+    shift 2
+    local threads=$((conns < 2 ? 1 : 2))
+    wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s "$script" "$url" -- "$@" | grep '^BENCH' | sed 's/^BENCH //'
+}
+
+if [[ ${BENCH_ONLY:-tools} == tools && -x $build/bin/tool-router ]]; then
+    # A clinic with hours every day, a buffer, a transfer number and 1,000 contacts.
+    psql "$ADMIN_DATABASE_URL" -qc "
+        INSERT INTO org_settings (org_id, timezone, slot_minutes, buffer_minutes) VALUES ('$org', 'America/New_York', 30, 10);
+        INSERT INTO business_hours (org_id, weekday, opens, closes) SELECT '$org', d, '09:00', '17:00' FROM generate_series(0, 6) d;
+        INSERT INTO integration_settings (org_id, transfer_phone_number, transfer_departments)
+            VALUES ('$org', '+15551110000', '{\"billing\": \"+15551110001\"}');
+        INSERT INTO contacts (org_id, first_name, last_name, phone, email)
+            SELECT '$org', 'First' || i, 'Last' || i, '+1555' || lpad(i::text, 7, '0'), 'p' || i || '@example.com'
+            FROM generate_series(1, 1000) i;" >/dev/null
+    day=$(psql "$ADMIN_DATABASE_URL" -Atqc "SELECT ((now() AT TIME ZONE 'America/New_York')::date + 3)::text")
+    echo "tool calls through the gateway (POST /api/vapi/webhook, ${duration}s each)"
+    for conns in 1 10 100; do
+        echo "  lookupCaller      connections=$conns $(wrk_run "$conns" tests/bench/tools.lua lookupCaller "$assistant" \
+            "$VAPI_WEBHOOK_SECRET" '{"searchKey":"+15550000500","searchType":"phone"}')"
+    done
+    for conns in 1 10 100; do
+        echo "  transferCall      connections=$conns $(wrk_run "$conns" tests/bench/tools.lua transferCall "$assistant" \
+            "$VAPI_WEBHOOK_SECRET" '{"summary":"billing question","department":"billing"}')"
+    done
+    for conns in 1 10 100; do
+        echo "  checkAvailability connections=$conns $(wrk_run "$conns" tests/bench/tools.lua checkAvailability "$assistant" \
+            "$VAPI_WEBHOOK_SECRET" "{\"date\":\"$day\"}")"
+    done
+fi
+[[ ${BENCH_ONLY:-webhook} == webhook ]] || exit 0
+
+echo "webhook path (POST /api/vapi/webhook, end-of-call-report ~6 KB, ${duration}s each)"
+acked=0
+start_rows=$(count_rows)
 for conns in 1 10 100; do
-    threads=$((conns < 2 ? 1 : 2))
-    out=$(wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s tests/bench/webhook.lua \
-        "http://127.0.0.1:$GATEWAY_PORT/api/vapi/webhook" -- \
-        "$PWD/tests/fixtures/vapi/end-of-call-report.json" "$assistant" "$VAPI_WEBHOOK_SECRET")
-    echo "  connections=$conns $(echo "$out" | grep '^BENCH' | sed 's/^BENCH //')"
+    line=$(wrk_run "$conns" tests/bench/webhook.lua "$PWD/tests/fixtures/vapi/end-of-call-report.json" "$assistant" \
+        "$VAPI_WEBHOOK_SECRET")
+    echo "  connections=$conns $line"
+    acked=$((acked + $(echo "$line" | sed -n 's/.*reports_acknowledged=\([0-9]*\).*/\1/p')))
 done
 
 # Ingest throughput: how quickly the stream backlog becomes rows.
-acked=$(curl -s "http://127.0.0.1:$GATEWAY_PORT/metrics" |
-    awk -F' ' '/requests_total\{route="vapi.webhook",code="2xx"\}/ {print $2}')
-start_rows=$(count_rows)
+acked=$((acked + start_rows))
+drain_from=$(count_rows)
 start_ns=$(date +%s%N)
 while :; do
     rows=$(count_rows)
@@ -55,6 +95,6 @@ while :; do
     sleep 0.5
 done
 elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
-drained=$((rows - start_rows))
+drained=$((rows - drain_from))
 echo "ingest: $rows of $acked acknowledged reports stored; the $drained left when the load stopped took ${elapsed_ms} ms" \
     "($((drained * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1))) rows/s with the machine to itself)"

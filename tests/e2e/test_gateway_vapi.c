@@ -4,6 +4,8 @@
  * through the dashboard API. Also every way a request can be refused.
  */
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,6 +63,7 @@ static void barrier(void)
 
 static int setup(void **state)
 {
+    curl_global_init(CURL_GLOBAL_ALL);
     admin = vt_admin();
     vt_uuid(assistant_a);
     vt_uuid(assistant_b);
@@ -357,6 +360,56 @@ static void test_tool_call_without_tool_router_gets_a_sayable_result(void **stat
     vt_response_free(&r);
 }
 
+typedef struct poster {
+    int sent, ok;
+} poster;
+
+static void *post_many(void *arg)
+{
+    poster *p = arg;
+    char url[128];
+    snprintf(url, sizeof(url), "%s/api/vapi/webhook", suite.base_url);
+    vt_client *client = vt_client_new(); /* keep-alive, like Vapi */
+    for (int i = 0; i < 300; i++) {
+        char call_id[37];
+        vt_uuid(call_id);
+        char *body = vt_vapi_report(call_id, assistant_a);
+        vt_response r = vt_client_http(client, "POST", url, WITH_SECRET, body, strlen(body));
+        p->sent++;
+        p->ok += r.status == 200;
+        vt_response_free(&r);
+        free(body);
+    }
+    vt_client_free(client);
+    return NULL;
+}
+
+/* Regression: the loop threads' sockets and contexts were once created on the
+ * main thread, while libh2o keeps buffer recycle lists per thread; under ten
+ * concurrent clients the gateway read into a freed buffer within seconds. */
+static void test_concurrent_clients(void **state)
+{
+    enum { CLIENTS = 12 };
+    pthread_t threads[CLIENTS];
+    poster posters[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++) {
+        posters[i] = (poster){0, 0};
+        pthread_create(&threads[i], NULL, post_many, &posters[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < CLIENTS; i++) {
+        pthread_join(threads[i], NULL);
+        ok += posters[i].ok;
+    }
+    assert_int_equal(ok, CLIENTS * 300);
+    char url[128];
+    snprintf(url, sizeof(url), "%s/health", suite.base_url);
+    vt_response h = vt_http("GET", url, NULL, NULL, 0);
+    assert_int_equal(h.status, 200);
+    vt_response_free(&h);
+    assert_true(vt_alive(suite.gateway));
+}
+
 static void test_health_ready_metrics(void **state)
 {
     char url[128];
@@ -394,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_dashboard_sees_only_its_own_org),
         cmocka_unit_test(test_bad_tokens_are_refused),
         cmocka_unit_test(test_tool_call_without_tool_router_gets_a_sayable_result),
+        cmocka_unit_test(test_concurrent_clients),
         cmocka_unit_test(test_health_ready_metrics),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -132,18 +132,37 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *userdata)
     return len;
 }
 
-vt_response vt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t body_len)
+struct vt_client {
+    CURL *curl;
+};
+
+vt_client *vt_client_new(void)
+{
+    vt_client *c = calloc(1, sizeof(*c));
+    VT_REQUIRE(c != NULL && (c->curl = curl_easy_init()) != NULL, "curl_easy_init failed");
+    return c;
+}
+
+void vt_client_free(vt_client *c)
+{
+    curl_easy_cleanup(c->curl);
+    free(c);
+}
+
+vt_response vt_client_http(vt_client *client, const char *method, const char *url, const char *const *headers, const char *body,
+                           size_t body_len)
 {
     vt_response r;
     memset(&r, 0, sizeof(r));
     grow g = {NULL, 0};
-    CURL *c = curl_easy_init();
+    CURL *c = client->curl;
     struct curl_slist *list = NULL;
     for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
         list = curl_slist_append(list, headers[i]);
     list = curl_slist_append(list, "Expect:");
     if (body != NULL)
         list = curl_slist_append(list, "Content-Type: application/json");
+    curl_easy_reset(c); /* keeps the connection cache: the next request reuses the connection */
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
@@ -156,13 +175,19 @@ vt_response vt_http(const char *method, const char *url, const char *const *head
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     }
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
+    if (curl_easy_perform(c) == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     curl_slist_free_all(list);
-    curl_easy_cleanup(c);
     r.body = g.data != NULL ? g.data : strdup("");
     r.body_len = g.len;
+    return r;
+}
+
+vt_response vt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t body_len)
+{
+    vt_client *c = vt_client_new();
+    vt_response r = vt_client_http(c, method, url, headers, body, body_len);
+    vt_client_free(c);
     return r;
 }
 

@@ -39,8 +39,14 @@ typedef struct vt_response {
     size_t body_len;
     char request_id[80];
 } vt_response;
-/* headers: NULL-terminated "Name: value" list, may be NULL. body may be NULL. */
+/* headers: NULL-terminated "Name: value" list, may be NULL. body may be NULL. A new connection each time. */
 vt_response vt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t body_len);
+/* A client that keeps its connection alive between requests, as Vapi and wrk do. One thread each. */
+typedef struct vt_client vt_client;
+vt_client *vt_client_new(void);
+vt_response vt_client_http(vt_client *c, const char *method, const char *url, const char *const *headers, const char *body,
+                           size_t body_len);
+void vt_client_free(vt_client *c);
 void vt_response_free(vt_response *r);
 
 /* Admin SQL (superuser: bypasses RLS, for checking what is really stored). */
