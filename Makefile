@@ -46,7 +46,8 @@ SUPPORT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SUPPORT_SRC))
 FAKES := $(addprefix $(B)/bin/,$(notdir $(basename $(wildcard tests/fakes/*.c))))
 # tests/unit/*.c test libcommon; tests/unit/<service>/*.c test that service's modules.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/*.c tests/unit/*/*.c))
-INTEG_TESTS := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(wildcard tests/integration/*.c))
+# tests/integration/<service>/*.c may also call that service's modules directly.
+INTEG_TESTS := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(wildcard tests/integration/*.c tests/integration/*/*.c))
 E2E_TESTS := $(patsubst tests/e2e/%.c,$(B)/tests/e2e/%,$(wildcard tests/e2e/*.c))
 BENCHES := $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(wildcard tests/bench/*.c))
 
@@ -99,6 +100,13 @@ $(B)/tests/unit/$(1)/%: $(B)/obj/tests/unit/$(1)/%.o $(B)/lib/libsvc-$(1).a $(CO
 	$$(CC) $$(OPT_LDFLAGS) -o $$@ $$^ $$(LDLIBS) -lcmocka
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call service_unit_rule,$(p))))
+define service_integration_rule
+$(B)/obj/tests/integration/$(1)/%.o: CFLAGS += -Iservices/$(1)
+$(B)/tests/integration/$(1)/%: $(B)/obj/tests/integration/$(1)/%.o $(SUPPORT_OBJ) $(B)/lib/libsvc-$(1).a $(COMMON_LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(OPT_LDFLAGS) -o $$@ $$^ $$(LDLIBS) -lcmocka
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call service_integration_rule,$(p))))
 $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka

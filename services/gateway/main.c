@@ -35,7 +35,7 @@ int main(void)
         return 2;
     }
     const char *nats_url = vx_config_require("NATS_URL");
-    const char *ready_services = vx_config_str("GATEWAY_READY_SERVICES", "ingest,dashboard");
+    const char *ready_services = vx_config_str("GATEWAY_READY_SERVICES", "ingest,dashboard,tools");
 
     gw->nc = vx_nats_connect(nats_url, "gateway");
     if (gw->nc == NULL)

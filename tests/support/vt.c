@@ -342,6 +342,7 @@ void vt_suite_start(vt_suite *s)
         port_env, vapi_env, hmac_env, jwt_env, "GATEWAY_MAX_BODY_BYTES=262144", "GATEWAY_UPSTREAM_TIMEOUT_MS=2000", NULL};
     s->ingest = vt_spawn("webhook-ingest", "webhook-ingest", NULL);
     s->dashboard = vt_spawn("dashboard-api", "dashboard-api", NULL);
+    s->tools = vt_spawn("tool-router", "tool-router", NULL);
     s->gateway = vt_spawn("gateway", "gateway", gw_env);
     VT_REQUIRE(vt_wait_for(suite_ready, s, 20000), "the suite did not become ready (see build/test-logs/)");
 }
@@ -351,6 +352,7 @@ void vt_suite_stop(vt_suite *s)
     VT_REQUIRE(vt_stop(s->gateway, SIGTERM, 5000) == 0, "gateway did not stop cleanly");
     VT_REQUIRE(vt_stop(s->ingest, SIGTERM, 10000) == 0, "webhook-ingest did not stop cleanly");
     VT_REQUIRE(vt_stop(s->dashboard, SIGTERM, 5000) == 0, "dashboard-api did not stop cleanly");
+    VT_REQUIRE(vt_stop(s->tools, SIGTERM, 5000) == 0, "tool-router did not stop cleanly");
 }
 
 void vt_create_org(PGconn *admin, const char *name, const char *assistant_id, const char *phone_number_id, const char *phone_number,

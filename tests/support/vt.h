@@ -72,12 +72,12 @@ int vt_free_port(void);
 typedef struct vt_suite {
     int port;
     char base_url[64];
-    pid_t gateway, ingest, dashboard;
+    pid_t gateway, ingest, dashboard, tools;
     char vapi_secret[64];
     char hmac_secret[64];
     char jwt_secret[64];
 } vt_suite;
-/* Starts gateway, webhook-ingest and dashboard-api and waits until /ready says ready. */
+/* Starts gateway, webhook-ingest, dashboard-api and tool-router and waits until /ready says ready. */
 void vt_suite_start(vt_suite *s);
 void vt_suite_stop(vt_suite *s);
 /* Creates an organization (and an agent when assistant_id is not NULL) through the admin

@@ -1,0 +1,394 @@
+/*
+ * google_calendar: Google Calendar API v3 over libcurl (see google_calendar.h).
+ *
+ * Design: one easy handle per call (a call is rare next to the database work
+ * of a tool, and this keeps the module free of shared state), the bearer
+ * header built in a buffer that is wiped before it is freed, JSON built and
+ * read with cJSON. Every non-2xx answer is read as Google's error shape
+ * {"error":{"code","message","errors":[{"reason"}]}} and mapped to a
+ * google_status by HTTP status first and reason second (403 means "rate
+ * limited" only with a usageLimits reason), then logged once with the
+ * operation, status and reason.
+ */
+#include "google_calendar.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vx_buf.h"
+#include "vx_log.h"
+#include "vx_time.h"
+
+#define DEFAULT_BASE_URL   "https://www.googleapis.com/calendar/v3"
+#define DEFAULT_TIMEOUT_MS 2000L
+#define MAX_BODY_BYTES     (4L << 20)
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void _curl_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+const char *google_status_name(google_status s)
+{
+    switch (s) {
+    case GOOGLE_OK:
+        return "ok";
+    case GOOGLE_ERR_AUTH:
+        return "auth";
+    case GOOGLE_ERR_FORBIDDEN:
+        return "forbidden";
+    case GOOGLE_ERR_NOT_FOUND:
+        return "not-found";
+    case GOOGLE_ERR_CONFLICT:
+        return "conflict";
+    case GOOGLE_ERR_GONE:
+        return "gone";
+    case GOOGLE_ERR_RATE_LIMIT:
+        return "rate-limited";
+    case GOOGLE_ERR_BAD_REQUEST:
+        return "bad-request";
+    case GOOGLE_ERR_SERVER:
+        return "server-error";
+    case GOOGLE_ERR_NETWORK:
+        return "timeout-or-network";
+    case GOOGLE_ERR_PROTOCOL:
+        return "unreadable-answer";
+    case GOOGLE_ERR_CALENDAR:
+        return "calendar-error";
+    }
+    return "unknown";
+}
+
+typedef struct reply {
+    long status;
+    vx_buf body;
+    bool too_big;
+} reply;
+
+static size_t _on_body(char *ptr, size_t size, size_t n, void *userdata)
+{
+    reply *r = userdata;
+    size_t add = size * n;
+    if (r->body.len + add > (size_t)MAX_BODY_BYTES) {
+        r->too_big = true;
+        return 0; /* aborts the transfer */
+    }
+    vx_buf_append(&r->body, ptr, add);
+    return add;
+}
+
+/* "base + path", where path already holds escaped segments. */
+static void _url(vx_buf *url, const char *base, const char *path)
+{
+    if (base == NULL || *base == '\0')
+        base = DEFAULT_BASE_URL;
+    size_t len = strlen(base);
+    while (len > 0 && base[len - 1] == '/')
+        len--;
+    vx_buf_append(url, base, len);
+    vx_buf_puts(url, path);
+}
+
+/* Maps a non-2xx answer and logs it once. */
+static google_status _fail(const google_conn *g, const char *op, const reply *r)
+{
+    const char *reason = "", *message = "";
+    cJSON *root = r->body.data != NULL ? cJSON_Parse(r->body.data) : NULL;
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(err, "errors"), 0);
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(first, "reason")))
+        reason = cJSON_GetObjectItemCaseSensitive(first, "reason")->valuestring;
+    else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(err, "error"))) /* OAuth-style */
+        reason = cJSON_GetObjectItemCaseSensitive(err, "error")->valuestring;
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(err, "message")))
+        message = cJSON_GetObjectItemCaseSensitive(err, "message")->valuestring;
+
+    google_status s;
+    /* rateLimitExceeded, userRateLimitExceeded, dailyLimitExceeded, quotaExceeded (domain usageLimits). */
+    bool rate = strstr(reason, "LimitExceeded") != NULL || strcmp(reason, "quotaExceeded") == 0;
+    if (r->status == 401)
+        s = GOOGLE_ERR_AUTH;
+    else if (r->status == 403)
+        s = rate ? GOOGLE_ERR_RATE_LIMIT : GOOGLE_ERR_FORBIDDEN;
+    else if (r->status == 404)
+        s = GOOGLE_ERR_NOT_FOUND;
+    else if (r->status == 409)
+        s = GOOGLE_ERR_CONFLICT;
+    else if (r->status == 410)
+        s = GOOGLE_ERR_GONE;
+    else if (r->status == 429)
+        s = GOOGLE_ERR_RATE_LIMIT;
+    else if (r->status >= 500)
+        s = GOOGLE_ERR_SERVER;
+    else if (r->status >= 400)
+        s = GOOGLE_ERR_BAD_REQUEST;
+    else
+        s = GOOGLE_ERR_PROTOCOL;
+    char status[24];
+    snprintf(status, sizeof(status), "%ld", r->status);
+    /* 404/410 on a delete are normal; the caller decides. Others are worth a line. */
+    if (!(s == GOOGLE_ERR_GONE || (s == GOOGLE_ERR_NOT_FOUND && strcmp(op, "events.delete") == 0)))
+        vx_log_warn(g->request_id, g->org_id, "google calendar call failed", "op", op, "http_status", status, "reason", reason,
+                    "error", message, "status", google_status_name(s));
+    cJSON_Delete(root);
+    return s;
+}
+
+/*
+ * Performs method on path with an optional JSON body and takes ownership of
+ * c. On GOOGLE_OK (any 2xx), *out holds the answer (caller frees out->body).
+ */
+static google_status _perform(CURL *c, const google_conn *g, const char *op, const char *method, const char *path, const char *body,
+                              reply *out)
+{
+    memset(out, 0, sizeof(*out));
+    vx_buf url = VX_BUF_INIT, auth = VX_BUF_INIT;
+    _url(&url, g->base_url, path);
+    vx_buf_printf(&auth, "Authorization: Bearer %s", g->access_token != NULL ? g->access_token : "");
+    struct curl_slist *headers = curl_slist_append(NULL, auth.data);
+    headers = curl_slist_append(headers, "Accept: application/json");
+    headers = curl_slist_append(headers, "Expect:");
+    if (body != NULL)
+        headers = curl_slist_append(headers, "Content-Type: application/json");
+    long timeout = g->timeout_ms >= 50 && g->timeout_ms <= 60000 ? g->timeout_ms : DEFAULT_TIMEOUT_MS;
+    curl_easy_setopt(c, CURLOPT_URL, url.data);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "voxanne-tool-router/1");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout < 1000 ? timeout : 1000L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, _on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    if (body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    }
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(headers);
+    /* The header buffer held the token: wipe it before it goes back to the heap. */
+    if (auth.data != NULL)
+        memset(auth.data, 0, auth.len);
+    vx_buf_free(&auth);
+    vx_buf_free(&url);
+
+    if (rc != CURLE_OK || out->too_big) {
+        vx_log_warn(g->request_id, g->org_id, "google calendar call failed", "op", op, "error",
+                    out->too_big ? "answer too large" : curl_easy_strerror(rc), "status",
+                    google_status_name(out->too_big ? GOOGLE_ERR_PROTOCOL : GOOGLE_ERR_NETWORK));
+        vx_buf_free(&out->body);
+        return out->too_big ? GOOGLE_ERR_PROTOCOL : GOOGLE_ERR_NETWORK;
+    }
+    if (out->status < 200 || out->status > 299) {
+        google_status s = _fail(g, op, out);
+        vx_buf_free(&out->body);
+        return s;
+    }
+    return GOOGLE_OK;
+}
+
+static CURL *_handle(void)
+{
+    pthread_once(&curl_once, _curl_init);
+    CURL *c = curl_easy_init();
+    if (c == NULL)
+        abort(); /* only fails when out of memory */
+    return c;
+}
+
+/* Appends "/calendars/{calendarId}/events" with the id escaped ('@' → %40). */
+static void _events_path(CURL *c, vx_buf *path, const char *calendar_id)
+{
+    char *cal = curl_easy_escape(c, calendar_id != NULL && *calendar_id ? calendar_id : "primary", 0);
+    if (cal == NULL)
+        abort();
+    vx_buf_printf(path, "/calendars/%s/events", cal);
+    curl_free(cal);
+}
+
+static cJSON *_time_object(int64_t ms, const char *timezone)
+{
+    char iso[25];
+    vx_time_format_iso(ms, iso);
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "dateTime", iso);
+    if (timezone != NULL)
+        cJSON_AddStringToObject(t, "timeZone", timezone);
+    return t;
+}
+
+static bool _read_busy(const cJSON *busy, google_interval **out, size_t *n)
+{
+    size_t count = (size_t)cJSON_GetArraySize(busy);
+    google_interval *list = count > 0 ? calloc(count, sizeof(*list)) : NULL;
+    if (count > 0 && list == NULL)
+        abort();
+    size_t i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, busy)
+    {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(item, "start"), *e = cJSON_GetObjectItemCaseSensitive(item, "end");
+        if (!cJSON_IsString(s) || !cJSON_IsString(e) || !vx_time_parse_iso(s->valuestring, &list[i].start_ms) ||
+            !vx_time_parse_iso(e->valuestring, &list[i].end_ms)) {
+            free(list); /* a busy time we cannot read must not be taken for free time */
+            return false;
+        }
+        i++;
+    }
+    *out = list;
+    *n = i;
+    return true;
+}
+
+google_status google_freebusy(const google_conn *g, int64_t from_ms, int64_t to_ms, google_interval **busy, size_t *nbusy)
+{
+    *busy = NULL;
+    *nbusy = 0;
+    const char *cal = g->calendar_id != NULL && *g->calendar_id ? g->calendar_id : "primary";
+    char from[25], to[25];
+    vx_time_format_iso(from_ms, from);
+    vx_time_format_iso(to_ms, to);
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "timeMin", from);
+    cJSON_AddStringToObject(req, "timeMax", to);
+    cJSON *item = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "id", cal);
+    cJSON *items = cJSON_AddArrayToObject(req, "items");
+    cJSON_AddItemToArray(items, item);
+    char *body = cJSON_PrintUnformatted(req);
+    cJSON_Delete(req);
+
+    reply r;
+    google_status s = _perform(_handle(), g, "freeBusy", "POST", "/freeBusy", body, &r);
+    free(body);
+    if (s != GOOGLE_OK)
+        return s;
+    cJSON *root = cJSON_Parse(r.body.data != NULL ? r.body.data : "");
+    vx_buf_free(&r.body);
+    const cJSON *cals = cJSON_GetObjectItemCaseSensitive(root, "calendars");
+    const cJSON *entry = cJSON_GetObjectItemCaseSensitive(cals, cal);
+    if (entry == NULL && cJSON_GetArraySize(cals) == 1) /* answered under its canonical id */
+        entry = cJSON_GetArrayItem(cals, 0);
+    const cJSON *errors = cJSON_GetObjectItemCaseSensitive(entry, "errors");
+    if (!cJSON_IsObject(entry)) {
+        s = GOOGLE_ERR_PROTOCOL;
+        vx_log_warn(g->request_id, g->org_id, "google calendar call failed", "op", "freeBusy", "error",
+                    "calendar missing from the answer", "status", google_status_name(s));
+    } else if (cJSON_GetArraySize(errors) > 0) {
+        const cJSON *reason = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(errors, 0), "reason");
+        s = GOOGLE_ERR_CALENDAR;
+        vx_log_warn(g->request_id, g->org_id, "google calendar call failed", "op", "freeBusy", "reason",
+                    cJSON_IsString(reason) ? reason->valuestring : "", "status", google_status_name(s));
+    } else if (!_read_busy(cJSON_GetObjectItemCaseSensitive(entry, "busy"), busy, nbusy)) {
+        s = GOOGLE_ERR_PROTOCOL;
+        vx_log_warn(g->request_id, g->org_id, "google calendar call failed", "op", "freeBusy", "error", "unreadable busy interval",
+                    "status", google_status_name(s));
+    }
+    cJSON_Delete(root);
+    return s;
+}
+
+google_status google_event_insert(const google_conn *g, const google_event *ev, char **event_id)
+{
+    *event_id = NULL;
+    cJSON *req = cJSON_CreateObject();
+    if (ev->id != NULL)
+        cJSON_AddStringToObject(req, "id", ev->id);
+    cJSON_AddStringToObject(req, "summary", ev->summary != NULL ? ev->summary : "Appointment");
+    if (ev->description != NULL)
+        cJSON_AddStringToObject(req, "description", ev->description);
+    cJSON_AddItemToObject(req, "start", _time_object(ev->start_ms, ev->timezone));
+    cJSON_AddItemToObject(req, "end", _time_object(ev->end_ms, ev->timezone));
+    cJSON_AddBoolToObject(cJSON_AddObjectToObject(req, "reminders"), "useDefault", true);
+    if (ev->appointment_id != NULL)
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(req, "extendedProperties"), "private"),
+                                "voxanneAppointmentId", ev->appointment_id);
+    char *body = cJSON_PrintUnformatted(req);
+    cJSON_Delete(req);
+
+    CURL *c = _handle();
+    vx_buf path = VX_BUF_INIT;
+    _events_path(c, &path, g->calendar_id);
+    vx_buf_puts(&path, "?sendUpdates=none");
+    reply r;
+    google_status s = _perform(c, g, "events.insert", "POST", path.data, body, &r);
+    vx_buf_free(&path);
+    free(body);
+    if (s == GOOGLE_ERR_CONFLICT && ev->id != NULL) { /* our own id: inserted by an earlier attempt */
+        if ((*event_id = strdup(ev->id)) == NULL)
+            abort();
+        return GOOGLE_OK;
+    }
+    if (s != GOOGLE_OK)
+        return s;
+    cJSON *root = cJSON_Parse(r.body.data != NULL ? r.body.data : "");
+    vx_buf_free(&r.body);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+    if (cJSON_IsString(id) && id->valuestring[0] != '\0') {
+        if ((*event_id = strdup(id->valuestring)) == NULL)
+            abort();
+    } else {
+        s = GOOGLE_ERR_PROTOCOL;
+        vx_log_warn(g->request_id, g->org_id, "google calendar call failed", "op", "events.insert", "error", "answer has no id",
+                    "status", google_status_name(s));
+    }
+    cJSON_Delete(root);
+    return s;
+}
+
+/* Appends "/{eventId}" escaped. */
+static void _event_segment(CURL *c, vx_buf *path, const char *event_id)
+{
+    char *id = curl_easy_escape(c, event_id, 0);
+    if (id == NULL)
+        abort();
+    vx_buf_printf(path, "/%s", id);
+    curl_free(id);
+}
+
+google_status google_event_move(const google_conn *g, const char *event_id, int64_t start_ms, int64_t end_ms, const char *timezone)
+{
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddItemToObject(req, "start", _time_object(start_ms, timezone));
+    cJSON_AddItemToObject(req, "end", _time_object(end_ms, timezone));
+    char *body = cJSON_PrintUnformatted(req);
+    cJSON_Delete(req);
+    CURL *c = _handle();
+    vx_buf path = VX_BUF_INIT;
+    _events_path(c, &path, g->calendar_id);
+    _event_segment(c, &path, event_id);
+    vx_buf_puts(&path, "?sendUpdates=none");
+    reply r;
+    google_status s = _perform(c, g, "events.patch", "PATCH", path.data, body, &r);
+    vx_buf_free(&path);
+    free(body);
+    if (s == GOOGLE_OK)
+        vx_buf_free(&r.body);
+    return s;
+}
+
+google_status google_event_delete(const google_conn *g, const char *event_id)
+{
+    CURL *c = _handle();
+    vx_buf path = VX_BUF_INIT;
+    _events_path(c, &path, g->calendar_id);
+    _event_segment(c, &path, event_id);
+    vx_buf_puts(&path, "?sendUpdates=none");
+    reply r;
+    google_status s = _perform(c, g, "events.delete", "DELETE", path.data, NULL, &r);
+    vx_buf_free(&path);
+    if (s == GOOGLE_OK)
+        vx_buf_free(&r.body);
+    return s == GOOGLE_ERR_GONE || s == GOOGLE_ERR_NOT_FOUND ? GOOGLE_OK : s;
+}

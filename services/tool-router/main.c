@@ -1,0 +1,57 @@
+/*
+ * tool-router: what the voice agent can do mid-call. Wiring only.
+ *
+ * TOOLS_WORKERS workers (default 4), each with its own PostgreSQL connection,
+ * serve rpc.tools.> in queue group "tools"; one listener thread keeps the
+ * workers' org caches honest. SIGTERM/SIGINT: stop taking requests, let the
+ * in-flight ones finish, close everything, exit 0.
+ */
+#include <stdlib.h>
+
+#include "orgs.h"
+#include "router.h"
+#include "settings.h"
+#include "vx_config.h"
+#include "vx_log.h"
+#include "vx_nats.h"
+#include "vx_signal.h"
+
+int main(void)
+{
+    vx_log_init("tool-router");
+    vx_signal_block_termination();
+    const char *database_url = vx_config_require("DATABASE_URL");
+    const char *nats_url = vx_config_require("NATS_URL");
+    int nworkers = (int)vx_config_long("TOOLS_WORKERS", 4, 1, 64);
+    struct tool_settings settings;
+    settings_load(&settings);
+
+    natsConnection *nc = vx_nats_connect(nats_url, "tool-router");
+    if (nc == NULL)
+        return 1;
+    orgs_listener *listener = orgs_listener_start(database_url);
+    router_worker *workers = calloc((size_t)nworkers, sizeof(*workers));
+    if (workers == NULL)
+        abort();
+    int rc = 0;
+    for (int i = 0; i < nworkers && rc == 0; i++) {
+        router_worker_init(&workers[i], database_url, nc, &settings, listener);
+        if (router_worker_start(&workers[i]) != 0)
+            rc = 1;
+    }
+
+    if (rc == 0) {
+        vx_log_info(NULL, NULL, "tool-router serving", "subject", "rpc.tools.>");
+        vx_signal_wait_termination();
+        vx_log_info(NULL, NULL, "tool-router stopping");
+    }
+    for (int i = 0; i < nworkers; i++)
+        router_worker_drain(&workers[i]);
+    for (int i = 0; i < nworkers; i++)
+        router_worker_destroy(&workers[i]);
+    free(workers);
+    orgs_listener_stop(listener);
+    natsConnection_Destroy(nc);
+    nats_Close();
+    return rc;
+}

@@ -1,0 +1,366 @@
+/*
+ * router: message dispatch, the per-call framework of tool.h, and the tool
+ * table (see router.h).
+ *
+ * The tool table is the one place that knows every tool: its Vapi name, its
+ * function, whether it has side effects (→ ledger) and whether it needs the
+ * database at all (getKnowledgeBase does not: no transaction is opened for
+ * it). Statements of every module are registered on each worker's
+ * connection at start-up, so a request never prepares anything.
+ *
+ * The org is resolved lazily, once per message, and only when a call that can
+ * run needs it: a message of unknown tools costs no database round trip.
+ */
+#include "router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer.h"
+#include "assistant_request.h"
+#include "knowledge.h"
+#include "ledger.h"
+#include "lookup.h"
+#include "scheduling.h"
+#include "tool.h"
+#include "transfer.h"
+#include "vapi_message.h"
+#include "vx_log.h"
+#include "vx_time.h"
+
+typedef struct tool_entry {
+    const char *name;
+    tool_fn fn;
+    bool side_effects; /* claimed in the ledger */
+    bool needs_db;     /* runs inside the org transaction */
+} tool_entry;
+
+static const tool_entry TOOLS[] = {
+    {"lookupCaller", tool_lookup_caller, false, true},
+    {"transferCall", tool_transfer_call, true, true},
+    {"getKnowledgeBase", tool_get_knowledge_base, false, false},
+    {"checkAvailability", tool_check_availability, false, true},
+    {"bookClinicAppointment", tool_book_appointment, true, true},
+    {"rescheduleAppointment", tool_reschedule_appointment, true, true},
+    {"cancelAppointment", tool_cancel_appointment, true, true},
+};
+
+static const tool_entry *find_tool(const char *name)
+{
+    for (size_t i = 0; i < sizeof(TOOLS) / sizeof(TOOLS[0]); i++)
+        if (strcmp(TOOLS[i].name, name) == 0)
+            return &TOOLS[i];
+    return NULL;
+}
+
+/* What one message is being answered with: its parse and its org, resolved once. */
+typedef struct message_ctx {
+    router_worker *w;
+    const vx_gateway_request *req;
+    const vapi_message *m;
+    enum { ORG_UNRESOLVED, ORG_FOUND, ORG_NOT_FOUND, ORG_DB_ERROR } org_state;
+    char org_id[VX_UUID_STR_LEN + 1];
+} message_ctx;
+
+/* Log values: vx_log ends its field list at the first NULL value. */
+static const char *or_none(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
+static int resolve_org(message_ctx *mc)
+{
+    if (mc->org_state == ORG_UNRESOLVED) {
+        const vapi_message *m = mc->m;
+        orgs_keys k = {m->assistant_id, m->metadata_org_id[0] ? m->metadata_org_id : NULL, m->phone_number_id, m->called_number};
+        const char *tier;
+        orgs_result r = orgs_resolve(mc->w->orgs, &k, mc->org_id, &tier);
+        mc->org_state = r == ORGS_FOUND ? ORG_FOUND : r == ORGS_NOT_FOUND ? ORG_NOT_FOUND : ORG_DB_ERROR;
+        if (r == ORGS_NOT_FOUND)
+            vx_log_warn(mc->req->request_id, NULL, "no org for this Vapi message", "assistant_id", or_none(m->assistant_id),
+                        "metadata_org_id", or_none(k.metadata_org_id), "phone_number_id", or_none(m->phone_number_id),
+                        "called_number", or_none(m->called_number));
+        else if (r == ORGS_DB_ERROR)
+            vx_log_error(mc->req->request_id, NULL, "org resolution failed", "error", vx_pg_error(mc->w->pg));
+    }
+    return mc->org_state;
+}
+
+/* The arguments of handlers that get none: an object without members. */
+static const cJSON NO_ARGS = {.type = cJSON_Object};
+
+static tool_ctx make_ctx(message_ctx *mc, const char *tool_name, const char *tool_call_id, const cJSON *args)
+{
+    tool_ctx ctx = {
+        .pg = mc->w->pg,
+        .nc = mc->w->nc,
+        .settings = mc->w->settings,
+        .request_id = mc->req->request_id,
+        .org_id = mc->org_id,
+        .tool_name = tool_name,
+        .tool_call_id = tool_call_id,
+        .vapi_call_id = mc->m->call_id,
+        .caller_number = mc->m->caller_number,
+        .args = args != NULL ? args : &NO_ARGS,
+    };
+    return ctx;
+}
+
+static void apology(const router_worker *w, tool_result *r)
+{
+    cJSON_Delete(r->extra);
+    r->extra = NULL;
+    tool_fail(r, "%s", w->settings->say_apology);
+}
+
+/* Runs t inside the org transaction, with the ledger when it applies. */
+static void run_in_transaction(message_ctx *mc, const tool_entry *t, const tool_ctx *ctx, tool_result *r)
+{
+    vx_pg *pg = mc->w->pg;
+    bool ledger = t->side_effects && ctx->tool_call_id[0] != '\0';
+    if (vx_pg_begin_org(pg, ctx->org_id) != 0)
+        goto failed;
+    if (ledger) {
+        ledger_claim_result c = ledger_claim(pg, ctx->org_id, ctx->tool_call_id, t->name, ctx->vapi_call_id, r);
+        if (c == LEDGER_ERROR)
+            goto failed;
+        if (c == LEDGER_REPLAY) {
+            vx_pg_rollback(pg); /* nothing was written */
+            vx_log_info(ctx->request_id, ctx->org_id, "repeated tool call answered from the ledger", "tool", t->name,
+                        "tool_call_id", ctx->tool_call_id);
+            return;
+        }
+    }
+    if (t->fn(ctx, r) != TOOL_DONE)
+        goto failed;
+    /* What is stored is exactly what is said, now and on every replay. */
+    vx_buf clean = VX_BUF_INIT;
+    answer_clean(&clean, r->text.data, mc->w->settings->max_result_chars);
+    vx_buf_free(&r->text);
+    r->text = clean;
+    if (ledger && ledger_store(pg, ctx->org_id, ctx->tool_call_id, r) != 0)
+        goto failed;
+    if (vx_pg_commit(pg) != 0)
+        goto failed;
+    return;
+failed:
+    vx_log_error(ctx->request_id, ctx->org_id, "tool call rolled back", "tool", t->name, "tool_call_id", ctx->tool_call_id, "error",
+                 vx_pg_error(pg));
+    vx_pg_rollback(pg);
+    apology(mc->w, r);
+}
+
+/* True when the gateway's deadline for this request is over (0: none given). */
+static bool deadline_passed(const vx_gateway_request *req)
+{
+    return req->deadline_unix_ms > 0 && vx_now_ms() > req->deadline_unix_ms;
+}
+
+static void run_call(message_ctx *mc, const vapi_call *c, tool_result *r)
+{
+    const struct tool_settings *s = mc->w->settings;
+    const tool_entry *t = c->problem == VAPI_CALL_OK ? find_tool(c->name) : NULL;
+    if (c->problem == VAPI_CALL_BAD_ARGS || c->problem == VAPI_CALL_BAD_ID) {
+        tool_fail(r, "%s", s->say_bad_args);
+    } else if (c->problem == VAPI_CALL_TOO_MANY) {
+        tool_fail(r, "I'm sorry, that was too many requests at once. Could we take them one at a time?");
+    } else if (t == NULL) {
+        vx_log_warn(mc->req->request_id, NULL, "unknown tool", "tool", c->name);
+        tool_fail(r, "%s", s->say_unknown_tool);
+    } else if (t->side_effects && deadline_passed(mc->req)) {
+        /* The gateway has answered already (Vapi heard a failure): a booking or
+         * transfer done now would happen behind the caller's back. */
+        vx_log_warn(mc->req->request_id, NULL, "tool call not run: its deadline has passed", "tool", t->name);
+        tool_fail(r, "%s", s->say_apology);
+    } else if (resolve_org(mc) == ORG_NOT_FOUND) {
+        tool_fail(r, "%s", s->say_no_org);
+    } else if (mc->org_state == ORG_DB_ERROR) {
+        tool_fail(r, "%s", s->say_apology);
+    } else {
+        tool_ctx ctx = make_ctx(mc, t->name, c->id, c->args);
+        if (!t->needs_db) {
+            if (t->fn(&ctx, r) != TOOL_DONE)
+                apology(mc->w, r);
+        } else {
+            run_in_transaction(mc, t, &ctx, r);
+        }
+    }
+    /* Every answer leaves clean (a no-op for what run_in_transaction cleaned). */
+    vx_buf clean = VX_BUF_INIT;
+    answer_clean(&clean, r->text.data, s->max_result_chars);
+    if (clean.len == 0)
+        vx_buf_puts(&clean, "Done.");
+    vx_buf_free(&r->text);
+    r->text = clean;
+}
+
+static void answer_calls(message_ctx *mc, bool per_tool, vx_rpc_reply *reply)
+{
+    const vapi_message *m = mc->m;
+    tool_result *results = calloc(m->ncalls > 0 ? m->ncalls : 1, sizeof(*results));
+    if (results == NULL)
+        abort();
+    for (size_t i = 0; i < m->ncalls; i++) {
+        int64_t started = vx_monotonic_us();
+        run_call(mc, &m->calls[i], &results[i]);
+        char us[24];
+        snprintf(us, sizeof(us), "%lld", (long long)(vx_monotonic_us() - started));
+        vx_log_debug(mc->req->request_id, mc->org_state == ORG_FOUND ? mc->org_id : NULL, "tool call", "tool", m->calls[i].name,
+                     "tool_call_id", m->calls[i].id, "outcome", results[i].is_error ? "error" : "result", "us", us);
+    }
+    unsigned shapes = ANSWER_RESULTS;
+    if (m->kind == VAPI_KIND_FUNCTION_CALL)
+        shapes = per_tool ? ANSWER_RESULTS | ANSWER_TOOL_RESULT | ANSWER_RESULT : ANSWER_RESULT;
+    else if (per_tool)
+        shapes |= ANSWER_TOOL_RESULT;
+    char *json = answer_tool_calls(shapes, m->calls, results, m->ncalls);
+    vx_rpc_reply_json(reply, 200, json);
+    cJSON_free(json);
+    for (size_t i = 0; i < m->ncalls; i++) {
+        vx_buf_free(&results[i].text);
+        cJSON_Delete(results[i].extra);
+    }
+    free(results);
+}
+
+/* assistant-request and transfer-destination-request: one org transaction, one answer. */
+static void answer_in_org(message_ctx *mc, vx_rpc_reply *reply)
+{
+    const vapi_message *m = mc->m;
+    const struct tool_settings *s = mc->w->settings;
+    bool assistant = m->kind == VAPI_KIND_ASSISTANT_REQUEST;
+    cJSON *answer = cJSON_CreateObject();
+    int org = resolve_org(mc);
+    if (org == ORG_NOT_FOUND) {
+        cJSON_AddStringToObject(answer, "error", assistant ? s->say_not_set_up : "Sorry, I can't transfer your call right now.");
+    } else if (org == ORG_FOUND && vx_pg_begin_org(mc->w->pg, mc->org_id) == 0) {
+        tool_ctx ctx = make_ctx(mc, assistant ? "assistant-request" : "transfer-destination-request", "", NULL);
+        tool_status st = assistant ? assistant_request_answer(&ctx, m->phone_number_id, m->called_number, answer)
+                                   : transfer_destination_answer(&ctx, answer);
+        if (st != TOOL_DONE || vx_pg_commit(mc->w->pg) != 0) {
+            vx_pg_rollback(mc->w->pg);
+            cJSON_Delete(answer);
+            answer = cJSON_CreateObject();
+        }
+    }
+    if (answer->child == NULL) {
+        vx_log_error(mc->req->request_id, NULL, "call-time message failed", "type", m->type, "error", vx_pg_error(mc->w->pg));
+        cJSON_AddStringToObject(answer, "error", "Sorry, we cannot take your call right now. Please try again shortly.");
+    }
+    char *json = cJSON_PrintUnformatted(answer);
+    vx_rpc_reply_json(reply, 200, json);
+    cJSON_free(json);
+    cJSON_Delete(answer);
+}
+
+static void answer_knowledge(message_ctx *mc, vx_rpc_reply *reply)
+{
+    cJSON *answer = cJSON_CreateObject();
+    if (resolve_org(mc) == ORG_FOUND) {
+        tool_ctx ctx = make_ctx(mc, "knowledge-base-request", "", NULL);
+        knowledge_base_answer(&ctx, mc->m->kb_query, answer);
+    } else {
+        cJSON_AddArrayToObject(answer, "documents");
+    }
+    char *json = cJSON_PrintUnformatted(answer);
+    vx_rpc_reply_json(reply, 200, json);
+    cJSON_free(json);
+    cJSON_Delete(answer);
+}
+
+void router_handle(void *state, const vx_gateway_request *req, vx_rpc_reply *reply)
+{
+    router_worker *w = state;
+    bool per_tool = strcmp(req->route, "vapi.tool") == 0;
+    if (!per_tool && strcmp(req->route, "vapi.webhook") != 0) {
+        vx_rpc_reply_error(reply, 404, "not_found", "No such route.");
+        return;
+    }
+    if (req->auth == NULL || !req->auth->vapi) {
+        vx_rpc_reply_error(reply, 401, "unauthorized", "Vapi routes need Vapi's authentication.");
+        return;
+    }
+    /* On the per-tool route a missing or invalid path name is "" (→ unknown tool), never NULL. */
+    const char *path_tool = NULL;
+    if (per_tool) {
+        path_tool = vx_rpc_path_param(req, "tool");
+        if (path_tool == NULL)
+            path_tool = "";
+    }
+    vapi_message m;
+    vapi_parse_status ps = vapi_message_parse((const char *)req->body.data, req->body.len, path_tool, &m);
+    if (ps == VAPI_PARSE_NOT_JSON) {
+        vx_rpc_reply_error(reply, 400, "invalid_json", "The body is not valid JSON.");
+        return;
+    }
+    if (ps == VAPI_PARSE_NO_MESSAGE) {
+        vx_rpc_reply_error(reply, 400, "invalid_message", "Expected {\"message\": {…}} as Vapi sends it.");
+        return;
+    }
+    message_ctx mc = {.w = w, .req = req, .m = &m, .org_state = ORG_UNRESOLVED};
+    switch (m.kind) {
+    case VAPI_KIND_TOOL_CALLS:
+    case VAPI_KIND_FUNCTION_CALL:
+        answer_calls(&mc, per_tool, reply);
+        break;
+    case VAPI_KIND_ASSISTANT_REQUEST:
+    case VAPI_KIND_TRANSFER_DESTINATION_REQUEST:
+        answer_in_org(&mc, reply);
+        break;
+    case VAPI_KIND_KNOWLEDGE_BASE_REQUEST:
+        answer_knowledge(&mc, reply);
+        break;
+    case VAPI_KIND_OTHER:
+        vx_rpc_reply_json(reply, 200, "{}");
+        break;
+    }
+    vapi_message_free(&m);
+}
+
+/* Runs on the worker's own thread, so it may use the worker's connection. */
+static bool worker_healthy(void *state, const char **detail)
+{
+    router_worker *w = state;
+    bool ok = vx_pg_ensure(w->pg) == 0;
+    *detail = ok ? "ok" : "database unreachable";
+    return ok;
+}
+
+void router_worker_init(router_worker *w, const char *database_url, natsConnection *nc, const struct tool_settings *settings,
+                        const orgs_listener *listener)
+{
+    memset(w, 0, sizeof(*w));
+    w->pg = vx_pg_create(database_url);
+    w->nc = nc;
+    w->settings = settings;
+    w->orgs = orgs_resolver_create(w->pg, listener);
+    ledger_prepare(w->pg);
+    lookup_prepare(w->pg);
+    transfer_prepare(w->pg);
+    assistant_request_prepare(w->pg);
+    scheduling_prepare(w->pg);
+}
+
+int router_worker_start(router_worker *w)
+{
+    return vx_rpc_serve(w->nc, "tools", router_handle, worker_healthy, w, &w->sub);
+}
+
+void router_worker_drain(router_worker *w)
+{
+    if (w->sub != NULL)
+        natsSubscription_Drain(w->sub);
+}
+
+void router_worker_destroy(router_worker *w)
+{
+    if (w->sub != NULL) {
+        natsSubscription_WaitForDrainCompletion(w->sub, 5000);
+        natsSubscription_Destroy(w->sub);
+        w->sub = NULL;
+    }
+    orgs_resolver_destroy(w->orgs);
+    vx_pg_destroy(w->pg);
+    memset(w, 0, sizeof(*w));
+}

@@ -1,0 +1,70 @@
+/*
+ * tool: the contract between tool-router's framework and each tool.
+ *
+ * The framework (router.c, vapi_message.c, ledger.c) turns a Vapi
+ * message into one tool_ctx per tool call, resolves the org, opens a
+ * transaction under the org's claims, and — for tools with side effects —
+ * claims the (org, toolCallId) pair first, so a repeated toolCallId returns
+ * the stored answer and repeats nothing, across replicas. A tool only reads
+ * ctx and fills out.
+ *
+ * Rules for a tool function:
+ * - It runs inside the open transaction (RLS claims set). It may use
+ *   SAVEPOINT / ROLLBACK TO SAVEPOINT (e.g. around an INSERT that may hit the
+ *   booking exclusion constraint) but never COMMIT or ROLLBACK.
+ * - It always filters by ctx->org_id in SQL too (defence in depth).
+ * - out->text is one spoken sentence (or a few), single line, no newlines:
+ *   what the assistant will say. Errors are sentences too ("I couldn't find
+ *   that appointment"), with out->is_error = true for failures the caller
+ *   should hear as failures.
+ * - Returning TOOL_RETRY means "the database failed": the framework rolls
+ *   back, stores nothing and answers a generic apology; every other outcome
+ *   is committed (and remembered for the toolCallId when the tool has side
+ *   effects).
+ */
+#ifndef TOOL_ROUTER_TOOL_H
+#define TOOL_ROUTER_TOOL_H
+
+#include <cjson/cJSON.h>
+#include <nats/nats.h>
+#include <stdbool.h>
+
+#include "vx_buf.h"
+#include "vx_pg.h"
+
+typedef struct tool_settings tool_settings;
+
+typedef struct tool_ctx {
+    vx_pg *pg;
+    natsConnection *nc;
+    const tool_settings *settings; /* process-wide configuration (base URLs, limits) */
+    const char *request_id;
+    const char *org_id; /* resolved, a UUID */
+    const char *tool_name;
+    const char *tool_call_id;  /* "" when Vapi sent none (legacy function-call) */
+    const char *vapi_call_id;  /* message.call.id, or NULL */
+    const char *caller_number; /* message.call.customer.number when E.164, or NULL */
+    const cJSON *args;         /* the arguments object; never NULL (empty object when none) */
+} tool_ctx;
+
+typedef struct tool_result {
+    bool is_error;
+    vx_buf text; /* the sentence to say */
+    /* Optional extra JSON fields merged into the Vapi answer by the framework,
+     * e.g. {"destination": {...}} for transferCall. Owned by the result. */
+    cJSON *extra;
+} tool_result;
+
+typedef enum { TOOL_DONE = 0, TOOL_RETRY = 1 } tool_status;
+
+typedef tool_status (*tool_fn)(const tool_ctx *ctx, tool_result *out);
+
+/* Convenience for tools: sets the sentence (printf-style), clearing any previous text. */
+void tool_say(tool_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same, and marks the result as an error. */
+void tool_fail(tool_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A string argument as sent, or NULL when absent, null, empty or not a string. */
+const char *tool_arg_str(const tool_ctx *ctx, const char *name);
+
+#endif

@@ -1,0 +1,497 @@
+/*
+ * Unit tests for services/tool-router/vapi_message.c: every drift of
+ * contracts/vapi.md §1.3/§1.4 the parser accepts (object vs string arguments,
+ * toolCallList vs toolCalls vs toolWithToolCallList, function.name vs name,
+ * arguments vs parameters, legacy function-call with name or functionName),
+ * the call's identity fields, and the bounds (calls, ids, names, argument
+ * size) and garbage it refuses without crashing.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer.h"
+#include "lookup.h"
+#include "vapi_message.h"
+#include "vx_buf.h"
+
+static vapi_message parse_ok(const char *body, const char *path_tool)
+{
+    vapi_message m;
+    assert_int_equal(vapi_message_parse(body, strlen(body), path_tool, &m), VAPI_PARSE_OK);
+    return m;
+}
+
+static const char *arg(const vapi_call *c, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->args, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void test_tool_call_list_with_object_arguments(void **state)
+{
+    vapi_message m = parse_ok("{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":[{\"id\":\"call_1\",\"type\":\"function\","
+                              "\"function\":{\"name\":\"lookupCaller\",\"arguments\":{\"searchKey\":\"+15551234567\"}}}],"
+                              "\"call\":{\"id\":\"c-1\",\"assistantId\":\"asst-1\",\"phoneNumberId\":\"pn-1\","
+                              "\"customer\":{\"number\":\"+15550001111\"}},\"phoneNumber\":{\"number\":\"+15559998888\"}}}",
+                              NULL);
+    assert_int_equal(m.kind, VAPI_KIND_TOOL_CALLS);
+    assert_int_equal(m.ncalls, 1);
+    assert_string_equal(m.calls[0].id, "call_1");
+    assert_string_equal(m.calls[0].name, "lookupCaller");
+    assert_int_equal(m.calls[0].problem, VAPI_CALL_OK);
+    assert_true(m.calls[0].args_given);
+    assert_string_equal(arg(&m.calls[0], "searchKey"), "+15551234567");
+    assert_string_equal(m.call_id, "c-1");
+    assert_string_equal(m.assistant_id, "asst-1");
+    assert_string_equal(m.phone_number_id, "pn-1");
+    assert_string_equal(m.caller_number, "+15550001111");
+    assert_string_equal(m.called_number, "+15559998888");
+    assert_string_equal(m.metadata_org_id, "");
+    vapi_message_free(&m);
+}
+
+static void test_arguments_as_json_string(void **state)
+{
+    vapi_message m =
+        parse_ok("{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":[{\"id\":\"a\",\"function\":{\"name\":"
+                 "\"transferCall\",\"arguments\":\"{\\\"department\\\":\\\"billing\\\",\\\"summary\\\":\\\"x\\\"}\"}}]}}",
+                 NULL);
+    assert_int_equal(m.ncalls, 1);
+    assert_int_equal(m.calls[0].problem, VAPI_CALL_OK);
+    assert_string_equal(arg(&m.calls[0], "department"), "billing");
+    assert_string_equal(arg(&m.calls[0], "summary"), "x");
+    vapi_message_free(&m);
+}
+
+static void test_falls_back_to_tool_calls_then_wrapped_list(void **state)
+{
+    /* toolCallList empty → toolCalls. */
+    vapi_message m = parse_ok("{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":[],\"toolCalls\":[{\"id\":\"b\","
+                              "\"function\":{\"name\":\"lookupCaller\",\"arguments\":{}}}]}}",
+                              NULL);
+    assert_int_equal(m.ncalls, 1);
+    assert_string_equal(m.calls[0].id, "b");
+    vapi_message_free(&m);
+    /* Only toolWithToolCallList: the call is in .toolCall, the name may be on the wrapper,
+     * and the wrapper's function.parameters is the schema, never the arguments. */
+    m = parse_ok("{\"message\":{\"type\":\"tool-calls\",\"toolWithToolCallList\":[{\"type\":\"function\","
+                 "\"function\":{\"name\":\"getKnowledgeBase\",\"parameters\":{\"type\":\"object\"}},"
+                 "\"toolCall\":{\"id\":\"w1\",\"parameters\":{\"query\":\"hours\"}}}]}}",
+                 NULL);
+    assert_int_equal(m.ncalls, 1);
+    assert_string_equal(m.calls[0].id, "w1");
+    assert_string_equal(m.calls[0].name, "getKnowledgeBase");
+    assert_string_equal(arg(&m.calls[0], "query"), "hours");
+    assert_null(cJSON_GetObjectItem(m.calls[0].args, "type"));
+    vapi_message_free(&m);
+}
+
+static void test_name_and_parameters_fallbacks(void **state)
+{
+    /* The events.mdx shape: {id, name, parameters}; and {id, name, arguments}. */
+    vapi_message m = parse_ok("{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":["
+                              "{\"id\":\"p1\",\"name\":\"lookupCaller\",\"parameters\":{\"searchKey\":\"a@b.c\"}},"
+                              "{\"id\":\"p2\",\"name\":\"lookupCaller\",\"arguments\":\"{\\\"searchKey\\\":\\\"Jo\\\"}\"},"
+                              "{\"id\":\"p3\",\"function\":{\"name\":\"lookupCaller\",\"arguments\":null},"
+                              "\"parameters\":{\"searchKey\":\"k\"}}]}}",
+                              NULL);
+    assert_int_equal(m.ncalls, 3);
+    assert_string_equal(m.calls[0].name, "lookupCaller");
+    assert_string_equal(arg(&m.calls[0], "searchKey"), "a@b.c");
+    assert_string_equal(arg(&m.calls[1], "searchKey"), "Jo");
+    /* null is absent: the next candidate is used. */
+    assert_string_equal(arg(&m.calls[2], "searchKey"), "k");
+    vapi_message_free(&m);
+}
+
+static void test_several_calls_keep_their_order(void **state)
+{
+    vapi_message m = parse_ok("{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":["
+                              "{\"id\":\"1\",\"function\":{\"name\":\"a\"}},{\"id\":\"2\",\"function\":{\"name\":\"b\"}},"
+                              "42,{\"id\":\"3\",\"function\":{\"name\":\"c\"}}]}}",
+                              NULL);
+    /* The number is not a call and is skipped. */
+    assert_int_equal(m.ncalls, 3);
+    assert_string_equal(m.calls[0].name, "a");
+    assert_string_equal(m.calls[1].name, "b");
+    assert_string_equal(m.calls[2].name, "c");
+    assert_false(m.calls[0].args_given);
+    assert_true(cJSON_IsObject(m.calls[0].args));
+    assert_null(m.calls[0].args->child);
+    vapi_message_free(&m);
+}
+
+static void test_function_call_legacy(void **state)
+{
+    vapi_message m = parse_ok("{\"message\":{\"type\":\"function-call\",\"functionCall\":{\"name\":\"lookupCaller\","
+                              "\"parameters\":{\"searchKey\":\"x\"}},\"call\":{\"id\":\"c9\",\"metadata\":{\"org_id\":"
+                              "\"AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE\"}}}}",
+                              NULL);
+    assert_int_equal(m.kind, VAPI_KIND_FUNCTION_CALL);
+    assert_int_equal(m.ncalls, 1);
+    assert_string_equal(m.calls[0].id, "");
+    assert_string_equal(m.calls[0].name, "lookupCaller");
+    assert_string_equal(arg(&m.calls[0], "searchKey"), "x");
+    /* The legacy call.metadata org hint, lower-cased. */
+    assert_string_equal(m.metadata_org_id, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
+    vapi_message_free(&m);
+    /* functionName and parameters as a string. */
+    m = parse_ok("{\"message\":{\"type\":\"function-call\",\"functionCall\":{\"functionName\":\"transferCall\","
+                 "\"parameters\":\"{\\\"department\\\":\\\"billing\\\"}\"}}}",
+                 NULL);
+    assert_string_equal(m.calls[0].name, "transferCall");
+    assert_string_equal(arg(&m.calls[0], "department"), "billing");
+    vapi_message_free(&m);
+}
+
+static void test_per_tool_route(void **state)
+{
+    /* No name in the body: the path names the tool. */
+    vapi_message m = parse_ok("{\"message\":{\"toolCalls\":[{\"id\":\"t1\",\"function\":{\"arguments\":{\"summary\":\"s\"}}}]}}",
+                              "transferCall");
+    assert_int_equal(m.kind, VAPI_KIND_TOOL_CALLS);
+    assert_string_equal(m.calls[0].name, "transferCall");
+    vapi_message_free(&m);
+    /* The body's name wins over the path's. */
+    m = parse_ok(
+        "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":[{\"id\":\"t2\",\"function\":{\"name\":\"lookupCaller\"}}]}}",
+        "transferCall");
+    assert_string_equal(m.calls[0].name, "lookupCaller");
+    vapi_message_free(&m);
+    /* The bare message object, without the envelope. */
+    m = parse_ok("{\"toolCallList\":[{\"id\":\"t3\",\"arguments\":{}}]}", "lookupCaller");
+    assert_int_equal(m.ncalls, 1);
+    assert_string_equal(m.calls[0].name, "lookupCaller");
+    vapi_message_free(&m);
+    /* A functionCall on the per-tool route. */
+    m = parse_ok("{\"message\":{\"functionCall\":{\"parameters\":{}}}}", "lookupCaller");
+    assert_int_equal(m.kind, VAPI_KIND_FUNCTION_CALL);
+    assert_string_equal(m.calls[0].name, "lookupCaller");
+    vapi_message_free(&m);
+    /* Nothing to call: a tool invocation with no calls. */
+    m = parse_ok("{\"message\":{\"type\":\"status-update\"}}", "lookupCaller");
+    assert_int_equal(m.kind, VAPI_KIND_TOOL_CALLS);
+    assert_int_equal(m.ncalls, 0);
+    vapi_message_free(&m);
+    /* An unusable path name and no name in the body. */
+    m = parse_ok("{\"message\":{\"toolCalls\":[{\"id\":\"t4\"}]}}", "");
+    assert_int_equal(m.calls[0].problem, VAPI_CALL_BAD_NAME);
+    vapi_message_free(&m);
+}
+
+static void test_other_message_types(void **state)
+{
+    static const struct {
+        const char *type;
+        vapi_kind kind;
+    } cases[] = {
+        {"assistant-request", VAPI_KIND_ASSISTANT_REQUEST},
+        {"transfer-destination-request", VAPI_KIND_TRANSFER_DESTINATION_REQUEST},
+        {"knowledge-base-request", VAPI_KIND_KNOWLEDGE_BASE_REQUEST},
+        {"status-update", VAPI_KIND_OTHER},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char body[256];
+        snprintf(body, sizeof(body), "{\"message\":{\"type\":\"%s\"}}", cases[i].type);
+        vapi_message m = parse_ok(body, NULL);
+        assert_int_equal(m.kind, cases[i].kind);
+        assert_int_equal(m.ncalls, 0);
+        vapi_message_free(&m);
+    }
+    vapi_message m = parse_ok("{\"message\":{\"type\":\"knowledge-base-request\",\"messages\":[{\"role\":\"user\",\"message\":"
+                              "\"first\"},{\"role\":\"bot\",\"message\":\"b\"},{\"role\":\"user\",\"message\":\"What are your "
+                              "hours?\"},{\"role\":\"bot\",\"message\":\"x\"}]}}",
+                              NULL);
+    assert_string_equal(m.kb_query, "What are your hours?");
+    vapi_message_free(&m);
+    m = parse_ok("{\"message\":{\"type\":\"knowledge-base-request\",\"messagesOpenAIFormatted\":[{\"role\":\"user\","
+                 "\"content\":\"price?\"}]}}",
+                 NULL);
+    assert_string_equal(m.kb_query, "price?");
+    vapi_message_free(&m);
+}
+
+static void test_identity_fallbacks_and_validation(void **state)
+{
+    vapi_message m = parse_ok("{\"message\":{\"type\":\"assistant-request\",\"assistant\":{\"id\":\"asst-2\",\"metadata\":{"
+                              "\"org_id\":\"not-a-uuid\"}},\"phoneNumber\":{\"id\":\"pn-2\",\"number\":\"5551234\","
+                              "\"twilioAuthToken\":\"secret\"},\"customer\":{\"number\":\"+15550002222\"},"
+                              "\"call\":{\"id\":\"has space\",\"assistantOverrides\":{\"variableValues\":{\"org_id\":"
+                              "\"11111111-2222-3333-4444-555555555555\"}}}}}",
+                              NULL);
+    assert_string_equal(m.assistant_id, "asst-2");
+    assert_string_equal(m.phone_number_id, "pn-2");
+    assert_null(m.called_number); /* not E.164 */
+    assert_string_equal(m.caller_number, "+15550002222");
+    assert_null(m.call_id); /* not a printable id */
+    assert_string_equal(m.metadata_org_id, "11111111-2222-3333-4444-555555555555");
+    vapi_message_free(&m);
+}
+
+static void test_bounds(void **state)
+{
+    /* 20 calls: 16 run, the rest are refused but still answered. */
+    vx_buf b = VX_BUF_INIT;
+    vx_buf_puts(&b, "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":[");
+    for (int i = 0; i < 20; i++)
+        vx_buf_printf(&b, "%s{\"id\":\"c%d\",\"function\":{\"name\":\"lookupCaller\"}}", i ? "," : "", i);
+    vx_buf_puts(&b, "]}}");
+    vapi_message m = parse_ok(b.data, NULL);
+    assert_int_equal(m.ncalls, 20);
+    assert_int_equal(m.calls[15].problem, VAPI_CALL_OK);
+    assert_int_equal(m.calls[16].problem, VAPI_CALL_TOO_MANY);
+    assert_string_equal(m.calls[19].id, "c19");
+    vapi_message_free(&m);
+    /* 100 calls: at most VAPI_MAX_ANSWERED are kept. */
+    vx_buf_reset(&b);
+    vx_buf_puts(&b, "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":[");
+    for (int i = 0; i < 100; i++)
+        vx_buf_printf(&b, "%s{\"id\":\"c%d\"}", i ? "," : "", i);
+    vx_buf_puts(&b, "]}}");
+    m = parse_ok(b.data, NULL);
+    assert_int_equal(m.ncalls, VAPI_MAX_ANSWERED);
+    vapi_message_free(&m);
+
+    /* Names: 64 characters of [A-Za-z0-9_-] pass, 65 or other characters do not. */
+    assert_true(vapi_name_valid("book_Appointment-2"));
+    assert_false(vapi_name_valid(""));
+    assert_false(vapi_name_valid("has space"));
+    assert_false(vapi_name_valid("n\xc3\xa9"));
+    char name[80];
+    memset(name, 'a', 64);
+    name[64] = '\0';
+    assert_true(vapi_name_valid(name));
+    name[64] = 'a';
+    name[65] = '\0';
+    assert_false(vapi_name_valid(name));
+    vx_buf_reset(&b);
+    vx_buf_printf(&b, "{\"message\":{\"toolCalls\":[{\"id\":\"n\",\"name\":\"%s\"},{\"id\":\"n2\",\"name\":\"a.b\"}]}}", name);
+    m = parse_ok(b.data, NULL);
+    assert_int_equal(m.calls[0].problem, VAPI_CALL_BAD_NAME);
+    assert_string_equal(m.calls[0].name, "");
+    assert_int_equal(m.calls[1].problem, VAPI_CALL_BAD_NAME);
+    vapi_message_free(&m);
+
+    /* Ids: 100 printable characters pass; 101, control characters or a number do not. */
+    char id[120];
+    memset(id, 'x', 100);
+    id[100] = '\0';
+    vx_buf_reset(&b);
+    vx_buf_printf(&b,
+                  "{\"message\":{\"toolCalls\":[{\"id\":\"%s\",\"name\":\"a\"},{\"id\":\"%sy\",\"name\":\"a\"},"
+                  "{\"id\":\"a\\nb\",\"name\":\"a\"},{\"id\":7,\"name\":\"a\"},{\"id\":\"\",\"name\":\"a\"}]}}",
+                  id, id);
+    m = parse_ok(b.data, NULL);
+    assert_int_equal(m.ncalls, 5);
+    assert_int_equal(m.calls[0].problem, VAPI_CALL_OK);
+    assert_int_equal(m.calls[1].problem, VAPI_CALL_BAD_ID);
+    assert_int_equal(m.calls[2].problem, VAPI_CALL_BAD_ID);
+    assert_int_equal(m.calls[3].problem, VAPI_CALL_BAD_ID);
+    assert_int_equal(m.calls[4].problem, VAPI_CALL_OK); /* "" is allowed: no ledger */
+    vapi_message_free(&m);
+    vx_buf_free(&b);
+}
+
+static void test_large_arguments(void **state)
+{
+    /* 100 KB inside an argument object, and as an arguments string. */
+    size_t big = 100 * 1024;
+    char *s = malloc(big + 1);
+    memset(s, 'a', big);
+    s[big] = '\0';
+    vx_buf b = VX_BUF_INIT;
+    vx_buf_printf(&b,
+                  "{\"message\":{\"toolCalls\":[{\"id\":\"1\",\"name\":\"lookupCaller\",\"arguments\":{\"searchKey\":\"%s\"}},"
+                  "{\"id\":\"2\",\"name\":\"lookupCaller\",\"arguments\":\"{\\\"searchKey\\\":\\\"%s\\\"}\"},"
+                  "{\"id\":\"3\",\"name\":\"lookupCaller\",\"arguments\":{\"searchKey\":\"small\"}}]}}",
+                  s, s);
+    vapi_message m = parse_ok(b.data, NULL);
+    assert_int_equal(m.ncalls, 3);
+    assert_int_equal(m.calls[0].problem, VAPI_CALL_BAD_ARGS);
+    assert_int_equal(m.calls[1].problem, VAPI_CALL_BAD_ARGS);
+    assert_null(m.calls[0].args->child);
+    assert_int_equal(m.calls[2].problem, VAPI_CALL_OK);
+    assert_string_equal(arg(&m.calls[2], "searchKey"), "small");
+    vapi_message_free(&m);
+    vx_buf_free(&b);
+    free(s);
+}
+
+static void test_arguments_that_are_not_objects(void **state)
+{
+    static const char *const bad[] = {"[1,2]", "42", "true", "\"not json\"", "\"[1]\"", "\"{\\\"a\\\":\"", "\"null\""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char body[256];
+        snprintf(body, sizeof(body), "{\"message\":{\"toolCalls\":[{\"id\":\"x\",\"name\":\"lookupCaller\",\"arguments\":%s}]}}",
+                 bad[i]);
+        vapi_message m = parse_ok(body, NULL);
+        assert_int_equal(m.ncalls, 1);
+        assert_int_equal(m.calls[0].problem, VAPI_CALL_BAD_ARGS);
+        assert_true(cJSON_IsObject(m.calls[0].args));
+        assert_true(m.calls[0].args_given);
+        vapi_message_free(&m);
+    }
+    /* Absent, null and "" are no arguments, not bad ones. */
+    static const char *const none[] = {"null", "\"\"", "\"  \""};
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        char body[256];
+        snprintf(body, sizeof(body), "{\"message\":{\"toolCalls\":[{\"id\":\"x\",\"name\":\"lookupCaller\",\"arguments\":%s}]}}",
+                 none[i]);
+        vapi_message m = parse_ok(body, NULL);
+        assert_int_equal(m.calls[0].problem, VAPI_CALL_OK);
+        assert_false(m.calls[0].args_given);
+        vapi_message_free(&m);
+    }
+}
+
+static void test_garbage(void **state)
+{
+    vapi_message m;
+    assert_int_equal(vapi_message_parse("", 0, NULL, &m), VAPI_PARSE_NOT_JSON);
+    assert_int_equal(vapi_message_parse(NULL, 0, NULL, &m), VAPI_PARSE_NOT_JSON);
+    assert_int_equal(vapi_message_parse("{\"message\":", 11, NULL, &m), VAPI_PARSE_NOT_JSON);
+    assert_int_equal(vapi_message_parse("\xff\xfe", 2, NULL, &m), VAPI_PARSE_NOT_JSON);
+    vapi_message_free(&m); /* harmless after a failure */
+    static const char *const no_message[] = {
+        "[]", "42", "\"s\"", "null", "{}", "{\"message\":null}", "{\"message\":[1]}", "{\"other\":{\"type\":\"tool-calls\"}}"};
+    for (size_t i = 0; i < sizeof(no_message) / sizeof(no_message[0]); i++)
+        assert_int_equal(vapi_message_parse(no_message[i], strlen(no_message[i]), NULL, &m), VAPI_PARSE_NO_MESSAGE);
+    /* Only the first len bytes are read. */
+    const char *body = "{\"message\":{\"type\":\"status-update\"}}trailing";
+    assert_int_equal(vapi_message_parse(body, strlen(body) - 8, NULL, &m), VAPI_PARSE_OK);
+    vapi_message_free(&m);
+    /* Lists and items of the wrong types. */
+    static const char *const odd[] = {
+        "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":{\"id\":\"x\"}}}",
+        "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":null,\"toolCalls\":\"x\"}}",
+        "{\"message\":{\"type\":\"tool-calls\",\"toolWithToolCallList\":[{\"toolCall\":5},null,[]]}}",
+        "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":[{\"id\":null,\"function\":null,\"name\":null}]}}",
+        "{\"message\":{\"type\":7,\"call\":{\"id\":5,\"customer\":null}}}",
+        "{\"message\":{\"type\":\"function-call\",\"functionCall\":\"lookupCaller\"}}",
+        "{\"message\":{\"type\":\"knowledge-base-request\",\"messages\":[null,1,{\"role\":\"user\",\"message\":5}]}}",
+    };
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        assert_int_equal(vapi_message_parse(odd[i], strlen(odd[i]), NULL, &m), VAPI_PARSE_OK);
+        for (size_t k = 0; k < m.ncalls; k++) {
+            assert_non_null(m.calls[k].id);
+            assert_non_null(m.calls[k].name);
+            assert_non_null(m.calls[k].args);
+        }
+        assert_null(m.kb_query);
+        vapi_message_free(&m);
+    }
+    /* The null-id, null-name item: kept (it gets an answer), without a name. */
+    m = parse_ok(odd[3], NULL);
+    assert_int_equal(m.ncalls, 1);
+    assert_string_equal(m.calls[0].id, "");
+    assert_int_equal(m.calls[0].problem, VAPI_CALL_BAD_NAME);
+    vapi_message_free(&m);
+}
+
+/* answer.c: what every spoken string becomes before it leaves. */
+static void test_answer_clean(void **state)
+{
+    vx_buf b = VX_BUF_INIT;
+    answer_clean(&b, "  Line one.\nLine\ttwo.\r\n\n  end  ", 100);
+    assert_string_equal(b.data, "Line one. Line two. end");
+    answer_clean(&b, NULL, 10);
+    assert_string_equal(b.data, "");
+    answer_clean(&b, "bad \xff byte", 100);
+    assert_string_equal(b.data, "bad ? byte");
+    /* Cut on a character boundary: "é" is two bytes. */
+    answer_clean(&b, "ab\xc3\xa9", 3);
+    assert_string_equal(b.data, "ab");
+    answer_clean(&b, "abcdef", 4);
+    assert_string_equal(b.data, "abcd");
+    vx_buf_free(&b);
+}
+
+static void test_answer_shapes(void **state)
+{
+    vapi_message m = parse_ok("{\"message\":{\"toolCalls\":[{\"id\":\"i1\",\"name\":\"transferCall\"}]}}", "transferCall");
+    tool_result r = {false, VX_BUF_INIT, NULL};
+    vx_buf_puts(&r.text, "Transferring you now.");
+    r.extra = cJSON_Parse("{\"destination\":{\"type\":\"number\",\"number\":\"+15551112222\"},\"results\":\"not me\","
+                          "\"toolCallId\":\"nor me\"}");
+    char *json = answer_tool_calls(ANSWER_RESULTS | ANSWER_TOOL_RESULT, m.calls, &r, 1);
+    cJSON *a = cJSON_Parse(json);
+    const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "results"), 0);
+    assert_string_equal(cJSON_GetObjectItem(e, "toolCallId")->valuestring, "i1");
+    assert_string_equal(cJSON_GetObjectItem(e, "name")->valuestring, "transferCall");
+    assert_string_equal(cJSON_GetObjectItem(e, "result")->valuestring, "Transferring you now.");
+    assert_non_null(cJSON_GetObjectItem(e, "destination"));
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "toolResult"), "content")->valuestring, "Transferring you now.");
+    assert_non_null(cJSON_GetObjectItem(a, "destination"));
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(a, "results")));
+    cJSON_Delete(a);
+    cJSON_free(json);
+    r.is_error = true;
+    json = answer_tool_calls(ANSWER_RESULT, m.calls, &r, 1);
+    a = cJSON_Parse(json);
+    assert_string_equal(cJSON_GetObjectItem(a, "result")->valuestring, "Transferring you now.");
+    assert_null(cJSON_GetObjectItem(a, "results"));
+    cJSON_Delete(a);
+    cJSON_free(json);
+    json = answer_tool_calls(ANSWER_RESULTS, m.calls, &r, 1);
+    assert_non_null(strstr(json, "\"error\":\"Transferring you now.\""));
+    cJSON_free(json);
+    json = answer_tool_calls(ANSWER_RESULTS | ANSWER_TOOL_RESULT, m.calls, &r, 0);
+    assert_string_equal(json, "{\"results\":[]}");
+    cJSON_free(json);
+    vx_buf_free(&r.text);
+    cJSON_Delete(r.extra);
+    vapi_message_free(&m);
+}
+
+/* lookup.c: phone numbers as callers say them. */
+static void test_phone_normalization(void **state)
+{
+    char out[LOOKUP_E164_SIZE];
+    assert_true(lookup_phone_e164("+1 (555) 123-4567", out));
+    assert_string_equal(out, "+15551234567");
+    assert_true(lookup_phone_e164("555.123.4567", out));
+    assert_string_equal(out, "+15551234567");
+    assert_true(lookup_phone_e164("1-555-123-4567", out));
+    assert_string_equal(out, "+15551234567");
+    assert_true(lookup_phone_e164("+447911123456", out));
+    assert_string_equal(out, "+447911123456");
+    assert_true(lookup_phone_e164("+123456789012345", out));
+    assert_string_equal(out, "+123456789012345");
+    assert_false(lookup_phone_e164("+1234567890123456", out));
+    assert_false(lookup_phone_e164("555-1234", out));
+    assert_false(lookup_phone_e164("055 123 4567", out));
+    assert_false(lookup_phone_e164("call me", out));
+    assert_false(lookup_phone_e164("+0 555 123 4567", out));
+    assert_false(lookup_phone_e164("12+34567890", out));
+    assert_false(lookup_phone_e164("", out));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tool_call_list_with_object_arguments),
+        cmocka_unit_test(test_arguments_as_json_string),
+        cmocka_unit_test(test_falls_back_to_tool_calls_then_wrapped_list),
+        cmocka_unit_test(test_name_and_parameters_fallbacks),
+        cmocka_unit_test(test_several_calls_keep_their_order),
+        cmocka_unit_test(test_function_call_legacy),
+        cmocka_unit_test(test_per_tool_route),
+        cmocka_unit_test(test_other_message_types),
+        cmocka_unit_test(test_identity_fallbacks_and_validation),
+        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_large_arguments),
+        cmocka_unit_test(test_arguments_that_are_not_objects),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_answer_clean),
+        cmocka_unit_test(test_answer_shapes),
+        cmocka_unit_test(test_phone_normalization),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
