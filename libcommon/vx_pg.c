@@ -20,6 +20,13 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
+/* The claims Supabase would set, built by the server from the bound org id. */
+static const char SET_CLAIMS_SQL[] =
+    "SELECT set_config('request.jwt.claims', "
+    "json_build_object('role', 'authenticated', 'app_metadata', json_build_object('org_id', $1::uuid))::text, true)";
+
+#define CLAIMS_STMT "vx_pg_claims"
+
 typedef struct statement {
     char *name;
     char *sql;
@@ -34,7 +41,13 @@ struct vx_pg {
     int backoff_ms;
     char error[512];
     char sqlstate[6];
+    /* A tenant transaction begun but not yet sent: BEGIN and the claims go out
+     * with its first statement (see vx_pg_begin_org). */
+    bool tx_pending;
+    char tx_org[64];
 };
+
+static PGresult *exec_opening_tx(vx_pg *pg, const char *name, int nparams, const char *const *params);
 
 vx_pg *vx_pg_create(const char *conninfo)
 {
@@ -133,6 +146,15 @@ int vx_pg_ensure(vx_pg *pg)
         }
         PQclear(res);
     }
+    PGresult *claims = PQprepare(pg->conn, CLAIMS_STMT, SET_CLAIMS_SQL, 0, NULL);
+    bool claims_ok = PQresultStatus(claims) == PGRES_COMMAND_OK;
+    PQclear(claims);
+    if (!claims_ok) {
+        set_error(pg, PQerrorMessage(pg->conn), "08006");
+        drop_connection(pg);
+        schedule_retry(pg);
+        return -1;
+    }
     pg->backoff_ms = BACKOFF_MIN_MS;
     pg->error[0] = '\0';
     pg->sqlstate[0] = '\0';
@@ -161,8 +183,14 @@ static PGresult *check_result(vx_pg *pg, PGresult *res)
 
 PGresult *vx_pg_exec(vx_pg *pg, const char *name, int nparams, const char *const *params)
 {
-    if (vx_pg_ensure(pg) != 0)
+    if (vx_pg_ensure(pg) != 0) {
+        pg->tx_pending = false;
         return NULL;
+    }
+    if (pg->tx_pending) {
+        pg->tx_pending = false;
+        return exec_opening_tx(pg, name, nparams, params);
+    }
     return check_result(pg, PQexecPrepared(pg->conn, name, nparams, params, NULL, NULL, 0));
 }
 
@@ -182,15 +210,12 @@ int vx_pg_begin(vx_pg *pg)
     return exec_simple(pg, "BEGIN", 0, NULL);
 }
 
-/* The claims Supabase would set, built by the server from the bound org id. */
-static const char SET_CLAIMS_SQL[] =
-    "SELECT set_config('request.jwt.claims', "
-    "json_build_object('role', 'authenticated', 'app_metadata', json_build_object('org_id', $1::uuid))::text, true)";
-
-/* Reads every result up to the pipeline's sync point; returns 0 when all succeeded. */
-static int drain_pipeline(vx_pg *pg)
+/* Reads every result of a pipeline up to its sync point. The result of the
+ * keep-th query (0-based; -1 for none) is handed to *kept when it succeeded.
+ * Returns 0 when every query succeeded; otherwise the first error is recorded. */
+static int drain_pipeline(vx_pg *pg, int keep, PGresult **kept)
 {
-    int rc = 0, empty = 0;
+    int rc = 0, empty = 0, index = 0;
     for (;;) {
         PGresult *res = PQgetResult(pg->conn);
         if (res == NULL) {
@@ -199,6 +224,7 @@ static int drain_pipeline(vx_pg *pg)
                 set_error(pg, PQerrorMessage(pg->conn), "08006");
                 return -1;
             }
+            index++;
             continue;
         }
         empty = 0;
@@ -207,62 +233,91 @@ static int drain_pipeline(vx_pg *pg)
             PQclear(res);
             return rc;
         }
-        if (st == PGRES_FATAL_ERROR && rc == 0) {
-            set_error(pg, PQresultErrorMessage(res), PQresultErrorField(res, PG_DIAG_SQLSTATE));
-            rc = -1;
-        } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && rc == 0) {
-            set_error(pg, "statement aborted in pipeline", "");
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            if (index == keep && kept != NULL) {
+                *kept = res;
+                continue;
+            }
+        } else if (rc == 0) {
+            if (st == PGRES_FATAL_ERROR)
+                set_error(pg, PQresultErrorMessage(res), PQresultErrorField(res, PG_DIAG_SQLSTATE));
+            else
+                set_error(pg, "statement aborted in pipeline", "");
             rc = -1;
         }
         PQclear(res);
-        if (PQstatus(pg->conn) != CONNECTION_OK)
-            return -1;
     }
+}
+
+/* Sends BEGIN, the claims and one prepared statement in one round trip and
+ * returns the statement's result (NULL on any failure, error recorded). */
+static PGresult *exec_opening_tx(vx_pg *pg, const char *name, int nparams, const char *const *params)
+{
+    const char *claims[1] = {pg->tx_org};
+    PGresult *kept = NULL;
+    int rc = -1;
+    if (PQenterPipelineMode(pg->conn) == 1) {
+        if (PQsendQueryParams(pg->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
+            PQsendQueryPrepared(pg->conn, CLAIMS_STMT, 1, claims, NULL, NULL, 0) == 1 &&
+            PQsendQueryPrepared(pg->conn, name, nparams, params, NULL, NULL, 0) == 1 && PQpipelineSync(pg->conn) == 1)
+            rc = drain_pipeline(pg, 2, &kept);
+        else
+            set_error(pg, PQerrorMessage(pg->conn), NULL);
+        /* Fails when results are still pending: then the connection cannot be trusted. */
+        if (PQexitPipelineMode(pg->conn) != 1) {
+            set_error(pg, "pipeline left unfinished", "08006");
+            rc = -1;
+            drop_connection(pg);
+            schedule_retry(pg);
+        }
+    } else {
+        set_error(pg, PQerrorMessage(pg->conn), NULL);
+    }
+    if (rc != 0) {
+        PQclear(kept);
+        kept = NULL;
+        if (pg->conn != NULL && PQstatus(pg->conn) != CONNECTION_OK) {
+            if (pg->sqlstate[0] == '\0')
+                snprintf(pg->sqlstate, sizeof(pg->sqlstate), "08006");
+            drop_connection(pg);
+            schedule_retry(pg);
+        }
+    }
+    return kept;
 }
 
 int vx_pg_begin_org(vx_pg *pg, const char *org_id)
 {
     if (vx_pg_ensure(pg) != 0)
         return -1;
-    /* BEGIN and the claims travel together (libpq pipeline mode): one round
-     * trip instead of two, on the path of every tenant transaction. */
-    const char *params[1] = {org_id};
-    int rc = -1;
-    if (PQenterPipelineMode(pg->conn) == 1) {
-        if (PQsendQueryParams(pg->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
-            PQsendQueryParams(pg->conn, SET_CLAIMS_SQL, 1, NULL, params, NULL, NULL, 0) == 1 && PQpipelineSync(pg->conn) == 1)
-            rc = drain_pipeline(pg);
-        else
-            set_error(pg, PQerrorMessage(pg->conn), NULL);
-        /* Fails when results are still pending: then the connection cannot be trusted. */
-        if (PQexitPipelineMode(pg->conn) != 1) {
-            set_error(pg, "pipeline left unfinished", "08006");
-            drop_connection(pg);
-            schedule_retry(pg);
-            return -1;
-        }
-    } else {
-        set_error(pg, PQerrorMessage(pg->conn), NULL);
-    }
-    if (PQstatus(pg->conn) != CONNECTION_OK) {
-        if (pg->sqlstate[0] == '\0')
-            snprintf(pg->sqlstate, sizeof(pg->sqlstate), "08006");
-        drop_connection(pg);
-        schedule_retry(pg);
+    /* Nothing is sent yet: BEGIN and the claims travel with the transaction's
+     * first statement, so a one-statement transaction costs two round trips
+     * (that statement, then COMMIT) instead of four. */
+    if (org_id == NULL || strlen(org_id) >= sizeof(pg->tx_org)) {
+        set_error(pg, "invalid org id", "22P02");
         return -1;
     }
-    if (rc != 0)
-        vx_pg_rollback(pg);
-    return rc;
+    snprintf(pg->tx_org, sizeof(pg->tx_org), "%s", org_id);
+    pg->tx_pending = true;
+    return 0;
 }
 
 int vx_pg_commit(vx_pg *pg)
 {
+    if (pg->tx_pending) {
+        /* Begun but nothing run: there is nothing to commit. */
+        pg->tx_pending = false;
+        return 0;
+    }
     return exec_simple(pg, "COMMIT", 0, NULL);
 }
 
 void vx_pg_rollback(vx_pg *pg)
 {
+    if (pg->tx_pending) {
+        pg->tx_pending = false;
+        return;
+    }
     if (pg->conn == NULL)
         return;
     PGresult *res = PQexec(pg->conn, "ROLLBACK");

@@ -38,7 +38,10 @@ int vx_pg_ensure(vx_pg *pg);
  * else NULL with the error kept for vx_pg_error()/vx_pg_sqlstate(). */
 PGresult *vx_pg_exec(vx_pg *pg, const char *name, int nparams, const char *const *params);
 
-/* BEGIN and set the claims so auth_org_id() = org_id. Returns 0 or -1. */
+/* Begins a transaction whose claims make auth_org_id() = org_id. Nothing is
+ * sent until the first vx_pg_exec, which carries BEGIN, the claims and the
+ * statement in one round trip; errors of the BEGIN therefore surface there.
+ * Returns 0, or -1 when the server cannot be reached or org_id is unusable. */
 int vx_pg_begin_org(vx_pg *pg, const char *org_id);
 /* BEGIN without tenant claims: only the SECURITY DEFINER look-ups return rows. */
 int vx_pg_begin(vx_pg *pg);

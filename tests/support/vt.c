@@ -349,10 +349,15 @@ void vt_suite_start(vt_suite *s)
 
 void vt_suite_stop(vt_suite *s)
 {
-    VT_REQUIRE(vt_stop(s->gateway, SIGTERM, 5000) == 0, "gateway did not stop cleanly");
-    VT_REQUIRE(vt_stop(s->ingest, SIGTERM, 10000) == 0, "webhook-ingest did not stop cleanly");
-    VT_REQUIRE(vt_stop(s->dashboard, SIGTERM, 5000) == 0, "dashboard-api did not stop cleanly");
-    VT_REQUIRE(vt_stop(s->tools, SIGTERM, 5000) == 0, "tool-router did not stop cleanly");
+    /* Stop every program before judging any, so a failure leaves no orphans behind. */
+    int gateway = vt_stop(s->gateway, SIGTERM, 5000);
+    int ingest = vt_stop(s->ingest, SIGTERM, 10000);
+    int dashboard = vt_stop(s->dashboard, SIGTERM, 5000);
+    int tools = vt_stop(s->tools, SIGTERM, 5000);
+    VT_REQUIRE(gateway == 0, "gateway did not stop cleanly (see build/test-logs/gateway.log)");
+    VT_REQUIRE(ingest == 0, "webhook-ingest did not stop cleanly (see build/test-logs/webhook-ingest.log)");
+    VT_REQUIRE(dashboard == 0, "dashboard-api did not stop cleanly (see build/test-logs/dashboard-api.log)");
+    VT_REQUIRE(tools == 0, "tool-router did not stop cleanly (see build/test-logs/tool-router.log)");
 }
 
 void vt_create_org(PGconn *admin, const char *name, const char *assistant_id, const char *phone_number_id, const char *phone_number,
