@@ -53,3 +53,25 @@ $$;
 
 -- Phone numbers are E.164 everywhere (SPEC hard rule 9).
 CREATE DOMAIN e164 AS text CHECK (VALUE ~ '^\+[1-9][0-9]{6,14}$');
+
+-- What makes a table a tenant table, in one place: row-level security enabled
+-- and forced, the tenant_isolation policy, org_id fixed at insert, updated_at
+-- maintained, and the application role's privileges. Every migration that
+-- creates a tenant table calls this instead of repeating the statements.
+CREATE FUNCTION make_tenant_table(t regclass) RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    name text := (SELECT relname FROM pg_class WHERE oid = t);
+BEGIN
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (org_id = auth_org_id()) '
+                   'WITH CHECK (org_id = auth_org_id())', t);
+    EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION forbid_org_id_change()',
+                   name || '_org_id_immutable', t);
+    EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION set_updated_at()',
+                   name || '_updated_at', t);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO voxanne_app', t);
+END
+$$;

@@ -111,23 +111,7 @@ ALTER TABLE organizations FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON organizations USING (id = auth_org_id()) WITH CHECK (id = auth_org_id());
 CREATE POLICY resolver_read ON organizations FOR SELECT TO voxanne_resolver USING (true);
 
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['agents', 'contacts', 'call_logs'] LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (org_id = auth_org_id()) '
-                       'WITH CHECK (org_id = auth_org_id())', t);
-        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION forbid_org_id_change()',
-                       t || '_org_id_immutable', t);
-        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION set_updated_at()',
-                       t || '_updated_at', t);
-        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO voxanne_app', t);
-    END LOOP;
-END
-$$;
+SELECT make_tenant_table(t) FROM unnest(ARRAY['agents', 'contacts', 'call_logs']::regclass[]) AS t;
 CREATE POLICY resolver_read ON agents FOR SELECT TO voxanne_resolver USING (true);
 
 -- An organization's id is its tenant key: immutable like org_id elsewhere.

@@ -134,20 +134,4 @@ CREATE TRIGGER appointments_blocks BEFORE INSERT OR UPDATE ON appointments
     FOR EACH ROW EXECUTE FUNCTION appointments_set_blocks();
 
 -- Row-level security, enabled and forced, and the shared guards (see 0002).
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['org_settings', 'business_hours', 'services', 'appointments'] LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (org_id = auth_org_id()) '
-                       'WITH CHECK (org_id = auth_org_id())', t);
-        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION forbid_org_id_change()',
-                       t || '_org_id_immutable', t);
-        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION set_updated_at()',
-                       t || '_updated_at', t);
-        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO voxanne_app', t);
-    END LOOP;
-END
-$$;
+SELECT make_tenant_table(t) FROM unnest(ARRAY['org_settings', 'business_hours', 'services', 'appointments']::regclass[]) AS t;

@@ -55,23 +55,7 @@ CREATE TABLE tool_calls (
 -- Post-call analytics ask "did a booking tool succeed on this call?".
 CREATE INDEX tool_calls_org_call_idx ON tool_calls (org_id, vapi_call_id);
 
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['integration_settings', 'tool_calls'] LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (org_id = auth_org_id()) '
-                       'WITH CHECK (org_id = auth_org_id())', t);
-        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION forbid_org_id_change()',
-                       t || '_org_id_immutable', t);
-        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION set_updated_at()',
-                       t || '_updated_at', t);
-        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO voxanne_app', t);
-    END LOOP;
-END
-$$;
+SELECT make_tenant_table(t) FROM unnest(ARRAY['integration_settings', 'tool_calls']::regclass[]) AS t;
 
 -- Services cache "assistant id / phone number → org" (tool-router per worker).
 -- Any writer of agents — dashboard-api, tool-sync, voxctl, an operator in psql —
