@@ -68,16 +68,8 @@ static int setup(void **state)
     assert_int_equal(natsConnection_ConnectTo(&nc, vt_env("NATS_URL")), NATS_OK);
     static const char *env[] = {"DASHBOARD_WORKERS=2", NULL};
     service = vt_spawn("dashboard-api", "dashboard-api-integration", env);
-    /* Ready when it answers its health subject (no responders returns at once, hence the pause). */
-    for (int i = 0; i < 200; i++, usleep(50000)) {
-        natsMsg *m = NULL;
-        if (natsConnection_RequestString(&m, nc, "rpc.dashboard.health", "", 100) == NATS_OK && !natsMsg_IsNoResponders(m)) {
-            natsMsg_Destroy(m);
-            return 0;
-        }
-        natsMsg_Destroy(m);
-    }
-    fail_msg("dashboard-api did not start");
+    if (!vt_wait_service_healthy(nc, "dashboard", 10000))
+        fail_msg("dashboard-api did not start");
     return 0;
 }
 
@@ -95,17 +87,8 @@ static int teardown(void **state)
  * could use — /ready flapped. Every health request must get a HealthReply. */
 static void test_every_health_request_gets_a_health_reply(void **state)
 {
-    for (int i = 0; i < 50; i++) {
-        natsMsg *m = NULL;
-        assert_int_equal(natsConnection_RequestString(&m, nc, "rpc.dashboard.health", "", 2000), NATS_OK);
-        Voxanne__V1__HealthReply *h =
-            voxanne__v1__health_reply__unpack(NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
-        assert_non_null(h);
-        assert_true(h->ok);
-        assert_string_equal(h->service, "dashboard");
-        voxanne__v1__health_reply__free_unpacked(h, NULL);
-        natsMsg_Destroy(m);
-    }
+    for (int i = 0; i < 50; i++)
+        assert_true(vt_service_healthy(nc, "dashboard"));
 }
 
 static void test_list_is_scoped_to_the_callers_org(void **state)

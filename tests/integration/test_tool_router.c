@@ -214,21 +214,6 @@ static void add_contact(const char *org, const char *first, const char *last, co
                 5, p);
 }
 
-static bool tools_healthy(void)
-{
-    natsMsg *m = NULL;
-    bool ok = false;
-    if (natsConnection_RequestString(&m, nc, "rpc.tools.health", "", 500) == NATS_OK && !natsMsg_IsNoResponders(m)) {
-        Voxanne__V1__HealthReply *h =
-            voxanne__v1__health_reply__unpack(NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
-        ok = h != NULL && h->ok && strcmp(h->service, "tools") == 0;
-        if (h != NULL)
-            voxanne__v1__health_reply__free_unpacked(h, NULL);
-    }
-    natsMsg_Destroy(m);
-    return ok;
-}
-
 /* ------------------------------------------------------------ setup */
 
 static int setup(void **state)
@@ -286,10 +271,8 @@ static int setup(void **state)
     assert_int_equal(natsConnection_ConnectTo(&nc, vt_env("NATS_URL")), NATS_OK);
     static const char *env[] = {"TOOLS_WORKERS=4", "RAG_TIMEOUT_MS=300", NULL};
     service = vt_spawn("tool-router", "tool-router-integration", env);
-    for (int i = 0; i < 200; i++, usleep(50000))
-        if (tools_healthy())
-            return 0;
-    fail_msg("tool-router did not start");
+    if (!vt_wait_service_healthy(nc, "tools", 10000))
+        fail_msg("tool-router did not start");
     return 0;
 }
 
@@ -306,7 +289,7 @@ static int teardown(void **state)
 static void test_health(void **state)
 {
     for (int i = 0; i < 20; i++)
-        assert_true(tools_healthy());
+        assert_true(vt_service_healthy(nc, "tools"));
 }
 
 static void test_lookup_caller(void **state)
@@ -1056,7 +1039,7 @@ static void test_envelope_errors(void **state)
     voxanne__v1__gateway_response__free_unpacked(g, NULL);
     natsMsg_Destroy(m);
     assert_true(vt_alive(service));
-    assert_true(tools_healthy());
+    assert_true(vt_service_healthy(nc, "tools"));
     /* Vapi echoes Twilio credentials in message.phoneNumber: they never reach a log line. */
     char *log = vt_read_file("build/test-logs/tool-router-integration.log", NULL);
     assert_non_null(log);

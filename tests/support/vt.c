@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "voxanne/v1/gateway.pb-c.h"
 #include "vx_jwt.h"
 #include "vx_time.h"
 #include "vx_validate.h"
@@ -312,6 +313,33 @@ int vt_free_port(void)
     getsockname(fd, (struct sockaddr *)&addr, &alen);
     close(fd);
     return ntohs(addr.sin_port);
+}
+
+bool vt_service_healthy(natsConnection *nc, const char *service)
+{
+    char subject[128];
+    snprintf(subject, sizeof(subject), "rpc.%s.health", service);
+    natsMsg *m = NULL;
+    bool ok = false;
+    if (natsConnection_RequestString(&m, nc, subject, "", 500) == NATS_OK && !natsMsg_IsNoResponders(m)) {
+        Voxanne__V1__HealthReply *h =
+            voxanne__v1__health_reply__unpack(NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
+        ok = h != NULL && h->ok && strcmp(h->service, service) == 0;
+        if (h != NULL)
+            voxanne__v1__health_reply__free_unpacked(h, NULL);
+    }
+    natsMsg_Destroy(m);
+    return ok;
+}
+
+bool vt_wait_service_healthy(natsConnection *nc, const char *service, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        if (vt_service_healthy(nc, service))
+            return true;
+        sleep_ms(50);
+    }
+    return false;
 }
 
 static bool suite_ready(void *arg)

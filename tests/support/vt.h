@@ -10,6 +10,7 @@
 #define VT_H
 
 #include <libpq-fe.h>
+#include <nats/nats.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -67,6 +68,11 @@ char *vt_read_file(const char *path, size_t *len);
 char *vt_replace(const char *s, const char *from, const char *to);
 void vt_uuid(char out[37]);
 int vt_free_port(void);
+
+/* Asks rpc.<service>.health once: true when a HealthReply says ok for that service. */
+bool vt_service_healthy(natsConnection *nc, const char *service);
+/* Waits up to timeout_ms for vt_service_healthy (a just-started service has no responders yet). */
+bool vt_wait_service_healthy(natsConnection *nc, const char *service, int timeout_ms);
 
 /* The whole suite on loopback. */
 typedef struct vt_suite {
