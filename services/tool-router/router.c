@@ -143,11 +143,13 @@ static void run_in_transaction(message_ctx *mc, const tool_entry *t, const tool_
         goto failed;
     if (vx_pg_commit(pg) != 0)
         goto failed;
+    tool_result_finish(ctx, r, true);
     return;
 failed:
     vx_log_error(ctx->request_id, ctx->org_id, "tool call rolled back", "tool", t->name, "tool_call_id", ctx->tool_call_id, "error",
                  vx_pg_error(pg));
     vx_pg_rollback(pg);
+    tool_result_finish(ctx, r, false);
     apology(mc->w, r);
 }
 
@@ -180,7 +182,9 @@ static void run_call(message_ctx *mc, const vapi_call *c, tool_result *r)
     } else {
         tool_ctx ctx = make_ctx(mc, t->name, c->id, c->args);
         if (!t->needs_db) {
-            if (t->fn(&ctx, r) != TOOL_DONE)
+            bool done = t->fn(&ctx, r) == TOOL_DONE;
+            tool_result_finish(&ctx, r, done);
+            if (!done)
                 apology(mc->w, r);
         } else {
             run_in_transaction(mc, t, &ctx, r);

@@ -53,11 +53,22 @@ typedef struct tool_result {
     /* Optional extra JSON fields merged into the Vapi answer by the framework,
      * e.g. {"destination": {...}} for transferCall. Owned by the result. */
     cJSON *extra;
+    /* Optional work for after the transaction committed: calls to outside
+     * services (a Google Calendar event) that must not hold the transaction —
+     * and the locks of what it wrote — open, and must not happen at all if it
+     * rolls back. The framework runs after_commit(ctx, data) after a successful
+     * commit, then always frees data with free_after_commit. */
+    void (*after_commit)(const tool_ctx *ctx, void *data);
+    void *after_commit_data;
+    void (*free_after_commit)(void *data);
 } tool_result;
 
 typedef enum { TOOL_DONE = 0, TOOL_RETRY = 1 } tool_status;
 
 typedef tool_status (*tool_fn)(const tool_ctx *ctx, tool_result *out);
+
+/* Runs and releases the after-commit work of r (committed = false only releases it). */
+void tool_result_finish(const tool_ctx *ctx, tool_result *r, bool committed);
 
 /* Convenience for tools: sets the sentence (printf-style), clearing any previous text. */
 void tool_say(tool_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

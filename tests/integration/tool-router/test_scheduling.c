@@ -72,14 +72,16 @@ static answer run_on(vx_pg *pg, tool_fn fn, const char *org, const char *args_js
     snprintf(tool_call_id, sizeof(tool_call_id), "call_%.20s", uuid);
     tool_ctx ctx = {pg,     T.tool_nc, &T.settings, "req-scheduling-test", org, "tool", tool_call_id, "vapi-call-scheduling",
                     caller, args};
-    tool_result res = {false, VX_BUF_INIT, NULL};
+    tool_result res = {.is_error = false, .text = VX_BUF_INIT};
     VT_REQUIRE(vx_pg_begin_org(pg, org) == 0, vx_pg_error(pg));
     answer a;
     a.status = fn(&ctx, &res);
+    /* As the framework does: commit, then the after-commit work (a Google event). */
     if (a.status == TOOL_DONE)
         VT_REQUIRE(vx_pg_commit(pg) == 0, vx_pg_error(pg));
     else
         vx_pg_rollback(pg);
+    tool_result_finish(&ctx, &res, a.status == TOOL_DONE);
     a.is_error = res.is_error;
     a.text = strdup(res.text.data != NULL ? res.text.data : "");
     vx_buf_free(&res.text);

@@ -416,7 +416,7 @@ static void test_answer_clean(void **state)
 static void test_answer_shapes(void **state)
 {
     vapi_message m = parse_ok("{\"message\":{\"toolCalls\":[{\"id\":\"i1\",\"name\":\"transferCall\"}]}}", "transferCall");
-    tool_result r = {false, VX_BUF_INIT, NULL};
+    tool_result r = {.is_error = false, .text = VX_BUF_INIT};
     vx_buf_puts(&r.text, "Transferring you now.");
     r.extra = cJSON_Parse("{\"destination\":{\"type\":\"number\",\"number\":\"+15551112222\"},\"results\":\"not me\","
                           "\"toolCallId\":\"nor me\"}");
