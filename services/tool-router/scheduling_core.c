@@ -163,10 +163,16 @@ int scheduling_service_names(const tool_ctx *ctx, vx_buf *out, int *count)
     return 0;
 }
 
+/* Per worker thread: until when the vault is taken to be absent. When
+ * credential-vault is not deployed (or down) every calendar tool would
+ * otherwise pay a NATS round trip to learn that again. */
+static _Thread_local int64_t vault_absent_until_ms;
+
 void scheduling_google_open(const tool_ctx *ctx, scheduling_google *g)
 {
     memset(g, 0, sizeof(*g));
-    if (ctx->nc == NULL)
+    long miss_ttl = ctx->settings != NULL ? ctx->settings->vault_miss_ttl_ms : 0;
+    if (ctx->nc == NULL || (miss_ttl > 0 && vx_now_ms() < vault_absent_until_ms))
         return;
     Voxanne__V1__GoogleTokenRequest req = VOXANNE__V1__GOOGLE_TOKEN_REQUEST__INIT;
     req.request_id = (char *)(ctx->request_id != NULL ? ctx->request_id : "");
@@ -179,8 +185,12 @@ void scheduling_google_open(const tool_ctx *ctx, scheduling_google *g)
     natsMsg *msg = NULL;
     natsStatus st = natsConnection_Request(&msg, ctx->nc, VAULT_SUBJECT, buf, (int)len, VAULT_TIMEOUT_MS);
     free(buf);
-    if (st != NATS_OK) {
-        vx_log_debug(ctx->request_id, ctx->org_id, "google calendar not used", "reason", natsStatus_GetText(st));
+    if (st != NATS_OK || natsMsg_IsNoResponders(msg)) {
+        if (miss_ttl > 0)
+            vault_absent_until_ms = vx_now_ms() + miss_ttl;
+        vx_log_debug(ctx->request_id, ctx->org_id, "google calendar not used", "reason",
+                     st != NATS_OK ? natsStatus_GetText(st) : "no credential vault");
+        natsMsg_Destroy(msg);
         return;
     }
     Voxanne__V1__GoogleTokenReply *rep =

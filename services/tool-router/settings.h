@@ -8,6 +8,8 @@
  *   GOOGLE_TIMEOUT_MS         timeout of one Google call (default 2000)
  *   RAG_TIMEOUT_MS            how long getKnowledgeBase waits for rag-search (default 800)
  *   RAG_MAX_CHUNKS            chunks asked of rag-search (default 5)
+ *   VAULT_MISS_TTL_MS         after credential-vault fails to answer, how long a worker skips
+ *                             asking it for a Google token (default 5000; 0 asks every time)
  *   TOOLS_MAX_RESULT_CHARS    cap of every sentence returned to Vapi, in bytes (default 2400)
  *   TOOLS_SAY_APOLOGY, TOOLS_SAY_NO_ORG, TOOLS_SAY_UNKNOWN_TOOL, TOOLS_SAY_BAD_ARGS,
  *   TOOLS_SAY_NO_KNOWLEDGE, TOOLS_SAY_NO_TRANSFER, TOOLS_SAY_NOT_SET_UP
@@ -23,6 +25,7 @@ struct tool_settings {
     long google_timeout_ms;
     long rag_timeout_ms;
     int rag_max_chunks;
+    long vault_miss_ttl_ms;
     size_t max_result_chars;
 
     /* What the assistant says when … */

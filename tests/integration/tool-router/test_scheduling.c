@@ -989,6 +989,7 @@ static int setup(void **state)
     vx_log_init("test_scheduling");
     T.admin = vt_admin();
     settings_defaults(&T.settings);
+    T.settings.vault_miss_ttl_ms = 0; /* the stand-in vault starts and stops between tests */
     T.pg = vx_pg_create(vt_env("DATABASE_URL"));
     scheduling_prepare(T.pg);
     T.nc = vx_nats_connect(vt_env("NATS_URL"), "test_scheduling");
