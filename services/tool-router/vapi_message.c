@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "vx_json.h"
+#include "vx_vapi.h"
 
 bool vapi_name_valid(const char *s)
 {
@@ -218,28 +219,6 @@ static vapi_kind kind_of(const char *type)
     return VAPI_KIND_OTHER;
 }
 
-/* The org id we put in assistantOverrides / variableValues / assistant metadata (same paths as webhook-ingest). */
-static void org_hint(vapi_message *m)
-{
-    static const char *const paths[] = {
-        "call.assistantOverrides.metadata.org_id",
-        "call.assistantOverrides.metadata.orgId",
-        "call.assistantOverrides.variableValues.org_id",
-        "call.assistantOverrides.variableValues.orgId",
-        "assistant.metadata.org_id",
-        "assistant.metadata.orgId",
-        "call.metadata.org_id", /* legacy, not in the current schema */
-    };
-    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-        const char *s = vx_json_str(m->msg, paths[i]);
-        if (s != NULL && strlen(s) == VX_UUID_STR_LEN && vx_is_uuid(s, VX_UUID_STR_LEN)) {
-            for (size_t k = 0; k <= VX_UUID_STR_LEN; k++)
-                m->metadata_org_id[k] = (char)tolower((unsigned char)s[k]);
-            return;
-        }
-    }
-}
-
 /* The last user utterance of a knowledge-base-request. */
 static const char *last_user_text(const cJSON *msg)
 {
@@ -315,7 +294,8 @@ vapi_parse_status vapi_message_parse(const char *body, size_t len, const char *p
     out->phone_number_id = id_at(msg, "call.phoneNumberId", "phoneNumber.id");
     out->called_number = e164_at(msg, "phoneNumber.number", "call.phoneNumber.number");
     out->caller_number = e164_at(msg, "call.customer.number", "customer.number");
-    org_hint(out);
+    if (!vx_vapi_org_hint(out->msg, out->metadata_org_id))
+        out->metadata_org_id[0] = '\0';
     if (out->kind == VAPI_KIND_KNOWLEDGE_BASE_REQUEST)
         out->kb_query = last_user_text(msg);
     return VAPI_PARSE_OK;

@@ -18,6 +18,7 @@
 
 #include "text.h"
 #include "vx_json.h"
+#include "vx_vapi.h"
 #include "vx_time.h"
 #include "vx_validate.h"
 
@@ -104,29 +105,11 @@ const char *ingest_status_normalize(const char *s)
     return NULL;
 }
 
-/* The tier-2 org hint: the first candidate that is a UUID, lower-cased. */
+/* The tier-2 org hint (see vx_vapi_org_hint), as a new string or NULL. */
 static char *_org_hint(const cJSON *msg)
 {
-    static const char *const paths[] = {
-        "call.assistantOverrides.metadata.org_id",
-        "call.assistantOverrides.metadata.orgId",
-        "call.assistantOverrides.variableValues.org_id",
-        "call.assistantOverrides.variableValues.orgId",
-        "assistant.metadata.org_id",
-        "assistant.metadata.orgId",
-        "call.metadata.org_id", /* legacy, not in the current schema */
-    };
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        const char *s = vx_json_str(msg, paths[i]);
-        if (s && strlen(s) == VX_UUID_STR_LEN && vx_is_uuid(s, VX_UUID_STR_LEN)) {
-            char *id = ingest_text_dup(s, VX_UUID_STR_LEN, NULL);
-            for (char *p = id; *p; p++)
-                if (*p >= 'A' && *p <= 'F')
-                    *p = (char)(*p - 'A' + 'a');
-            return id;
-        }
-    }
-    return NULL;
+    char id[VX_UUID_STR_LEN + 1];
+    return vx_vapi_org_hint(msg, id) ? ingest_text_dup(id, VX_UUID_STR_LEN, NULL) : NULL;
 }
 
 static void _caller(const cJSON *msg, ingest_call *c)
