@@ -29,7 +29,7 @@ int main(void)
     natsConnection *nc = vx_nats_connect(nats_url, "tool-router");
     if (nc == NULL)
         return 1;
-    orgs_listener *listener = orgs_listener_start(database_url);
+    vx_listener *listener = vx_listener_start(database_url, ORGS_CHANNEL, "tool-router-listener");
     router_worker *workers = calloc((size_t)nworkers, sizeof(*workers));
     if (workers == NULL)
         abort();
@@ -50,7 +50,7 @@ int main(void)
     for (int i = 0; i < nworkers; i++)
         router_worker_destroy(&workers[i]);
     free(workers);
-    orgs_listener_stop(listener);
+    vx_listener_stop(listener);
     natsConnection_Destroy(nc);
     nats_Close();
     return rc;

@@ -19,7 +19,7 @@
  * database restart) nothing tells us about changes, so every entry lives
  * only 5 s.
  *
- * Threads: an orgs_listener is shared (its state is atomic); an
+ * Threads: the vx_listener is shared (its state is atomic); an
  * orgs_resolver belongs to one worker and is used with that worker's vx_pg.
  */
 #ifndef TOOL_ROUTER_ORGS_H
@@ -28,24 +28,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vx_listen.h"
 #include "vx_pg.h"
 #include "vx_validate.h"
 
-#define ORGS_CHANNEL "voxanne_agents_changed"
+#define ORGS_CHANNEL VX_CHANNEL_AGENTS_CHANGED
 
-typedef struct orgs_listener orgs_listener;
 typedef struct orgs_resolver orgs_resolver;
-
-/* Starts the listener thread on its own connection to conninfo (it connects,
- * and reconnects with backoff, in the background). NULL only when the thread
- * cannot be created (logged). */
-orgs_listener *orgs_listener_start(const char *conninfo);
-/* Stops the thread (within a poll interval) and frees the listener. NULL is fine. */
-void orgs_listener_stop(orgs_listener *l);
-/* Changes every time the agents or organizations may have changed. */
-uint64_t orgs_listener_generation(const orgs_listener *l);
-/* True while LISTEN is in effect on a live connection. */
-bool orgs_listener_live(const orgs_listener *l);
 
 /* What a message offers to resolve by; NULL members are absent. */
 typedef struct orgs_keys {
@@ -63,7 +52,7 @@ typedef enum {
 
 /* Creates a worker's resolver and registers its statement on pg. listener may
  * be NULL (no invalidation: every entry then lives 5 s). */
-orgs_resolver *orgs_resolver_create(vx_pg *pg, const orgs_listener *listener);
+orgs_resolver *orgs_resolver_create(vx_pg *pg, const vx_listener *listener);
 void orgs_resolver_destroy(orgs_resolver *r);
 
 /* Resolves k into org_id (lower-case UUID; "" when not found) and sets *tier

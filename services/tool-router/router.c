@@ -332,7 +332,7 @@ static bool worker_healthy(void *state, const char **detail)
 }
 
 void router_worker_init(router_worker *w, const char *database_url, natsConnection *nc, const struct tool_settings *settings,
-                        const orgs_listener *listener)
+                        const vx_listener *listener)
 {
     memset(w, 0, sizeof(*w));
     w->pg = vx_pg_create(database_url);

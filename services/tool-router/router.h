@@ -57,7 +57,7 @@ typedef struct router_worker {
 /* Creates the worker's database handle and cache and registers every
  * statement (the scheduling tools' too). Connects nothing yet. */
 void router_worker_init(router_worker *w, const char *database_url, natsConnection *nc, const struct tool_settings *settings,
-                        const orgs_listener *listener);
+                        const vx_listener *listener);
 /* Subscribes the worker. Returns 0 or -1. */
 int router_worker_start(router_worker *w);
 /* Stops taking new requests (in-flight ones finish). Call for every worker, then router_worker_destroy. */

@@ -200,7 +200,7 @@ ingest_consumer *ingest_consumer_start(const ingest_consumer_config *cfg)
     for (int i = 0; i < c->nworkers; i++) {
         worker *w = &c->workers[i];
         w->owner = c;
-        w->proc = ingest_processor_create(cfg->database_url);
+        w->proc = ingest_processor_create(cfg->database_url, cfg->orgs_changed);
         if (_subscribe(cfg->js, &w->sub) != 0) {
             ingest_consumer_stop(c);
             return NULL;

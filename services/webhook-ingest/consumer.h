@@ -18,15 +18,18 @@
 
 #include <nats/nats.h>
 
+#include "vx_listen.h"
+
 #define INGEST_DURABLE "webhook-ingest"
 
 typedef struct ingest_consumer ingest_consumer;
 
 typedef struct ingest_consumer_config {
-    jsCtx *js;                /* the stream VAPI must exist (vx_js_ensure_vapi_stream) */
-    const char *database_url; /* each worker opens its own connection */
-    int workers;              /* >= 1 */
-    int batch;                /* messages per fetch, 1..256 */
+    jsCtx *js;                       /* the stream VAPI must exist (vx_js_ensure_vapi_stream) */
+    const char *database_url;        /* each worker opens its own connection */
+    int workers;                     /* >= 1 */
+    int batch;                       /* messages per fetch, 1..256 */
+    const vx_listener *orgs_changed; /* invalidates the workers' org caches; may be NULL */
 } ingest_consumer_config;
 
 /* Creates or updates the durable consumer, subscribes every worker and starts

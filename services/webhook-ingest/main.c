@@ -19,6 +19,7 @@
 #include "consumer.h"
 #include "health.h"
 #include "vx_config.h"
+#include "vx_listen.h"
 #include "vx_log.h"
 #include "vx_nats.h"
 #include "vx_rpc.h"
@@ -42,6 +43,7 @@ int main(void)
     natsSubscription *health_sub = NULL;
     ingest_health *health = NULL;
     ingest_consumer *consumer = NULL;
+    vx_listener *orgs_changed = NULL;
 
     natsConnection *nc = vx_nats_connect(nats_url, SERVICE);
     if (!nc)
@@ -57,7 +59,9 @@ int main(void)
     if (vx_rpc_serve_health(nc, "ingest", ingest_health_check, health, &health_sub) != 0)
         goto out;
 
-    ingest_consumer_config cfg = {.js = js, .database_url = database_url, .workers = workers, .batch = batch};
+    orgs_changed = vx_listener_start(database_url, VX_CHANNEL_AGENTS_CHANGED, SERVICE "-listener");
+    ingest_consumer_config cfg = {
+        .js = js, .database_url = database_url, .workers = workers, .batch = batch, .orgs_changed = orgs_changed};
     consumer = ingest_consumer_start(&cfg);
     if (!consumer)
         goto out;
@@ -81,6 +85,7 @@ out:
         natsConnection_Destroy(nc);
     nats_CloseAndWait(2000); /* no library thread may still run the health check */
     ingest_health_destroy(health);
+    vx_listener_stop(orgs_changed); /* after the workers that read it */
     if (rc == 0)
         vx_log_info(NULL, NULL, "webhook-ingest stopped");
     return rc;

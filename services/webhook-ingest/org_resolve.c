@@ -34,15 +34,18 @@ typedef struct {
 
 struct ingest_resolver {
     vx_pg *pg;
+    const vx_listener *orgs_changed; /* NULL: entries only expire */
+    uint64_t generation;
     slot cache[CACHE_SLOTS];
 };
 
-ingest_resolver *ingest_resolver_create(vx_pg *pg)
+ingest_resolver *ingest_resolver_create(vx_pg *pg, const vx_listener *orgs_changed)
 {
     ingest_resolver *r = calloc(1, sizeof *r);
     if (!r)
         abort();
     r->pg = pg;
+    r->orgs_changed = orgs_changed;
     vx_pg_prepare(pg, RESOLVE_STMT, RESOLVE_SQL);
     return r;
 }
@@ -111,6 +114,17 @@ ingest_org_result ingest_org_resolve(ingest_resolver *r, const ingest_call *c, c
     if (!c->assistant_id && !c->metadata_org_id && !c->phone_number_id && !c->to_number)
         return INGEST_ORG_NOT_FOUND;
 
+    /* An agent or org changed somewhere (or we could not hear it): forget everything. */
+    if (r->orgs_changed != NULL) {
+        uint64_t gen = vx_listener_generation(r->orgs_changed);
+        if (gen != r->generation) {
+            for (size_t i = 0; i < CACHE_SLOTS; i++) {
+                free(r->cache[i].key);
+                r->cache[i].key = NULL;
+            }
+            r->generation = gen;
+        }
+    }
     vx_buf key = VX_BUF_INIT;
     _key(c, &key);
     slot *s = &r->cache[_hash(key.data) % CACHE_SLOTS];

@@ -18,6 +18,7 @@
 #define INGEST_ORG_RESOLVE_H
 
 #include "call_report.h"
+#include "vx_listen.h"
 #include "vx_pg.h"
 #include "vx_validate.h"
 
@@ -30,7 +31,7 @@ typedef enum {
 } ingest_org_result;
 
 /* Creates a resolver and registers its statement on pg (before first use). */
-ingest_resolver *ingest_resolver_create(vx_pg *pg);
+ingest_resolver *ingest_resolver_create(vx_pg *pg, const vx_listener *orgs_changed);
 void ingest_resolver_destroy(ingest_resolver *r);
 
 /* Resolves the org of c into org_id (a lower-case UUID) and sets *tier to a

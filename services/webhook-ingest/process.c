@@ -37,7 +37,7 @@ typedef struct {
     char *call_id; /* Vapi call id, or NULL */
 } msg_ctx;
 
-ingest_processor *ingest_processor_create(const char *database_url)
+ingest_processor *ingest_processor_create(const char *database_url, const vx_listener *orgs_changed)
 {
     ingest_processor *p = calloc(1, sizeof *p);
     if (!p)
@@ -46,7 +46,7 @@ ingest_processor *ingest_processor_create(const char *database_url)
     if (!p->pg)
         abort();
     ingest_store_prepare(p->pg);
-    p->resolver = ingest_resolver_create(p->pg);
+    p->resolver = ingest_resolver_create(p->pg, orgs_changed);
     return p;
 }
 

@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "vx_listen.h"
+
 typedef enum {
     INGEST_VERDICT_ACK = 0, /* done (stored, parked or ignored) */
     INGEST_VERDICT_RETRY,   /* not done; redeliver after a delay */
@@ -32,8 +34,8 @@ typedef enum {
 typedef struct ingest_processor ingest_processor;
 
 /* Creates a processor with its own connection to database_url (connected
- * lazily). Never NULL. */
-ingest_processor *ingest_processor_create(const char *database_url);
+ * lazily); orgs_changed (may be NULL) invalidates its org cache. Never NULL. */
+ingest_processor *ingest_processor_create(const char *database_url, const vx_listener *orgs_changed);
 void ingest_processor_destroy(ingest_processor *p);
 
 /* True when the database connection is up (connecting if needed, with the

@@ -464,6 +464,50 @@ static void test_metadata_tier(void **state)
     assert_column(id, "caller_name", "Unknown Caller");
 }
 
+/* A report for an assistant id, built like test_metadata_tier's but without metadata. */
+static void publish_report_for_assistant(const char *id, const char *asst)
+{
+    char json[4096];
+    snprintf(json, sizeof json,
+             "{\"message\":{\"type\":\"end-of-call-report\",\"endedReason\":\"assistant-ended-call\","
+             "\"startedAt\":\"2025-01-02T10:00:00Z\",\"endedAt\":\"2025-01-02T10:01:30Z\","
+             "\"call\":{\"id\":\"%s\",\"assistantId\":\"%s\",\"customer\":{\"number\":\"+14155550178\"}}}}",
+             id, asst);
+    publish_json("end-of-call-report", id, json);
+}
+
+/* An assistant moved to another org is resolved to the new org at once, not
+ * after the cache's TTL: a trigger NOTIFYs and every worker drops its cache. */
+static void test_moved_assistant_is_seen_at_once(void **state)
+{
+    /* Twenty reports each way, so that every worker has cached the old answer. */
+    enum { N = 20 };
+    char asst[37], ids[2][N][37];
+    vt_uuid(asst);
+    const char *pa[2] = {T.org_a, asst};
+    vt_sql_exec(T.admin, "INSERT INTO agents (org_id, vapi_assistant_id) VALUES ($1, $2)", 2, pa);
+    for (int i = 0; i < N; i++) {
+        vt_uuid(ids[0][i]);
+        publish_report_for_assistant(ids[0][i], asst);
+    }
+    for (int i = 0; i < N; i++) {
+        wait_call_row(ids[0][i]);
+        assert_column(ids[0][i], "org_id", T.org_a);
+    }
+    const char *pb[2] = {T.org_b, asst};
+    vt_sql_exec(T.admin, "DELETE FROM agents WHERE vapi_assistant_id = $1", 1, pa + 1);
+    vt_sql_exec(T.admin, "INSERT INTO agents (org_id, vapi_assistant_id) VALUES ($1, $2)", 2, pb);
+    sleep_ms(300); /* the notification reaches the listener thread */
+    for (int i = 0; i < N; i++) {
+        vt_uuid(ids[1][i]);
+        publish_report_for_assistant(ids[1][i], asst);
+    }
+    for (int i = 0; i < N; i++) {
+        wait_call_row(ids[1][i]);
+        assert_column(ids[1][i], "org_id", T.org_b);
+    }
+}
+
 static void test_phone_tiers(void **state)
 {
     /* phoneNumberId (the legacy fixture has assistantId null). */
@@ -686,6 +730,7 @@ int main(void)
         cmocka_unit_test(test_unknown_org_is_parked),
         cmocka_unit_test(test_metadata_tier),
         cmocka_unit_test(test_phone_tiers),
+        cmocka_unit_test(test_moved_assistant_is_seen_at_once),
         cmocka_unit_test(test_permanent_sql_error_is_parked),
         cmocka_unit_test(test_garbage_does_not_stop_the_service),
         cmocka_unit_test(test_ignored_types_are_acknowledged),

@@ -1,0 +1,35 @@
+/*
+ * vx_listen: a cache's way to hear that the database changed.
+ *
+ * A listener thread holds its own connection, LISTENs on a channel (sent by
+ * triggers with pg_notify) and bumps a generation counter on every
+ * notification, on every (re)connect and on every disconnect — while it is
+ * not listening nothing tells us about changes, so callers should also keep
+ * their entries short-lived when vx_listener_live() is false. A cache reads
+ * the generation before each look-up and drops everything when it moved.
+ * The listener reconnects with backoff (100 ms to 5 s) and checks a quiet
+ * connection every 30 s; keepalives notice one dropped silently.
+ */
+#ifndef VX_LISTEN_H
+#define VX_LISTEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Sent by triggers on agents and organizations (migrations/0004_call_tools.sql):
+ * whatever maps assistants, numbers or metadata to an org may have changed. */
+#define VX_CHANNEL_AGENTS_CHANGED "voxanne_agents_changed"
+
+typedef struct vx_listener vx_listener;
+
+/* Starts the thread (it connects in the background). NULL only when the
+ * thread cannot be created (logged). */
+vx_listener *vx_listener_start(const char *conninfo, const char *channel, const char *application_name);
+/* Stops the thread (at once) and frees the listener. NULL is fine. */
+void vx_listener_stop(vx_listener *l);
+/* Changes every time the watched data may have changed. */
+uint64_t vx_listener_generation(const vx_listener *l);
+/* True while LISTEN is in effect on a live connection. */
+bool vx_listener_live(const vx_listener *l);
+
+#endif
