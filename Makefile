@@ -5,6 +5,7 @@
 #                   unit, integration and end-to-end tests (release and ASan/UBSan)
 #   make run        run the whole suite locally (NATS + PostgreSQL started for you)
 #   make bench      run the benchmarks in tests/bench
+#   make fuzz       run every libFuzzer harness in tests/fuzz (FUZZ_SECONDS each, default 30)
 #   make format     reformat the sources with the checked-in .clang-format
 #
 # VARIANT=release|asan selects the build folder build/$(VARIANT).
@@ -51,7 +52,7 @@ INTEG_TESTS := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(wildc
 E2E_TESTS := $(patsubst tests/e2e/%.c,$(B)/tests/e2e/%,$(wildcard tests/e2e/*.c))
 BENCHES := $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(wildcard tests/bench/*.c))
 
-.PHONY: all build asan test unit deps format format-check run bench clean
+.PHONY: all build asan test unit deps format format-check run bench fuzz clean
 .SECONDARY:
 
 all build: $(BINS) $(FAKES)
@@ -138,6 +139,7 @@ test: deps
 	$(MAKE) VARIANT=release tests-build
 	$(MAKE) VARIANT=asan tests-build
 	tests/run-all.sh build/release build/asan
+	tests/fuzz/run.sh 5
 
 run: deps
 	$(MAKE) VARIANT=release build
@@ -146,6 +148,10 @@ run: deps
 bench: deps
 	$(MAKE) VARIANT=release tests-build
 	tests/bench/run.sh build/release
+
+FUZZ_SECONDS ?= 30
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build

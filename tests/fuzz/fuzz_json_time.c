@@ -8,6 +8,9 @@
  *     through vx_json_time_ms.
  *   - The bytes parsed as a JSON document are walked with the lenient
  *     readers (which must not crash on any shape).
+ *
+ * fuzz-sources: libcommon/vx_jwt.c libcommon/vx_crypto.c libcommon/vx_validate.c libcommon/vx_buf.c libcommon/vx_time.c
+ * libcommon/vx_json.c libcommon/vx_utf8.c
  */
 #include <stdint.h>
 #include <stdlib.h>

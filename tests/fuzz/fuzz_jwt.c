@@ -3,6 +3,9 @@
  * NUL-terminated, so reads past len are caught by ASan). A token that
  * verifies under the fixed secret must carry a UUID org and a future exp —
  * the harness aborts otherwise, so a logic slip is a crash too.
+ *
+ * fuzz-sources: libcommon/vx_jwt.c libcommon/vx_crypto.c libcommon/vx_validate.c libcommon/vx_buf.c libcommon/vx_time.c
+ * libcommon/vx_json.c libcommon/vx_utf8.c
  */
 #include <stdint.h>
 #include <stdlib.h>

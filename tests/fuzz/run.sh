@@ -38,24 +38,33 @@ if ! have_fuzzer_rt; then
     have_fuzzer_rt || { echo "fuzz: $CC still cannot build libFuzzer targets" >&2; exit 1; }
 fi
 
-LIBCOMMON="vx_jwt.c vx_crypto.c vx_validate.c vx_buf.c vx_time.c vx_json.c"
-SRCS=""
-for f in $LIBCOMMON; do SRCS="$SRCS $ROOT/libcommon/$f"; done
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 CJSON_CFLAGS="$(pkg-config --cflags libcjson 2>/dev/null || true)"
+HARNESSES="$(cd "$ROOT/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//')"
 
+# Each harness names the sources it links in a "fuzz-sources:" line; the
+# folders of those sources are its include path.
 mkdir -p "$OUT"
-for harness in fuzz_jwt fuzz_json_time; do
+for harness in $HARNESSES; do
+    srcs="$(sed -n 's/^.*fuzz-sources: *//p' "$ROOT/tests/fuzz/$harness.c")"
+    [ -n "$srcs" ] || { echo "fuzz: $harness.c has no fuzz-sources line" >&2; exit 1; }
+    paths=""
+    incs="-I$ROOT/libcommon"
+    for f in $srcs; do
+        paths="$paths $ROOT/$f"
+        incs="$incs -I$ROOT/$(dirname "$f")"
+    done
     echo "fuzz: building $harness" >&2
     # shellcheck disable=SC2086 # word splitting of the flag and source lists is intended
-    "$CC" $CFLAGS -I"$ROOT/libcommon" $CJSON_CFLAGS -o "$OUT/$harness" "$ROOT/tests/fuzz/$harness.c" $SRCS -lcjson -lcrypto -lm
+    "$CC" $CFLAGS $incs $CJSON_CFLAGS -o "$OUT/$harness" "$ROOT/tests/fuzz/$harness.c" $paths -lcjson -lcrypto -lm
 done
 
-for harness in fuzz_jwt fuzz_json_time; do
+for harness in $HARNESSES; do
     corpus="$OUT/corpus/$harness"
     seeds="$ROOT/tests/fuzz/seeds/$harness"
-    mkdir -p "$corpus"
+    mkdir -p "$corpus" "$seeds"
     echo "fuzz: running $harness for ${SECONDS_PER_HARNESS}s" >&2
-    (cd "$OUT" && "./$harness" -max_total_time="$SECONDS_PER_HARNESS" -max_len=8192 -print_final_stats=1 "$corpus" "$seeds")
+    (cd "$OUT" && "./$harness" -max_total_time="$SECONDS_PER_HARNESS" -max_len=65536 -print_final_stats=1 "$corpus" "$seeds" \
+        >"$OUT/$harness.log" 2>&1) || { tail -n 40 "$OUT/$harness.log" >&2; exit 1; }
 done
 echo "fuzz: ok" >&2
