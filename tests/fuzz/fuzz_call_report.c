@@ -4,8 +4,16 @@
  * keeps must be storable: phone numbers E.164 or absent, durations never
  * negative.
  *
- * fuzz-sources: services/webhook-ingest/call_report.c services/webhook-ingest/text.c libcommon/vx_json.c libcommon/vx_vapi.c
- * libcommon/vx_validate.c libcommon/vx_buf.c libcommon/vx_time.c libcommon/vx_utf8.c libcommon/vx_crypto.c
+ * Linked with (tests/fuzz/run.sh reads these lines):
+ * fuzz-source: services/webhook-ingest/call_report.c
+ * fuzz-source: services/webhook-ingest/text.c
+ * fuzz-source: libcommon/vx_json.c
+ * fuzz-source: libcommon/vx_vapi.c
+ * fuzz-source: libcommon/vx_validate.c
+ * fuzz-source: libcommon/vx_buf.c
+ * fuzz-source: libcommon/vx_time.c
+ * fuzz-source: libcommon/vx_utf8.c
+ * fuzz-source: libcommon/vx_crypto.c
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,8 +4,15 @@
  * comes in, the parser must return without reading out of bounds, and every
  * call it reports must have a name and id within the documented limits.
  *
- * fuzz-sources: services/tool-router/vapi_message.c libcommon/vx_json.c libcommon/vx_vapi.c libcommon/vx_validate.c
- * libcommon/vx_buf.c libcommon/vx_time.c libcommon/vx_utf8.c libcommon/vx_crypto.c
+ * Linked with (tests/fuzz/run.sh reads these lines):
+ * fuzz-source: services/tool-router/vapi_message.c
+ * fuzz-source: libcommon/vx_json.c
+ * fuzz-source: libcommon/vx_vapi.c
+ * fuzz-source: libcommon/vx_validate.c
+ * fuzz-source: libcommon/vx_buf.c
+ * fuzz-source: libcommon/vx_time.c
+ * fuzz-source: libcommon/vx_utf8.c
+ * fuzz-source: libcommon/vx_crypto.c
  */
 #include <stdint.h>
 #include <stdlib.h>

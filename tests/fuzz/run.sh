@@ -42,12 +42,12 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,
 CJSON_CFLAGS="$(pkg-config --cflags libcjson 2>/dev/null || true)"
 HARNESSES="$(cd "$ROOT/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//')"
 
-# Each harness names the sources it links in a "fuzz-sources:" line; the
-# folders of those sources are its include path.
+# Each harness names the sources it links, one "fuzz-source:" comment line
+# each; the folders of those sources are its include path.
 mkdir -p "$OUT"
 for harness in $HARNESSES; do
-    srcs="$(sed -n 's/^.*fuzz-sources: *//p' "$ROOT/tests/fuzz/$harness.c")"
-    [ -n "$srcs" ] || { echo "fuzz: $harness.c has no fuzz-sources line" >&2; exit 1; }
+    srcs="$(sed -n 's/^.*fuzz-source: *//p' "$ROOT/tests/fuzz/$harness.c")"
+    [ -n "$srcs" ] || { echo "fuzz: $harness.c has no fuzz-source lines" >&2; exit 1; }
     paths=""
     incs="-I$ROOT/libcommon"
     for f in $srcs; do
