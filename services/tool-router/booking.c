@@ -288,12 +288,13 @@ static int _write(const tool_ctx *ctx, const scheduling_settings *s, const book_
     return booking_run(ctx, BOOKING_STMT_RELEASE, 0, NULL);
 }
 
-/* A Google event to create once the booking is committed: everything copied,
- * because the tool's own buffers are gone by then. */
+/* A change to a Google event to make once the transaction committed:
+ * everything copied, because the tool's own buffers are gone by then. */
 typedef struct pending_event {
+    booking_google_op op;
     google_conn conn;
     char *access_token, *calendar_id, *summary, *description, *timezone;
-    char event_id[33];
+    char event_id[128];
     char appointment_id[37];
     int64_t start_ms, end_ms;
 } pending_event;
@@ -311,69 +312,92 @@ static void _pending_event_free(void *data)
     free(p);
 }
 
-/* After commit: creates the event and records its id in a transaction of its
- * own. Failure is logged, never fatal: the booking stands without the event. */
-static void _create_event_after_commit(const tool_ctx *ctx, void *data)
+/* Records the id of an event just created, in a transaction of its own. */
+static void _record_event_id(const tool_ctx *ctx, const pending_event *p, const char *created)
 {
-    pending_event *p = data;
-    p->conn.request_id = ctx->request_id;
-    p->conn.org_id = ctx->org_id;
-    google_event ev = {p->event_id, p->summary, p->description, p->start_ms, p->end_ms, p->timezone, p->appointment_id};
-    char *created = NULL;
-    google_status st = google_event_insert(&p->conn, &ev, &created);
-    if (st != GOOGLE_OK) {
-        vx_log_warn(ctx->request_id, ctx->org_id, "google calendar event not created", "appointment_id", p->appointment_id,
-                    "status", google_status_name(st));
-        return;
-    }
     const char *params[3] = {ctx->org_id, p->appointment_id, created};
     PGresult *res = NULL;
     if (vx_pg_begin_org(ctx->pg, ctx->org_id) == 0 && (res = vx_pg_exec(ctx->pg, STMT_EVENT, 3, params)) != NULL &&
         vx_pg_commit(ctx->pg) == 0) {
         PQclear(res);
-    } else {
-        PQclear(res);
-        vx_pg_rollback(ctx->pg);
-        vx_log_warn(ctx->request_id, ctx->org_id, "google event id not recorded", "appointment_id", p->appointment_id, "error",
-                    vx_pg_error(ctx->pg));
+        return;
     }
+    PQclear(res);
+    vx_pg_rollback(ctx->pg);
+    vx_log_warn(ctx->request_id, ctx->org_id, "google event id not recorded", "appointment_id", p->appointment_id, "error",
+                vx_pg_error(ctx->pg));
+}
+
+/* After commit: applies the change. Failure is logged, never fatal: the
+ * appointment stands (or is cancelled) whatever Google says. */
+static void _apply_after_commit(const tool_ctx *ctx, void *data)
+{
+    static const char *const what[] = {"created", "moved", "deleted"};
+    pending_event *p = data;
+    p->conn.request_id = ctx->request_id;
+    p->conn.org_id = ctx->org_id;
+    google_status st;
+    char *created = NULL;
+    if (p->op == BOOKING_GOOGLE_INSERT) {
+        google_event ev = {p->event_id, p->summary, p->description, p->start_ms, p->end_ms, p->timezone, p->appointment_id};
+        st = google_event_insert(&p->conn, &ev, &created);
+    } else if (p->op == BOOKING_GOOGLE_MOVE) {
+        st = google_event_move(&p->conn, p->event_id, p->start_ms, p->end_ms, p->timezone);
+    } else {
+        st = google_event_delete(&p->conn, p->event_id);
+    }
+    if (st != GOOGLE_OK) {
+        vx_log_warn(ctx->request_id, ctx->org_id, "google calendar event not changed", "change", what[p->op], "appointment_id",
+                    p->appointment_id, "status", google_status_name(st));
+        return;
+    }
+    if (created != NULL)
+        _record_event_id(ctx, p, created);
     free(created);
 }
 
-/* Schedules the Google event of a new booking for after the commit, so a slow
- * Google never holds the new row's locks (and the callers racing for the slot). */
-static void _defer_google_event(const scheduling_settings *s, const scheduling_google *g, const book_args *a, const char *id,
-                                tool_result *out)
+static char *_dup_or_abort(const char *s)
+{
+    char *d = strdup(s != NULL ? s : "");
+    if (d == NULL)
+        abort();
+    return d;
+}
+
+void booking_defer_google(const scheduling_google *g, booking_google_op op, const char *event_id, const char *appointment_id,
+                          int64_t start_ms, int64_t end_ms, const char *timezone, const char *summary, const char *description,
+                          tool_result *out)
 {
     if (!g->connected)
         return;
     pending_event *p = calloc(1, sizeof(*p));
     if (p == NULL)
         abort();
-    size_t n = 0;
-    for (const char *c = id; *c != '\0' && n < 32; c++) /* the uuid's hex digits are valid base32hex */
-        if (*c != '-')
-            p->event_id[n++] = *c;
-    p->event_id[n] = '\0';
-    snprintf(p->appointment_id, sizeof(p->appointment_id), "%s", id);
-    vx_buf summary = VX_BUF_INIT, description = VX_BUF_INIT;
-    vx_buf_printf(&summary, "%s: %s", a->service_name, a->name);
-    vx_buf_printf(&description, "Booked by phone by the Voxanne receptionist. Caller: %s, %s.", a->name, a->phone);
-    p->summary = vx_buf_steal(&summary);
-    p->description = vx_buf_steal(&description);
-    p->access_token = strdup(g->access_token);
-    p->calendar_id = strdup(g->calendar_id);
-    p->timezone = strdup(s->timezone);
-    if (p->access_token == NULL || p->calendar_id == NULL || p->timezone == NULL)
-        abort();
-    p->start_ms = a->start_ms;
-    p->end_ms = a->start_ms + a->length_ms;
+    p->op = op;
+    if (op == BOOKING_GOOGLE_INSERT) {
+        /* A client-chosen id (the uuid's hex digits are valid base32hex) makes a retried insert safe. */
+        size_t n = 0;
+        for (const char *c = appointment_id; *c != '\0' && n < 32; c++)
+            if (*c != '-')
+                p->event_id[n++] = *c;
+        p->event_id[n] = '\0';
+    } else {
+        snprintf(p->event_id, sizeof(p->event_id), "%s", event_id);
+    }
+    snprintf(p->appointment_id, sizeof(p->appointment_id), "%s", appointment_id);
+    p->summary = _dup_or_abort(summary);
+    p->description = _dup_or_abort(description);
+    p->access_token = _dup_or_abort(g->access_token);
+    p->calendar_id = _dup_or_abort(g->calendar_id);
+    p->timezone = _dup_or_abort(timezone);
+    p->start_ms = start_ms;
+    p->end_ms = end_ms;
     p->conn = g->conn;
     p->conn.access_token = p->access_token;
     p->conn.calendar_id = p->calendar_id;
-    p->conn.request_id = NULL; /* set from the ctx when the event is created */
+    p->conn.request_id = NULL; /* set from the ctx when the change is applied */
     p->conn.org_id = NULL;
-    out->after_commit = _create_event_after_commit;
+    out->after_commit = _apply_after_commit;
     out->after_commit_data = p;
     out->free_after_commit = _pending_event_free;
 }
@@ -406,8 +430,15 @@ tool_status tool_book_appointment(const tool_ctx *ctx, tool_result *out)
     if (rc == 0 && taken)
         rc = booking_say_taken(ctx, &s, &g, a.start_ms, a.length_ms, NULL, "I'm sorry, that time was just taken.", out) == 0 ? 1
                                                                                                                              : -1;
-    if (rc == 0)
-        _defer_google_event(&s, &g, &a, id, out);
+    if (rc == 0) {
+        vx_buf summary = VX_BUF_INIT, description = VX_BUF_INIT;
+        vx_buf_printf(&summary, "%s: %s", a.service_name, a.name);
+        vx_buf_printf(&description, "Booked by phone by the Voxanne receptionist. Caller: %s, %s.", a.name, a.phone);
+        booking_defer_google(&g, BOOKING_GOOGLE_INSERT, NULL, id, a.start_ms, a.start_ms + a.length_ms, s.timezone, summary.data,
+                             description.data, out);
+        vx_buf_free(&summary);
+        vx_buf_free(&description);
+    }
     if (rc == 0) {
         booking_queue_confirmation(ctx, id);
         tool_say(out, "You're booked for %s %s on %s at %s. We'll see you then, %s!", booking_article(a.service_name),

@@ -71,4 +71,16 @@ const char *booking_article(const char *noun);
  */
 void booking_queue_confirmation(const tool_ctx *ctx, const char *appointment_id);
 
+/* What to do to a Google event once the transaction commits. */
+typedef enum { BOOKING_GOOGLE_INSERT = 0, BOOKING_GOOGLE_MOVE = 1, BOOKING_GOOGLE_DELETE = 2 } booking_google_op;
+
+/* Schedules a Google Calendar change as out's after-commit work (nothing when g
+ * is not connected): outside calls never hold the transaction — and the locks
+ * of what it wrote — open, and never happen if it rolls back. event_id is the
+ * existing event (MOVE, DELETE); an insert derives its id from appointment_id
+ * and records the created id on the appointment. Strings are copied. */
+void booking_defer_google(const scheduling_google *g, booking_google_op op, const char *event_id, const char *appointment_id,
+                          int64_t start_ms, int64_t end_ms, const char *timezone, const char *summary, const char *description,
+                          tool_result *out);
+
 #endif

@@ -185,12 +185,9 @@ tool_status tool_reschedule_appointment(const tool_ctx *ctx, tool_result *out)
         rc = _move(ctx, &s, &b, start_ms, &taken);
     if (rc == 0 && taken)
         rc = booking_say_taken(ctx, &s, &g, start_ms, length_ms, b.id, "I'm sorry, that time was just taken.", out) == 0 ? 1 : -1;
-    if (rc == 0 && g.connected && b.event_id[0] != '\0') {
-        google_status gs = google_event_move(&g.conn, b.event_id, start_ms, start_ms + length_ms, s.timezone);
-        if (gs != GOOGLE_OK)
-            vx_log_warn(ctx->request_id, ctx->org_id, "google calendar event not moved", "appointment_id", b.id, "status",
-                        google_status_name(gs));
-    }
+    if (rc == 0 && b.event_id[0] != '\0')
+        booking_defer_google(&g, BOOKING_GOOGLE_MOVE, b.event_id, b.id, start_ms, start_ms + length_ms, s.timezone, NULL, NULL,
+                             out);
     if (rc == 0) {
         tool_say(out, "Done: your %s is now on %s at %s.", b.service, w.date_label, w.time);
         vx_log_info(ctx->request_id, ctx->org_id, "appointment rescheduled", "appointment_id", b.id);
@@ -215,10 +212,10 @@ tool_status tool_cancel_appointment(const tool_ctx *ctx, tool_result *out)
     if (b.event_id[0] != '\0') {
         scheduling_google g;
         scheduling_google_open(ctx, &g);
-        google_status gs = g.connected ? google_event_delete(&g.conn, b.event_id) : GOOGLE_ERR_AUTH;
-        if (gs != GOOGLE_OK)
+        if (!g.connected)
             vx_log_warn(ctx->request_id, ctx->org_id, "google calendar event not deleted", "appointment_id", b.id, "status",
-                        g.connected ? google_status_name(gs) : "not connected");
+                        "not connected");
+        booking_defer_google(&g, BOOKING_GOOGLE_DELETE, b.event_id, b.id, 0, 0, s.timezone, NULL, NULL, out);
         scheduling_google_close(&g);
     }
     vx_log_info(ctx->request_id, ctx->org_id, "appointment cancelled", "appointment_id", b.id);
