@@ -28,8 +28,14 @@ set -euo pipefail
 
 PROG=infra.sh
 RUN_AS=voxanne
+# Below the kernel's ephemeral range (32768-60999 by default), where outgoing
+# connections take their local ports: a port picked there can be taken by any
+# client between our check and the server's bind.
 PORT_MIN=20000
 PORT_MAX=40000
+if read -r eph_low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && ((eph_low - 1 < PORT_MAX)); then
+    PORT_MAX=$((eph_low - 1))
+fi
 
 die() {
     echo "$PROG: error: $*" >&2

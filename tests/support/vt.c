@@ -303,16 +303,24 @@ void vt_uuid(char out[37])
     vx_uuid_v4(out);
 }
 
+/* A free port below the ephemeral range (where the kernel picks clients'
+ * ports, so a port found there can be taken again before the server binds it). */
 int vt_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    VT_REQUIRE(bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0, "bind");
-    socklen_t alen = sizeof(addr);
-    getsockname(fd, (struct sockaddr *)&addr, &alen);
-    close(fd);
-    return ntohs(addr.sin_port);
+    static unsigned seed;
+    if (seed == 0)
+        seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+    for (int attempt = 0; attempt < 200; attempt++) {
+        int port = 10000 + (int)(rand_r(&seed) % 10000);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        addr.sin_addr.s_addr = htonl(INADDR_ANY);
+        int ok = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+        close(fd);
+        if (ok)
+            return port;
+    }
+    vt_die(__FILE__, __LINE__, "no free port in 10000-19999");
 }
 
 bool vt_service_healthy(natsConnection *nc, const char *service)
