@@ -716,6 +716,43 @@ static void test_no_claims_sees_nothing(void **state)
     }
 }
 
+/* Every table with an org_id column — found in the catalog, so tables added by
+ * later migrations are covered without touching this test — is a tenant table:
+ * RLS enabled and forced, the tenant_isolation policy, the org_id guard, and
+ * under a stranger's claims the app role sees none of its rows even where the
+ * admin sees some. */
+static void test_every_table_with_org_id_is_isolated(void **state)
+{
+    ensure_tenants();
+    PGresult *tables =
+        query(g.admin,
+              "SELECT c.relname, c.relrowsecurity AND c.relforcerowsecurity,"
+              " EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenant_isolation'),"
+              " EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = c.relname || '_org_id_immutable')"
+              " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+              " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'org_id' AND NOT a.attisdropped"
+              " WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1",
+              0, NULL);
+    assert_true(PQntuples(tables) >= 9);
+    char stranger[VX_UUID_STR_LEN + 1];
+    new_uuid(stranger);
+    for (int i = 0; i < PQntuples(tables); i++) {
+        const char *name = PQgetvalue(tables, i, 0);
+        if (strcmp(PQgetvalue(tables, i, 1), "t") != 0 || strcmp(PQgetvalue(tables, i, 2), "t") != 0 ||
+            strcmp(PQgetvalue(tables, i, 3), "t") != 0)
+            fail_msg("%s: RLS forced %s, tenant_isolation policy %s, org_id guard %s", name, PQgetvalue(tables, i, 1),
+                     PQgetvalue(tables, i, 2), PQgetvalue(tables, i, 3));
+        char sql[160];
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM public.%s", name); /* a catalog name, not input */
+        begin_as(stranger);
+        long seen = query_long(g.app, sql, 0, NULL);
+        rollback(g.app);
+        if (seen != 0)
+            fail_msg("%s: a stranger's claims see %ld rows", name, seen);
+    }
+    PQclear(tables);
+}
+
 static void test_insert_for_other_org_refused(void **state)
 {
     ensure_tenants();
@@ -878,6 +915,7 @@ int main(void)
         cmocka_unit_test_teardown(test_app_role_cannot_bypass, end_transactions),
         cmocka_unit_test_teardown(test_claims_scope_every_count, end_transactions),
         cmocka_unit_test_teardown(test_no_claims_sees_nothing, end_transactions),
+        cmocka_unit_test_teardown(test_every_table_with_org_id_is_isolated, end_transactions),
         cmocka_unit_test_teardown(test_insert_for_other_org_refused, end_transactions),
         cmocka_unit_test_teardown(test_org_id_cannot_change, end_transactions),
         cmocka_unit_test_teardown(test_other_org_rows_untouchable, end_transactions),
