@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 
-#include "orgs.h"
+#include "vx_orgs.h"
 #include "router.h"
 #include "settings.h"
 #include "vx_config.h"
@@ -29,7 +29,7 @@ int main(void)
     natsConnection *nc = vx_nats_connect(nats_url, "tool-router");
     if (nc == NULL)
         return 1;
-    vx_listener *listener = vx_listener_start(database_url, ORGS_CHANNEL, "tool-router-listener");
+    vx_listener *listener = vx_listener_start(database_url, VX_CHANNEL_AGENTS_CHANGED, "tool-router-listener");
     router_worker *workers = calloc((size_t)nworkers, sizeof(*workers));
     if (workers == NULL)
         abort();

@@ -73,15 +73,15 @@ static int resolve_org(message_ctx *mc)
 {
     if (mc->org_state == ORG_UNRESOLVED) {
         const vapi_message *m = mc->m;
-        orgs_keys k = {m->assistant_id, m->metadata_org_id[0] ? m->metadata_org_id : NULL, m->phone_number_id, m->called_number};
+        vx_orgs_keys k = {m->assistant_id, m->metadata_org_id[0] ? m->metadata_org_id : NULL, m->phone_number_id, m->called_number};
         const char *tier;
-        orgs_result r = orgs_resolve(mc->w->orgs, &k, mc->org_id, &tier);
-        mc->org_state = r == ORGS_FOUND ? ORG_FOUND : r == ORGS_NOT_FOUND ? ORG_NOT_FOUND : ORG_DB_ERROR;
-        if (r == ORGS_NOT_FOUND)
+        vx_orgs_result r = vx_orgs_resolve(mc->w->orgs, &k, mc->org_id, &tier);
+        mc->org_state = r == VX_ORGS_FOUND ? ORG_FOUND : r == VX_ORGS_NOT_FOUND ? ORG_NOT_FOUND : ORG_DB_ERROR;
+        if (r == VX_ORGS_NOT_FOUND)
             vx_log_warn(mc->req->request_id, NULL, "no org for this Vapi message", "assistant_id", or_none(m->assistant_id),
                         "metadata_org_id", or_none(k.metadata_org_id), "phone_number_id", or_none(m->phone_number_id),
                         "called_number", or_none(m->called_number));
-        else if (r == ORGS_DB_ERROR)
+        else if (r == VX_ORGS_DB_ERROR)
             vx_log_error(mc->req->request_id, NULL, "org resolution failed", "error", vx_pg_error(mc->w->pg));
     }
     return mc->org_state;
@@ -338,7 +338,7 @@ void router_worker_init(router_worker *w, const char *database_url, natsConnecti
     w->pg = vx_pg_create(database_url);
     w->nc = nc;
     w->settings = settings;
-    w->orgs = orgs_resolver_create(w->pg, listener);
+    w->orgs = vx_orgs_resolver_create(w->pg, listener);
     ledger_prepare(w->pg);
     lookup_prepare(w->pg);
     transfer_prepare(w->pg);
@@ -364,7 +364,7 @@ void router_worker_destroy(router_worker *w)
         natsSubscription_Destroy(w->sub);
         w->sub = NULL;
     }
-    orgs_resolver_destroy(w->orgs);
+    vx_orgs_resolver_destroy(w->orgs);
     vx_pg_destroy(w->pg);
     memset(w, 0, sizeof(*w));
 }

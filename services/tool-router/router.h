@@ -41,14 +41,14 @@
 
 #include <nats/nats.h>
 
-#include "orgs.h"
+#include "vx_orgs.h"
 #include "settings.h"
 #include "vx_pg.h"
 #include "vx_rpc.h"
 
 typedef struct router_worker {
     vx_pg *pg;
-    orgs_resolver *orgs;
+    vx_orgs_resolver *orgs;
     natsConnection *nc;
     const struct tool_settings *settings;
     natsSubscription *sub;

@@ -15,11 +15,11 @@
 
 #include "call_report.h"
 #include "ingest_store.h"
-#include "org_resolve.h"
 #include "payload.h"
 #include "text.h"
 #include "voxanne/v1/vapi.pb-c.h"
 #include "vx_log.h"
+#include "vx_orgs.h"
 #include "vx_pg.h"
 
 /* Log values must never be NULL: NULL ends vx_log's key/value list. */
@@ -27,7 +27,7 @@
 
 struct ingest_processor {
     vx_pg *pg;
-    ingest_resolver *resolver;
+    vx_orgs_resolver *resolver;
 };
 
 /* What one message is known as in logs and parked rows. */
@@ -46,7 +46,7 @@ ingest_processor *ingest_processor_create(const char *database_url, const vx_lis
     if (!p->pg)
         abort();
     ingest_store_prepare(p->pg);
-    p->resolver = ingest_resolver_create(p->pg, orgs_changed);
+    p->resolver = vx_orgs_resolver_create(p->pg, orgs_changed);
     return p;
 }
 
@@ -54,7 +54,7 @@ void ingest_processor_destroy(ingest_processor *p)
 {
     if (!p)
         return;
-    ingest_resolver_destroy(p->resolver);
+    vx_orgs_resolver_destroy(p->resolver);
     vx_pg_destroy(p->pg);
     free(p);
 }
@@ -103,8 +103,9 @@ static ingest_verdict _store(ingest_processor *p, const msg_ctx *m, cJSON *root,
     char org[VX_UUID_STR_LEN + 1];
     const char *tier;
     char reason[320];
-    ingest_org_result o = ingest_org_resolve(p->resolver, c, org, &tier);
-    if (o == INGEST_ORG_DB_ERROR) {
+    vx_orgs_keys keys = {c->assistant_id, c->metadata_org_id, c->phone_number_id, c->to_number};
+    vx_orgs_result o = vx_orgs_resolve(p->resolver, &keys, org, &tier);
+    if (o == VX_ORGS_DB_ERROR) {
         if (ingest_store_classify(p->pg) == INGEST_STORE_TRANSIENT) {
             vx_log_warn(m->rid, NULL, "org look-up failed, will retry", "error", S(vx_pg_error(p->pg)));
             return INGEST_VERDICT_RETRY;
@@ -112,7 +113,7 @@ static ingest_verdict _store(ingest_processor *p, const msg_ctx *m, cJSON *root,
         _sql_reason(reason, sizeof reason, "resolve-error", p->pg);
         return _park(p, m, NULL, reason, ingest_payload_for_parking(root));
     }
-    if (o == INGEST_ORG_NOT_FOUND)
+    if (o == VX_ORGS_NOT_FOUND)
         return _park(p, m, NULL, "org-not-resolved", ingest_payload_for_parking(root));
 
     ingest_store_result r =

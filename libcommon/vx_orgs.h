@@ -1,7 +1,8 @@
 /*
- * orgs: which organization a Vapi message belongs to, fast.
+ * vx_orgs: which organization a Vapi message belongs to, fast — the one
+ * resolver of webhook-ingest and tool-router.
  *
- * The same three tiers as webhook-ingest (SPEC "Org resolution"), in order:
+ * The three tiers of SPEC ("Org resolution"), in order:
  *   1. the assistant id → org_for_assistant();
  *   2. the org id we put in assistantOverrides.metadata / variableValues (or
  *      a legacy call.metadata.org_id), if org_exists() (active);
@@ -20,10 +21,10 @@
  * only 5 s.
  *
  * Threads: the vx_listener is shared (its state is atomic); an
- * orgs_resolver belongs to one worker and is used with that worker's vx_pg.
+ * vx_orgs_resolver belongs to one worker and is used with that worker's vx_pg.
  */
-#ifndef TOOL_ROUTER_ORGS_H
-#define TOOL_ROUTER_ORGS_H
+#ifndef VX_ORGS_H
+#define VX_ORGS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,34 +33,32 @@
 #include "vx_pg.h"
 #include "vx_validate.h"
 
-#define ORGS_CHANNEL VX_CHANNEL_AGENTS_CHANGED
-
-typedef struct orgs_resolver orgs_resolver;
+typedef struct vx_orgs_resolver vx_orgs_resolver;
 
 /* What a message offers to resolve by; NULL members are absent. */
-typedef struct orgs_keys {
+typedef struct vx_orgs_keys {
     const char *assistant_id;
     const char *metadata_org_id; /* a lower-case UUID, or NULL */
     const char *phone_number_id;
     const char *phone_number; /* the called number, E.164 */
-} orgs_keys;
+} vx_orgs_keys;
 
 typedef enum {
-    ORGS_FOUND = 0,
-    ORGS_NOT_FOUND = 1,
-    ORGS_DB_ERROR = -1, /* see vx_pg_error() */
-} orgs_result;
+    VX_ORGS_FOUND = 0,
+    VX_ORGS_NOT_FOUND = 1,
+    VX_ORGS_DB_ERROR = -1, /* see vx_pg_error() */
+} vx_orgs_result;
 
 /* Creates a worker's resolver and registers its statement on pg. listener may
  * be NULL (no invalidation: every entry then lives 5 s). */
-orgs_resolver *orgs_resolver_create(vx_pg *pg, const vx_listener *listener);
-void orgs_resolver_destroy(orgs_resolver *r);
+vx_orgs_resolver *vx_orgs_resolver_create(vx_pg *pg, const vx_listener *listener);
+void vx_orgs_resolver_destroy(vx_orgs_resolver *r);
 
 /* Resolves k into org_id (lower-case UUID; "" when not found) and sets *tier
  * to a static name for logs ("assistant", "metadata", "phone_number_id",
  * "phone_number", "none"; "cache" when a cached answer was used). Runs one
  * autocommit statement on a cache miss; must not be called inside an open
  * transaction of pg. */
-orgs_result orgs_resolve(orgs_resolver *r, const orgs_keys *k, char org_id[VX_UUID_STR_LEN + 1], const char **tier);
+vx_orgs_result vx_orgs_resolve(vx_orgs_resolver *r, const vx_orgs_keys *k, char org_id[VX_UUID_STR_LEN + 1], const char **tier);
 
 #endif

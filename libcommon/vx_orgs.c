@@ -1,8 +1,8 @@
 /*
- * orgs: the resolver cache and the change listener of orgs.h.
+ * vx_orgs: the resolver cache of vx_orgs.h.
  *
  * Resolver: one statement asks all four SECURITY DEFINER functions at once
- * (each a unique-index probe; the same SQL as webhook-ingest's resolver), in
+ * (each a unique-index probe), in
  * autocommit, so a miss costs one round trip; C picks the first answer in
  * tier order. The cache is direct-mapped on a hash of the four inputs: a
  * collision evicts, an expired entry is ignored. Negative answers are cached
@@ -13,13 +13,8 @@
  * before the database is asked. A NOTIFY is sent after the change commits;
  * an answer read before that commit may be stored, but the notification that
  * follows bumps the generation and the next resolve drops it.
- *
- * Listener: a plain libpq connection (not vx_pg: it needs the socket) in one
- * thread that poll()s the socket and a self-pipe; writing to the pipe stops
- * it at once. Every (re)connect bumps the generation too, since
- * notifications sent while it was away are lost.
  */
-#include "orgs.h"
+#include "vx_orgs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +31,7 @@ static const char RESOLVE_SQL[] = "SELECT org_for_assistant($1)::text,"
                                   " CASE WHEN org_exists($2::uuid) THEN $2::uuid::text END,"
                                   " org_for_phone_number_id($3)::text,"
                                   " org_for_phone_number($4)::text";
-#define RESOLVE_STMT "orgs_resolve"
+#define RESOLVE_STMT "vx_orgs_resolve"
 
 /* ------------------------------------------------------------ resolver */
 
@@ -46,16 +41,16 @@ typedef struct slot {
     int64_t expires_ms;
 } slot;
 
-struct orgs_resolver {
+struct vx_orgs_resolver {
     vx_pg *pg;
     const vx_listener *listener;
     uint64_t generation;
     slot cache[CACHE_SLOTS];
 };
 
-orgs_resolver *orgs_resolver_create(vx_pg *pg, const vx_listener *listener)
+vx_orgs_resolver *vx_orgs_resolver_create(vx_pg *pg, const vx_listener *listener)
 {
-    orgs_resolver *r = calloc(1, sizeof(*r));
+    vx_orgs_resolver *r = calloc(1, sizeof(*r));
     if (r == NULL)
         abort();
     r->pg = pg;
@@ -64,7 +59,7 @@ orgs_resolver *orgs_resolver_create(vx_pg *pg, const vx_listener *listener)
     return r;
 }
 
-static void cache_clear(orgs_resolver *r)
+static void cache_clear(vx_orgs_resolver *r)
 {
     for (size_t i = 0; i < CACHE_SLOTS; i++) {
         free(r->cache[i].key);
@@ -72,7 +67,7 @@ static void cache_clear(orgs_resolver *r)
     }
 }
 
-void orgs_resolver_destroy(orgs_resolver *r)
+void vx_orgs_resolver_destroy(vx_orgs_resolver *r)
 {
     if (r == NULL)
         return;
@@ -81,7 +76,7 @@ void orgs_resolver_destroy(orgs_resolver *r)
 }
 
 /* The four inputs, each followed by a separator no id contains. */
-static void make_key(const orgs_keys *k, vx_buf *out)
+static void make_key(const vx_orgs_keys *k, vx_buf *out)
 {
     const char *parts[4] = {k->assistant_id, k->metadata_org_id, k->phone_number_id, k->phone_number};
     for (size_t i = 0; i < 4; i++) {
@@ -99,20 +94,20 @@ static uint32_t hash(const char *s)
     return h;
 }
 
-static orgs_result lookup(orgs_resolver *r, const orgs_keys *k, char org_id[VX_UUID_STR_LEN + 1], const char **tier)
+static vx_orgs_result lookup(vx_orgs_resolver *r, const vx_orgs_keys *k, char org_id[VX_UUID_STR_LEN + 1], const char **tier)
 {
     static const char *const tiers[] = {"assistant", "metadata", "phone_number_id", "phone_number"};
     const char *params[4] = {k->assistant_id, k->metadata_org_id, k->phone_number_id, k->phone_number};
     PGresult *res = vx_pg_exec(r->pg, RESOLVE_STMT, 4, params);
     if (res == NULL)
-        return ORGS_DB_ERROR;
-    orgs_result out = ORGS_NOT_FOUND;
+        return VX_ORGS_DB_ERROR;
+    vx_orgs_result out = VX_ORGS_NOT_FOUND;
     for (int col = 0; col < 4 && PQntuples(res) == 1; col++) {
         const char *v = vx_pg_value(res, 0, col);
         if (v != NULL && strlen(v) == VX_UUID_STR_LEN) {
             memcpy(org_id, v, VX_UUID_STR_LEN + 1);
             *tier = tiers[col];
-            out = ORGS_FOUND;
+            out = VX_ORGS_FOUND;
             break;
         }
     }
@@ -120,12 +115,12 @@ static orgs_result lookup(orgs_resolver *r, const orgs_keys *k, char org_id[VX_U
     return out;
 }
 
-orgs_result orgs_resolve(orgs_resolver *r, const orgs_keys *k, char org_id[VX_UUID_STR_LEN + 1], const char **tier)
+vx_orgs_result vx_orgs_resolve(vx_orgs_resolver *r, const vx_orgs_keys *k, char org_id[VX_UUID_STR_LEN + 1], const char **tier)
 {
     *tier = "none";
     org_id[0] = '\0';
     if (k->assistant_id == NULL && k->metadata_org_id == NULL && k->phone_number_id == NULL && k->phone_number == NULL)
-        return ORGS_NOT_FOUND;
+        return VX_ORGS_NOT_FOUND;
 
     bool live = r->listener != NULL && vx_listener_live(r->listener);
     if (r->listener != NULL) {
@@ -143,14 +138,14 @@ orgs_result orgs_resolve(orgs_resolver *r, const orgs_keys *k, char org_id[VX_UU
         vx_buf_free(&key);
         memcpy(org_id, s->org, sizeof(s->org));
         *tier = "cache";
-        return org_id[0] != '\0' ? ORGS_FOUND : ORGS_NOT_FOUND;
+        return org_id[0] != '\0' ? VX_ORGS_FOUND : VX_ORGS_NOT_FOUND;
     }
-    orgs_result res = lookup(r, k, org_id, tier);
-    if (res != ORGS_DB_ERROR) {
+    vx_orgs_result res = lookup(r, k, org_id, tier);
+    if (res != VX_ORGS_DB_ERROR) {
         free(s->key);
         s->key = vx_buf_steal(&key);
         memcpy(s->org, org_id, sizeof(s->org));
-        s->expires_ms = now + (res == ORGS_FOUND && live ? TTL_FOUND_MS : TTL_SHORT_MS);
+        s->expires_ms = now + (res == VX_ORGS_FOUND && live ? TTL_FOUND_MS : TTL_SHORT_MS);
     }
     vx_buf_free(&key);
     return res;
