@@ -99,7 +99,7 @@ void vx_hex_encode(const uint8_t *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-static int _hex_val(char c)
+int vx_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -115,7 +115,7 @@ int vx_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_len)
     if (!in || out_len > SIZE_MAX / 2 || in_len != 2 * out_len)
         return -1;
     for (size_t i = 0; i < out_len; i++) {
-        int hi = _hex_val(in[2 * i]), lo = _hex_val(in[2 * i + 1]);
+        int hi = vx_hex_digit(in[2 * i]), lo = vx_hex_digit(in[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (uint8_t)(hi << 4 | lo);

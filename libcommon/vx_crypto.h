@@ -28,6 +28,8 @@ void vx_random_bytes(void *buf, size_t len);
 
 /* Lower-case hex; out needs 2*len+1 bytes and is NUL-terminated. */
 void vx_hex_encode(const uint8_t *in, size_t len, char *out);
+/* The value (0-15) of one hex digit (either case), or -1. */
+int vx_hex_digit(char c);
 /* Decodes exactly 2*out_len hex characters (either case). */
 int vx_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_len);
 

@@ -8,16 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "vx_crypto.h"
 
 /* Decodes [s, s+len) into out; false on a malformed escape, a NUL, or overflow. */
 static bool decode(const char *s, size_t len, char *out, size_t out_len)
@@ -30,7 +21,7 @@ static bool decode(const char *s, size_t len, char *out, size_t out_len)
         } else if (c == '%') {
             if (i + 2 >= len)
                 return false;
-            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+            int hi = vx_hex_digit(s[i + 1]), lo = vx_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return false;
             c = (char)(hi * 16 + lo);
