@@ -27,16 +27,17 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
     vx_log_error(NULL, NULL, "nats asynchronous error", "error", natsStatus_GetText(err));
 }
 
-natsConnection *vx_nats_connect(const char *url, const char *name)
+natsOptions *vx_nats_options(const char *url, const char *name)
 {
     natsOptions *opts = NULL;
-    natsConnection *nc = NULL;
     natsStatus s = natsOptions_Create(&opts);
     if (s == NATS_OK)
         s = natsOptions_SetURL(opts, url);
     if (s == NATS_OK)
         s = natsOptions_SetName(opts, name);
-    /* Flush every publish at once: request/reply latency matters more than batching. */
+    /* Flush every publish at once: request/reply latency matters more than
+     * batching. (On a vx_natsloop connection "at once" means at the end of the
+     * loop's turn, which batches by itself.) */
     if (s == NATS_OK)
         s = natsOptions_SetSendAsap(opts, true);
     if (s == NATS_OK)
@@ -53,8 +54,18 @@ natsConnection *vx_nats_connect(const char *url, const char *name)
         s = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL);
     if (s == NATS_OK)
         s = natsOptions_SetErrorHandler(opts, on_async_error, NULL);
-    if (s == NATS_OK)
-        s = natsConnection_Connect(&nc, opts);
+    if (s != NATS_OK) {
+        vx_log_error(NULL, NULL, "nats options failed", "error", natsStatus_GetText(s));
+        natsOptions_Destroy(opts);
+        return NULL;
+    }
+    return opts;
+}
+
+natsConnection *vx_nats_connect_with(natsOptions *opts, const char *url)
+{
+    natsConnection *nc = NULL;
+    natsStatus s = natsConnection_Connect(&nc, opts);
     natsOptions_Destroy(opts);
     if (s == NATS_NOT_YET_CONNECTED) {
         /* Retry-on-failed-connect: the library keeps trying in the background. */
@@ -67,6 +78,12 @@ natsConnection *vx_nats_connect(const char *url, const char *name)
         return NULL;
     }
     return nc;
+}
+
+natsConnection *vx_nats_connect(const char *url, const char *name)
+{
+    natsOptions *opts = vx_nats_options(url, name);
+    return opts != NULL ? vx_nats_connect_with(opts, url) : NULL;
 }
 
 int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg)

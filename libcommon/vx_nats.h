@@ -13,6 +13,11 @@
 /* Connects to url (comma-separated list allowed) as client name. Returns NULL and logs on failure. */
 natsConnection *vx_nats_connect(const char *url, const char *name);
 
+/* The options vx_nats_connect uses, for callers that add their own (NULL and
+ * logged on failure), and the connect that takes them (and destroys them). */
+natsOptions *vx_nats_options(const char *url, const char *name);
+natsConnection *vx_nats_connect_with(natsOptions *opts, const char *url);
+
 /* Creates the JetStream stream if missing, else updates it to cfg. Returns 0 or -1 (logged). */
 int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg);
 

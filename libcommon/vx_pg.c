@@ -41,13 +41,13 @@ struct vx_pg {
     int backoff_ms;
     char error[512];
     char sqlstate[6];
-    /* A tenant transaction begun but not yet sent: BEGIN and the claims go out
-     * with its first statement (see vx_pg_begin_org). */
-    bool tx_pending;
-    char tx_org[64];
+    /* The tenant scope whose claims have not been sent yet (see
+     * vx_pg_begin_org and vx_pg_begin_org_reads) and its org. */
+    enum { SCOPE_NONE, SCOPE_TX_PENDING, SCOPE_READS } scope;
+    char scope_org[64];
 };
 
-static PGresult *exec_opening_tx(vx_pg *pg, const char *name, int nparams, const char *const *params);
+static PGresult *exec_with_claims(vx_pg *pg, bool begin, const char *name, int nparams, const char *const *params);
 
 vx_pg *vx_pg_create(const char *conninfo)
 {
@@ -184,13 +184,15 @@ static PGresult *check_result(vx_pg *pg, PGresult *res)
 PGresult *vx_pg_exec(vx_pg *pg, const char *name, int nparams, const char *const *params)
 {
     if (vx_pg_ensure(pg) != 0) {
-        pg->tx_pending = false;
+        pg->scope = SCOPE_NONE;
         return NULL;
     }
-    if (pg->tx_pending) {
-        pg->tx_pending = false;
-        return exec_opening_tx(pg, name, nparams, params);
+    if (pg->scope == SCOPE_TX_PENDING) {
+        pg->scope = SCOPE_NONE; /* from here on the transaction is open on the server */
+        return exec_with_claims(pg, true, name, nparams, params);
     }
+    if (pg->scope == SCOPE_READS)
+        return exec_with_claims(pg, false, name, nparams, params);
     return check_result(pg, PQexecPrepared(pg->conn, name, nparams, params, NULL, NULL, 0));
 }
 
@@ -249,18 +251,20 @@ static int drain_pipeline(vx_pg *pg, int keep, PGresult **kept)
     }
 }
 
-/* Sends BEGIN, the claims and one prepared statement in one round trip and
- * returns the statement's result (NULL on any failure, error recorded). */
-static PGresult *exec_opening_tx(vx_pg *pg, const char *name, int nparams, const char *const *params)
+/* Sends (BEGIN,) the scope's claims and one prepared statement in one round
+ * trip and returns the statement's result (NULL on any failure, error
+ * recorded). Without BEGIN the claims and the statement form one implicit
+ * transaction that ends at the pipeline's sync point, claims included. */
+static PGresult *exec_with_claims(vx_pg *pg, bool begin, const char *name, int nparams, const char *const *params)
 {
-    const char *claims[1] = {pg->tx_org};
+    const char *claims[1] = {pg->scope_org};
     PGresult *kept = NULL;
     int rc = -1;
     if (PQenterPipelineMode(pg->conn) == 1) {
-        if (PQsendQueryParams(pg->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
+        if ((!begin || PQsendQueryParams(pg->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1) &&
             PQsendQueryPrepared(pg->conn, CLAIMS_STMT, 1, claims, NULL, NULL, 0) == 1 &&
             PQsendQueryPrepared(pg->conn, name, nparams, params, NULL, NULL, 0) == 1 && PQpipelineSync(pg->conn) == 1)
-            rc = drain_pipeline(pg, 2, &kept);
+            rc = drain_pipeline(pg, begin ? 2 : 1, &kept);
         else
             set_error(pg, PQerrorMessage(pg->conn), NULL);
         /* Fails when results are still pending: then the connection cannot be trusted. */
@@ -286,27 +290,37 @@ static PGresult *exec_opening_tx(vx_pg *pg, const char *name, int nparams, const
     return kept;
 }
 
-int vx_pg_begin_org(vx_pg *pg, const char *org_id)
+static int begin_scope(vx_pg *pg, const char *org_id, int scope)
 {
     if (vx_pg_ensure(pg) != 0)
         return -1;
-    /* Nothing is sent yet: BEGIN and the claims travel with the transaction's
-     * first statement, so a one-statement transaction costs two round trips
-     * (that statement, then COMMIT) instead of four. */
-    if (org_id == NULL || strlen(org_id) >= sizeof(pg->tx_org)) {
+    if (org_id == NULL || strlen(org_id) >= sizeof(pg->scope_org)) {
         set_error(pg, "invalid org id", "22P02");
         return -1;
     }
-    snprintf(pg->tx_org, sizeof(pg->tx_org), "%s", org_id);
-    pg->tx_pending = true;
+    snprintf(pg->scope_org, sizeof(pg->scope_org), "%s", org_id);
+    pg->scope = scope;
     return 0;
+}
+
+int vx_pg_begin_org(vx_pg *pg, const char *org_id)
+{
+    /* Nothing is sent yet: BEGIN and the claims travel with the transaction's
+     * first statement, so a one-statement transaction costs two round trips
+     * (that statement, then COMMIT) instead of four. */
+    return begin_scope(pg, org_id, SCOPE_TX_PENDING);
+}
+
+int vx_pg_begin_org_reads(vx_pg *pg, const char *org_id)
+{
+    return begin_scope(pg, org_id, SCOPE_READS);
 }
 
 int vx_pg_commit(vx_pg *pg)
 {
-    if (pg->tx_pending) {
-        /* Begun but nothing run: there is nothing to commit. */
-        pg->tx_pending = false;
+    if (pg->scope != SCOPE_NONE) {
+        /* Reads (each committed at its sync point), or begun and nothing run. */
+        pg->scope = SCOPE_NONE;
         return 0;
     }
     return exec_simple(pg, "COMMIT", 0, NULL);
@@ -314,8 +328,8 @@ int vx_pg_commit(vx_pg *pg)
 
 void vx_pg_rollback(vx_pg *pg)
 {
-    if (pg->tx_pending) {
-        pg->tx_pending = false;
+    if (pg->scope != SCOPE_NONE) {
+        pg->scope = SCOPE_NONE;
         return;
     }
     if (pg->conn == NULL)

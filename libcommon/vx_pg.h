@@ -43,6 +43,14 @@ PGresult *vx_pg_exec(vx_pg *pg, const char *name, int nparams, const char *const
  * statement in one round trip; errors of the BEGIN therefore surface there.
  * Returns 0, or -1 when the server cannot be reached or org_id is unusable. */
 int vx_pg_begin_org(vx_pg *pg, const char *org_id);
+/* Scopes the following statements to org_id for reading, without an explicit
+ * transaction: each vx_pg_exec sends the claims and its statement together and
+ * they commit as one implicit transaction at the pipeline's sync point — one
+ * round trip and two statements instead of BEGIN … COMMIT. Under READ
+ * COMMITTED every statement has its own snapshot anyway, so readers see
+ * exactly what they would inside a transaction. vx_pg_commit or
+ * vx_pg_rollback ends the scope. Only for statements that write nothing. */
+int vx_pg_begin_org_reads(vx_pg *pg, const char *org_id);
 /* BEGIN without tenant claims: only the SECURITY DEFINER look-ups return rows. */
 int vx_pg_begin(vx_pg *pg);
 int vx_pg_commit(vx_pg *pg);

@@ -8,11 +8,14 @@
  */
 #include "vx_rpc.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vx_log.h"
+#include "vx_natsloop.h"
 
 /* What a subscription serves: handler may be NULL (health only). */
 typedef struct rpc_binding {
@@ -97,9 +100,9 @@ static void answer_health(natsConnection *nc, natsMsg *msg, const rpc_binding *b
     }
 }
 
-static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+/* Answers one message (health or GatewayRequest) and destroys it. */
+static void serve_message(natsConnection *nc, natsMsg *msg, const rpc_binding *binding)
 {
-    rpc_binding *binding = closure;
     if (is_health_subject(natsMsg_GetSubject(msg)) || binding->handler == NULL) {
         answer_health(nc, msg, binding);
         natsMsg_Destroy(msg);
@@ -123,6 +126,11 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
         voxanne__v1__gateway_request__free_unpacked(req, NULL);
     vx_buf_free(&reply.body);
     natsMsg_Destroy(msg);
+}
+
+static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    serve_message(nc, msg, closure);
 }
 
 static int subscribe(natsConnection *nc, const char *subject, const char *service, vx_rpc_handler handler, vx_health_check check,
@@ -159,4 +167,204 @@ int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check
     char subject[128];
     snprintf(subject, sizeof(subject), "rpc.%s.health", service);
     return subscribe(nc, subject, service, NULL, check, state, out);
+}
+
+/* ---- loop-driven workers (see vx_rpc_worker_start) ---- */
+
+#define WORKER_POLL_MS   100
+#define WORKER_DRAIN_MS  5000
+#define WORKER_BATCH_MAX 256 /* messages answered before the replies are written */
+
+struct vx_rpc_worker {
+    rpc_binding binding;
+    char url[512];
+    char client_name[96];
+    pthread_t tid;
+    atomic_bool stop;
+    /* Start-up result, handed from the worker thread to vx_rpc_worker_start. */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int started; /* 0 waiting, 1 serving, -1 failed */
+};
+
+static void worker_started(vx_rpc_worker *w, int result)
+{
+    pthread_mutex_lock(&w->lock);
+    w->started = result;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Answers the messages already received (at most a batch, or all of them
+ * when all is set); false once the subscription is gone. */
+static bool serve_pending(natsConnection *nc, natsSubscription *sub, const rpc_binding *binding, bool all)
+{
+    for (int i = 0; all || i < WORKER_BATCH_MAX; i++) {
+        natsMsg *msg = NULL;
+        natsStatus s = natsSubscription_NextMsg(&msg, sub, 0);
+        if (s == NATS_TIMEOUT)
+            return true;
+        if (s == NATS_SLOW_CONSUMER) {
+            vx_log_warn(NULL, NULL, "rpc worker fell behind: messages were dropped", "service", binding->service);
+            continue;
+        }
+        if (s != NATS_OK)
+            return natsSubscription_IsValid(sub);
+        serve_message(nc, msg, binding);
+    }
+    return true;
+}
+
+/* A message to ourselves, through the server: the server handles one
+ * connection's messages in order, so when it is back, everything this
+ * connection sent before it has taken effect and everything the server sent
+ * us before it has arrived. Returns its subscription, NULL on failure. */
+static natsSubscription *send_marker(natsConnection *nc)
+{
+    natsInbox *inbox = NULL;
+    natsSubscription *marker = NULL;
+    natsStatus s = natsInbox_Create(&inbox);
+    if (s == NATS_OK)
+        s = natsConnection_SubscribeSync(&marker, nc, inbox);
+    if (s == NATS_OK)
+        s = natsConnection_Publish(nc, inbox, NULL, 0);
+    natsInbox_Destroy(inbox);
+    if (s != NATS_OK) {
+        vx_log_error(NULL, NULL, "rpc worker marker failed", "error", natsStatus_GetText(s));
+        natsSubscription_Destroy(marker);
+        return NULL;
+    }
+    return marker;
+}
+
+/* Stops taking requests without losing one already routed to us: the UNSUB
+ * goes out in drain mode (the subscription keeps what still arrives), then a
+ * marker; once the marker is back, every request sent before the UNSUB is here. */
+static natsSubscription *start_drain(natsConnection *nc, natsSubscription *sub)
+{
+    natsStatus s = natsSubscription_Drain(sub);
+    if (s != NATS_OK) {
+        vx_log_error(NULL, NULL, "rpc worker drain failed", "error", natsStatus_GetText(s));
+        return NULL;
+    }
+    return send_marker(nc);
+}
+
+static bool marker_arrived(natsSubscription *marker)
+{
+    natsMsg *msg = NULL;
+    if (natsSubscription_NextMsg(&msg, marker, 0) != NATS_OK)
+        return false;
+    natsMsg_Destroy(msg);
+    return true;
+}
+
+static void *worker_main(void *arg)
+{
+    vx_rpc_worker *w = arg;
+    vx_natsloop *loop = vx_natsloop_connect(w->url, w->client_name);
+    natsSubscription *sub = NULL;
+    char subject[128];
+    snprintf(subject, sizeof(subject), "rpc.%s.>", w->binding.service);
+    natsStatus s = loop != NULL ? natsConnection_QueueSubscribeSync(&sub, vx_natsloop_connection(loop), subject, w->binding.service)
+                                : NATS_ERR;
+    if (s != NATS_OK) {
+        vx_log_error(NULL, NULL, "rpc subscribe failed", "subject", subject, "error", natsStatus_GetText(s));
+        natsSubscription_Destroy(sub);
+        vx_natsloop_destroy(loop);
+        worker_started(w, -1);
+        return NULL;
+    }
+    /* A burst must not be dropped as a slow consumer: the gateway times requests out anyway. */
+    natsSubscription_SetPendingLimits(sub, -1, -1);
+    /* Started means the server routes to us: wait until it has seen the SUB. */
+    natsSubscription *marker = send_marker(vx_natsloop_connection(loop));
+    bool seen = false;
+    for (int64_t until = nats_Now() + WORKER_DRAIN_MS; marker != NULL && !seen && nats_Now() < until;) {
+        vx_natsloop_flush(loop);
+        vx_natsloop_poll(loop, WORKER_POLL_MS);
+        seen = marker_arrived(marker);
+    }
+    natsSubscription_Destroy(marker);
+    marker = NULL;
+    if (!seen)
+        vx_log_warn(NULL, NULL, "rpc worker subscription not confirmed yet", "subject", subject);
+    worker_started(w, 1);
+
+    natsConnection *nc = vx_natsloop_connection(loop);
+    int64_t drain_until = 0;
+    for (;;) {
+        vx_natsloop_poll(loop, WORKER_POLL_MS);
+        bool drained = marker != NULL && marker_arrived(marker);
+        bool open = serve_pending(nc, sub, &w->binding, drained);
+        vx_natsloop_flush(loop);
+        if (!open || drained)
+            break;
+        if (drain_until == 0 && atomic_load(&w->stop)) {
+            marker = start_drain(nc, sub);
+            vx_natsloop_flush(loop);
+            drain_until = nats_Now() + WORKER_DRAIN_MS;
+            if (marker == NULL)
+                break;
+        } else if (drain_until != 0 && nats_Now() > drain_until) {
+            vx_log_warn(NULL, NULL, "rpc worker drain timed out", "service", w->binding.service);
+            break;
+        }
+    }
+    natsSubscription_Destroy(marker);
+    natsSubscription_Destroy(sub);
+    vx_natsloop_destroy(loop);
+    return NULL;
+}
+
+vx_rpc_worker *vx_rpc_worker_start(const char *nats_url, const char *service, vx_rpc_handler handler, vx_health_check check,
+                                   void *state)
+{
+    vx_rpc_worker *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        abort();
+    snprintf(w->binding.service, sizeof(w->binding.service), "%s", service);
+    w->binding.handler = handler;
+    w->binding.check = check;
+    w->binding.state = state;
+    snprintf(w->url, sizeof(w->url), "%s", nats_url);
+    snprintf(w->client_name, sizeof(w->client_name), "%s-worker", service);
+    atomic_init(&w->stop, false);
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
+        vx_log_error(NULL, NULL, "rpc worker thread failed", "service", service);
+        free(w);
+        return NULL;
+    }
+    pthread_mutex_lock(&w->lock);
+    while (w->started == 0)
+        pthread_cond_wait(&w->cond, &w->lock);
+    int started = w->started;
+    pthread_mutex_unlock(&w->lock);
+    if (started < 0) {
+        pthread_join(w->tid, NULL);
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->cond);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void vx_rpc_worker_stop(vx_rpc_worker *w)
+{
+    if (w != NULL)
+        atomic_store(&w->stop, true);
+}
+
+void vx_rpc_worker_join(vx_rpc_worker *w)
+{
+    if (w == NULL)
+        return;
+    atomic_store(&w->stop, true);
+    pthread_join(w->tid, NULL);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    free(w);
 }

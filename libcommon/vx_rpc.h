@@ -41,6 +41,22 @@ int vx_rpc_serve(natsConnection *nc, const char *service, vx_rpc_handler handler
  * rpc.<service>.health in queue group <service>. */
 int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check check, void *state, natsSubscription **out);
 
+/* A worker serving rpc.<service>.> in queue group <service> like
+ * vx_rpc_serve, on a thread of its own with a connection of its own driven by
+ * that thread (vx_natsloop): the socket is read, every request already
+ * received is answered, and all their replies leave in one write — no
+ * hand-off between threads per request. Health requests are answered by the
+ * same thread, as with vx_rpc_serve. The handler must not make blocking NATS
+ * requests on this worker's connection (it never sees it): use another.
+ * Returns NULL (logged) when it cannot connect or subscribe. */
+typedef struct vx_rpc_worker vx_rpc_worker;
+vx_rpc_worker *vx_rpc_worker_start(const char *nats_url, const char *service, vx_rpc_handler handler, vx_health_check check,
+                                   void *state);
+/* Asks the worker to stop taking requests (it answers those already sent to it). */
+void vx_rpc_worker_stop(vx_rpc_worker *w);
+/* Stops (if not asked yet), waits for the worker to finish, frees it. */
+void vx_rpc_worker_join(vx_rpc_worker *w);
+
 /* Sets a JSON body. */
 void vx_rpc_reply_json(vx_rpc_reply *reply, unsigned status, const char *json);
 /* Sets {"error": message, "code": code} with status. */

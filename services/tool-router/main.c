@@ -1,8 +1,8 @@
 /*
  * tool-router: what the voice agent can do mid-call. Wiring only.
  *
- * TOOLS_WORKERS workers (default 4), each with its own PostgreSQL connection,
- * serve rpc.tools.> in queue group "tools"; one listener thread keeps the
+ * TOOLS_WORKERS workers (default 4), each with its own thread, NATS and
+ * PostgreSQL connection, serve rpc.tools.> in queue group "tools"; one listener thread keeps the
  * workers' org caches honest. SIGTERM/SIGINT: stop taking requests, let the
  * in-flight ones finish, close everything, exit 0.
  */
@@ -36,7 +36,7 @@ int main(void)
     int rc = 0;
     for (int i = 0; i < nworkers && rc == 0; i++) {
         router_worker_init(&workers[i], database_url, nc, &settings, listener);
-        if (router_worker_start(&workers[i]) != 0)
+        if (router_worker_start(&workers[i], nats_url) != 0)
             rc = 1;
     }
 

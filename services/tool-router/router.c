@@ -114,12 +114,15 @@ static void apology(const router_worker *w, tool_result *r)
     tool_fail(r, "%s", w->settings->say_apology);
 }
 
-/* Runs t inside the org transaction, with the ledger when it applies. */
+/* Runs t inside the org's scope (a transaction when it writes), with the ledger when it applies. */
 static void run_in_transaction(message_ctx *mc, const tool_entry *t, const tool_ctx *ctx, tool_result *r)
 {
     vx_pg *pg = mc->w->pg;
     bool ledger = t->side_effects && ctx->tool_call_id[0] != '\0';
-    if (vx_pg_begin_org(pg, ctx->org_id) != 0)
+    /* A tool that writes nothing needs no BEGIN … COMMIT: each of its reads
+     * travels with its claims in one round trip (see vx_pg_begin_org_reads). */
+    int begun = t->side_effects ? vx_pg_begin_org(pg, ctx->org_id) : vx_pg_begin_org_reads(pg, ctx->org_id);
+    if (begun != 0)
         goto failed;
     if (ledger) {
         ledger_claim_result c = ledger_claim(pg, ctx->org_id, ctx->tool_call_id, t->name, ctx->vapi_call_id, r);
@@ -346,24 +349,21 @@ void router_worker_init(router_worker *w, const char *database_url, natsConnecti
     scheduling_prepare(w->pg);
 }
 
-int router_worker_start(router_worker *w)
+int router_worker_start(router_worker *w, const char *nats_url)
 {
-    return vx_rpc_serve(w->nc, "tools", router_handle, worker_healthy, w, &w->sub);
+    w->rpc = vx_rpc_worker_start(nats_url, "tools", router_handle, worker_healthy, w);
+    return w->rpc != NULL ? 0 : -1;
 }
 
 void router_worker_drain(router_worker *w)
 {
-    if (w->sub != NULL)
-        natsSubscription_Drain(w->sub);
+    vx_rpc_worker_stop(w->rpc);
 }
 
 void router_worker_destroy(router_worker *w)
 {
-    if (w->sub != NULL) {
-        natsSubscription_WaitForDrainCompletion(w->sub, 5000);
-        natsSubscription_Destroy(w->sub);
-        w->sub = NULL;
-    }
+    vx_rpc_worker_join(w->rpc);
+    w->rpc = NULL;
     vx_orgs_resolver_destroy(w->orgs);
     vx_pg_destroy(w->pg);
     memset(w, 0, sizeof(*w));

@@ -2,8 +2,10 @@
  * router: tool-router's worker — one Vapi message in, one Vapi answer out.
  *
  * Each worker owns one PostgreSQL connection and one org cache and serves
- * rpc.tools.> in queue group "tools" (vx_rpc), so workers and replicas share
- * the load; rpc.tools.health is answered by a worker from its own connection.
+ * rpc.tools.> in queue group "tools" on a thread and NATS connection of its
+ * own (vx_rpc_worker), so workers and replicas share the load;
+ * rpc.tools.health is answered by a worker from its own connection. Tools
+ * that ask other services (vault, rag) do so on the shared connection nc.
  *
  * Routes (GatewayRequest.route):
  *   vapi.webhook  POST /api/vapi/webhook, dispatched on message.type:
@@ -49,17 +51,17 @@
 typedef struct router_worker {
     vx_pg *pg;
     vx_orgs_resolver *orgs;
-    natsConnection *nc;
+    natsConnection *nc; /* shared, for the tools' own requests to other services */
     const struct tool_settings *settings;
-    natsSubscription *sub;
+    vx_rpc_worker *rpc;
 } router_worker;
 
 /* Creates the worker's database handle and cache and registers every
  * statement (the scheduling tools' too). Connects nothing yet. */
 void router_worker_init(router_worker *w, const char *database_url, natsConnection *nc, const struct tool_settings *settings,
                         const vx_listener *listener);
-/* Subscribes the worker. Returns 0 or -1. */
-int router_worker_start(router_worker *w);
+/* Starts serving (a thread and NATS connection to nats_url). Returns 0 or -1. */
+int router_worker_start(router_worker *w, const char *nats_url);
 /* Stops taking new requests (in-flight ones finish). Call for every worker, then router_worker_destroy. */
 void router_worker_drain(router_worker *w);
 /* Waits for the drain (up to 5 s) and frees everything. */

@@ -1,0 +1,156 @@
+/*
+ * vx_natsloop: cnats event-loop callbacks backed by poll(2) (see vx_natsloop.h).
+ *
+ * cnats calls the callbacks from the owner thread (publish, read errors) and
+ * from its own threads (reconnect: attach with a new socket; ping timer:
+ * write). They only record what is wanted in atomics and, when called from
+ * another thread, wake the owner's poll through an eventfd; the owner acts on
+ * it in its next turn. No lock of ours is ever held while calling cnats.
+ */
+#include "vx_natsloop.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "vx_log.h"
+#include "vx_nats.h"
+
+struct vx_natsloop {
+    natsConnection *nc;
+    pthread_t owner;
+    int wake_fd;
+    atomic_int sock;        /* the attached socket, -1 when detached */
+    atomic_bool want_read;  /* cnats wants read events */
+    atomic_bool want_write; /* cnats has buffered output */
+};
+
+static void wake(vx_natsloop *l)
+{
+    if (pthread_equal(pthread_self(), l->owner))
+        return; /* the owner acts on it in this very turn */
+    uint64_t one = 1;
+    ssize_t n;
+    do
+        n = write(l->wake_fd, &one, sizeof(one));
+    while (n < 0 && errno == EINTR);
+}
+
+static natsStatus on_attach(void **user, void *loop, natsConnection *nc, natsSock sock)
+{
+    vx_natsloop *l = loop;
+    *user = l;
+    vx_log_debug(NULL, NULL, "nats socket attached to its loop");
+    atomic_store(&l->sock, (int)sock);
+    atomic_store(&l->want_read, true);
+    wake(l);
+    return NATS_OK;
+}
+
+static natsStatus on_read(void *user, bool add)
+{
+    vx_natsloop *l = user;
+    atomic_store(&l->want_read, add);
+    wake(l);
+    return NATS_OK;
+}
+
+static natsStatus on_write(void *user, bool add)
+{
+    vx_natsloop *l = user;
+    atomic_store(&l->want_write, add);
+    if (add)
+        wake(l);
+    return NATS_OK;
+}
+
+static natsStatus on_detach(void *user)
+{
+    vx_natsloop *l = user;
+    vx_log_debug(NULL, NULL, "nats socket detached from its loop");
+    atomic_store(&l->sock, -1);
+    atomic_store(&l->want_write, false);
+    wake(l);
+    return NATS_OK;
+}
+
+vx_natsloop *vx_natsloop_connect(const char *url, const char *name)
+{
+    vx_natsloop *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        abort();
+    l->owner = pthread_self();
+    atomic_init(&l->sock, -1);
+    l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (l->wake_fd < 0) {
+        vx_log_error(NULL, NULL, "eventfd failed");
+        free(l);
+        return NULL;
+    }
+    natsOptions *opts = vx_nats_options(url, name);
+    if (opts != NULL && natsOptions_SetEventLoop(opts, l, on_attach, on_read, on_write, on_detach) != NATS_OK) {
+        natsOptions_Destroy(opts);
+        opts = NULL;
+    }
+    l->nc = opts != NULL ? vx_nats_connect_with(opts, url) : NULL;
+    if (l->nc == NULL) {
+        close(l->wake_fd);
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+natsConnection *vx_natsloop_connection(vx_natsloop *l)
+{
+    return l->nc;
+}
+
+void vx_natsloop_poll(vx_natsloop *l, int timeout_ms)
+{
+    int sock = atomic_load(&l->sock);
+    struct pollfd fds[2] = {{.fd = l->wake_fd, .events = POLLIN}, {.fd = sock, .events = 0}};
+    if (atomic_load(&l->want_read))
+        fds[1].events |= POLLIN;
+    if (atomic_load(&l->want_write))
+        fds[1].events |= POLLOUT;
+    /* A dead socket stays readable (EOF) and reports hang-ups even without
+     * events: while cnats reconnects it wants neither, so it is not watched. */
+    int n = poll(fds, sock >= 0 && fds[1].events != 0 ? 2 : 1, timeout_ms);
+    if (n <= 0)
+        return;
+    if (fds[0].revents & POLLIN) {
+        uint64_t count;
+        while (read(l->wake_fd, &count, sizeof(count)) < 0 && errno == EINTR) {
+        }
+    }
+    if (sock < 0 || sock != atomic_load(&l->sock))
+        return; /* detached or replaced meanwhile: the next turn polls the new one */
+    /* An error or hang-up is read too: that is how cnats learns of it. */
+    if (fds[1].revents & (POLLIN | POLLERR | POLLHUP))
+        natsConnection_ProcessReadEvent(l->nc);
+    if ((fds[1].revents & POLLOUT) && atomic_load(&l->want_write))
+        natsConnection_ProcessWriteEvent(l->nc);
+}
+
+void vx_natsloop_flush(vx_natsloop *l)
+{
+    if (atomic_load(&l->want_write) && atomic_load(&l->sock) >= 0)
+        natsConnection_ProcessWriteEvent(l->nc);
+}
+
+void vx_natsloop_destroy(vx_natsloop *l)
+{
+    if (l == NULL)
+        return;
+    vx_natsloop_flush(l);
+    natsConnection_Destroy(l->nc);
+    close(l->wake_fd);
+    free(l);
+}
