@@ -9,6 +9,7 @@
 #include "voxanne/v1/gateway.pb-c.h"
 #include "vx_log.h"
 #include "vx_time.h"
+#include "gateway.h"
 
 /* Copies an h2o slice into a NUL-terminated string in the request pool. */
 static char *pool_str(h2o_req_t *req, const char *s, size_t len)
@@ -19,20 +20,26 @@ static char *pool_str(h2o_req_t *req, const char *s, size_t len)
     return out;
 }
 
+/* The answer when the service did not answer (timeout, nobody serving, not sent). */
+static void answer_failure(request_ctx *ctx, upstream_outcome outcome)
+{
+    if (outcome == UPSTREAM_TIMEOUT)
+        metrics_upstream_timeout(&ctx->thread->gw->metrics, ctx->route);
+    vx_log_warn(ctx->request_id, ctx->claims.org_id[0] ? ctx->claims.org_id : NULL, "service did not answer", "route",
+                ctx->route->name, "outcome", outcome == UPSTREAM_TIMEOUT ? "timeout" : "no_responders");
+    if (ctx->fallback != NULL)
+        ctx->fallback(ctx, outcome);
+    else if (outcome == UPSTREAM_TIMEOUT)
+        http_respond_error(ctx, 504, "upstream_timeout", "The service did not answer in time. Please retry.");
+    else
+        http_respond_error(ctx, 503, "service_unavailable", "The service is not available right now. Please retry.");
+}
+
 static void on_reply(upstream_call *call, upstream_outcome outcome, natsMsg *msg)
 {
     request_ctx *ctx = call->data;
     if (outcome != UPSTREAM_REPLY) {
-        if (outcome == UPSTREAM_TIMEOUT)
-            metrics_upstream_timeout(&ctx->thread->gw->metrics, ctx->route);
-        vx_log_warn(ctx->request_id, ctx->claims.org_id[0] ? ctx->claims.org_id : NULL, "service did not answer", "route",
-                    ctx->route->name, "outcome", outcome == UPSTREAM_TIMEOUT ? "timeout" : "no_responders");
-        if (ctx->fallback != NULL)
-            ctx->fallback(ctx, outcome);
-        else if (outcome == UPSTREAM_TIMEOUT)
-            http_respond_error(ctx, 504, "upstream_timeout", "The service did not answer in time. Please retry.");
-        else
-            http_respond_error(ctx, 503, "service_unavailable", "The service is not available right now. Please retry.");
+        answer_failure(ctx, outcome);
         return;
     }
     Voxanne__V1__GatewayResponse *resp =
@@ -54,6 +61,12 @@ void forward_rpc(request_ctx *ctx, const char *subject, const char *body, size_t
 {
     h2o_req_t *req = ctx->req;
     const route_match *m = ctx->match;
+    /* Nobody to ask (the health polls found no responder): say so now instead
+     * of letting the caller wait for the timeout. */
+    if (readiness_subject_absent(&ctx->thread->gw->readiness, subject)) {
+        answer_failure(ctx, UPSTREAM_NO_RESPONDERS);
+        return;
+    }
     Voxanne__V1__GatewayRequest greq = VOXANNE__V1__GATEWAY_REQUEST__INIT;
     Voxanne__V1__AuthContext auth = VOXANNE__V1__AUTH_CONTEXT__INIT;
     Voxanne__V1__KeyValue params[ROUTE_MAX_PARAMS];
@@ -93,11 +106,11 @@ void forward_rpc(request_ctx *ctx, const char *subject, const char *body, size_t
 
     char reply[128];
     upstream_begin(ctx->thread, &ctx->call, on_reply, ctx, reply, sizeof(reply));
-    natsStatus s = natsConnection_PublishRequest(ctx->thread->gw->nc, subject, reply, buf, (int)len);
+    natsStatus s = natsConnection_PublishRequest(loop_nats_connection(ctx->thread->nats), subject, reply, buf, (int)len);
     free(buf);
     if (s != NATS_OK) {
         upstream_cancel(&ctx->call);
         vx_log_error(ctx->request_id, NULL, "nats publish failed", "subject", subject, "error", natsStatus_GetText(s));
-        on_reply(&ctx->call, UPSTREAM_NO_RESPONDERS, NULL);
+        answer_failure(ctx, UPSTREAM_NO_RESPONDERS);
     }
 }

@@ -2,10 +2,11 @@
  * gateway: the shared state of the HTTP edge.
  *
  * One gateway has N loop threads (gw_thread), each with its own h2o event
- * loop, listener (SO_REUSEPORT) and table of requests waiting for a service.
- * They share one NATS connection: replies for every thread arrive on one
- * wildcard inbox subscription and are handed back to the owning loop thread
- * through h2o's multithread queue, so no loop ever blocks on NATS.
+ * loop, listener (SO_REUSEPORT), table of requests waiting for a service and
+ * NATS connection served by that loop (loop_nats): requests are published and
+ * their replies read on the loop thread itself, so no loop ever blocks on NATS
+ * and no request is handed between threads. The shared connection nc is for
+ * the rest: the VAPI stream's setup and the readiness polls.
  */
 #ifndef GATEWAY_H
 #define GATEWAY_H
@@ -18,6 +19,7 @@
 #include <nats/nats.h>
 
 #include "auth.h"
+#include "loop_nats.h"
 #include "metrics.h"
 #include "readiness.h"
 #include "routes.h"
@@ -44,7 +46,8 @@ typedef struct gw_thread {
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
     h2o_multithread_queue_t *queue;
-    h2o_multithread_receiver_t replies;
+    loop_nats *nats;
+    natsSubscription *inbox; /* synchronous: "<inbox_prefix>.<index>.*.*" */
     h2o_timeout_t upstream_timeout;
     upstream_table pending;
     bool setup_done; /* set under gw->startup_lock */
@@ -57,7 +60,7 @@ struct gateway {
     h2o_globalconf_t globalconf;
     SSL_CTX *ssl_ctx;
     natsConnection *nc;
-    natsSubscription *inbox_sub;
+    const char *nats_url;
     char inbox_prefix[64]; /* "_INBOX.gw.<nuid>" */
     const route *routes;
     size_t nroutes;

@@ -37,6 +37,7 @@ int main(void)
     const char *nats_url = vx_config_require("NATS_URL");
     const char *ready_services = vx_config_str("GATEWAY_READY_SERVICES", "ingest,dashboard,tools");
 
+    gw->nats_url = nats_url;
     gw->nc = vx_nats_connect(nats_url, "gateway");
     if (gw->nc == NULL)
         return 1;
@@ -45,9 +46,9 @@ int main(void)
         return 1;
     jsCtx_Destroy(js);
 
+    readiness_start(&gw->readiness, gw->nc, ready_services);
     if (server_start(gw) != 0)
         return 1;
-    readiness_start(&gw->readiness, gw->nc, ready_services);
     char port[16], threads[16];
     snprintf(port, sizeof(port), "%d", gw->cfg.port);
     snprintf(threads, sizeof(threads), "%d", gw->cfg.threads);

@@ -13,15 +13,19 @@
 #define POLL_INTERVAL_US  1000000
 #define HEALTH_TIMEOUT_MS 500
 
-static bool ask(natsConnection *nc, const char *name)
+static bool ask(natsConnection *nc, const char *name, bool *absent)
 {
     char subject[128];
     snprintf(subject, sizeof(subject), "rpc.%s.health", name);
     natsMsg *reply = NULL;
-    if (natsConnection_Request(&reply, nc, subject, NULL, 0, HEALTH_TIMEOUT_MS) != NATS_OK)
+    natsStatus s = natsConnection_Request(&reply, nc, subject, NULL, 0, HEALTH_TIMEOUT_MS);
+    *absent = s == NATS_NO_RESPONDERS;
+    if (s != NATS_OK)
         return false;
     bool ok = false;
-    if (!natsMsg_IsNoResponders(reply)) {
+    if (natsMsg_IsNoResponders(reply)) {
+        *absent = true;
+    } else {
         Voxanne__V1__HealthReply *h =
             voxanne__v1__health_reply__unpack(NULL, (size_t)natsMsg_GetDataLength(reply), (const uint8_t *)natsMsg_GetData(reply));
         ok = h != NULL && h->ok;
@@ -36,8 +40,11 @@ static void *poll_loop(void *arg)
 {
     readiness *r = arg;
     while (!atomic_load(&r->stop)) {
-        for (int i = 0; i < r->count && !atomic_load(&r->stop); i++)
-            atomic_store(&r->ok[i], ask(r->nc, r->names[i]));
+        for (int i = 0; i < r->count && !atomic_load(&r->stop); i++) {
+            bool absent = false;
+            atomic_store(&r->ok[i], ask(r->nc, r->names[i], &absent));
+            atomic_store(&r->absent[i], absent);
+        }
         for (int slept = 0; slept < POLL_INTERVAL_US && !atomic_load(&r->stop); slept += 50000)
             usleep(50000);
     }
@@ -63,6 +70,19 @@ void readiness_stop(readiness *r)
     pthread_join(r->tid, NULL);
     for (int i = 0; i < r->count; i++)
         free(r->names[i]);
+}
+
+bool readiness_subject_absent(readiness *r, const char *subject)
+{
+    if (strncmp(subject, "rpc.", 4) != 0)
+        return false;
+    const char *name = subject + 4;
+    const char *dot = strchr(name, '.');
+    size_t len = dot != NULL ? (size_t)(dot - name) : strlen(name);
+    for (int i = 0; i < r->count; i++)
+        if (strlen(r->names[i]) == len && memcmp(r->names[i], name, len) == 0)
+            return atomic_load(&r->absent[i]);
+    return false;
 }
 
 bool readiness_render(readiness *r, vx_buf *out)

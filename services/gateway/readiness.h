@@ -19,6 +19,7 @@ typedef struct readiness {
     natsConnection *nc;
     char *names[READINESS_MAX_SERVICES];
     atomic_bool ok[READINESS_MAX_SERVICES];
+    atomic_bool absent[READINESS_MAX_SERVICES]; /* the last poll found no responder at all */
     int count;
     pthread_t tid;
     atomic_bool stop;
@@ -27,6 +28,9 @@ typedef struct readiness {
 /* services: comma-separated names ("ingest,dashboard"); each must answer rpc.<name>.health. */
 void readiness_start(readiness *r, natsConnection *nc, const char *services);
 void readiness_stop(readiness *r);
+/* True when subject is "rpc.<name>.…" for a polled service that had no
+ * responder at its last poll (any thread). */
+bool readiness_subject_absent(readiness *r, const char *subject);
 /* Writes the JSON body of /ready and returns whether everything is ready. */
 bool readiness_render(readiness *r, vx_buf *out);
 

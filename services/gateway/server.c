@@ -83,9 +83,34 @@ static void *loop_main(void *arg)
     uint64_t deadline = h2o_now(t->loop) + DRAIN_MAX_MS;
     while (upstream_table_in_flight(&t->pending) > 0 && h2o_now(t->loop) < deadline)
         h2o_evloop_run(t->loop, 10);
-    /* A last turn lets the answers just produced reach their sockets. */
+    natsSubscription_Destroy(t->inbox);
+    t->inbox = NULL;
+    loop_nats_close(t->nats);
+    /* A last turn lets the answers just produced reach their sockets (and h2o
+     * free the NATS socket it watched). */
     h2o_evloop_run(t->loop, 50);
     return NULL;
+}
+
+/* The thread's own NATS connection and the inbox its replies arrive on. */
+static int connect_nats(gw_thread *t)
+{
+    gateway *gw = t->gw;
+    char name[32], subject[96];
+    snprintf(name, sizeof(name), "gateway-%d", t->index);
+    t->nats = loop_nats_connect(t->loop, t->queue, gw->nats_url, name, upstream_on_inbox, t);
+    if (t->nats == NULL)
+        return -1;
+    snprintf(subject, sizeof(subject), "%s.%d.*.*", gw->inbox_prefix, t->index);
+    natsStatus s = natsConnection_SubscribeSync(&t->inbox, loop_nats_connection(t->nats), subject);
+    /* Replies are taken as soon as they are read: no limit needed beyond the slots in flight. */
+    if (s == NATS_OK)
+        s = natsSubscription_SetPendingLimits(t->inbox, -1, -1);
+    if (s != NATS_OK) {
+        vx_log_error(NULL, NULL, "cannot subscribe to the gateway inbox", "error", natsStatus_GetText(s));
+        return -1;
+    }
+    return 0;
 }
 
 static int setup_thread(gw_thread *t)
@@ -97,9 +122,10 @@ static int setup_thread(gw_thread *t)
     t->accept_ctx.hosts = gw->globalconf.hosts;
     t->accept_ctx.ssl_ctx = gw->ssl_ctx;
     t->queue = h2o_multithread_create_queue(t->loop);
-    h2o_multithread_register_receiver(t->queue, &t->replies, upstream_on_loop_replies);
     h2o_timeout_init(t->loop, &t->upstream_timeout, gw->cfg.upstream_timeout_ms);
     upstream_table_init(&t->pending);
+    if (connect_nats(t) != 0)
+        return -1;
     return open_listener(t);
 }
 
@@ -151,7 +177,7 @@ int server_start(gateway *gw)
         gw->threads[i].index = i;
         pthread_create(&gw->threads[i].tid, NULL, loop_main, &gw->threads[i]);
     }
-    /* Replies may only be posted to receivers that exist: wait for every thread. */
+    /* Listening starts only when every thread is ready (or one failed). */
     int failed = 0;
     pthread_mutex_lock(&gw->startup_lock);
     for (int i = 0; i < gw->cfg.threads; i++) {
@@ -160,19 +186,7 @@ int server_start(gateway *gw)
         failed |= gw->threads[i].setup_rc;
     }
     pthread_mutex_unlock(&gw->startup_lock);
-    if (failed)
-        return -1;
-
-    char subject[96];
-    snprintf(subject, sizeof(subject), "%s.>", gw->inbox_prefix);
-    natsStatus s = natsConnection_Subscribe(&gw->inbox_sub, gw->nc, subject, upstream_on_nats_reply, gw);
-    if (s == NATS_OK)
-        s = natsSubscription_SetPendingLimits(gw->inbox_sub, 1000000, 1024 * 1024 * 1024);
-    if (s != NATS_OK) {
-        vx_log_error(NULL, NULL, "cannot subscribe to the gateway inbox", "error", natsStatus_GetText(s));
-        return -1;
-    }
-    return 0;
+    return failed ? -1 : 0;
 }
 
 void server_request_stop(gateway *gw)
@@ -188,14 +202,6 @@ void server_wait(gateway *gw)
 
 void server_dispose(gateway *gw)
 {
-    /* No reply may be posted to a loop's queue after this: stop the inbox
-     * first, waiting until its callback has run for the last time. */
-    if (gw->inbox_sub != NULL) {
-        if (natsSubscription_Drain(gw->inbox_sub) == NATS_OK)
-            natsSubscription_WaitForDrainCompletion(gw->inbox_sub, 2000);
-        natsSubscription_Destroy(gw->inbox_sub);
-        gw->inbox_sub = NULL;
-    }
     /* What we allocated, we free. The h2o loops and contexts are left to the
      * process exit: libh2o 2.2.5 has no way to close the connections a client
      * still keeps open, and disposing a context under them asserts. They stay

@@ -1,5 +1,5 @@
 /*
- * upstream: slot table, reply routing from NATS threads to loop threads, timeouts.
+ * upstream: slot table, replies from the thread's inbox, timeouts.
  */
 #include "upstream.h"
 
@@ -10,14 +10,6 @@
 
 #include "gateway.h"
 #include "vx_log.h"
-
-/* A reply travelling from the NATS delivery thread to a loop thread. */
-typedef struct posted_reply {
-    h2o_multithread_message_t super;
-    natsMsg *msg;
-    uint32_t slot;
-    uint32_t gen;
-} posted_reply;
 
 void upstream_table_init(upstream_table *t)
 {
@@ -123,37 +115,21 @@ static bool parse_suffix(const char *s, int *thread, uint32_t *slot, uint32_t *g
     return true;
 }
 
-void upstream_on_nats_reply(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+void upstream_on_inbox(void *data)
 {
-    gateway *gw = closure;
-    const char *subject = natsMsg_GetSubject(msg);
-    size_t plen = strlen(gw->inbox_prefix);
-    int thread;
-    uint32_t slot, gen;
-    if (strncmp(subject, gw->inbox_prefix, plen) != 0 || subject[plen] != '.' ||
-        !parse_suffix(subject + plen + 1, &thread, &slot, &gen) || thread < 0 || thread >= gw->cfg.threads) {
-        natsMsg_Destroy(msg);
-        return;
-    }
-    posted_reply *p = malloc(sizeof(*p));
-    if (p == NULL)
-        abort();
-    *p = (posted_reply){.msg = msg, .slot = slot, .gen = gen};
-    h2o_multithread_send_message(&gw->threads[thread].replies, &p->super);
-}
-
-void upstream_on_loop_replies(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
-{
-    gw_thread *thread = H2O_STRUCT_FROM_MEMBER(gw_thread, replies, receiver);
+    gw_thread *thread = data;
     upstream_table *t = &thread->pending;
-    while (!h2o_linklist_is_empty(messages)) {
-        posted_reply *p = H2O_STRUCT_FROM_MEMBER(posted_reply, super.link, messages->next);
-        h2o_linklist_unlink(&p->super.link);
-        if (p->slot < t->nslots && t->slots[p->slot].call != NULL && t->slots[p->slot].gen == p->gen) {
-            upstream_call *call = t->slots[p->slot].call;
-            finish(call, natsMsg_IsNoResponders(p->msg) ? UPSTREAM_NO_RESPONDERS : UPSTREAM_REPLY, p->msg);
-        }
-        natsMsg_Destroy(p->msg);
-        free(p);
+    size_t plen = strlen(thread->gw->inbox_prefix);
+    natsMsg *msg = NULL;
+    while (natsSubscription_NextMsg(&msg, thread->inbox, 0) == NATS_OK) {
+        const char *subject = natsMsg_GetSubject(msg);
+        int index;
+        uint32_t slot, gen;
+        /* A late reply (slot freed or reused: another generation) is dropped. */
+        if (strncmp(subject, thread->gw->inbox_prefix, plen) == 0 && subject[plen] == '.' &&
+            parse_suffix(subject + plen + 1, &index, &slot, &gen) && index == thread->index && slot < t->nslots &&
+            t->slots[slot].call != NULL && t->slots[slot].gen == gen)
+            finish(t->slots[slot].call, UPSTREAM_REPLY, msg);
+        natsMsg_Destroy(msg);
     }
 }

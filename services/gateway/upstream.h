@@ -2,11 +2,11 @@
  * upstream: requests in flight from a loop thread to NATS, and their replies.
  *
  * Each loop thread owns an upstream_table of slots. A call takes a slot and
- * gets a reply subject "<inbox>.<thread>.<slot>.<generation>"; the NATS
- * delivery thread parses that suffix and posts the reply to the owning loop
- * thread, which looks the slot up. A slot freed early (timeout, client gone)
- * bumps its generation, so a late reply finds nothing and is dropped. Only
- * the owning loop thread ever touches its table, so there are no locks.
+ * gets a reply subject "<inbox>.<thread>.<slot>.<generation>"; when the
+ * thread's NATS connection has read replies, upstream_on_inbox takes them from
+ * the inbox subscription and looks each slot up. A slot freed early (timeout,
+ * client gone) bumps its generation, so a late reply finds nothing and is
+ * dropped. Only the owning loop thread ever touches its table: no locks.
  */
 #ifndef GATEWAY_UPSTREAM_H
 #define GATEWAY_UPSTREAM_H
@@ -23,7 +23,7 @@ typedef struct upstream_call upstream_call;
 typedef enum {
     UPSTREAM_REPLY,         /* reply holds the service's answer */
     UPSTREAM_TIMEOUT,       /* no answer within the gateway's upstream timeout */
-    UPSTREAM_NO_RESPONDERS, /* nobody subscribes to the subject */
+    UPSTREAM_NO_RESPONDERS, /* nobody serves the subject, or it could not be sent */
 } upstream_outcome;
 
 /* Called on the loop thread exactly once per started call, unless the call was
@@ -66,10 +66,9 @@ void upstream_begin(struct gw_thread *thread, upstream_call *call, upstream_done
 /* Forgets call without invoking its callback (safe to call when not pending). */
 void upstream_cancel(upstream_call *call);
 
-/* The NATS inbox subscription handler (runs on a NATS thread); closure is the gateway. */
-void upstream_on_nats_reply(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure);
-/* The loop-thread receiver of replies posted by upstream_on_nats_reply. */
-void upstream_on_loop_replies(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
+/* Takes every reply read so far from the thread's inbox and finishes its call
+ * (a loop_nats_read_cb; data is the gw_thread). */
+void upstream_on_inbox(void *data);
 /* The loop-thread callback of the upstream timeout. */
 void upstream_on_timeout(h2o_timeout_entry_t *entry);
 

@@ -177,7 +177,7 @@ static void publish_durable(request_ctx *ctx, const char *subject_token, const c
     if (s == NATS_OK)
         s = natsMsgHeader_Set(msg, "Nats-Msg-Id", dedup);
     if (s == NATS_OK)
-        s = natsConnection_PublishMsg(ctx->thread->gw->nc, msg);
+        s = natsConnection_PublishMsg(loop_nats_connection(ctx->thread->nats), msg);
     natsMsg_Destroy(msg);
     free(buf);
     if (s != NATS_OK) {

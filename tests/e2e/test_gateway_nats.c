@@ -1,0 +1,241 @@
+/*
+ * The gateway's NATS path end to end (per loop thread, served by the h2o
+ * loop — services/gateway/loop_nats.h — answered by loop-driven tool-router
+ * workers): every answer reaches the request that asked for it when many are
+ * in flight at once; a service nobody serves is reported as such (503) rather
+ * than waited for; and after the NATS server restarts, tool calls and
+ * webhooks work again without restarting anything.
+ */
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "vt.h"
+
+static vt_suite suite;
+static PGconn *admin;
+static char org[37], assistant[37];
+
+static const char *const VAPI_HEADERS[] = {"x-vapi-secret: test-vapi-secret", NULL};
+
+#define CONTACTS 50
+
+/* lookupCaller for contact i's number, with its own toolCallId. */
+static char *lookup_body(const char *tool_call_id, int contact)
+{
+    char *body = malloc(1024);
+    snprintf(body, 1024,
+             "{\"message\":{\"type\":\"tool-calls\",\"call\":{\"id\":\"nats-call-%s\",\"assistantId\":\"%s\","
+             "\"customer\":{\"number\":\"+15550001111\"}},\"toolCallList\":[{\"id\":\"%s\",\"type\":\"function\","
+             "\"function\":{\"name\":\"lookupCaller\",\"arguments\":{\"searchKey\":\"+1555300%04d\",\"searchType\":\"phone\"}}}]}}",
+             tool_call_id, assistant, tool_call_id, contact);
+    return body;
+}
+
+/* The single result of a tool-calls answer if it is for tool_call_id, else NULL (malloc'd). */
+static char *result_for(const vt_response *r, const char *tool_call_id)
+{
+    if (r->status != 200 || r->body == NULL)
+        return NULL;
+    cJSON *root = cJSON_Parse(r->body);
+    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "results"), 0);
+    cJSON *id = cJSON_GetObjectItem(first, "toolCallId");
+    cJSON *text = cJSON_GetObjectItem(first, "result");
+    char *out = NULL;
+    if (cJSON_IsString(id) && strcmp(id->valuestring, tool_call_id) == 0 && cJSON_IsString(text))
+        out = strdup(text->valuestring);
+    cJSON_Delete(root);
+    return out;
+}
+
+typedef struct caller {
+    int index;
+    int asked, right; /* answers naming the caller's own contact, for its own toolCallId */
+} caller;
+
+#define CALLERS  16
+#define PER_CALL 60
+
+static void *call_many(void *arg)
+{
+    caller *c = arg;
+    char url[128];
+    snprintf(url, sizeof(url), "%s/api/vapi/webhook", suite.base_url);
+    vt_client *client = vt_client_new(); /* keep-alive, like Vapi */
+    for (int i = 0; i < PER_CALL; i++) {
+        int contact = (c->index * PER_CALL + i) % CONTACTS;
+        char id[64], first_name[32];
+        snprintf(id, sizeof(id), "many-%d-%d-%ld", c->index, i, (long)getpid());
+        snprintf(first_name, sizeof(first_name), "Found you, Nats%d!", contact);
+        char *body = lookup_body(id, contact);
+        vt_response r = vt_client_http(client, "POST", url, VAPI_HEADERS, body, strlen(body));
+        char *text = result_for(&r, id);
+        c->asked++;
+        c->right += text != NULL && strstr(text, first_name) != NULL;
+        free(text);
+        vt_response_free(&r);
+        free(body);
+    }
+    vt_client_free(client);
+    return NULL;
+}
+
+/* Hundreds of requests in flight on both loop threads and four workers: each
+ * answer must come back to the request that asked, naming its contact. */
+static void test_concurrent_answers_reach_their_own_requests(void **state)
+{
+    pthread_t threads[CALLERS];
+    caller callers[CALLERS];
+    for (int i = 0; i < CALLERS; i++) {
+        callers[i] = (caller){.index = i};
+        pthread_create(&threads[i], NULL, call_many, &callers[i]);
+    }
+    int right = 0;
+    for (int i = 0; i < CALLERS; i++) {
+        pthread_join(threads[i], NULL);
+        right += callers[i].right;
+    }
+    assert_int_equal(right, CALLERS * PER_CALL);
+}
+
+static bool ready_says(const char *service, bool up)
+{
+    char url[128], want[64];
+    snprintf(url, sizeof(url), "%s/ready", suite.base_url);
+    snprintf(want, sizeof(want), "\"%s\":%s", service, up ? "true" : "false");
+    for (int i = 0; i < 100; i++) {
+        vt_response r = vt_http("GET", url, NULL, NULL, 0);
+        bool seen = r.body != NULL && strstr(r.body, want) != NULL;
+        vt_response_free(&r);
+        if (seen)
+            return true;
+        usleep(100 * 1000);
+    }
+    return false;
+}
+
+/* A service that is gone is answered 503 service_unavailable (the health
+ * polls found no responder), not left to time out into a 504. */
+static void test_absent_service_is_503_not_a_timeout(void **state)
+{
+    char *token = vt_token(&suite, org, 300);
+    char auth[1024], url[128];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    const char *const headers[] = {auth, NULL};
+    snprintf(url, sizeof(url), "%s/api/calls", suite.base_url);
+
+    assert_int_equal(vt_stop(suite.dashboard, SIGTERM, 5000), 0);
+    assert_true(ready_says("dashboard", false));
+    vt_response r = vt_http("GET", url, headers, NULL, 0);
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "\"code\":\"service_unavailable\""));
+    vt_response_free(&r);
+
+    suite.dashboard = vt_spawn("dashboard-api", "dashboard-api", NULL);
+    assert_true(ready_says("dashboard", true));
+    vt_response back = vt_http("GET", url, headers, NULL, 0);
+    assert_int_equal(back.status, 200);
+    vt_response_free(&back);
+    free(token);
+}
+
+static void run_infra(const char *verb)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "deploy/local/infra.sh %s '%s' >/dev/null", verb, vt_env("VX_STATE_DIR"));
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Tries a lookup every 100 ms for up to 20 s; true once one is answered from the database. */
+static bool lookup_works_within_20s(const char *label)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "%s/api/vapi/webhook", suite.base_url);
+    for (int i = 0; i < 200; i++) {
+        char id[64];
+        snprintf(id, sizeof(id), "%s-%d-%ld", label, i, (long)getpid());
+        char *body = lookup_body(id, 7);
+        vt_response r = vt_http("POST", url, VAPI_HEADERS, body, strlen(body));
+        char *text = result_for(&r, id);
+        bool ok = text != NULL && strstr(text, "Found you, Nats7!") != NULL;
+        free(text);
+        vt_response_free(&r);
+        free(body);
+        if (ok)
+            return true;
+        usleep(100 * 1000);
+    }
+    return false;
+}
+
+static void test_everything_works_again_after_nats_restarts(void **state)
+{
+    assert_true(lookup_works_within_20s("before"));
+    run_infra("nats-stop");
+    run_infra("nats-start");
+    /* Every loop thread and every worker reconnects on its own. */
+    assert_true(lookup_works_within_20s("after"));
+    char url[128], call_id[37];
+    snprintf(url, sizeof(url), "%s/api/vapi/webhook", suite.base_url);
+    vt_uuid(call_id);
+    char *report = vt_vapi_report(call_id, assistant);
+    int status = 0;
+    for (int i = 0; i < 100 && status != 200; i++) {
+        vt_response r = vt_http("POST", url, VAPI_HEADERS, report, strlen(report));
+        status = r.status;
+        vt_response_free(&r);
+        if (status != 200)
+            usleep(100 * 1000);
+    }
+    free(report);
+    assert_int_equal(status, 200);
+    const char *p[1] = {call_id};
+    assert_int_equal(vt_wait_sql_long(admin, "SELECT count(*) FROM call_logs WHERE vapi_call_id = $1", 1, p, 1, 10000), 1);
+    assert_true(vt_alive(suite.gateway));
+    assert_true(vt_alive(suite.tools));
+}
+
+static int setup(void **state)
+{
+    curl_global_init(CURL_GLOBAL_ALL);
+    admin = vt_admin();
+    vt_uuid(assistant);
+    vt_create_org(admin, "Nats Clinic", assistant, NULL, NULL, org);
+    const char *p[1] = {org};
+    vt_sql_exec(admin,
+                "INSERT INTO contacts (org_id, first_name, last_name, phone) "
+                "SELECT $1, 'Nats' || i, 'Caller', '+1555300' || lpad(i::text, 4, '0') FROM generate_series(0, 49) AS i",
+                1, p);
+    vt_suite_start(&suite);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    vt_suite_stop(&suite);
+    const char *p[1] = {org};
+    vt_sql_exec(admin, "DELETE FROM organizations WHERE id = $1", 1, p);
+    PQfinish(admin);
+    curl_global_cleanup();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_concurrent_answers_reach_their_own_requests),
+        cmocka_unit_test(test_absent_service_is_503_not_a_timeout),
+        cmocka_unit_test(test_everything_works_again_after_nats_restarts),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
