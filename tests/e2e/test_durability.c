@@ -83,19 +83,12 @@ static void test_ingest_killed_while_reports_arrive(void **state)
     free(ids);
 }
 
-static void run_infra(const char *verb)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "deploy/local/infra.sh %s '%s' >/dev/null", verb, vt_env("VX_STATE_DIR"));
-    assert_int_equal(system(cmd), 0);
-}
-
 static void test_database_down_while_reports_arrive(void **state)
 {
     PQfinish(admin);
-    run_infra("pg-stop");
+    assert_int_equal(vt_infra("pg-stop"), 0);
     char *ids = post_reports();
-    run_infra("pg-start");
+    assert_int_equal(vt_infra("pg-start"), 0);
     admin = vt_admin();
     assert_int_equal(wait_stored(ids, REPORTS), REPORTS);
     /* Nothing doubled: exactly one row per call, and the redelivered ones were upserts. */

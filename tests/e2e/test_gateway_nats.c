@@ -149,13 +149,6 @@ static void test_absent_service_is_503_not_a_timeout(void **state)
     free(token);
 }
 
-static void run_infra(const char *verb)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "deploy/local/infra.sh %s '%s' >/dev/null", verb, vt_env("VX_STATE_DIR"));
-    assert_int_equal(system(cmd), 0);
-}
-
 /* Tries a lookup every 100 ms for up to 20 s; true once one is answered from the database. */
 static bool lookup_works_within_20s(const char *label)
 {
@@ -181,8 +174,8 @@ static bool lookup_works_within_20s(const char *label)
 static void test_everything_works_again_after_nats_restarts(void **state)
 {
     assert_true(lookup_works_within_20s("before"));
-    run_infra("nats-stop");
-    run_infra("nats-start");
+    assert_int_equal(vt_infra("nats-stop"), 0);
+    assert_int_equal(vt_infra("nats-start"), 0);
     /* Every loop thread and every worker reconnects on its own. */
     assert_true(lookup_works_within_20s("after"));
     char url[128], call_id[37];

@@ -206,13 +206,6 @@ static void test_stop_loses_no_request_in_flight(void **state)
     assert_int_equal(natsConnection_RequestString(&reply, client, "rpc." SERVICE ".echo", "x", 500), NATS_NO_RESPONDERS);
 }
 
-static void run_infra(const char *verb)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "deploy/local/infra.sh %s '%s' >/dev/null", verb, vt_env("VX_STATE_DIR"));
-    assert_int_equal(system(cmd), 0);
-}
-
 static void test_serves_again_after_nats_restart(void **state)
 {
     vx_rpc_worker *w = vx_rpc_worker_start(vt_env("NATS_URL"), SERVICE, echo, healthy, &E);
@@ -220,8 +213,8 @@ static void test_serves_again_after_nats_restart(void **state)
     Voxanne__V1__GatewayResponse *resp = ask("before", 2000);
     assert_non_null(resp);
     voxanne__v1__gateway_response__free_unpacked(resp, NULL);
-    run_infra("nats-stop");
-    run_infra("nats-start");
+    assert_int_equal(vt_infra("nats-stop"), 0);
+    assert_int_equal(vt_infra("nats-start"), 0);
     /* Both connections reconnect on their own (250 ms between attempts). */
     resp = NULL;
     for (int i = 0; i < 100 && resp == NULL; i++) {

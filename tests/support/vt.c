@@ -305,6 +305,13 @@ void vt_uuid(char out[37])
 
 /* A free port below the ephemeral range (where the kernel picks clients'
  * ports, so a port found there can be taken again before the server binds it). */
+int vt_infra(const char *verb)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "deploy/local/infra.sh %s '%s' >/dev/null", verb, vt_env("VX_STATE_DIR"));
+    return system(cmd);
+}
+
 int vt_free_port(void)
 {
     static unsigned seed;

@@ -68,6 +68,9 @@ char *vt_read_file(const char *path, size_t *len);
 char *vt_replace(const char *s, const char *from, const char *to);
 void vt_uuid(char out[37]);
 int vt_free_port(void);
+/* Runs deploy/local/infra.sh <verb> on the test run's infrastructure (VX_STATE_DIR):
+ * pg-stop, pg-start, nats-stop, nats-start. Returns its exit status (0: done). */
+int vt_infra(const char *verb);
 
 /* Asks rpc.<service>.health once: true when a HealthReply says ok for that service. */
 bool vt_service_healthy(natsConnection *nc, const char *service);
