@@ -290,6 +290,168 @@ static PGresult *exec_with_claims(vx_pg *pg, bool begin, const char *name, int n
     return kept;
 }
 
+/* ---- batched reads (see vx_pg_read_batch) ---- */
+
+/* Reads per round trip. Bounded so that neither side can fill its socket
+ * buffer while the other is still writing (libpq sends the whole pipeline
+ * before it reads): a lookup's rows are well under 1 KB. */
+#define READ_ROUND_MAX 64
+
+enum { READ_TODO, READ_SENT, READ_DONE, READ_FAILED };
+
+/* The next result of a pipeline, skipping the NULL that ends each query's
+ * results; NULL when the connection is gone. */
+static PGresult *next_pipeline_result(vx_pg *pg)
+{
+    for (int empty = 0; empty < 8; empty++) {
+        PGresult *res = PQgetResult(pg->conn);
+        if (res != NULL)
+            return res;
+        if (PQstatus(pg->conn) != CONNECTION_OK)
+            break;
+    }
+    set_error(pg, PQerrorMessage(pg->conn), "08006");
+    return NULL;
+}
+
+static void read_failed(vx_pg *pg, vx_pg_read *read, unsigned char *state, const PGresult *res)
+{
+    *state = READ_FAILED;
+    read->result = NULL;
+    if (res != NULL)
+        set_error(pg, PQresultErrorMessage(res), PQresultErrorField(res, PG_DIAG_SQLSTATE));
+}
+
+/* Sends up to READ_ROUND_MAX reads still to do, grouped by org (claims, the
+ * org's statements, a sync point), into order[]; group_end[g] is one past
+ * the last order[] index of group g. Returns the number of groups, or -1
+ * when libpq refused to queue (the connection is broken). */
+static int send_read_round(vx_pg *pg, vx_pg_read *reads, size_t n, unsigned char *state, size_t *order, size_t *sent,
+                           size_t *group_end)
+{
+    int groups = 0;
+    *sent = 0;
+    for (size_t i = 0; i < n && *sent < READ_ROUND_MAX; i++) {
+        if (state[i] != READ_TODO)
+            continue;
+        const char *claims[1] = {reads[i].org_id};
+        if (PQsendQueryPrepared(pg->conn, CLAIMS_STMT, 1, claims, NULL, NULL, 0) != 1)
+            return -1;
+        for (size_t j = i; j < n && *sent < READ_ROUND_MAX; j++) {
+            if (state[j] != READ_TODO || strcmp(reads[j].org_id, reads[i].org_id) != 0)
+                continue;
+            if (PQsendQueryPrepared(pg->conn, reads[j].stmt, reads[j].nparams, reads[j].params, NULL, NULL, 0) != 1)
+                return -1;
+            state[j] = READ_SENT;
+            order[(*sent)++] = j;
+        }
+        if (PQpipelineSync(pg->conn) != 1)
+            return -1;
+        group_end[groups++] = *sent;
+    }
+    return groups;
+}
+
+/* Collects the results of one round. A read the server skipped because an
+ * earlier one of its group failed goes back to READ_TODO. Returns -1 when the
+ * connection broke. */
+static int receive_read_round(vx_pg *pg, vx_pg_read *reads, unsigned char *state, const size_t *order, int groups,
+                              const size_t *group_end)
+{
+    size_t k = 0;
+    for (int g = 0; g < groups; g++) {
+        PGresult *res = next_pipeline_result(pg);
+        if (res == NULL)
+            return -1;
+        /* Claims refused (an org id that is not a UUID): every read of the group fails. */
+        bool claims_ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+        if (!claims_ok)
+            set_error(pg, PQresultErrorMessage(res), PQresultErrorField(res, PG_DIAG_SQLSTATE));
+        PQclear(res);
+        for (; k < group_end[g]; k++) {
+            size_t i = order[k];
+            if ((res = next_pipeline_result(pg)) == NULL)
+                return -1;
+            ExecStatusType st = PQresultStatus(res);
+            if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+                reads[i].result = res;
+                state[i] = READ_DONE;
+                continue;
+            }
+            if (st == PGRES_PIPELINE_ABORTED && claims_ok)
+                state[i] = READ_TODO;
+            else
+                read_failed(pg, &reads[i], &state[i], st == PGRES_FATAL_ERROR ? res : NULL);
+            PQclear(res);
+        }
+        if ((res = next_pipeline_result(pg)) == NULL)
+            return -1;
+        bool synced = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+        PQclear(res);
+        if (!synced) {
+            set_error(pg, "pipeline out of step", "08006");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+size_t vx_pg_read_batch(vx_pg *pg, vx_pg_read *reads, size_t n)
+{
+    if (n == 0)
+        return 0;
+    unsigned char *state = calloc(n, 1);
+    size_t *order = malloc(READ_ROUND_MAX * sizeof(*order)), *group_end = malloc(READ_ROUND_MAX * sizeof(*group_end));
+    if (state == NULL || order == NULL || group_end == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        reads[i].result = NULL;
+        if (reads[i].org_id == NULL || strlen(reads[i].org_id) >= sizeof(pg->scope_org) || reads[i].nparams < 0 ||
+            reads[i].nparams > VX_PG_READ_MAX_PARAMS) {
+            set_error(pg, "invalid read", "22023");
+            state[i] = READ_FAILED;
+        }
+    }
+    /* Every round settles at least the first read of each group (its claims
+     * were fine, so it was not skipped), so this ends. */
+    bool broken = vx_pg_ensure(pg) != 0;
+    for (;;) {
+        bool todo = false;
+        for (size_t i = 0; i < n && !todo; i++)
+            todo = state[i] == READ_TODO;
+        if (!todo || broken)
+            break;
+        size_t sent = 0;
+        int groups = -1;
+        if (PQenterPipelineMode(pg->conn) == 1) {
+            groups = send_read_round(pg, reads, n, state, order, &sent, group_end);
+            if (groups < 0 || receive_read_round(pg, reads, state, order, groups, group_end) != 0)
+                groups = -1;
+            if (PQexitPipelineMode(pg->conn) != 1)
+                groups = -1;
+        }
+        if (groups < 0) {
+            if (PQstatus(pg->conn) != CONNECTION_OK)
+                set_error(pg, PQerrorMessage(pg->conn), "08006");
+            drop_connection(pg);
+            schedule_retry(pg);
+            broken = true;
+        }
+    }
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (state[i] != READ_DONE) {
+            PQclear(reads[i].result);
+            reads[i].result = NULL;
+            failed++;
+        }
+    }
+    free(state);
+    free(order);
+    free(group_end);
+    return failed;
+}
+
 static int begin_scope(vx_pg *pg, const char *org_id, int scope)
 {
     if (vx_pg_ensure(pg) != 0)

@@ -51,6 +51,24 @@ int vx_pg_begin_org(vx_pg *pg, const char *org_id);
  * exactly what they would inside a transaction. vx_pg_commit or
  * vx_pg_rollback ends the scope. Only for statements that write nothing. */
 int vx_pg_begin_org_reads(vx_pg *pg, const char *org_id);
+/* One read for vx_pg_read_batch: a registered statement run under org_id's claims. */
+#define VX_PG_READ_MAX_PARAMS 4
+typedef struct vx_pg_read {
+    const char *org_id;
+    const char *stmt;
+    int nparams;
+    const char *params[VX_PG_READ_MAX_PARAMS];
+    PGresult *result; /* set by vx_pg_read_batch: the rows (caller PQclear()s), or NULL when the read failed */
+} vx_pg_read;
+/* Runs many reads — typically of different requests — in as few round trips
+ * as possible: pipelined, the reads of one org behind one claims statement in
+ * one implicit transaction (as vx_pg_begin_org_reads, so each read has its own
+ * snapshot and sees only its org's rows). A read that fails does not fail the
+ * others: the ones the server skipped after it are sent again. Only for
+ * statements that write nothing; not inside a scope or transaction. Returns
+ * the number of failed reads (0 when all succeeded; the last error is kept for
+ * vx_pg_error). */
+size_t vx_pg_read_batch(vx_pg *pg, vx_pg_read *reads, size_t n);
 /* BEGIN without tenant claims: only the SECURITY DEFINER look-ups return rows. */
 int vx_pg_begin(vx_pg *pg);
 int vx_pg_commit(vx_pg *pg);

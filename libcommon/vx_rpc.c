@@ -21,6 +21,7 @@
 typedef struct rpc_binding {
     char service[64];
     vx_rpc_handler handler;
+    vx_rpc_batch_handler batch; /* loop-driven workers only; instead of handler */
     vx_health_check check;
     void *state;
 } rpc_binding;
@@ -100,32 +101,50 @@ static void answer_health(natsConnection *nc, natsMsg *msg, const rpc_binding *b
     }
 }
 
-/* Answers one message (health or GatewayRequest) and destroys it. */
-static void serve_message(natsConnection *nc, natsMsg *msg, const rpc_binding *binding)
+/* Answers a health request, or a message that is not a GatewayRequest (400).
+ * Otherwise returns the decoded request for the handler. Destroys msg when it answered. */
+static vx_gateway_request *decode_or_answer(natsConnection *nc, natsMsg *msg, const rpc_binding *binding)
 {
-    if (is_health_subject(natsMsg_GetSubject(msg)) || binding->handler == NULL) {
+    if (is_health_subject(natsMsg_GetSubject(msg)) || (binding->handler == NULL && binding->batch == NULL)) {
         answer_health(nc, msg, binding);
         natsMsg_Destroy(msg);
-        return;
+        return NULL;
     }
-    vx_rpc_reply reply = {0, "application/json", VX_BUF_INIT};
     vx_gateway_request *req =
         voxanne__v1__gateway_request__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
     if (req == NULL) {
         vx_log_warn(NULL, NULL, "rpc request is not a GatewayRequest", "subject", natsMsg_GetSubject(msg));
+        vx_rpc_reply reply = {.content_type = "application/json"};
         vx_rpc_reply_error(&reply, 400, "bad_envelope", "The request envelope could not be decoded.");
-    } else {
-        binding->handler(binding->state, req, &reply);
-        if (reply.status == 0) {
-            vx_log_error(req->request_id, NULL, "rpc handler set no answer", "route", req->route);
-            vx_rpc_reply_error(&reply, 500, "internal", "The service could not answer this request.");
-        }
+        respond(nc, msg, &reply);
+        vx_buf_free(&reply.body);
+        natsMsg_Destroy(msg);
     }
-    respond(nc, msg, &reply);
-    if (req != NULL)
-        voxanne__v1__gateway_request__free_unpacked(req, NULL);
-    vx_buf_free(&reply.body);
+    return req;
+}
+
+/* Sends a handler's answer (500 when it set none) and frees the request, the reply and msg. */
+static void finish_request(natsConnection *nc, natsMsg *msg, vx_gateway_request *req, vx_rpc_reply *reply)
+{
+    if (reply->status == 0) {
+        vx_log_error(req->request_id, NULL, "rpc handler set no answer", "route", req->route);
+        vx_rpc_reply_error(reply, 500, "internal", "The service could not answer this request.");
+    }
+    respond(nc, msg, reply);
+    voxanne__v1__gateway_request__free_unpacked(req, NULL);
+    vx_buf_free(&reply->body);
     natsMsg_Destroy(msg);
+}
+
+/* Answers one message (health or GatewayRequest) and destroys it. */
+static void serve_message(natsConnection *nc, natsMsg *msg, const rpc_binding *binding)
+{
+    vx_gateway_request *req = decode_or_answer(nc, msg, binding);
+    if (req == NULL)
+        return;
+    vx_rpc_reply reply = {.content_type = "application/json"};
+    binding->handler(binding->state, req, &reply);
+    finish_request(nc, msg, req, &reply);
 }
 
 static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
@@ -175,8 +194,17 @@ int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check
 #define WORKER_DRAIN_MS  5000
 #define WORKER_BATCH_MAX 256 /* messages answered before the replies are written */
 
+/* The requests of one batch, decoded, with their replies. */
+typedef struct request_batch {
+    natsMsg *msgs[WORKER_BATCH_MAX];
+    const vx_gateway_request *reqs[WORKER_BATCH_MAX];
+    vx_rpc_reply replies[WORKER_BATCH_MAX];
+    size_t n;
+} request_batch;
+
 struct vx_rpc_worker {
     rpc_binding binding;
+    request_batch batch;
     char url[512];
     char client_name[96];
     pthread_t tid;
@@ -195,24 +223,80 @@ static void worker_started(vx_rpc_worker *w, int result)
     pthread_mutex_unlock(&w->lock);
 }
 
+/* Answers the requests of a batch: the batch handler sees them all at once
+ * (it may, say, run their reads in one database round trip). */
+static void answer_batch(natsConnection *nc, const rpc_binding *binding, request_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        b->replies[i] = (vx_rpc_reply){.content_type = "application/json",
+                                       .origin = {.msg = b->msgs[i], .req = (vx_gateway_request *)b->reqs[i]}};
+    if (binding->batch != NULL)
+        binding->batch(binding->state, b->reqs, b->replies, b->n);
+    else
+        for (size_t i = 0; i < b->n; i++)
+            binding->handler(binding->state, b->reqs[i], &b->replies[i]);
+    for (size_t i = 0; i < b->n; i++)
+        if (b->replies[i].origin.deferred == NULL)
+            finish_request(nc, b->msgs[i], (vx_gateway_request *)b->reqs[i], &b->replies[i]);
+    b->n = 0;
+}
+
+struct vx_rpc_deferred {
+    natsMsg *msg;
+    vx_gateway_request *req;
+};
+
+vx_rpc_deferred *vx_rpc_defer(vx_rpc_reply *reply)
+{
+    vx_rpc_deferred *d = malloc(sizeof(*d));
+    if (d == NULL || reply->origin.msg == NULL) /* not a reply of a batch: a programming error */
+        abort();
+    d->msg = reply->origin.msg;
+    d->req = reply->origin.req;
+    reply->origin.deferred = d;
+    return d;
+}
+
+const vx_gateway_request *vx_rpc_deferred_request(const vx_rpc_deferred *d)
+{
+    return d->req;
+}
+
+void vx_rpc_deferred_answer(vx_rpc_deferred *d, natsConnection *nc, vx_rpc_reply *reply)
+{
+    finish_request(nc, d->msg, d->req, reply);
+    free(d);
+}
+
 /* Answers the messages already received (at most a batch, or all of them
  * when all is set); false once the subscription is gone. */
-static bool serve_pending(natsConnection *nc, natsSubscription *sub, const rpc_binding *binding, bool all)
+static bool serve_pending(natsConnection *nc, natsSubscription *sub, vx_rpc_worker *w, bool all)
 {
-    for (int i = 0; all || i < WORKER_BATCH_MAX; i++) {
-        natsMsg *msg = NULL;
-        natsStatus s = natsSubscription_NextMsg(&msg, sub, 0);
-        if (s == NATS_TIMEOUT)
-            return true;
-        if (s == NATS_SLOW_CONSUMER) {
-            vx_log_warn(NULL, NULL, "rpc worker fell behind: messages were dropped", "service", binding->service);
-            continue;
+    request_batch *b = &w->batch;
+    for (;;) {
+        bool open = true, more = true;
+        while (b->n < WORKER_BATCH_MAX) {
+            natsMsg *msg = NULL;
+            natsStatus s = natsSubscription_NextMsg(&msg, sub, 0);
+            if (s == NATS_SLOW_CONSUMER) {
+                vx_log_warn(NULL, NULL, "rpc worker fell behind: messages were dropped", "service", w->binding.service);
+                continue;
+            }
+            if (s != NATS_OK) {
+                open = s == NATS_TIMEOUT || natsSubscription_IsValid(sub);
+                more = false;
+                break;
+            }
+            vx_gateway_request *req = decode_or_answer(nc, msg, &w->binding);
+            if (req != NULL) {
+                b->msgs[b->n] = msg;
+                b->reqs[b->n++] = req;
+            }
         }
-        if (s != NATS_OK)
-            return natsSubscription_IsValid(sub);
-        serve_message(nc, msg, binding);
+        answer_batch(nc, &w->binding, b);
+        if (!open || !more || !all)
+            return open;
     }
-    return true;
 }
 
 /* A message to ourselves, through the server: the server handles one
@@ -296,7 +380,7 @@ static void *worker_main(void *arg)
     for (;;) {
         vx_natsloop_poll(loop, WORKER_POLL_MS);
         bool drained = marker != NULL && marker_arrived(marker);
-        bool open = serve_pending(nc, sub, &w->binding, drained);
+        bool open = serve_pending(nc, sub, w, drained);
         vx_natsloop_flush(loop);
         if (!open || drained)
             break;
@@ -317,14 +401,15 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-vx_rpc_worker *vx_rpc_worker_start(const char *nats_url, const char *service, vx_rpc_handler handler, vx_health_check check,
-                                   void *state)
+static vx_rpc_worker *worker_start(const char *nats_url, const char *service, vx_rpc_handler handler, vx_rpc_batch_handler batch,
+                                   vx_health_check check, void *state)
 {
     vx_rpc_worker *w = calloc(1, sizeof(*w));
     if (w == NULL)
         abort();
     snprintf(w->binding.service, sizeof(w->binding.service), "%s", service);
     w->binding.handler = handler;
+    w->binding.batch = batch;
     w->binding.check = check;
     w->binding.state = state;
     snprintf(w->url, sizeof(w->url), "%s", nats_url);
@@ -350,6 +435,18 @@ vx_rpc_worker *vx_rpc_worker_start(const char *nats_url, const char *service, vx
         return NULL;
     }
     return w;
+}
+
+vx_rpc_worker *vx_rpc_worker_start(const char *nats_url, const char *service, vx_rpc_handler handler, vx_health_check check,
+                                   void *state)
+{
+    return worker_start(nats_url, service, handler, NULL, check, state);
+}
+
+vx_rpc_worker *vx_rpc_worker_start_batched(const char *nats_url, const char *service, vx_rpc_batch_handler handler,
+                                           vx_health_check check, void *state)
+{
+    return worker_start(nats_url, service, NULL, handler, check, state);
 }
 
 void vx_rpc_worker_stop(vx_rpc_worker *w)

@@ -19,10 +19,18 @@
 
 typedef Voxanne__V1__GatewayRequest vx_gateway_request;
 
+typedef struct vx_rpc_deferred vx_rpc_deferred;
+
 typedef struct vx_rpc_reply {
     unsigned status;
     const char *content_type; /* static string; default application/json */
     vx_buf body;
+    /* vx_rpc's own: the request this reply answers, for vx_rpc_defer. */
+    struct {
+        natsMsg *msg;
+        vx_gateway_request *req;
+        vx_rpc_deferred *deferred;
+    } origin;
 } vx_rpc_reply;
 
 typedef void (*vx_rpc_handler)(void *state, const vx_gateway_request *req, vx_rpc_reply *reply);
@@ -52,6 +60,21 @@ int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check
 typedef struct vx_rpc_worker vx_rpc_worker;
 vx_rpc_worker *vx_rpc_worker_start(const char *nats_url, const char *service, vx_rpc_handler handler, vx_health_check check,
                                    void *state);
+/* Like vx_rpc_worker_start, with a handler that gets every request received
+ * in one read of the socket at once (up to 256) and fills replies[i] for
+ * reqs[i]: requests of different callers can share work, such as one
+ * database round trip for all their reads. */
+typedef void (*vx_rpc_batch_handler)(void *state, const vx_gateway_request *const *reqs, vx_rpc_reply *replies, size_t n);
+vx_rpc_worker *vx_rpc_worker_start_batched(const char *nats_url, const char *service, vx_rpc_batch_handler handler,
+                                           vx_health_check check, void *state);
+/* In a batch handler: this reply's request will be answered later, from any
+ * thread, with vx_rpc_deferred_answer (the worker sends nothing for it, so
+ * its batch need not wait for slow work). The request stays valid until then. */
+vx_rpc_deferred *vx_rpc_defer(vx_rpc_reply *reply);
+const vx_gateway_request *vx_rpc_deferred_request(const vx_rpc_deferred *d);
+/* Sends reply (500 when it has no status) on nc — any connection, e.g. a
+ * shared one — and frees d, its request and reply's body. */
+void vx_rpc_deferred_answer(vx_rpc_deferred *d, natsConnection *nc, vx_rpc_reply *reply);
 /* Asks the worker to stop taking requests (it answers those already sent to it). */
 void vx_rpc_worker_stop(vx_rpc_worker *w);
 /* Stops (if not asked yet), waits for the worker to finish, frees it. */

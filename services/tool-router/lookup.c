@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "vx_log.h"
 #include "vx_utf8.h"
 #include "vx_validate.h"
 
@@ -193,65 +192,64 @@ static void say_several(const PGresult *res, tool_result *out)
     vx_buf_free(&hint);
 }
 
-tool_status tool_lookup_caller(const tool_ctx *ctx, tool_result *out)
+void lookup_plan(const tool_ctx *ctx, tool_read *read, tool_result *out)
 {
     const char *key = tool_arg_str(ctx, "searchKey");
     const char *type = tool_arg_str(ctx, "searchType");
     if (key == NULL || strlen(key) > MAX_KEY) {
         tool_fail(out, "I need a phone number, an email address or a name to look you up.");
-        return TOOL_DONE;
+        return;
     }
     if (type == NULL)
         type = guess_type(key);
 
-    vx_buf norm = VX_BUF_INIT;
+    vx_buf *norm = &read->key;
     const char *stmt;
     char phone[LOOKUP_E164_SIZE];
     if (strcasecmp(type, "phone") == 0) {
         if (!lookup_phone_e164(key, phone)) {
             tool_fail(out, "That doesn't sound like a full phone number. Could you say it again with the area code?");
-            return TOOL_DONE;
+            return;
         }
         stmt = "lookup_phone";
-        vx_buf_puts(&norm, phone);
+        vx_buf_puts(norm, phone);
     } else if (strcasecmp(type, "email") == 0) {
         if (strchr(key, '@') == NULL || strpbrk(key, " \t\r\n") != NULL) {
             tool_fail(out, "That doesn't sound like an email address. Could you spell it for me?");
-            return TOOL_DONE;
+            return;
         }
         stmt = "lookup_email";
-        vx_buf_puts(&norm, key);
+        vx_buf_puts(norm, key);
     } else if (strcasecmp(type, "name") == 0) {
-        normalize_name(key, &norm);
-        if (norm.len < 2) {
-            vx_buf_free(&norm);
+        normalize_name(key, norm);
+        if (norm->len < 2) {
             tool_fail(out, "Could you tell me your full name?");
-            return TOOL_DONE;
+            return;
         }
         stmt = "lookup_name";
     } else {
         tool_fail(out, "I can look you up by phone number, email address or name.");
-        return TOOL_DONE;
+        return;
     }
+    read->q.stmt = stmt;
+    read->q.nparams = 2;
+    read->q.params[0] = ctx->org_id;
+    read->q.params[1] = norm->data;
+}
 
-    const char *params[2] = {ctx->org_id, norm.data};
-    PGresult *res = vx_pg_exec(ctx->pg, stmt, 2, params);
-    vx_buf_free(&norm);
-    if (res == NULL) {
-        vx_log_error(ctx->request_id, ctx->org_id, "caller lookup failed", "error", vx_pg_error(ctx->pg));
-        return TOOL_RETRY;
-    }
-    int n = PQntuples(res);
+tool_status lookup_answer(const tool_ctx *ctx, const PGresult *rows, tool_result *out)
+{
+    (void)ctx;
+    int n = PQntuples(rows);
     if (n == 0) {
         tool_say(out, "I couldn't find anyone matching that in our records. Would you like me to take your details as a new "
                       "caller?");
         out->extra = cJSON_CreateObject();
         cJSON_AddBoolToObject(out->extra, "found", false);
     } else if (n == 1) {
-        say_found(res, out);
+        say_found(rows, out);
     } else {
-        say_several(res, out);
+        say_several(rows, out);
     }
-    PQclear(res);
     return TOOL_DONE;
 }

@@ -28,7 +28,9 @@
 #include "tool.h"
 
 void lookup_prepare(vx_pg *pg);
-tool_status tool_lookup_caller(const tool_ctx *ctx, tool_result *out);
+/* lookupCaller is a one-read tool (see tool_read in tool.h). */
+void lookup_plan(const tool_ctx *ctx, tool_read *read, tool_result *out);
+tool_status lookup_answer(const tool_ctx *ctx, const PGresult *rows, tool_result *out);
 
 /* "+" and up to 15 digits, NUL included. */
 #define LOOKUP_E164_SIZE 17

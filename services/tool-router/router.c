@@ -31,19 +31,21 @@
 
 typedef struct tool_entry {
     const char *name;
-    tool_fn fn;
+    tool_fn fn;        /* or, for a tool that answers from one read: */
+    tool_plan_fn plan; /*   plan + answer (see tool_read in tool.h) */
+    tool_answer_fn answer;
     bool side_effects; /* claimed in the ledger */
     bool needs_db;     /* runs inside the org transaction */
 } tool_entry;
 
 static const tool_entry TOOLS[] = {
-    {"lookupCaller", tool_lookup_caller, false, true},
-    {"transferCall", tool_transfer_call, true, true},
-    {"getKnowledgeBase", tool_get_knowledge_base, false, false},
-    {"checkAvailability", tool_check_availability, false, true},
-    {"bookClinicAppointment", tool_book_appointment, true, true},
-    {"rescheduleAppointment", tool_reschedule_appointment, true, true},
-    {"cancelAppointment", tool_cancel_appointment, true, true},
+    {"lookupCaller", NULL, lookup_plan, lookup_answer, false, true},
+    {"transferCall", tool_transfer_call, NULL, NULL, true, true},
+    {"getKnowledgeBase", tool_get_knowledge_base, NULL, NULL, false, false},
+    {"checkAvailability", tool_check_availability, NULL, NULL, false, true},
+    {"bookClinicAppointment", tool_book_appointment, NULL, NULL, true, true},
+    {"rescheduleAppointment", tool_reschedule_appointment, NULL, NULL, true, true},
+    {"cancelAppointment", tool_cancel_appointment, NULL, NULL, true, true},
 };
 
 static const tool_entry *find_tool(const char *name)
@@ -62,6 +64,26 @@ typedef struct message_ctx {
     enum { ORG_UNRESOLVED, ORG_FOUND, ORG_NOT_FOUND, ORG_DB_ERROR } org_state;
     char org_id[VX_UUID_STR_LEN + 1];
 } message_ctx;
+
+/* A call of a one-read tool whose read has not run yet. */
+typedef struct pending_read {
+    const tool_entry *tool;
+    tool_ctx ctx;
+    tool_read read;
+} pending_read;
+
+/* One request of a batch: its message, the answers of its calls, and whether
+ * some wait for the batch's reads. */
+typedef struct message_job {
+    message_ctx mc;
+    vapi_message m;
+    bool parsed;
+    bool per_tool;
+    bool defer_reads;      /* reads wait for the batch (else they run at once) */
+    tool_result *results;  /* per call */
+    pending_read *pending; /* per call; tool NULL when not waiting */
+    int64_t started_us;
+} message_job;
 
 /* Log values: vx_log ends its field list at the first NULL value. */
 static const char *or_none(const char *s)
@@ -162,7 +184,21 @@ static bool deadline_passed(const vx_gateway_request *req)
     return req->deadline_unix_ms > 0 && vx_now_ms() > req->deadline_unix_ms;
 }
 
-static void run_call(message_ctx *mc, const vapi_call *c, tool_result *r)
+/* Every answer leaves clean: valid UTF-8, one line, capped, never empty
+ * (a no-op for what run_in_transaction cleaned). */
+static void clean_answer(const struct tool_settings *s, tool_result *r)
+{
+    vx_buf clean = VX_BUF_INIT;
+    answer_clean(&clean, r->text.data, s->max_result_chars);
+    if (clean.len == 0)
+        vx_buf_puts(&clean, "Done.");
+    vx_buf_free(&r->text);
+    r->text = clean;
+}
+
+/* Answers c into r — except for a one-read tool whose read it only plans
+ * (pending->tool set): finish_read answers that once the read has run. */
+static void run_call(message_ctx *mc, const vapi_call *c, tool_result *r, pending_read *pending)
 {
     const struct tool_settings *s = mc->w->settings;
     const tool_entry *t = c->problem == VAPI_CALL_OK ? find_tool(c->name) : NULL;
@@ -184,7 +220,15 @@ static void run_call(message_ctx *mc, const vapi_call *c, tool_result *r)
         tool_fail(r, "%s", s->say_apology);
     } else {
         tool_ctx ctx = make_ctx(mc, t->name, c->id, c->args);
-        if (!t->needs_db) {
+        if (t->plan != NULL) {
+            pending->ctx = ctx;
+            t->plan(&pending->ctx, &pending->read, r);
+            if (pending->read.q.stmt != NULL) {
+                pending->tool = t;
+                pending->read.q.org_id = mc->org_id;
+                return; /* answered by finish_read */
+            }
+        } else if (!t->needs_db) {
             bool done = t->fn(&ctx, r) == TOOL_DONE;
             tool_result_finish(&ctx, r, done);
             if (!done)
@@ -193,42 +237,66 @@ static void run_call(message_ctx *mc, const vapi_call *c, tool_result *r)
             run_in_transaction(mc, t, &ctx, r);
         }
     }
-    /* Every answer leaves clean (a no-op for what run_in_transaction cleaned). */
-    vx_buf clean = VX_BUF_INIT;
-    answer_clean(&clean, r->text.data, s->max_result_chars);
-    if (clean.len == 0)
-        vx_buf_puts(&clean, "Done.");
-    vx_buf_free(&r->text);
-    r->text = clean;
+    clean_answer(s, r);
 }
 
-static void answer_calls(message_ctx *mc, bool per_tool, vx_rpc_reply *reply)
+/* Answers a planned call from its read's rows (NULL: the read failed). */
+static void finish_read(message_ctx *mc, pending_read *p, tool_result *r)
 {
-    const vapi_message *m = mc->m;
-    tool_result *results = calloc(m->ncalls > 0 ? m->ncalls : 1, sizeof(*results));
-    if (results == NULL)
+    const PGresult *rows = p->read.q.result;
+    if (rows == NULL || p->tool->answer(&p->ctx, rows, r) != TOOL_DONE) {
+        vx_log_error(p->ctx.request_id, p->ctx.org_id, "tool read failed", "tool", p->tool->name, "tool_call_id",
+                     p->ctx.tool_call_id, "error", rows == NULL ? vx_pg_error(mc->w->pg) : "unexpected rows");
+        apology(mc->w, r);
+    }
+    PQclear(p->read.q.result);
+    p->read.q.result = NULL;
+    p->tool = NULL;
+    clean_answer(mc->w->settings, r);
+}
+
+/* Runs the message's calls in order; a one-read tool's read waits for the
+ * batch when the job defers reads, else runs at once. */
+static void start_calls(message_job *job)
+{
+    message_ctx *mc = &job->mc;
+    size_t n = job->m.ncalls > 0 ? job->m.ncalls : 1;
+    job->results = calloc(n, sizeof(*job->results));
+    job->pending = calloc(n, sizeof(*job->pending));
+    if (job->results == NULL || job->pending == NULL)
         abort();
+    job->started_us = vx_monotonic_us();
+    for (size_t i = 0; i < job->m.ncalls; i++) {
+        pending_read *p = &job->pending[i];
+        run_call(mc, &job->m.calls[i], &job->results[i], p);
+        if (p->tool != NULL && !job->defer_reads) {
+            vx_pg_read_batch(mc->w->pg, &p->read.q, 1);
+            finish_read(mc, p, &job->results[i]);
+        }
+    }
+}
+
+/* Answers the deferred reads (run by now), then builds the reply. */
+static void answer_calls(message_job *job, vx_rpc_reply *reply)
+{
+    message_ctx *mc = &job->mc;
+    const vapi_message *m = &job->m;
+    char us[24];
+    snprintf(us, sizeof(us), "%lld", (long long)(vx_monotonic_us() - job->started_us));
     for (size_t i = 0; i < m->ncalls; i++) {
-        int64_t started = vx_monotonic_us();
-        run_call(mc, &m->calls[i], &results[i]);
-        char us[24];
-        snprintf(us, sizeof(us), "%lld", (long long)(vx_monotonic_us() - started));
+        if (job->pending[i].tool != NULL)
+            finish_read(mc, &job->pending[i], &job->results[i]);
         vx_log_debug(mc->req->request_id, mc->org_state == ORG_FOUND ? mc->org_id : NULL, "tool call", "tool", m->calls[i].name,
-                     "tool_call_id", m->calls[i].id, "outcome", results[i].is_error ? "error" : "result", "us", us);
+                     "tool_call_id", m->calls[i].id, "outcome", job->results[i].is_error ? "error" : "result", "message_us", us);
     }
     unsigned shapes = ANSWER_RESULTS;
     if (m->kind == VAPI_KIND_FUNCTION_CALL)
-        shapes = per_tool ? ANSWER_RESULTS | ANSWER_TOOL_RESULT | ANSWER_RESULT : ANSWER_RESULT;
-    else if (per_tool)
+        shapes = job->per_tool ? ANSWER_RESULTS | ANSWER_TOOL_RESULT | ANSWER_RESULT : ANSWER_RESULT;
+    else if (job->per_tool)
         shapes |= ANSWER_TOOL_RESULT;
-    char *json = answer_tool_calls(shapes, m->calls, results, m->ncalls);
+    char *json = answer_tool_calls(shapes, m->calls, job->results, m->ncalls);
     vx_rpc_reply_json(reply, 200, json);
     cJSON_free(json);
-    for (size_t i = 0; i < m->ncalls; i++) {
-        vx_buf_free(&results[i].text);
-        cJSON_Delete(results[i].extra);
-    }
-    free(results);
 }
 
 /* assistant-request and transfer-destination-request: one org transaction, one answer. */
@@ -276,11 +344,40 @@ static void answer_knowledge(message_ctx *mc, vx_rpc_reply *reply)
     cJSON_Delete(answer);
 }
 
-void router_handle(void *state, const vx_gateway_request *req, vx_rpc_reply *reply)
+/* True when every call of the message that reaches the database is a
+ * one-read tool: then its reads may wait for the batch's round trip without
+ * changing what any call sees. A message that also writes or asks another
+ * service runs its calls in order, each read at once. */
+static bool reads_only(const vapi_message *m)
 {
-    router_worker *w = state;
-    bool per_tool = strcmp(req->route, "vapi.tool") == 0;
-    if (!per_tool && strcmp(req->route, "vapi.webhook") != 0) {
+    if (m->kind != VAPI_KIND_TOOL_CALLS && m->kind != VAPI_KIND_FUNCTION_CALL)
+        return false;
+    for (size_t i = 0; i < m->ncalls; i++) {
+        const tool_entry *t = m->calls[i].problem == VAPI_CALL_OK ? find_tool(m->calls[i].name) : NULL;
+        if (t != NULL && t->plan == NULL)
+            return false;
+    }
+    return true;
+}
+
+/* True when answering m may take long: a tool that writes (and may call
+ * Google afterwards), asks another service or reads more than once (see
+ * pool.h); the knowledge-base request asks rag-search. */
+static bool may_take_long(const vapi_message *m)
+{
+    if (m->kind == VAPI_KIND_KNOWLEDGE_BASE_REQUEST)
+        return true;
+    if (m->kind != VAPI_KIND_TOOL_CALLS && m->kind != VAPI_KIND_FUNCTION_CALL)
+        return false;
+    return !reads_only(m);
+}
+
+/* Answers req into reply, except the calls whose reads wait for the batch
+ * (job->defer_reads; answer_calls then completes the reply). */
+static void start_message(router_worker *w, const vx_gateway_request *req, message_job *job, vx_rpc_reply *reply)
+{
+    job->per_tool = strcmp(req->route, "vapi.tool") == 0;
+    if (!job->per_tool && strcmp(req->route, "vapi.webhook") != 0) {
         vx_rpc_reply_error(reply, 404, "not_found", "No such route.");
         return;
     }
@@ -290,13 +387,12 @@ void router_handle(void *state, const vx_gateway_request *req, vx_rpc_reply *rep
     }
     /* On the per-tool route a missing or invalid path name is "" (→ unknown tool), never NULL. */
     const char *path_tool = NULL;
-    if (per_tool) {
+    if (job->per_tool) {
         path_tool = vx_rpc_path_param(req, "tool");
         if (path_tool == NULL)
             path_tool = "";
     }
-    vapi_message m;
-    vapi_parse_status ps = vapi_message_parse((const char *)req->body.data, req->body.len, path_tool, &m);
+    vapi_parse_status ps = vapi_message_parse((const char *)req->body.data, req->body.len, path_tool, &job->m);
     if (ps == VAPI_PARSE_NOT_JSON) {
         vx_rpc_reply_error(reply, 400, "invalid_json", "The body is not valid JSON.");
         return;
@@ -305,24 +401,94 @@ void router_handle(void *state, const vx_gateway_request *req, vx_rpc_reply *rep
         vx_rpc_reply_error(reply, 400, "invalid_message", "Expected {\"message\": {…}} as Vapi sends it.");
         return;
     }
-    message_ctx mc = {.w = w, .req = req, .m = &m, .org_state = ORG_UNRESOLVED};
-    switch (m.kind) {
+    job->parsed = true;
+    if (w->pool != NULL && may_take_long(&job->m)) {
+        router_pool_submit(w->pool, vx_rpc_defer(reply));
+        return;
+    }
+    job->mc = (message_ctx){.w = w, .req = req, .m = &job->m, .org_state = ORG_UNRESOLVED};
+    switch (job->m.kind) {
     case VAPI_KIND_TOOL_CALLS:
     case VAPI_KIND_FUNCTION_CALL:
-        answer_calls(&mc, per_tool, reply);
+        job->defer_reads = reads_only(&job->m);
+        start_calls(job);
+        if (!job->defer_reads)
+            answer_calls(job, reply);
         break;
     case VAPI_KIND_ASSISTANT_REQUEST:
     case VAPI_KIND_TRANSFER_DESTINATION_REQUEST:
-        answer_in_org(&mc, reply);
+        answer_in_org(&job->mc, reply);
         break;
     case VAPI_KIND_KNOWLEDGE_BASE_REQUEST:
-        answer_knowledge(&mc, reply);
+        answer_knowledge(&job->mc, reply);
         break;
     case VAPI_KIND_OTHER:
         vx_rpc_reply_json(reply, 200, "{}");
         break;
     }
-    vapi_message_free(&m);
+}
+
+static void free_job(message_job *job)
+{
+    if (!job->parsed)
+        return;
+    for (size_t i = 0; job->results != NULL && i < job->m.ncalls; i++) {
+        vx_buf_free(&job->results[i].text);
+        cJSON_Delete(job->results[i].extra);
+        vx_buf_free(&job->pending[i].read.key);
+    }
+    free(job->results);
+    free(job->pending);
+    vapi_message_free(&job->m);
+}
+
+/* The deferred reads of every job, in one vx_pg_read_batch (grouped by org
+ * there: each read only ever runs under its own call's org). */
+static void run_deferred_reads(router_worker *w, message_job *jobs, size_t n)
+{
+    size_t count = 0;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; jobs[j].defer_reads && i < jobs[j].m.ncalls; i++)
+            count += jobs[j].pending[i].tool != NULL;
+    if (count == 0)
+        return;
+    vx_pg_read *reads = malloc(count * sizeof(*reads));
+    if (reads == NULL)
+        abort();
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; jobs[j].defer_reads && i < jobs[j].m.ncalls; i++)
+            if (jobs[j].pending[i].tool != NULL)
+                reads[k++] = jobs[j].pending[i].read.q;
+    vx_pg_read_batch(w->pg, reads, count);
+    k = 0;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; jobs[j].defer_reads && i < jobs[j].m.ncalls; i++)
+            if (jobs[j].pending[i].tool != NULL)
+                jobs[j].pending[i].read.q.result = reads[k++].result;
+    free(reads);
+}
+
+void router_handle_batch(void *state, const vx_gateway_request *const *reqs, vx_rpc_reply *replies, size_t n)
+{
+    router_worker *w = state;
+    message_job *jobs = calloc(n > 0 ? n : 1, sizeof(*jobs));
+    if (jobs == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        start_message(w, reqs[i], &jobs[i], &replies[i]);
+    run_deferred_reads(w, jobs, n);
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i].defer_reads)
+            answer_calls(&jobs[i], &replies[i]);
+        free_job(&jobs[i]);
+    }
+    free(jobs);
+}
+
+void router_handle(void *state, const vx_gateway_request *req, vx_rpc_reply *reply)
+{
+    router_handle_batch(state, &req, reply, 1);
 }
 
 /* Runs on the worker's own thread, so it may use the worker's connection. */
@@ -334,12 +500,13 @@ static bool worker_healthy(void *state, const char **detail)
     return ok;
 }
 
-void router_worker_init(router_worker *w, const char *database_url, natsConnection *nc, const struct tool_settings *settings,
-                        const vx_listener *listener)
+void router_worker_init(router_worker *w, const char *database_url, natsConnection *nc, router_pool *pool,
+                        const struct tool_settings *settings, const vx_listener *listener)
 {
     memset(w, 0, sizeof(*w));
     w->pg = vx_pg_create(database_url);
     w->nc = nc;
+    w->pool = pool;
     w->settings = settings;
     w->orgs = vx_orgs_resolver_create(w->pg, listener);
     ledger_prepare(w->pg);
@@ -351,7 +518,7 @@ void router_worker_init(router_worker *w, const char *database_url, natsConnecti
 
 int router_worker_start(router_worker *w, const char *nats_url)
 {
-    w->rpc = vx_rpc_worker_start(nats_url, "tools", router_handle, worker_healthy, w);
+    w->rpc = vx_rpc_worker_start_batched(nats_url, "tools", router_handle_batch, worker_healthy, w);
     return w->rpc != NULL ? 0 : -1;
 }
 

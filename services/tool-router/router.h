@@ -43,8 +43,9 @@
 
 #include <nats/nats.h>
 
-#include "vx_orgs.h"
+#include "pool.h"
 #include "settings.h"
+#include "vx_orgs.h"
 #include "vx_pg.h"
 #include "vx_rpc.h"
 
@@ -53,13 +54,14 @@ typedef struct router_worker {
     vx_orgs_resolver *orgs;
     natsConnection *nc; /* shared, for the tools' own requests to other services */
     const struct tool_settings *settings;
+    router_pool *pool; /* where messages that may take long go; NULL: answered here */
     vx_rpc_worker *rpc;
 } router_worker;
 
 /* Creates the worker's database handle and cache and registers every
  * statement (the scheduling tools' too). Connects nothing yet. */
-void router_worker_init(router_worker *w, const char *database_url, natsConnection *nc, const struct tool_settings *settings,
-                        const vx_listener *listener);
+void router_worker_init(router_worker *w, const char *database_url, natsConnection *nc, router_pool *pool,
+                        const struct tool_settings *settings, const vx_listener *listener);
 /* Starts serving (a thread and NATS connection to nats_url). Returns 0 or -1. */
 int router_worker_start(router_worker *w, const char *nats_url);
 /* Stops taking new requests (in-flight ones finish). Call for every worker, then router_worker_destroy. */
@@ -67,7 +69,12 @@ void router_worker_drain(router_worker *w);
 /* Waits for the drain (up to 5 s) and frees everything. */
 void router_worker_destroy(router_worker *w);
 
-/* The handler itself (vx_rpc_handler), for tests and benchmarks. */
+/* The handler (vx_rpc_batch_handler): every request of reqs is parsed and
+ * answered, except the reads of messages that only read (lookupCaller):
+ * those of all the batch's callers run together in one database round trip
+ * (vx_pg_read_batch), then their answers are built. */
+void router_handle_batch(void *state, const vx_gateway_request *const *reqs, vx_rpc_reply *replies, size_t n);
+/* The same for one request (vx_rpc_handler), for tests and benchmarks. */
 void router_handle(void *state, const vx_gateway_request *req, vx_rpc_reply *reply);
 
 #endif

@@ -67,6 +67,23 @@ typedef enum { TOOL_DONE = 0, TOOL_RETRY = 1 } tool_status;
 
 typedef tool_status (*tool_fn)(const tool_ctx *ctx, tool_result *out);
 
+/* A tool that answers from one read, such as lookupCaller, is two functions
+ * instead of a tool_fn, so that the framework can run the reads of many calls
+ * — of many callers — in one database round trip (vx_pg_read_batch):
+ * - plan checks the arguments and either answers at once (out filled,
+ *   read->q.stmt left NULL) or names the statement and its parameters (the
+ *   org's claims are the framework's business, org_id is ctx->org_id);
+ * - answer turns the statement's rows into the result; TOOL_RETRY means the
+ *   rows made no sense (the framework answers an apology).
+ * The read runs under the org's claims like every tool's, outside any
+ * transaction: only for tools that write nothing. */
+typedef struct tool_read {
+    vx_pg_read q;
+    vx_buf key; /* storage for a parameter plan built (params may point into it) */
+} tool_read;
+typedef void (*tool_plan_fn)(const tool_ctx *ctx, tool_read *read, tool_result *out);
+typedef tool_status (*tool_answer_fn)(const tool_ctx *ctx, const PGresult *rows, tool_result *out);
+
 /* Runs and releases the after-commit work of r (committed = false only releases it). */
 void tool_result_finish(const tool_ctx *ctx, tool_result *r, bool committed);
 

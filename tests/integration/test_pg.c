@@ -3,6 +3,10 @@
  * connected as the app role (no BYPASSRLS), so row-level security decides
  * what each statement sees.
  *
+ * vx_pg_read_batch: many reads of many orgs in one round trip, each seeing
+ * only its own org's rows, a failed read failing alone, a lost connection
+ * failing the batch and healing for the next.
+ *
  * Environment: DATABASE_URL (app role) and ADMIN_DATABASE_URL (superuser, to
  * seed two orgs and clean up), from deploy/local/infra.sh's env file.
  */
@@ -30,6 +34,7 @@ static struct {
 #define STMT_CLAIMS  "test_pg_claims"
 #define STMT_BY_ID   "test_pg_by_id"
 #define STMT_TX_TIME "test_pg_xact"
+#define STMT_PID     "test_pg_pid"
 
 /* No WHERE org_id on purpose: only the claims can limit what it counts. */
 static long count_contacts(void)
@@ -148,6 +153,86 @@ static void test_bad_org_id_refused(void **state)
     assert_int_equal(count_contacts(), 0);
 }
 
+static const char *expect_count(const char *org)
+{
+    return strcmp(org, T.org_a) == 0 ? "3" : "2";
+}
+
+static void test_read_batch_each_read_sees_its_own_org(void **state)
+{
+    (void)state;
+    /* More than one round (64 reads), orgs interleaved: the batch regroups
+     * them by org but every result lands on its own read. */
+    enum { N = 150 };
+    vx_pg_read reads[N];
+    for (int i = 0; i < N; i++)
+        reads[i] = (vx_pg_read){.org_id = i % 3 == 0 ? T.org_b : T.org_a, .stmt = STMT_COUNT};
+    assert_int_equal(vx_pg_read_batch(T.pg, reads, N), 0);
+    for (int i = 0; i < N; i++) {
+        assert_non_null(reads[i].result);
+        assert_string_equal(PQgetvalue(reads[i].result, 0, 0), expect_count(reads[i].org_id));
+        PQclear(reads[i].result);
+    }
+    /* The claims were local to the batch's implicit transactions. */
+    char *after = claims_now();
+    assert_string_equal(after, "");
+    free(after);
+    assert_int_equal(vx_pg_read_batch(T.pg, reads, 0), 0);
+}
+
+static void test_read_batch_a_failed_read_fails_alone(void **state)
+{
+    (void)state;
+    const char *bad[1] = {"not-a-uuid"};
+    vx_pg_read reads[] = {
+        {.org_id = T.org_a, .stmt = STMT_COUNT}, {.org_id = T.org_a, .stmt = STMT_BY_ID, .nparams = 1, .params = {bad[0]}},
+        {.org_id = T.org_a, .stmt = STMT_COUNT}, /* skipped by the server after the failure, sent again */
+        {.org_id = T.org_b, .stmt = STMT_COUNT}, {.org_id = "not-a-uuid", .stmt = STMT_COUNT}, /* its claims fail: only its group */
+        {.org_id = T.org_a, .stmt = STMT_COUNT},
+    };
+    size_t n = sizeof(reads) / sizeof(reads[0]);
+    assert_int_equal(vx_pg_read_batch(T.pg, reads, n), 2);
+    const char *want[] = {"3", NULL, "3", "2", NULL, "3"};
+    for (size_t i = 0; i < n; i++) {
+        if (want[i] == NULL) {
+            assert_null(reads[i].result);
+            continue;
+        }
+        assert_non_null(reads[i].result);
+        assert_string_equal(PQgetvalue(reads[i].result, 0, 0), want[i]);
+        PQclear(reads[i].result);
+    }
+    assert_string_equal(vx_pg_sqlstate(T.pg), "22P02");
+}
+
+static void test_read_batch_after_a_lost_connection(void **state)
+{
+    (void)state;
+    vx_pg_read pid = {.org_id = T.org_a, .stmt = STMT_PID};
+    assert_int_equal(vx_pg_read_batch(T.pg, &pid, 1), 0);
+    const char *p[1] = {PQgetvalue(pid.result, 0, 0)};
+    vt_sql_exec(T.admin, "SELECT pg_terminate_backend($1::int)", 1, p);
+    PQclear(pid.result);
+    vx_pg_read reads[3];
+    for (int i = 0; i < 3; i++)
+        reads[i] = (vx_pg_read){.org_id = T.org_b, .stmt = STMT_COUNT};
+    assert_int_equal(vx_pg_read_batch(T.pg, reads, 3), 3);
+    for (int i = 0; i < 3; i++)
+        assert_null(reads[i].result);
+    assert_true(vx_pg_error_is_transient(T.pg));
+    /* Reconnects once the backoff (100 ms) has passed. */
+    size_t failed = 3;
+    for (int attempt = 0; attempt < 50 && failed != 0; attempt++) {
+        usleep(50 * 1000);
+        failed = vx_pg_read_batch(T.pg, reads, 3);
+    }
+    assert_int_equal(failed, 0);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(PQgetvalue(reads[i].result, 0, 0), "2");
+        PQclear(reads[i].result);
+    }
+}
+
 static void seed(const char *org, int contacts)
 {
     char name[64];
@@ -176,6 +261,7 @@ static int group_setup(void **state)
     vx_pg_prepare(T.pg, STMT_CLAIMS, "SELECT coalesce(current_setting('request.jwt.claims', true), '')");
     vx_pg_prepare(T.pg, STMT_BY_ID, "SELECT id FROM contacts WHERE id = $1::uuid");
     vx_pg_prepare(T.pg, STMT_TX_TIME, "SELECT transaction_timestamp()::text");
+    vx_pg_prepare(T.pg, STMT_PID, "SELECT pg_backend_pid()");
     return vx_pg_ensure(T.pg);
 }
 
@@ -199,6 +285,9 @@ int main(void)
         cmocka_unit_test(test_other_orgs_rows_are_invisible_by_id),
         cmocka_unit_test(test_transaction_scope_still_one_transaction),
         cmocka_unit_test(test_bad_org_id_refused),
+        cmocka_unit_test(test_read_batch_each_read_sees_its_own_org),
+        cmocka_unit_test(test_read_batch_a_failed_read_fails_alone),
+        cmocka_unit_test(test_read_batch_after_a_lost_connection),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -7,7 +7,10 @@
  * bad envelope answered 400. What it adds: many requests in flight at once
  * (answered in batches), none lost when the worker is stopped in the middle of
  * them, and service again after the NATS server restarts (cnats reattaches the
- * new socket from its reconnect thread).
+ * new socket from its reconnect thread). Batched workers
+ * (vx_rpc_worker_start_batched): the handler sees the requests of a burst
+ * together, each reply reaches its own request, and a request deferred to
+ * another thread (vx_rpc_defer) holds back none of the others.
  *
  * Environment: NATS_URL and VX_STATE_DIR (deploy/local/infra.sh), run from the
  * repository root.
@@ -228,6 +231,111 @@ static void test_serves_again_after_nats_restart(void **state)
     vx_rpc_worker_join(w);
 }
 
+/* The batch handler: echoes every request; with defer_even set it holds
+ * even-numbered ones for the test thread to answer (vx_rpc_defer). */
+typedef struct batch_state {
+    atomic_int max_batch;
+    bool defer_even;
+    pthread_mutex_t lock;
+    vx_rpc_deferred *held[BURST];
+    int nheld;
+} batch_state;
+
+static batch_state B = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void echo_reply(const vx_gateway_request *req, vx_rpc_reply *reply)
+{
+    char json[64];
+    snprintf(json, sizeof(json), "{\"echo\":\"%.*s\"}", (int)req->body.len, (const char *)req->body.data);
+    vx_rpc_reply_json(reply, 200, json);
+}
+
+static void batch_echo(void *state, const vx_gateway_request *const *reqs, vx_rpc_reply *replies, size_t n)
+{
+    batch_state *b = state;
+    if ((int)n > atomic_load(&b->max_batch))
+        atomic_store(&b->max_batch, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        char text[16]; /* the body is bytes, not a C string */
+        snprintf(text, sizeof(text), "%.*s", (int)reqs[i]->body.len, (const char *)reqs[i]->body.data);
+        int number = atoi(text);
+        if (b->defer_even && number % 2 == 0) {
+            pthread_mutex_lock(&b->lock);
+            b->held[b->nheld++] = vx_rpc_defer(&replies[i]);
+            pthread_mutex_unlock(&b->lock);
+        } else {
+            echo_reply(reqs[i], &replies[i]);
+        }
+    }
+}
+
+/* Takes the answers of a burst: each must echo its own number. Returns how many arrived. */
+static int collect_echoes(burst *b, int expected, int timeout_ms)
+{
+    int got = 0;
+    natsMsg *msg = NULL;
+    while (got < expected && natsSubscription_NextMsg(&msg, b->inbox, timeout_ms) == NATS_OK) {
+        int i = atoi(natsMsg_GetSubject(msg) + strlen(b->prefix) + 1);
+        Voxanne__V1__GatewayResponse *resp =
+            voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
+        assert_non_null(resp);
+        char want[32];
+        snprintf(want, sizeof(want), "{\"echo\":\"%d\"}", i);
+        assert_int_equal(resp->body.len, strlen(want));
+        assert_memory_equal(resp->body.data, want, resp->body.len);
+        voxanne__v1__gateway_response__free_unpacked(resp, NULL);
+        natsMsg_Destroy(msg);
+        got++;
+    }
+    return got;
+}
+
+static void test_batch_handler_sees_a_burst_together(void **state)
+{
+    atomic_store(&B.max_batch, 0);
+    B.defer_even = false;
+    vx_rpc_worker *w = vx_rpc_worker_start_batched(vt_env("NATS_URL"), SERVICE, batch_echo, NULL, &B);
+    assert_non_null(w);
+    assert_true(vt_service_healthy(client, SERVICE));
+    burst b;
+    send_burst(&b, BURST);
+    assert_int_equal(collect_echoes(&b, BURST, 5000), BURST);
+    natsSubscription_Destroy(b.inbox);
+    /* The burst was in the worker's socket before it read: not one by one. */
+    assert_true(atomic_load(&B.max_batch) > 1);
+    vx_rpc_worker_join(w);
+}
+
+static void test_deferred_requests_hold_back_no_others(void **state)
+{
+    B.defer_even = true;
+    B.nheld = 0;
+    vx_rpc_worker *w = vx_rpc_worker_start_batched(vt_env("NATS_URL"), SERVICE, batch_echo, NULL, &B);
+    assert_non_null(w);
+    burst b;
+    send_burst(&b, BURST);
+    /* Every odd request is answered while the even ones are still held. */
+    assert_int_equal(collect_echoes(&b, BURST / 2, 5000), BURST / 2);
+    int held = 0;
+    for (int i = 0; i < 500 && held < BURST / 2; i++) {
+        pthread_mutex_lock(&B.lock);
+        held = B.nheld;
+        pthread_mutex_unlock(&B.lock);
+        if (held < BURST / 2)
+            usleep(10 * 1000);
+    }
+    assert_int_equal(held, BURST / 2);
+    /* This thread answers them, on another connection. */
+    for (int i = 0; i < held; i++) {
+        vx_rpc_reply reply = {.content_type = "application/json"};
+        echo_reply(vx_rpc_deferred_request(B.held[i]), &reply);
+        vx_rpc_deferred_answer(B.held[i], client, &reply);
+    }
+    assert_int_equal(collect_echoes(&b, BURST / 2, 5000), BURST / 2);
+    natsSubscription_Destroy(b.inbox);
+    vx_rpc_worker_join(w);
+}
+
 static int group_setup(void **state)
 {
     vx_log_init("test_rpc_worker");
@@ -259,6 +367,8 @@ int main(void)
         cmocka_unit_test(test_burst_answered_by_one_thread),
         cmocka_unit_test(test_stop_loses_no_request_in_flight),
         cmocka_unit_test(test_serves_again_after_nats_restart),
+        cmocka_unit_test(test_batch_handler_sees_a_burst_together),
+        cmocka_unit_test(test_deferred_requests_hold_back_no_others),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -269,7 +269,7 @@ static int setup(void **state)
     vt_sql_exec(admin, "INSERT INTO integration_settings (org_id, transfer_sip_uri) VALUES ($1, 'sips:desk@beta.example')", 1, pbs);
 
     assert_int_equal(natsConnection_ConnectTo(&nc, vt_env("NATS_URL")), NATS_OK);
-    static const char *env[] = {"TOOLS_WORKERS=4", "RAG_TIMEOUT_MS=300", NULL};
+    static const char *env[] = {"TOOLS_WORKERS=2", "RAG_TIMEOUT_MS=300", NULL};
     service = vt_spawn("tool-router", "tool-router-integration", env);
     if (!vt_wait_service_healthy(nc, "tools", 10000))
         fail_msg("tool-router did not start");
