@@ -37,26 +37,28 @@ void transfer_prepare(vx_pg *pg)
                   "   SELECT key, value FROM jsonb_each_text(s.transfer_departments)"
                   "   WHERE $2::text IS NOT NULL AND lower(key) = lower($2::text) ORDER BY key LIMIT 1) d ON true"
                   " WHERE s.org_id = $1::uuid");
-    /* $3 destination (NULL: callback request), $4 reason, $5 department, $6 caller number. */
+    /* $3 destination (NULL: callback request), $4 reason, $5 department, $6 caller number.
+     * One upsert on the call's unique Vapi id: the row is found through the
+     * arbiter index, never through a plan (a cached plan made while call_logs
+     * was empty scanned the org's whole history on every transfer), and two
+     * writers of one call cannot race. Another org's call with that id is
+     * left alone (the WHERE), and nothing is returned. */
     vx_pg_prepare(pg, "transfer_log",
-                  "WITH note AS (SELECT jsonb_build_object('callback_requested', jsonb_build_object("
-                  "   'reason', $4::text, 'department', $5::text, 'at', now())) AS m),"
-                  " upd AS (UPDATE call_logs SET"
-                  "   transfer_to = COALESCE($3::text, transfer_to),"
-                  "   transfer_reason = CASE WHEN $3::text IS NULL THEN transfer_reason"
-                  "     ELSE COALESCE($4::text, transfer_reason) END,"
-                  "   transfer_time = CASE WHEN $3::text IS NULL THEN transfer_time ELSE now() END,"
-                  "   metadata = CASE WHEN $3::text IS NULL THEN metadata || (SELECT m FROM note) ELSE metadata END"
-                  "   WHERE org_id = $1::uuid AND vapi_call_id = $2::text RETURNING 1),"
-                  " ins AS (INSERT INTO call_logs (org_id, vapi_call_id, call_sid, status, phone_number, from_number,"
-                  "   caller_name, transfer_to, transfer_reason, transfer_time, metadata)"
-                  "   SELECT $1::uuid, $2::text, 'vapi-' || $2::text, 'in-progress', $6::e164, $6::e164, 'Unknown Caller',"
-                  "     $3::text, CASE WHEN $3::text IS NULL THEN NULL ELSE $4::text END,"
-                  "     CASE WHEN $3::text IS NULL THEN NULL ELSE now() END,"
-                  "     CASE WHEN $3::text IS NULL THEN (SELECT m FROM note) ELSE '{}'::jsonb END"
-                  "   WHERE NOT EXISTS (SELECT 1 FROM upd)"
-                  "   ON CONFLICT (vapi_call_id) DO NOTHING RETURNING 1)"
-                  " SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins)");
+                  "INSERT INTO call_logs AS c (org_id, vapi_call_id, call_sid, status, phone_number, from_number, caller_name,"
+                  "   transfer_to, transfer_reason, transfer_time, metadata)"
+                  " VALUES ($1::uuid, $2::text, 'vapi-' || $2::text, 'in-progress', $6::e164, $6::e164, 'Unknown Caller',"
+                  "   $3::text, CASE WHEN $3::text IS NULL THEN NULL ELSE $4::text END,"
+                  "   CASE WHEN $3::text IS NULL THEN NULL ELSE now() END,"
+                  "   CASE WHEN $3::text IS NULL THEN jsonb_build_object('callback_requested', jsonb_build_object("
+                  "     'reason', $4::text, 'department', $5::text, 'at', now())) ELSE '{}'::jsonb END)"
+                  " ON CONFLICT (vapi_call_id) DO UPDATE SET"
+                  "   transfer_to = COALESCE(EXCLUDED.transfer_to, c.transfer_to),"
+                  "   transfer_reason = CASE WHEN $3::text IS NULL THEN c.transfer_reason"
+                  "     ELSE COALESCE($4::text, c.transfer_reason) END,"
+                  "   transfer_time = CASE WHEN $3::text IS NULL THEN c.transfer_time ELSE now() END,"
+                  "   metadata = CASE WHEN $3::text IS NULL THEN c.metadata || EXCLUDED.metadata ELSE c.metadata END"
+                  " WHERE c.org_id = $1::uuid"
+                  " RETURNING 1");
 }
 
 typedef struct destination {
@@ -107,19 +109,16 @@ static int log_transfer(const tool_ctx *ctx, const char *to, const char *reason,
         return 0;
     }
     const char *params[6] = {ctx->org_id, ctx->vapi_call_id, to, reason, department, ctx->caller_number};
-    for (int attempt = 0; attempt < 2; attempt++) {
-        PGresult *res = vx_pg_exec(ctx->pg, "transfer_log", 6, params);
-        if (res == NULL) {
-            vx_log_error(ctx->request_id, ctx->org_id, "transfer log failed", "error", vx_pg_error(ctx->pg));
-            return -1;
-        }
-        bool written = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-        PQclear(res);
-        if (written)
-            return 0;
+    PGresult *res = vx_pg_exec(ctx->pg, "transfer_log", 6, params);
+    if (res == NULL) {
+        vx_log_error(ctx->request_id, ctx->org_id, "transfer log failed", "error", vx_pg_error(ctx->pg));
+        return -1;
     }
-    vx_log_warn(ctx->request_id, ctx->org_id, "transfer not logged: the call id belongs to no call of this org", "vapi_call_id",
-                ctx->vapi_call_id);
+    bool written = PQntuples(res) == 1;
+    PQclear(res);
+    if (!written)
+        vx_log_warn(ctx->request_id, ctx->org_id, "transfer not logged: the call id belongs to another org's call", "vapi_call_id",
+                    ctx->vapi_call_id);
     return 0;
 }
 
