@@ -330,7 +330,7 @@ static void _record_event_id(const tool_ctx *ctx, const pending_event *p, const 
 
 /* After commit: applies the change. Failure is logged, never fatal: the
  * appointment stands (or is cancelled) whatever Google says. */
-static void _apply_after_commit(const tool_ctx *ctx, void *data)
+static void _apply_after_commit(const tool_ctx *ctx, void *data, tool_result *result)
 {
     static const char *const what[] = {"created", "moved", "deleted"};
     pending_event *p = data;

@@ -14,26 +14,19 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vx_buf.h"
+#include "vx_http.h"
 #include "vx_log.h"
 #include "vx_time.h"
 
 #define DEFAULT_BASE_URL   "https://www.googleapis.com/calendar/v3"
 #define DEFAULT_TIMEOUT_MS 2000L
 #define MAX_BODY_BYTES     (4L << 20)
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void _curl_init(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 const char *google_status_name(google_status s)
 {
@@ -66,23 +59,7 @@ const char *google_status_name(google_status s)
     return "unknown";
 }
 
-typedef struct reply {
-    long status;
-    vx_buf body;
-    bool too_big;
-} reply;
-
-static size_t _on_body(char *ptr, size_t size, size_t n, void *userdata)
-{
-    reply *r = userdata;
-    size_t add = size * n;
-    if (r->body.len + add > (size_t)MAX_BODY_BYTES) {
-        r->too_big = true;
-        return 0; /* aborts the transfer */
-    }
-    vx_buf_append(&r->body, ptr, add);
-    return add;
-}
+typedef vx_http_answer reply;
 
 /* "base + path", where path already holds escaped segments. */
 static void _url(vx_buf *url, const char *base, const char *path)
@@ -142,53 +119,37 @@ static google_status _fail(const google_conn *g, const char *op, const reply *r)
 }
 
 /*
- * Performs method on path with an optional JSON body and takes ownership of
- * c. On GOOGLE_OK (any 2xx), *out holds the answer (caller frees out->body).
+ * Performs method on path with an optional JSON body. On GOOGLE_OK (any
+ * 2xx), *out holds the answer (caller frees out->body).
  */
-static google_status _perform(CURL *c, const google_conn *g, const char *op, const char *method, const char *path, const char *body,
+static google_status _perform(const google_conn *g, const char *op, const char *method, const char *path, const char *body,
                               reply *out)
 {
-    memset(out, 0, sizeof(*out));
     vx_buf url = VX_BUF_INIT, auth = VX_BUF_INIT;
     _url(&url, g->base_url, path);
     vx_buf_printf(&auth, "Authorization: Bearer %s", g->access_token != NULL ? g->access_token : "");
-    struct curl_slist *headers = curl_slist_append(NULL, auth.data);
-    headers = curl_slist_append(headers, "Accept: application/json");
-    headers = curl_slist_append(headers, "Expect:");
-    if (body != NULL)
-        headers = curl_slist_append(headers, "Content-Type: application/json");
-    long timeout = g->timeout_ms >= 50 && g->timeout_ms <= 60000 ? g->timeout_ms : DEFAULT_TIMEOUT_MS;
-    curl_easy_setopt(c, CURLOPT_URL, url.data);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "voxanne-tool-router/1");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout < 1000 ? timeout : 1000L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, _on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-    }
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(headers);
+    const char *headers[] = {auth.data, "Accept: application/json", body != NULL ? "Content-Type: application/json" : NULL, NULL};
+    vx_http_request req = {
+        .method = method,
+        .url = url.data,
+        .headers = headers,
+        .body = body,
+        .timeout_ms = g->timeout_ms >= 50 && g->timeout_ms <= 60000 ? g->timeout_ms : DEFAULT_TIMEOUT_MS,
+        .max_answer_bytes = MAX_BODY_BYTES,
+    };
+    const char *error = NULL;
+    int rc = vx_http_perform(&req, out, &error);
     /* The header buffer held the token: wipe it before it goes back to the heap. */
     if (auth.data != NULL)
         memset(auth.data, 0, auth.len);
     vx_buf_free(&auth);
     vx_buf_free(&url);
 
-    if (rc != CURLE_OK || out->too_big) {
-        vx_log_warn(g->request_id, g->org_id, "google calendar call failed", "op", op, "error",
-                    out->too_big ? "answer too large" : curl_easy_strerror(rc), "status",
-                    google_status_name(out->too_big ? GOOGLE_ERR_PROTOCOL : GOOGLE_ERR_NETWORK));
-        vx_buf_free(&out->body);
-        return out->too_big ? GOOGLE_ERR_PROTOCOL : GOOGLE_ERR_NETWORK;
+    if (rc != 0) {
+        google_status s = strcmp(error, "answer too large") == 0 ? GOOGLE_ERR_PROTOCOL : GOOGLE_ERR_NETWORK;
+        vx_log_warn(g->request_id, g->org_id, "google calendar call failed", "op", op, "error", error, "status",
+                    google_status_name(s));
+        return s;
     }
     if (out->status < 200 || out->status > 299) {
         google_status s = _fail(g, op, out);
@@ -198,21 +159,19 @@ static google_status _perform(CURL *c, const google_conn *g, const char *op, con
     return GOOGLE_OK;
 }
 
-static CURL *_handle(void)
+/* Escapes one path segment (curl_free the result). */
+static char *_escape(const char *segment)
 {
-    pthread_once(&curl_once, _curl_init);
-    CURL *c = curl_easy_init();
-    if (c == NULL)
+    char *e = curl_easy_escape(NULL, segment, 0);
+    if (e == NULL)
         abort(); /* only fails when out of memory */
-    return c;
+    return e;
 }
 
 /* Appends "/calendars/{calendarId}/events" with the id escaped ('@' → %40). */
-static void _events_path(CURL *c, vx_buf *path, const char *calendar_id)
+static void _events_path(vx_buf *path, const char *calendar_id)
 {
-    char *cal = curl_easy_escape(c, calendar_id != NULL && *calendar_id ? calendar_id : "primary", 0);
-    if (cal == NULL)
-        abort();
+    char *cal = _escape(calendar_id != NULL && *calendar_id ? calendar_id : "primary");
     vx_buf_printf(path, "/calendars/%s/events", cal);
     curl_free(cal);
 }
@@ -270,7 +229,7 @@ google_status google_freebusy(const google_conn *g, int64_t from_ms, int64_t to_
     cJSON_Delete(req);
 
     reply r;
-    google_status s = _perform(_handle(), g, "freeBusy", "POST", "/freeBusy", body, &r);
+    google_status s = _perform(g, "freeBusy", "POST", "/freeBusy", body, &r);
     free(body);
     if (s != GOOGLE_OK)
         return s;
@@ -317,12 +276,11 @@ google_status google_event_insert(const google_conn *g, const google_event *ev, 
     char *body = cJSON_PrintUnformatted(req);
     cJSON_Delete(req);
 
-    CURL *c = _handle();
     vx_buf path = VX_BUF_INIT;
-    _events_path(c, &path, g->calendar_id);
+    _events_path(&path, g->calendar_id);
     vx_buf_puts(&path, "?sendUpdates=none");
     reply r;
-    google_status s = _perform(c, g, "events.insert", "POST", path.data, body, &r);
+    google_status s = _perform(g, "events.insert", "POST", path.data, body, &r);
     vx_buf_free(&path);
     free(body);
     if (s == GOOGLE_ERR_CONFLICT && ev->id != NULL) { /* our own id: inserted by an earlier attempt */
@@ -348,11 +306,9 @@ google_status google_event_insert(const google_conn *g, const google_event *ev, 
 }
 
 /* Appends "/{eventId}" escaped. */
-static void _event_segment(CURL *c, vx_buf *path, const char *event_id)
+static void _event_segment(vx_buf *path, const char *event_id)
 {
-    char *id = curl_easy_escape(c, event_id, 0);
-    if (id == NULL)
-        abort();
+    char *id = _escape(event_id);
     vx_buf_printf(path, "/%s", id);
     curl_free(id);
 }
@@ -364,13 +320,12 @@ google_status google_event_move(const google_conn *g, const char *event_id, int6
     cJSON_AddItemToObject(req, "end", _time_object(end_ms, timezone));
     char *body = cJSON_PrintUnformatted(req);
     cJSON_Delete(req);
-    CURL *c = _handle();
     vx_buf path = VX_BUF_INIT;
-    _events_path(c, &path, g->calendar_id);
-    _event_segment(c, &path, event_id);
+    _events_path(&path, g->calendar_id);
+    _event_segment(&path, event_id);
     vx_buf_puts(&path, "?sendUpdates=none");
     reply r;
-    google_status s = _perform(c, g, "events.patch", "PATCH", path.data, body, &r);
+    google_status s = _perform(g, "events.patch", "PATCH", path.data, body, &r);
     vx_buf_free(&path);
     free(body);
     if (s == GOOGLE_OK)
@@ -380,13 +335,12 @@ google_status google_event_move(const google_conn *g, const char *event_id, int6
 
 google_status google_event_delete(const google_conn *g, const char *event_id)
 {
-    CURL *c = _handle();
     vx_buf path = VX_BUF_INIT;
-    _events_path(c, &path, g->calendar_id);
-    _event_segment(c, &path, event_id);
+    _events_path(&path, g->calendar_id);
+    _event_segment(&path, event_id);
     vx_buf_puts(&path, "?sendUpdates=none");
     reply r;
-    google_status s = _perform(c, g, "events.delete", "DELETE", path.data, NULL, &r);
+    google_status s = _perform(g, "events.delete", "DELETE", path.data, NULL, &r);
     vx_buf_free(&path);
     if (s == GOOGLE_OK)
         vx_buf_free(&r.body);

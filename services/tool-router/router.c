@@ -124,6 +124,7 @@ static tool_ctx make_ctx(message_ctx *mc, const char *tool_name, const char *too
         .tool_call_id = tool_call_id,
         .vapi_call_id = mc->m->call_id,
         .caller_number = mc->m->caller_number,
+        .control_url = mc->m->control_url,
         .args = args != NULL ? args : &NO_ARGS,
     };
     return ctx;

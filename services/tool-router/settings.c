@@ -33,6 +33,8 @@ void settings_defaults(struct tool_settings *s)
     s->rag_timeout_ms = 800;
     s->rag_max_chunks = 5;
     s->vault_miss_ttl_ms = 5000;
+    s->vapi_control_timeout_ms = 2000;
+    s->vapi_control_allow = "";
     s->max_result_chars = 2400;
     s->say_apology = "I'm sorry, I'm having trouble with our system right now. Could you try that again in a moment?";
     s->say_no_org = "I'm sorry, I can't access this practice's records right now.";
@@ -51,6 +53,8 @@ void settings_load(struct tool_settings *s)
     s->rag_timeout_ms = vx_config_long("RAG_TIMEOUT_MS", s->rag_timeout_ms, 10, 30000);
     s->rag_max_chunks = (int)vx_config_long("RAG_MAX_CHUNKS", s->rag_max_chunks, 1, 50);
     s->vault_miss_ttl_ms = vx_config_long("VAULT_MISS_TTL_MS", s->vault_miss_ttl_ms, 0, 600000);
+    s->vapi_control_timeout_ms = vx_config_long("VAPI_CONTROL_TIMEOUT_MS", s->vapi_control_timeout_ms, 50, 60000);
+    s->vapi_control_allow = vx_config_str("VAPI_CONTROL_URL_ALLOW", s->vapi_control_allow);
     s->max_result_chars = (size_t)vx_config_long("TOOLS_MAX_RESULT_CHARS", (long)s->max_result_chars, 200, 16000);
     s->say_apology = vx_config_str("TOOLS_SAY_APOLOGY", s->say_apology);
     s->say_no_org = vx_config_str("TOOLS_SAY_NO_ORG", s->say_no_org);

@@ -10,6 +10,10 @@
  *   RAG_MAX_CHUNKS            chunks asked of rag-search (default 5)
  *   VAULT_MISS_TTL_MS         after credential-vault fails to answer, how long a worker skips
  *                             asking it for a Google token (default 5000; 0 asks every time)
+ *   VAPI_CONTROL_TIMEOUT_MS   timeout of one Live Call Control request (default 2000)
+ *   VAPI_CONTROL_URL_ALLOW    comma-separated URL prefixes also trusted as a call's
+ *                             controlUrl besides Vapi's own (https, hosts under vapi.ai; default none; the
+ *                             tests point it at tests/fakes/vapi_control)
  *   TOOLS_MAX_RESULT_CHARS    cap of every sentence returned to Vapi, in bytes (default 2400)
  *   TOOLS_SAY_APOLOGY, TOOLS_SAY_NO_ORG, TOOLS_SAY_UNKNOWN_TOOL, TOOLS_SAY_BAD_ARGS,
  *   TOOLS_SAY_NO_KNOWLEDGE, TOOLS_SAY_NO_TRANSFER, TOOLS_SAY_NOT_SET_UP
@@ -26,6 +30,8 @@ struct tool_settings {
     long rag_timeout_ms;
     int rag_max_chunks;
     long vault_miss_ttl_ms;
+    long vapi_control_timeout_ms;
+    const char *vapi_control_allow; /* "" or comma-separated URL prefixes */
     size_t max_result_chars;
 
     /* What the assistant says when … */

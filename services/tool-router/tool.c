@@ -51,7 +51,7 @@ const char *tool_arg_str(const tool_ctx *ctx, const char *name)
 void tool_result_finish(const tool_ctx *ctx, tool_result *r, bool committed)
 {
     if (committed && r->after_commit != NULL)
-        r->after_commit(ctx, r->after_commit_data);
+        r->after_commit(ctx, r->after_commit_data, r);
     if (r->free_after_commit != NULL)
         r->free_after_commit(r->after_commit_data);
     r->after_commit = NULL;

@@ -44,6 +44,7 @@ typedef struct tool_ctx {
     const char *tool_call_id;  /* "" when Vapi sent none (legacy function-call) */
     const char *vapi_call_id;  /* message.call.id, or NULL */
     const char *caller_number; /* message.call.customer.number when E.164, or NULL */
+    const char *control_url;   /* message.call.monitor.controlUrl (Live Call Control), or NULL */
     const cJSON *args;         /* the arguments object; never NULL (empty object when none) */
 } tool_ctx;
 
@@ -56,9 +57,11 @@ typedef struct tool_result {
     /* Optional work for after the transaction committed: calls to outside
      * services (a Google Calendar event) that must not hold the transaction —
      * and the locks of what it wrote — open, and must not happen at all if it
-     * rolls back. The framework runs after_commit(ctx, data) after a successful
-     * commit, then always frees data with free_after_commit. */
-    void (*after_commit)(const tool_ctx *ctx, void *data);
+     * rolls back. The framework runs after_commit(ctx, data, result) after a
+     * successful commit — it may change what is said when the outside call
+     * failed (the ledger keeps the committed answer) — then always frees data
+     * with free_after_commit. */
+    void (*after_commit)(const tool_ctx *ctx, void *data, struct tool_result *result);
     void *after_commit_data;
     void (*free_after_commit)(void *data);
 } tool_result;

@@ -6,15 +6,15 @@
  * the pick deterministic; the table's CHECK already forbids two names that
  * differ only in case).
  *
- * Logging is "update, else insert a minimal row" in one statement:
- * the UPDATE is filtered by RLS and by org_id; the INSERT runs only when
- * nothing was updated, with ON CONFLICT DO NOTHING so a row of the same
- * vapi_call_id that appeared meanwhile (webhook-ingest committing at that
- * instant — the INSERT then waits for it) or that belongs to another org is
- * left alone. When that happened the statement reports 0 rows and runs once
- * more: the UPDATE, in a new snapshot, then sees the new row of our org.
- * Not an ON CONFLICT DO UPDATE: with RLS, the conflicting row of another org
- * would raise an error instead of being ignored.
+ * Logging is one INSERT … ON CONFLICT (vapi_call_id) DO UPDATE: the call's
+ * row is found through the unique index (no plan to go stale), a row that
+ * webhook-ingest commits at the same instant is simply updated, and the DO
+ * UPDATE's WHERE org_id = $1 skips another org's row of that id silently —
+ * PostgreSQL checks that WHERE before the row-level security policy, which
+ * would otherwise raise an error (tested in test_tool_router).
+ *
+ * The live transfer (vapi_control) runs after the commit: no outside call
+ * holds the transaction open, and a rolled-back transfer never happens.
  */
 #include "transfer.h"
 
@@ -25,6 +25,7 @@
 
 #include "answer.h"
 #include "settings.h"
+#include "vapi_control.h"
 #include "vx_log.h"
 
 #define MAX_DEPARTMENT 64
@@ -157,6 +158,75 @@ static char *clean_arg(const char *s, size_t max)
     return vx_buf_steal(&b);
 }
 
+/* What the live transfer needs once the transaction has committed. */
+typedef struct live_transfer {
+    cJSON *destination; /* {"type":"number","number"} or {"type":"sip","sipUri"} */
+    char *content;      /* what Vapi says before it transfers */
+    char *reason, *department;
+} live_transfer;
+
+static void live_transfer_free(void *data)
+{
+    live_transfer *lt = data;
+    cJSON_Delete(lt->destination);
+    free(lt->content);
+    free(lt->reason);
+    free(lt->department);
+    free(lt);
+}
+
+/* Notes the callback request on the call in a transaction of its own (the tool's has committed). */
+static void note_callback(const tool_ctx *ctx, const live_transfer *lt)
+{
+    if (vx_pg_begin_org(ctx->pg, ctx->org_id) != 0 || log_transfer(ctx, NULL, lt->reason, lt->department) != 0 ||
+        vx_pg_commit(ctx->pg) != 0) {
+        vx_log_error(ctx->request_id, ctx->org_id, "callback request not noted", "error", vx_pg_error(ctx->pg));
+        vx_pg_rollback(ctx->pg);
+    }
+}
+
+/* After the commit: asks Vapi to transfer the live call. When Vapi does not
+ * take it, the caller must not wait for a transfer that will never come:
+ * they hear that someone will call back, and the request is noted on the
+ * call. (A repeat of this toolCallId replays the committed answer.) */
+static void transfer_live_call(const tool_ctx *ctx, void *data, tool_result *r)
+{
+    live_transfer *lt = data;
+    if (!vapi_control_url_allowed(ctx->control_url, ctx->settings->vapi_control_allow)) {
+        vx_log_warn(ctx->request_id, ctx->org_id, "the call's control URL is not Vapi's: not used", "vapi_call_id",
+                    ctx->vapi_call_id != NULL ? ctx->vapi_call_id : "");
+        return;
+    }
+    if (vapi_control_transfer(ctx->control_url, lt->destination, lt->content, ctx->settings->vapi_control_timeout_ms,
+                              ctx->request_id, ctx->org_id) == 0) {
+        vx_log_info(ctx->request_id, ctx->org_id, "call transferred", "tool_call_id", ctx->tool_call_id);
+        return;
+    }
+    note_callback(ctx, lt);
+    tool_say(r, "%s", ctx->settings->say_no_transfer);
+    cJSON_DeleteItemFromObject(r->extra, "destination");
+}
+
+/* Sets up the live transfer for after the commit (nothing without a control URL). */
+static void plan_live_transfer(const tool_ctx *ctx, const destination *d, const char *sentence, const char *reason,
+                               const char *department, tool_result *out)
+{
+    if (ctx->control_url == NULL)
+        return;
+    live_transfer *lt = calloc(1, sizeof(*lt));
+    if (lt == NULL)
+        abort();
+    lt->destination = destination_json(d, NULL);
+    lt->content = strdup(sentence);
+    lt->reason = reason != NULL ? strdup(reason) : NULL;
+    lt->department = department != NULL ? strdup(department) : NULL;
+    if (lt->content == NULL || (reason != NULL && lt->reason == NULL) || (department != NULL && lt->department == NULL))
+        abort();
+    out->after_commit = transfer_live_call;
+    out->after_commit_data = lt;
+    out->free_after_commit = live_transfer_free;
+}
+
 tool_status tool_transfer_call(const tool_ctx *ctx, tool_result *out)
 {
     char *summary = clean_arg(tool_arg_str(ctx, "summary"), TRANSFER_MAX_REASON);
@@ -178,6 +248,7 @@ tool_status tool_transfer_call(const tool_ctx *ctx, tool_result *out)
         tool_say(out, "%s", sentence.data);
         out->extra = cJSON_CreateObject();
         cJSON_AddItemToObject(out->extra, "destination", destination_json(&d, sentence.data));
+        plan_live_transfer(ctx, &d, sentence.data, summary, department, out);
         vx_buf_free(&sentence);
     }
     destination_free(&d);

@@ -14,8 +14,17 @@
  * (call_sid 'vapi-<id>', status 'in-progress', the caller's number), which
  * ingest's later upserts complete. With no destination the request is noted
  * in call_logs.metadata.callback_requested instead. A row of the same call id
- * that belongs to another org is never touched (the statement cannot see it;
- * the transfer goes ahead unlogged, with a warning).
+ * that belongs to another org is never touched (the transfer goes ahead
+ * unlogged, with a warning).
+ *
+ * The transfer itself: Vapi does not act on a destination in a custom
+ * function's result, so when the message carries the call's
+ * monitor.controlUrl, transferCall asks Vapi to transfer the live call
+ * (vapi_control: {"type":"transfer","destination":…,"content":<the
+ * sentence>}) once its transaction has committed. If Vapi refuses or does
+ * not answer, the caller hears the callback sentence instead and the request
+ * is noted in callback_requested. A control URL that is not Vapi's is not
+ * called (logged).
  *
  * Answers: transferCall → sentence "Transferring you to our billing team
  * now." + extra {"destination":{"type":"number","number":…,"message":…}} (or

@@ -53,6 +53,15 @@ static const char *e164_at(const cJSON *root, const char *p1, const char *p2)
     return s != NULL && vx_is_e164(s) ? s : NULL;
 }
 
+/* An http(s) URL of printable ASCII (no spaces), at most VAPI_MAX_URL bytes, or NULL. */
+static const char *url_at(const cJSON *root, const char *path)
+{
+    const char *s = vx_json_str_first(root, path, (const char *)NULL);
+    if (s == NULL || (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0) || !printable_id(s, VAPI_MAX_URL))
+        return NULL;
+    return s;
+}
+
 /* Subtracts an estimate of item's JSON size from *budget; false once it is spent. */
 static bool fits(const cJSON *item, long *budget)
 {
@@ -294,6 +303,7 @@ vapi_parse_status vapi_message_parse(const char *body, size_t len, const char *p
     out->phone_number_id = id_at(msg, "call.phoneNumberId", "phoneNumber.id");
     out->called_number = e164_at(msg, "phoneNumber.number", "call.phoneNumber.number");
     out->caller_number = e164_at(msg, "call.customer.number", "customer.number");
+    out->control_url = url_at(msg, "call.monitor.controlUrl");
     if (!vx_vapi_org_hint(out->msg, out->metadata_org_id))
         out->metadata_org_id[0] = '\0';
     if (out->kind == VAPI_KIND_KNOWLEDGE_BASE_REQUEST)

@@ -38,6 +38,7 @@
 #define VAPI_MAX_ARGS_BYTES (64 * 1024)
 #define VAPI_MAX_NAME       64
 #define VAPI_MAX_ID         100
+#define VAPI_MAX_URL        2048
 
 typedef enum {
     VAPI_KIND_TOOL_CALLS = 0,
@@ -77,6 +78,7 @@ typedef struct vapi_message {
     const char *phone_number_id;               /* call.phoneNumberId, else phoneNumber.id */
     const char *called_number;                 /* phoneNumber.number, else call.phoneNumber.number (E.164 only) */
     const char *caller_number;                 /* call.customer.number, else customer.number (E.164 only) */
+    const char *control_url;                   /* call.monitor.controlUrl (Live Call Control), an http(s) URL */
     char metadata_org_id[VX_UUID_STR_LEN + 1]; /* the org hint we put in metadata, lower case; "" when none */
     const char *kb_query;                      /* knowledge-base-request: the caller's last utterance, or NULL */
     cJSON *owned;                              /* parsed string arguments and the shared empty object */

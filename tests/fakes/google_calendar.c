@@ -23,33 +23,22 @@
  *   GET  /_fake/events                              {"items":[event + "calendarId"…]} in creation order
  *   POST /_fake/reset                               forgets everything
  *
- * Design: a small blocking HTTP/1.1 server (keep-alive, Content-Length
- * bodies), one detached thread per connection, one mutex over the state.
- * SIGTERM stops accepting, waits for open connections, frees everything
- * and exits 0, so it runs clean under ASan.
+ * Design: routes on tests/support/fake_http's server, one mutex over the
+ * state; SIGTERM stops it, frees everything and exits 0 (clean under ASan).
  */
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fake_http.h"
 #include "vx_buf.h"
 #include "vx_log.h"
 #include "vx_time.h"
-
-#define MAX_HEAD (16 * 1024)
-#define MAX_BODY (1024 * 1024)
 
 typedef struct event {
     char *calendar_id;
@@ -70,31 +59,11 @@ static struct {
     size_t nbusy;
     int fail_status, fail_count, fail_delay_ms;
     const char *token;
-    atomic_int active;
-    volatile sig_atomic_t stop;
     unsigned seq;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-typedef struct request {
-    char method[16];
-    char path[2048];
-    char auth[1024];
-    bool close;
-    char *body;
-    size_t body_len;
-} request;
-
-typedef struct response {
-    int status;
-    const char *extra_headers; /* "Name: value\r\n"… or NULL */
-    vx_buf body;
-} response;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    S.stop = 1;
-}
+typedef fake_request request;
+typedef fake_response response;
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -110,15 +79,6 @@ static void iso_seconds(int64_t ms, char out[25])
     vx_time_format_iso(ms, out);
     out[19] = 'Z';
     out[20] = '\0';
-}
-
-static void json_body(response *r, int status, cJSON *json)
-{
-    char *s = cJSON_PrintUnformatted(json);
-    r->status = status;
-    vx_buf_puts(&r->body, s);
-    free(s);
-    cJSON_Delete(json);
 }
 
 /* Google's error shape: {"error":{"errors":[{domain,reason,message}],"code","message"}}. */
@@ -137,7 +97,7 @@ static void google_error(response *r, int status, const char *domain, const char
     cJSON_AddItemToArray(cJSON_AddArrayToObject(err, "errors"), item);
     cJSON_AddNumberToObject(err, "code", status);
     cJSON_AddStringToObject(err, "message", message);
-    json_body(r, status, root);
+    fake_json_body(r, status, root);
 }
 
 /* A Calendar time object: {"dateTime": RFC 3339 with offset} or {"date": "YYYY-MM-DD"}. */
@@ -243,7 +203,7 @@ static void events_insert(const char *cal, const request *q, response *r)
         S.events[S.nevents].start_ms = start;
         S.events[S.nevents].end_ms = end;
         S.nevents++;
-        json_body(r, 200, cJSON_Duplicate(ev, true)); /* 200, not 201 */
+        fake_json_body(r, 200, cJSON_Duplicate(ev, true)); /* 200, not 201 */
     }
     cJSON_Delete(in);
 }
@@ -257,7 +217,7 @@ static void event_op(const char *cal, const char *id, const request *q, response
     }
     bool cancelled = strcmp(cJSON_GetObjectItemCaseSensitive(e->json, "status")->valuestring, "cancelled") == 0;
     if (strcmp(q->method, "GET") == 0) {
-        json_body(r, 200, cJSON_Duplicate(e->json, true));
+        fake_json_body(r, 200, cJSON_Duplicate(e->json, true));
     } else if (strcmp(q->method, "DELETE") == 0) {
         if (cancelled) {
             google_error(r, 410, "global", "deleted", "Resource has been deleted");
@@ -288,7 +248,7 @@ static void event_op(const char *cal, const char *id, const request *q, response
             cJSON *seq = cJSON_GetObjectItemCaseSensitive(e->json, "sequence");
             cJSON_SetNumberValue(seq, seq->valuedouble + 1);
             touch(e->json, false);
-            json_body(r, 200, cJSON_Duplicate(e->json, true));
+            fake_json_body(r, 200, cJSON_Duplicate(e->json, true));
         }
         cJSON_Delete(in);
     } else {
@@ -360,7 +320,7 @@ static void freebusy(const request *q, response *r)
             }
             free(list);
         }
-        json_body(r, 200, out);
+        fake_json_body(r, 200, out);
     }
     cJSON_Delete(in);
 }
@@ -395,7 +355,7 @@ static void control(const request *q, response *r)
             cJSON_AddStringToObject(ev, "calendarId", S.events[i].calendar_id);
             cJSON_AddItemToArray(items, ev);
         }
-        json_body(r, 200, out);
+        fake_json_body(r, 200, out);
     } else if (strcmp(q->path, "/_fake/reset") == 0 && strcmp(q->method, "POST") == 0) {
         for (size_t i = 0; i < S.nevents; i++) {
             free(S.events[i].calendar_id);
@@ -483,125 +443,6 @@ static void route(request *q, response *r)
     pthread_mutex_unlock(&S.lock);
 }
 
-/* Reads one request; false on EOF, error, or stop. *head holds leftover bytes across requests. */
-static bool read_request(int fd, vx_buf *in, request *q)
-{
-    char *end;
-    while ((end = in->data ? strstr(in->data, "\r\n\r\n") : NULL) == NULL) {
-        if (in->len > MAX_HEAD || S.stop)
-            return false;
-        char chunk[4096];
-        ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            continue;
-        if (n <= 0)
-            return false;
-        vx_buf_append(in, chunk, (size_t)n);
-    }
-    size_t head_len = (size_t)(end - in->data) + 4;
-    char version[16] = "";
-    if (sscanf(in->data, "%15s %2047s %15s", q->method, q->path, version) != 3)
-        return false;
-    q->close = strcmp(version, "HTTP/1.0") == 0;
-    size_t clen = 0;
-    for (char *line = strstr(in->data, "\r\n"); line != NULL && line < end; line = strstr(line + 2, "\r\n")) {
-        char *h = line + 2;
-        if (strncasecmp(h, "Content-Length:", 15) == 0)
-            clen = strtoul(h + 15, NULL, 10);
-        else if (strncasecmp(h, "Authorization:", 14) == 0)
-            sscanf(h + 14, " %1023[^\r\n]", q->auth);
-        else if (strncasecmp(h, "Connection:", 11) == 0 && strncasecmp(h + 11, " close", 6) == 0)
-            q->close = true;
-    }
-    if (clen > MAX_BODY)
-        return false;
-    while (in->len < head_len + clen) {
-        char chunk[4096];
-        ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) && !S.stop)
-            continue;
-        if (n <= 0)
-            return false;
-        vx_buf_append(in, chunk, (size_t)n);
-    }
-    q->body = malloc(clen + 1);
-    if (q->body == NULL)
-        abort();
-    memcpy(q->body, in->data + head_len, clen);
-    q->body[clen] = '\0';
-    q->body_len = clen;
-    /* Keep what follows (a pipelined request) for the next call. */
-    size_t rest = in->len - head_len - clen;
-    memmove(in->data, in->data + head_len + clen, rest);
-    in->len = rest;
-    in->data[rest] = '\0';
-    return true;
-}
-
-static const char *reason_phrase(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 204:
-        return "No Content";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 404:
-        return "Not Found";
-    case 409:
-        return "Conflict";
-    case 410:
-        return "Gone";
-    case 429:
-        return "Too Many Requests";
-    default:
-        return status >= 500 ? "Server Error" : "Error";
-    }
-}
-
-static void *serve(void *arg)
-{
-    int fd = (int)(intptr_t)arg;
-    struct timeval tv = {0, 200000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    vx_buf in = VX_BUF_INIT;
-    for (;;) {
-        request q;
-        memset(&q, 0, sizeof(q));
-        if (!read_request(fd, &in, &q)) {
-            free(q.body);
-            break;
-        }
-        response r = {0, NULL, VX_BUF_INIT};
-        route(&q, &r);
-        char status[8];
-        snprintf(status, sizeof(status), "%d", r.status);
-        vx_log_info(NULL, NULL, "request", "method", q.method, "path", q.path, "status", status);
-        vx_buf out = VX_BUF_INIT;
-        vx_buf_printf(&out, "HTTP/1.1 %d %s\r\n", r.status, reason_phrase(r.status));
-        if (r.status != 204)
-            vx_buf_printf(&out, "Content-Type: application/json; charset=UTF-8\r\nContent-Length: %zu\r\n", r.body.len);
-        if (r.extra_headers != NULL)
-            vx_buf_puts(&out, r.extra_headers);
-        vx_buf_puts(&out, q.close ? "Connection: close\r\n\r\n" : "\r\n");
-        if (r.body.len > 0 && r.status != 204)
-            vx_buf_append(&out, r.body.data, r.body.len);
-        bool ok = send(fd, out.data, out.len, MSG_NOSIGNAL) == (ssize_t)out.len;
-        vx_buf_free(&out);
-        vx_buf_free(&r.body);
-        free(q.body);
-        if (!ok || q.close)
-            break;
-    }
-    vx_buf_free(&in);
-    close(fd);
-    atomic_fetch_sub(&S.active, 1);
-    return NULL;
-}
-
 int main(void)
 {
     vx_log_init("google-calendar-fake");
@@ -612,43 +453,7 @@ int main(void)
         return 2;
     }
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port_s))};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(lfd, 128) != 0) {
-        fprintf(stderr, "google_calendar fake: cannot listen on 127.0.0.1:%s: %s\n", port_s, strerror(errno));
-        return 1;
-    }
-    vx_log_info(NULL, NULL, "listening", "port", port_s);
-    while (!S.stop) {
-        struct pollfd p = {lfd, POLLIN, 0};
-        if (poll(&p, 1, 200) <= 0)
-            continue;
-        int fd = accept(lfd, NULL, NULL);
-        if (fd < 0)
-            continue;
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        atomic_fetch_add(&S.active, 1);
-        if (pthread_create(&t, &attr, serve, (void *)(intptr_t)fd) != 0) {
-            atomic_fetch_sub(&S.active, 1);
-            close(fd);
-        }
-        pthread_attr_destroy(&attr);
-    }
-    close(lfd);
-    for (int i = 0; i < 100 && atomic_load(&S.active) > 0; i++) {
-        struct timespec ts = {0, 50000000L};
-        nanosleep(&ts, NULL);
-    }
+    int rc = fake_http_serve(atoi(port_s), route);
     for (size_t i = 0; i < S.nevents; i++) {
         free(S.events[i].calendar_id);
         cJSON_Delete(S.events[i].json);
@@ -657,6 +462,5 @@ int main(void)
         free(S.busy[i].calendar_id);
     free(S.events);
     free(S.busy);
-    vx_log_info(NULL, NULL, "stopped");
-    return 0;
+    return rc;
 }

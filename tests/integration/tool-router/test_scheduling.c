@@ -70,8 +70,16 @@ static answer run_on(vx_pg *pg, tool_fn fn, const char *org, const char *args_js
     char tool_call_id[48], uuid[37];
     vt_uuid(uuid);
     snprintf(tool_call_id, sizeof(tool_call_id), "call_%.20s", uuid);
-    tool_ctx ctx = {pg,     T.tool_nc, &T.settings, "req-scheduling-test", org, "tool", tool_call_id, "vapi-call-scheduling",
-                    caller, args};
+    tool_ctx ctx = {.pg = pg,
+                    .nc = T.tool_nc,
+                    .settings = &T.settings,
+                    .request_id = "req-scheduling-test",
+                    .org_id = org,
+                    .tool_name = "tool",
+                    .tool_call_id = tool_call_id,
+                    .vapi_call_id = "vapi-call-scheduling",
+                    .caller_number = caller,
+                    .args = args};
     tool_result res = {.is_error = false, .text = VX_BUF_INIT};
     VT_REQUIRE(vx_pg_begin_org(pg, org) == 0, vx_pg_error(pg));
     answer a;
@@ -192,7 +200,13 @@ static long contact_count(const char *org)
 static size_t day_slots(const char *org, const char *date, int length_min, int64_t *out, size_t max)
 {
     cJSON *args = cJSON_CreateObject();
-    tool_ctx ctx = {T.pg, NULL, &T.settings, "req-slots", org, "slots", "", NULL, NULL, args};
+    tool_ctx ctx = {.pg = T.pg,
+                    .settings = &T.settings,
+                    .request_id = "req-slots",
+                    .org_id = org,
+                    .tool_name = "slots",
+                    .tool_call_id = "",
+                    .args = args};
     VT_REQUIRE(vx_pg_begin_org(T.pg, org) == 0, vx_pg_error(T.pg));
     scheduling_settings s;
     scheduling_calendar cal;
@@ -211,7 +225,13 @@ static size_t day_slots(const char *org, const char *date, int length_min, int64
 static void labels_of(const char *org, const char *tz, const int64_t *ms, size_t n, char labels[][16])
 {
     cJSON *args = cJSON_CreateObject();
-    tool_ctx ctx = {T.pg, NULL, &T.settings, "req-labels", org, "labels", "", NULL, NULL, args};
+    tool_ctx ctx = {.pg = T.pg,
+                    .settings = &T.settings,
+                    .request_id = "req-labels",
+                    .org_id = org,
+                    .tool_name = "labels",
+                    .tool_call_id = "",
+                    .args = args};
     scheduling_when w[32];
     VT_REQUIRE(n <= 32 && vx_pg_begin_org(T.pg, org) == 0, "begin");
     VT_REQUIRE(scheduling_format(&ctx, tz, ms, n, w) == 0, "format");
