@@ -71,14 +71,7 @@ static bool healthy(void *state, const char **detail)
 
 static void pack_request(const char *body, uint8_t **out, size_t *len)
 {
-    Voxanne__V1__GatewayRequest req = VOXANNE__V1__GATEWAY_REQUEST__INIT;
-    req.request_id = "test";
-    req.route = "echo";
-    req.body.data = (uint8_t *)body;
-    req.body.len = strlen(body);
-    *len = voxanne__v1__gateway_request__get_packed_size(&req);
-    *out = malloc(*len + 1);
-    voxanne__v1__gateway_request__pack(&req, *out);
+    vt_pack_gateway_request("echo", NULL, body, false, 0, out, len);
 }
 
 /* One request; returns the response (caller frees) or NULL on timeout. */

@@ -90,35 +90,11 @@ static void answer_free(answer *a)
  * with the gateway's deadline (unix ms; 0 = none). */
 static answer send_full(const char *route, const char *path_tool, const char *body, bool vapi, int64_t deadline_ms)
 {
-    Voxanne__V1__GatewayRequest req = VOXANNE__V1__GATEWAY_REQUEST__INIT;
-    Voxanne__V1__AuthContext auth = VOXANNE__V1__AUTH_CONTEXT__INIT;
-    Voxanne__V1__KeyValue param = VOXANNE__V1__KEY_VALUE__INIT;
-    Voxanne__V1__KeyValue *params[1] = {&param};
-    req.request_id = "it-tool-router";
-    req.route = (char *)route;
-    req.method = "POST";
-    auth.vapi = vapi;
-    req.auth = &auth;
-    if (path_tool != NULL) {
-        param.key = "tool";
-        param.value = (char *)path_tool;
-        req.path_params = params;
-        req.n_path_params = 1;
-    }
-    req.body.data = (uint8_t *)body;
-    req.body.len = strlen(body);
-    req.deadline_unix_ms = deadline_ms;
-    size_t len = voxanne__v1__gateway_request__get_packed_size(&req);
-    uint8_t *buf = malloc(len);
-    voxanne__v1__gateway_request__pack(&req, buf);
-    natsMsg *reply = NULL;
-    natsStatus s = natsConnection_Request(&reply, nc, "rpc.tools.call", buf, (int)len, 10000);
+    uint8_t *buf;
+    size_t len;
+    vt_pack_gateway_request(route, path_tool, body, vapi, deadline_ms, &buf, &len);
+    Voxanne__V1__GatewayResponse *resp = vt_gateway_call(nc, "rpc.tools.call", buf, len);
     free(buf);
-    VT_REQUIRE(s == NATS_OK, "rpc.tools.call did not answer");
-    Voxanne__V1__GatewayResponse *resp =
-        voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(reply), (const uint8_t *)natsMsg_GetData(reply));
-    natsMsg_Destroy(reply);
-    VT_REQUIRE(resp != NULL, "not a GatewayResponse");
     answer a = {resp->status, strndup((const char *)resp->body.data, resp->body.len), NULL};
     a.json = cJSON_Parse(a.body);
     VT_REQUIRE(a.json != NULL, "the answer is not JSON");
@@ -270,9 +246,7 @@ static int setup(void **state)
 
     assert_int_equal(natsConnection_ConnectTo(&nc, vt_env("NATS_URL")), NATS_OK);
     static const char *env[] = {"TOOLS_WORKERS=2", "RAG_TIMEOUT_MS=300", NULL};
-    service = vt_spawn("tool-router", "tool-router-integration", env);
-    if (!vt_wait_service_healthy(nc, "tools", 10000))
-        fail_msg("tool-router did not start");
+    service = vt_start_service(nc, "tool-router", "tools", "tool-router-integration", env);
     return 0;
 }
 

@@ -437,3 +437,85 @@ char *vt_token(const vt_suite *s, const char *org_id, long ttl_s)
     int64_t now = vx_now_ms() / 1000;
     return vx_jwt_sign(s->jwt_secret, org_id, "user-1", "owner", now, now + ttl_s);
 }
+
+void vt_pack_gateway_request(const char *route, const char *path_tool, const char *body, bool vapi, int64_t deadline_ms,
+                             uint8_t **buf, size_t *len)
+{
+    Voxanne__V1__GatewayRequest req = VOXANNE__V1__GATEWAY_REQUEST__INIT;
+    Voxanne__V1__AuthContext auth = VOXANNE__V1__AUTH_CONTEXT__INIT;
+    Voxanne__V1__KeyValue param = VOXANNE__V1__KEY_VALUE__INIT;
+    Voxanne__V1__KeyValue *params[1] = {&param};
+    req.request_id = "vt-request";
+    req.route = (char *)route;
+    req.method = "POST";
+    auth.vapi = vapi;
+    req.auth = &auth;
+    if (path_tool != NULL) {
+        param.key = "tool";
+        param.value = (char *)path_tool;
+        req.path_params = params;
+        req.n_path_params = 1;
+    }
+    req.body.data = (uint8_t *)body;
+    req.body.len = strlen(body);
+    req.deadline_unix_ms = deadline_ms;
+    *len = voxanne__v1__gateway_request__get_packed_size(&req);
+    *buf = malloc(*len > 0 ? *len : 1);
+    VT_REQUIRE(*buf != NULL, "out of memory");
+    voxanne__v1__gateway_request__pack(&req, *buf);
+}
+
+Voxanne__V1__GatewayResponse *vt_gateway_call(natsConnection *nc, const char *subject, const uint8_t *buf, size_t len)
+{
+    natsMsg *reply = NULL;
+    natsStatus s = natsConnection_Request(&reply, nc, subject, buf, (int)len, 10000);
+    VT_REQUIRE(s == NATS_OK, "the service did not answer");
+    Voxanne__V1__GatewayResponse *resp =
+        voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(reply), (const uint8_t *)natsMsg_GetData(reply));
+    natsMsg_Destroy(reply);
+    VT_REQUIRE(resp != NULL, "not a GatewayResponse");
+    return resp;
+}
+
+unsigned vt_tools_webhook(natsConnection *nc, const char *body, cJSON **json)
+{
+    uint8_t *buf;
+    size_t len;
+    vt_pack_gateway_request("vapi.webhook", NULL, body, true, vx_now_ms() + 10000, &buf, &len);
+    Voxanne__V1__GatewayResponse *resp = vt_gateway_call(nc, "rpc.tools.call", buf, len);
+    free(buf);
+    unsigned status = resp->status;
+    *json = cJSON_ParseWithLength((const char *)resp->body.data, resp->body.len);
+    voxanne__v1__gateway_response__free_unpacked(resp, NULL);
+    VT_REQUIRE(*json != NULL, "the answer is not JSON");
+    return status;
+}
+
+static bool answers_ok(void *url)
+{
+    vt_response r = vt_http("GET", url, NULL, NULL, 0);
+    bool ok = r.status == 200;
+    vt_response_free(&r);
+    return ok;
+}
+
+bool vt_wait_http_ok(const char *url, int timeout_ms)
+{
+    return vt_wait_for(answers_ok, (void *)url, timeout_ms);
+}
+
+void vt_http_post_expect(const char *url, const char *body, long status)
+{
+    vt_response r = vt_http("POST", url, NULL, body, strlen(body));
+    long got = r.status;
+    vt_response_free(&r);
+    VT_REQUIRE(got == status, "unexpected HTTP status");
+}
+
+pid_t vt_start_service(natsConnection *nc, const char *program, const char *service, const char *log_name,
+                       const char *const *extra_env)
+{
+    pid_t pid = vt_spawn(program, log_name, extra_env);
+    VT_REQUIRE(vt_wait_service_healthy(nc, service, 10000), "the service did not start (see build/test-logs/)");
+    return pid;
+}

@@ -13,7 +13,12 @@
 #include <nats/nats.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "voxanne/v1/gateway.pb-c.h"
+
+struct cJSON;
 
 /* Fails the test run with a message (usable outside cmocka assertions). */
 #define VT_REQUIRE(cond, msg)                                                                                                      \
@@ -49,6 +54,10 @@ vt_response vt_client_http(vt_client *c, const char *method, const char *url, co
                            size_t body_len);
 void vt_client_free(vt_client *c);
 void vt_response_free(vt_response *r);
+/* Waits up to timeout_ms until GET url answers 200 (a fake or service that is starting). */
+bool vt_wait_http_ok(const char *url, int timeout_ms);
+/* POSTs body to url and fails the test unless the answer has status. */
+void vt_http_post_expect(const char *url, const char *body, long status);
 
 /* Admin SQL (superuser: bypasses RLS, for checking what is really stored). */
 PGconn *vt_admin(void);
@@ -76,6 +85,25 @@ int vt_infra(const char *verb);
 bool vt_service_healthy(natsConnection *nc, const char *service);
 /* Waits up to timeout_ms for vt_service_healthy (a just-started service has no responders yet). */
 bool vt_wait_service_healthy(natsConnection *nc, const char *service, int timeout_ms);
+/* Starts program (vt_spawn) and waits up to 10 s until rpc.<service>.health says
+ * it is healthy; fails the test run otherwise. */
+pid_t vt_start_service(natsConnection *nc, const char *program, const char *service, const char *log_name,
+                       const char *const *extra_env);
+
+/* A GatewayRequest as the gateway sends it to a service: route, the per-tool
+ * route's {tool} parameter (NULL: none), body, authenticated as Vapi or not,
+ * and the gateway's deadline (unix ms; 0: none). Packed into *buf (malloc'd). */
+void vt_pack_gateway_request(const char *route, const char *path_tool, const char *body, bool vapi, int64_t deadline_ms,
+                             uint8_t **buf, size_t *len);
+/* Sends a packed GatewayRequest on subject and returns the service's answer
+ * (caller frees it with voxanne__v1__gateway_response__free_unpacked). Fails
+ * the test when none comes within 10 s or it cannot be decoded. */
+Voxanne__V1__GatewayResponse *vt_gateway_call(natsConnection *nc, const char *subject, const uint8_t *buf, size_t len);
+/* Sends a Vapi webhook body to tool-router as the gateway would (vapi.webhook,
+ * authenticated, 10 s deadline) and waits for its answer: the HTTP status,
+ * and the body parsed as JSON in *json (caller deletes). Fails the test when
+ * no answer comes within 10 s or it is not JSON. */
+unsigned vt_tools_webhook(natsConnection *nc, const char *body, struct cJSON **json);
 
 /* The whole suite on loopback. */
 typedef struct vt_suite {

@@ -69,19 +69,9 @@ static char *tool_call_body(const char *assistant, const char *tool_call_id, con
 /* Publishes body as the gateway would, with its answer going to reply. */
 static void publish(const char *body, const char *reply)
 {
-    Voxanne__V1__GatewayRequest req = VOXANNE__V1__GATEWAY_REQUEST__INIT;
-    Voxanne__V1__AuthContext auth = VOXANNE__V1__AUTH_CONTEXT__INIT;
-    req.request_id = "it-batched-reads";
-    req.route = "vapi.webhook";
-    req.method = "POST";
-    auth.vapi = true;
-    req.auth = &auth;
-    req.body.data = (uint8_t *)body;
-    req.body.len = strlen(body);
-    req.deadline_unix_ms = vx_now_ms() + 10000;
-    size_t len = voxanne__v1__gateway_request__get_packed_size(&req);
-    uint8_t *buf = malloc(len);
-    voxanne__v1__gateway_request__pack(&req, buf);
+    uint8_t *buf;
+    size_t len;
+    vt_pack_gateway_request("vapi.webhook", NULL, body, true, vx_now_ms() + 10000, &buf, &len);
     assert_int_equal(natsConnection_PublishRequest(T.nc, "rpc.tools.call", reply, buf, (int)len), NATS_OK);
     free(buf);
 }
@@ -326,9 +316,7 @@ static int setup(void **state)
     char rag_timeout[48];
     snprintf(rag_timeout, sizeof(rag_timeout), "RAG_TIMEOUT_MS=%d", RAG_TIMEOUT_MS);
     const char *env[] = {rag_timeout, NULL};
-    T.service = vt_spawn("tool-router", "tool-router-batched", env);
-    if (!vt_wait_service_healthy(T.nc, "tools", 10000))
-        fail_msg("tool-router did not start");
+    T.service = vt_start_service(T.nc, "tool-router", "tools", "tool-router-batched", env);
     return 0;
 }
 

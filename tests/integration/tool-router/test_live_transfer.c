@@ -30,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "voxanne/v1/gateway.pb-c.h"
 #include "vt.h"
 #include "vx_buf.h"
 #include "vx_time.h"
@@ -59,31 +58,10 @@ static char *transfer(const char *assistant, const char *call_id, const char *to
         "\"function\":{\"name\":\"transferCall\",\"arguments\":{\"summary\":\"question about a bill\","
         "\"department\":\"%s\"}}}]}}",
         call_id, assistant, monitor.data != NULL ? monitor.data : "", tool_call_id, department);
-    Voxanne__V1__GatewayRequest req = VOXANNE__V1__GATEWAY_REQUEST__INIT;
-    Voxanne__V1__AuthContext auth = VOXANNE__V1__AUTH_CONTEXT__INIT;
-    req.request_id = "it-live-transfer";
-    req.route = "vapi.webhook";
-    req.method = "POST";
-    auth.vapi = true;
-    req.auth = &auth;
-    req.body.data = (uint8_t *)body.data;
-    req.body.len = body.len;
-    req.deadline_unix_ms = vx_now_ms() + 10000;
-    size_t len = voxanne__v1__gateway_request__get_packed_size(&req);
-    uint8_t *buf = malloc(len);
-    voxanne__v1__gateway_request__pack(&req, buf);
-    natsMsg *reply = NULL;
-    assert_int_equal(natsConnection_Request(&reply, T.nc, "rpc.tools.call", buf, (int)len, 10000), NATS_OK);
-    free(buf);
+    cJSON *answer = NULL;
+    assert_int_equal(vt_tools_webhook(T.nc, body.data, &answer), 200);
     vx_buf_free(&body);
     vx_buf_free(&monitor);
-    Voxanne__V1__GatewayResponse *resp =
-        voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(reply), (const uint8_t *)natsMsg_GetData(reply));
-    assert_non_null(resp);
-    assert_int_equal(resp->status, 200);
-    cJSON *answer = cJSON_ParseWithLength((const char *)resp->body.data, resp->body.len);
-    voxanne__v1__gateway_response__free_unpacked(resp, NULL);
-    natsMsg_Destroy(reply);
     const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(answer, "results"), 0);
     const cJSON *text = cJSON_GetObjectItem(r, "result");
     assert_true(cJSON_IsString(text));
@@ -101,9 +79,7 @@ static void fake_post(const char *path, const char *body)
 {
     char url[128];
     snprintf(url, sizeof(url), "%s%s", T.fake_url, path);
-    vt_response r = vt_http("POST", url, NULL, body, strlen(body));
-    assert_int_equal(r.status, 204);
-    vt_response_free(&r);
+    vt_http_post_expect(url, body, 204);
 }
 
 /* The commands the fake accepted for call_id (caller deletes the array). */
@@ -240,16 +216,6 @@ static void test_nothing_sent_without_a_usable_control_url(void **state)
 
 /* ------------------------------------------------------------ setup */
 
-static bool fake_ready(void *arg)
-{
-    char url[128];
-    snprintf(url, sizeof(url), "%s/_fake/commands", T.fake_url);
-    vt_response r = vt_http("GET", url, NULL, NULL, 0);
-    bool ok = r.status == 200;
-    vt_response_free(&r);
-    return ok;
-}
-
 static int setup(void **state)
 {
     srand((unsigned)(time(NULL) ^ getpid()));
@@ -271,14 +237,14 @@ static int setup(void **state)
     const char *fake_env[] = {port_env, NULL};
     T.fake = vt_spawn("vapi_control", "vapi_control_fake", fake_env);
     snprintf(T.fake_url, sizeof(T.fake_url), "http://127.0.0.1:%d", port);
-    VT_REQUIRE(vt_wait_for(fake_ready, NULL, 10000), "the Vapi control fake did not start");
+    char ready[96];
+    snprintf(ready, sizeof(ready), "%s/_fake/commands", T.fake_url);
+    VT_REQUIRE(vt_wait_http_ok(ready, 10000), "the Vapi control fake did not start");
 
     assert_int_equal(natsConnection_ConnectTo(&T.nc, vt_env("NATS_URL")), NATS_OK);
     snprintf(allow_env, sizeof(allow_env), "VAPI_CONTROL_URL_ALLOW=%s/", T.fake_url);
     const char *env[] = {allow_env, "VAPI_CONTROL_TIMEOUT_MS=2000", NULL};
-    T.service = vt_spawn("tool-router", "tool-router-live-transfer", env);
-    if (!vt_wait_service_healthy(T.nc, "tools", 10000))
-        fail_msg("tool-router did not start");
+    T.service = vt_start_service(T.nc, "tool-router", "tools", "tool-router-live-transfer", env);
     return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
 #include <nats/nats.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "voxanne/v1/gateway.pb-c.h"
 #include "vt.h"
 #include "vx_buf.h"
 #include "vx_time.h"
@@ -63,30 +63,12 @@ static unsigned transfer(int round, int i)
         "\"customer\":{\"number\":\"+15550001234\"}},\"toolCallList\":[{\"id\":\"plans-tc-%s-%d-%d\",\"type\":\"function\","
         "\"function\":{\"name\":\"transferCall\",\"arguments\":{\"summary\":\"billing\",\"department\":\"billing\"}}}]}}",
         T.tag, i, T.asst, T.tag, round, i);
-    Voxanne__V1__GatewayRequest req = VOXANNE__V1__GATEWAY_REQUEST__INIT;
-    Voxanne__V1__AuthContext auth = VOXANNE__V1__AUTH_CONTEXT__INIT;
-    req.request_id = "it-plans";
-    req.route = "vapi.webhook";
-    req.method = "POST";
-    auth.vapi = true;
-    req.auth = &auth;
-    req.body.data = (uint8_t *)body.data;
-    req.body.len = body.len;
-    req.deadline_unix_ms = vx_now_ms() + 10000;
-    size_t len = voxanne__v1__gateway_request__get_packed_size(&req);
-    uint8_t *buf = malloc(len);
-    voxanne__v1__gateway_request__pack(&req, buf);
-    natsMsg *reply = NULL;
-    assert_int_equal(natsConnection_Request(&reply, T.nc, "rpc.tools.call", buf, (int)len, 10000), NATS_OK);
-    free(buf);
+    cJSON *answer = NULL;
+    unsigned status = vt_tools_webhook(T.nc, body.data, &answer);
     vx_buf_free(&body);
-    Voxanne__V1__GatewayResponse *resp =
-        voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(reply), (const uint8_t *)natsMsg_GetData(reply));
-    assert_non_null(resp);
-    unsigned status = resp->status;
-    assert_non_null(strstr((const char *)resp->body.data, "Transferring you to our billing team now."));
-    voxanne__v1__gateway_response__free_unpacked(resp, NULL);
-    natsMsg_Destroy(reply);
+    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(answer, "results"), 0);
+    assert_string_equal(cJSON_GetObjectItem(r, "result")->valuestring, "Transferring you to our billing team now.");
+    cJSON_Delete(answer);
     return status;
 }
 
@@ -154,9 +136,7 @@ static int setup(void **state)
     static char database_url[600];
     snprintf(database_url, sizeof(database_url), "DATABASE_URL=%s", T.app_url);
     const char *env[] = {database_url, NULL};
-    T.service = vt_spawn("tool-router", "tool-router-plans", env);
-    if (!vt_wait_service_healthy(T.nc, "tools", 10000))
-        fail_msg("tool-router did not start");
+    T.service = vt_start_service(T.nc, "tool-router", "tools", "tool-router-plans", env);
     return 0;
 }
 

@@ -867,23 +867,11 @@ static void vault_responder(natsConnection *nc, natsSubscription *sub, natsMsg *
     natsMsg_Destroy(msg);
 }
 
-static bool fake_ready(void *arg)
-{
-    char url[128];
-    snprintf(url, sizeof(url), "%s/_fake/events", T.fake_url);
-    vt_response r = vt_http("GET", url, NULL, NULL, 0);
-    bool ok = r.status == 200;
-    vt_response_free(&r);
-    return ok;
-}
-
 static void fake_post(const char *path, const char *body)
 {
     char url[128];
     snprintf(url, sizeof(url), "%s%s", T.fake_url, path);
-    vt_response r = vt_http("POST", url, NULL, body, strlen(body));
-    assert_int_equal(r.status, 204);
-    vt_response_free(&r);
+    vt_http_post_expect(url, body, 204);
 }
 
 /* The fake's only event (asserted), parsed; caller deletes. */
@@ -924,7 +912,9 @@ static void test_google_calendar(void **state)
     const char *env[] = {port_env, token_env, NULL};
     pid_t fake = vt_spawn("google_calendar", "google_calendar_fake", env);
     snprintf(T.fake_url, sizeof(T.fake_url), "http://127.0.0.1:%d", port);
-    VT_REQUIRE(vt_wait_for(fake_ready, NULL, 10000), "the Google Calendar fake did not start");
+    char ready[96];
+    snprintf(ready, sizeof(ready), "%s/_fake/events", T.fake_url);
+    VT_REQUIRE(vt_wait_http_ok(ready, 10000), "the Google Calendar fake did not start");
     snprintf(base, sizeof(base), "%s/calendar/v3/", T.fake_url);
     T.settings.google_calendar_base_url = base;
     natsSubscription *sub = NULL;
