@@ -227,6 +227,8 @@ static void worker_started(vx_rpc_worker *w, int result)
  * (it may, say, run their reads in one database round trip). */
 static void answer_batch(natsConnection *nc, const rpc_binding *binding, request_batch *b)
 {
+    if (b->n == 0)
+        return;
     for (size_t i = 0; i < b->n; i++)
         b->replies[i] = (vx_rpc_reply){.content_type = "application/json",
                                        .origin = {.msg = b->msgs[i], .req = (vx_gateway_request *)b->reqs[i]}};
