@@ -137,6 +137,18 @@ static void apology(const router_worker *w, tool_result *r)
     tool_fail(r, "%s", w->settings->say_apology);
 }
 
+/* Every answer leaves clean: valid UTF-8, one line, capped, never empty
+ * (a second time is a no-op). */
+static void clean_answer(const struct tool_settings *s, tool_result *r)
+{
+    vx_buf clean = VX_BUF_INIT;
+    answer_clean(&clean, r->text.data, s->max_result_chars);
+    if (clean.len == 0)
+        vx_buf_puts(&clean, "Done.");
+    vx_buf_free(&r->text);
+    r->text = clean;
+}
+
 /* Runs t inside the org's scope (a transaction when it writes), with the ledger when it applies. */
 static void run_in_transaction(message_ctx *mc, const tool_entry *t, const tool_ctx *ctx, tool_result *r)
 {
@@ -161,10 +173,7 @@ static void run_in_transaction(message_ctx *mc, const tool_entry *t, const tool_
     if (t->fn(ctx, r) != TOOL_DONE)
         goto failed;
     /* What is stored is exactly what is said, now and on every replay. */
-    vx_buf clean = VX_BUF_INIT;
-    answer_clean(&clean, r->text.data, mc->w->settings->max_result_chars);
-    vx_buf_free(&r->text);
-    r->text = clean;
+    clean_answer(mc->w->settings, r);
     if (ledger && ledger_store(pg, ctx->org_id, ctx->tool_call_id, r) != 0)
         goto failed;
     if (vx_pg_commit(pg) != 0)
@@ -183,18 +192,6 @@ failed:
 static bool deadline_passed(const vx_gateway_request *req)
 {
     return req->deadline_unix_ms > 0 && vx_now_ms() > req->deadline_unix_ms;
-}
-
-/* Every answer leaves clean: valid UTF-8, one line, capped, never empty
- * (a no-op for what run_in_transaction cleaned). */
-static void clean_answer(const struct tool_settings *s, tool_result *r)
-{
-    vx_buf clean = VX_BUF_INIT;
-    answer_clean(&clean, r->text.data, s->max_result_chars);
-    if (clean.len == 0)
-        vx_buf_puts(&clean, "Done.");
-    vx_buf_free(&r->text);
-    r->text = clean;
 }
 
 /* Answers c into r — except for a one-read tool whose read it only plans
