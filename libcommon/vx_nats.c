@@ -85,6 +85,15 @@ natsConnection *vx_nats_connect_with(natsOptions *opts, const char *url)
     return nc;
 }
 
+void vx_nats_close(natsConnection *nc)
+{
+    if (nc == NULL)
+        return;
+    if (natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED)
+        natsConnection_FlushTimeout(nc, 2000);
+    natsConnection_Destroy(nc);
+}
+
 natsConnection *vx_nats_connect(const char *url, const char *name)
 {
     natsOptions *opts = vx_nats_options(url, name);

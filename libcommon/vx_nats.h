@@ -18,6 +18,11 @@ natsConnection *vx_nats_connect(const char *url, const char *name);
 natsOptions *vx_nats_options(const char *url, const char *name);
 natsConnection *vx_nats_connect_with(natsOptions *opts, const char *url);
 
+/* Closes nc (NULL: nothing) once the server has read what was published on it
+ * (a PING/PONG, up to 2 s): cnats closes with SO_LINGER 0, a reset that
+ * discards output the server has not read — the last replies or acks. */
+void vx_nats_close(natsConnection *nc);
+
 /* Creates the JetStream stream if missing, else updates it to cfg. Returns 0 or -1 (logged). */
 int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg);
 

@@ -21,6 +21,7 @@
 
 #include "vx_log.h"
 #include "vx_nats.h"
+#include "vx_time.h"
 
 struct vx_natsloop {
     natsConnection *nc;
@@ -145,11 +146,43 @@ void vx_natsloop_flush(vx_natsloop *l)
         natsConnection_ProcessWriteEvent(l->nc);
 }
 
+bool vx_natsloop_sync(vx_natsloop *l, int timeout_ms)
+{
+    natsInbox *inbox = NULL;
+    natsSubscription *sub = NULL;
+    natsStatus s = natsInbox_Create(&inbox);
+    if (s == NATS_OK)
+        s = natsConnection_SubscribeSync(&sub, l->nc, inbox);
+    if (s == NATS_OK)
+        s = natsConnection_Publish(l->nc, inbox, NULL, 0);
+    natsInbox_Destroy(inbox);
+    bool back = false;
+    for (int64_t until = vx_monotonic_us() + (int64_t)timeout_ms * 1000; s == NATS_OK && !back;) {
+        vx_natsloop_flush(l);
+        natsMsg *msg = NULL;
+        if (natsSubscription_NextMsg(&msg, sub, 0) == NATS_OK) {
+            natsMsg_Destroy(msg);
+            back = true;
+            break;
+        }
+        int64_t left_ms = (until - vx_monotonic_us()) / 1000;
+        if (left_ms <= 0)
+            break;
+        vx_natsloop_poll(l, left_ms < 50 ? (int)left_ms : 50);
+    }
+    natsSubscription_Destroy(sub);
+    return back;
+}
+
 void vx_natsloop_destroy(vx_natsloop *l)
 {
     if (l == NULL)
         return;
-    vx_natsloop_flush(l);
+    /* cnats closes with SO_LINGER 0: a reset that throws away whatever the
+     * server has not read yet, and in event-loop mode it writes nothing by
+     * itself on close. So first make sure the server has read it all. */
+    if (atomic_load(&l->sock) >= 0 && !vx_natsloop_sync(l, 5000))
+        vx_log_warn(NULL, NULL, "nats server did not confirm the last output before closing");
     natsConnection_Destroy(l->nc);
     close(l->wake_fd);
     free(l);

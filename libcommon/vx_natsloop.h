@@ -21,6 +21,7 @@
 #define VX_NATSLOOP_H
 
 #include <nats/nats.h>
+#include <stdbool.h>
 
 typedef struct vx_natsloop vx_natsloop;
 
@@ -34,10 +35,17 @@ natsConnection *vx_natsloop_connection(vx_natsloop *l);
  * arrived (messages land in their subscriptions) and writes what is waiting. */
 void vx_natsloop_poll(vx_natsloop *l, int timeout_ms);
 
-/* Writes everything published since the last turn, now. */
+/* Writes what was published since the last turn, now: one write(2), which
+ * the kernel may take in part — the rest goes out in the next turns. */
 void vx_natsloop_flush(vx_natsloop *l);
 
-/* Closes the connection (pending output is flushed first) and frees l. */
+/* Returns true once the server has read everything published before the
+ * call (a message to ourselves came back: the server handles a connection's
+ * input in order), driving the loop meanwhile; false after timeout_ms. */
+bool vx_natsloop_sync(vx_natsloop *l, int timeout_ms);
+
+/* Closes the connection and frees l — after vx_natsloop_sync (up to 5 s):
+ * cnats closes with a reset that would discard unread output. */
 void vx_natsloop_destroy(vx_natsloop *l);
 
 #endif

@@ -364,17 +364,9 @@ static void *worker_main(void *arg)
     /* A burst must not be dropped as a slow consumer: the gateway times requests out anyway. */
     natsSubscription_SetPendingLimits(sub, -1, -1);
     /* Started means the server routes to us: wait until it has seen the SUB. */
-    natsSubscription *marker = send_marker(vx_natsloop_connection(loop));
-    bool seen = false;
-    for (int64_t until = nats_Now() + WORKER_DRAIN_MS; marker != NULL && !seen && nats_Now() < until;) {
-        vx_natsloop_flush(loop);
-        vx_natsloop_poll(loop, WORKER_POLL_MS);
-        seen = marker_arrived(marker);
-    }
-    natsSubscription_Destroy(marker);
-    marker = NULL;
-    if (!seen)
+    if (!vx_natsloop_sync(loop, WORKER_DRAIN_MS))
         vx_log_warn(NULL, NULL, "rpc worker subscription not confirmed yet", "subject", subject);
+    natsSubscription *marker = NULL;
     worker_started(w, 1);
 
     natsConnection *nc = vx_natsloop_connection(loop);

@@ -34,7 +34,7 @@ int main(void)
     for (int i = 0; i < nworkers; i++)
         dashboard_worker_stop(&workers[i]);
     free(workers);
-    natsConnection_Destroy(nc);
+    vx_nats_close(nc);
     nats_Close();
     return 0;
 }

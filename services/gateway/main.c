@@ -60,8 +60,7 @@ int main(void)
     server_wait(gw);
     readiness_stop(&gw->readiness);
     server_dispose(gw);
-    natsConnection_Close(gw->nc);
-    natsConnection_Destroy(gw->nc);
+    vx_nats_close(gw->nc);
     nats_Close();
     return 0;
 }

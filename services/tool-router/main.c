@@ -59,7 +59,7 @@ int main(void)
     free(workers);
     router_pool_stop(pool); /* after the workers: they hand it requests until they are gone */
     vx_listener_stop(listener);
-    natsConnection_Destroy(nc);
+    vx_nats_close(nc); /* after the pool: its last answers go out on nc */
     nats_Close();
     return rc;
 }

@@ -11,6 +11,7 @@
 
 #include "router.h"
 #include "vx_log.h"
+#include "vx_time.h"
 
 typedef struct queued {
     vx_rpc_deferred *d;
@@ -59,8 +60,17 @@ static void *pool_main(void *arg)
     pool_thread *t = arg;
     vx_rpc_deferred *d;
     while ((d = take(t->pool)) != NULL) {
+        const vx_gateway_request *req = vx_rpc_deferred_request(d);
         vx_rpc_reply reply = {.content_type = "application/json"};
-        router_handle(&t->state, vx_rpc_deferred_request(d), &reply);
+        /* Under overload the queue grows behind slow calls; a request whose
+         * deadline passed while it waited has been answered by the gateway
+         * already. Dropping it at once keeps the pool for callers still waiting. */
+        if (req->deadline_unix_ms > 0 && vx_now_ms() > req->deadline_unix_ms) {
+            vx_log_warn(req->request_id, NULL, "request expired in the pool queue: not run");
+            vx_rpc_reply_error(&reply, 503, "expired", "The request waited past its deadline.");
+        } else {
+            router_handle(&t->state, req, &reply);
+        }
         vx_rpc_deferred_answer(d, t->pool->nc, &reply);
     }
     return NULL;

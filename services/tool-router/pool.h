@@ -11,6 +11,9 @@
  * its own, and sends the answer on the shared NATS connection.
  *
  * Order: submissions are served first come, first served by any free thread.
+ * A request whose deadline passed while it waited in the queue is not run
+ * (answered 503 "expired": the gateway has answered the caller already), so
+ * an overloaded pool spends itself on callers who are still waiting.
  * Stop: router_pool_stop answers everything already submitted, then joins.
  */
 #ifndef TOOL_ROUTER_POOL_H

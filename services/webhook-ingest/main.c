@@ -77,12 +77,9 @@ out:
         natsSubscription_Unsubscribe(health_sub);
         natsSubscription_Destroy(health_sub);
     }
-    if (nc)
-        natsConnection_FlushTimeout(nc, 2000); /* push out the last acks */
     if (js)
         jsCtx_Destroy(js);
-    if (nc)
-        natsConnection_Destroy(nc);
+    vx_nats_close(nc);       /* the last acks reach the server first */
     nats_CloseAndWait(2000); /* no library thread may still run the health check */
     ingest_health_destroy(health);
     vx_listener_stop(orgs_changed); /* after the workers that read it */

@@ -1,8 +1,9 @@
 /*
  * tool-router's batched reads and its pool, as a real process on real NATS
  * and PostgreSQL (GatewayRequests on rpc.tools.call, as the gateway sends
- * them), started with its defaults: one worker that answers lookups in
- * batches, a pool for everything that may take long.
+ * them), with its default single worker that answers lookups in batches and
+ * a pool of one thread for everything that may take long (so that queueing
+ * behind a slow call is easy to arrange).
  *
  * Proves:
  * - a burst of lookups from two orgs, published all at once so the worker
@@ -13,7 +14,9 @@
  *   rag-search that never answers) holds back no lookup sent after it: all
  *   of them are answered while it is still waiting;
  * - a message mixing a lookup with a write (transferCall) still runs its
- *   calls in order, on the pool.
+ *   calls in order, on the pool;
+ * - a request whose deadline passed while it queued for the pool (its one
+ *   thread busy) is answered "expired" without running (no rag question).
  *
  * Environment: NATS_URL, DATABASE_URL, ADMIN_DATABASE_URL, BIN_DIR (run-all.sh).
  */
@@ -26,6 +29,7 @@
 #include <cjson/cJSON.h>
 #include <nats/nats.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,14 +70,20 @@ static char *tool_call_body(const char *assistant, const char *tool_call_id, con
     return vx_buf_steal(&b);
 }
 
-/* Publishes body as the gateway would, with its answer going to reply. */
-static void publish(const char *body, const char *reply)
+/* Publishes body as the gateway would, with its answer going to reply and
+ * the gateway's deadline in deadline_ms from now. */
+static void publish_within(const char *body, const char *reply, int64_t deadline_ms)
 {
     uint8_t *buf;
     size_t len;
-    vt_pack_gateway_request("vapi.webhook", NULL, body, true, vx_now_ms() + 10000, &buf, &len);
+    vt_pack_gateway_request("vapi.webhook", NULL, body, true, vx_now_ms() + deadline_ms, &buf, &len);
     assert_int_equal(natsConnection_PublishRequest(T.nc, "rpc.tools.call", reply, buf, (int)len), NATS_OK);
     free(buf);
+}
+
+static void publish(const char *body, const char *reply)
+{
+    publish_within(body, reply, 10000);
 }
 
 /* The parsed JSON answer of one reply message (caller deletes). */
@@ -195,8 +205,11 @@ static void test_burst_of_lookups_from_two_orgs(void **state)
     assert_int_equal(got, BURST);
 }
 
+static atomic_int rag_questions;
+
 static void on_rag_silent(natsConnection *conn, natsSubscription *sub, natsMsg *msg, void *closure)
 {
+    atomic_fetch_add(&rag_questions, 1);
     natsMsg_Destroy(msg); /* never answers: the question waits for RAG_TIMEOUT_MS */
 }
 
@@ -287,6 +300,52 @@ static void test_lookup_and_write_in_one_message_run_in_order(void **state)
     natsSubscription_Destroy(sub);
 }
 
+static void test_a_request_that_expired_in_the_queue_is_not_run(void **state)
+{
+    natsConnection *rag_nc = NULL;
+    natsSubscription *rag = NULL;
+    assert_int_equal(natsConnection_ConnectTo(&rag_nc, vt_env("NATS_URL")), NATS_OK);
+    assert_int_equal(natsConnection_Subscribe(&rag, rag_nc, "rpc.rag.search", on_rag_silent, NULL), NATS_OK);
+    assert_int_equal(natsConnection_Flush(rag_nc), NATS_OK);
+    atomic_store(&rag_questions, 0);
+
+    /* The pool's only thread waits RAG_TIMEOUT_MS on the first question; the
+     * second's deadline (500 ms) passes while it waits behind it. */
+    char prefix[64];
+    natsSubscription *sub = inbox(prefix);
+    char id[48], reply[96];
+    const char *which[2] = {"first", "second"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(id, sizeof(id), "kb-%s-%s", which[i], T.tag);
+        snprintf(reply, sizeof(reply), "%s.%s", prefix, which[i]);
+        char *body = tool_call_body(T.asst_a, id, "getKnowledgeBase", "{\"query\":\"Do you open on Sundays?\"}");
+        publish_within(body, reply, i == 0 ? 10000 : 500);
+        free(body);
+    }
+    assert_int_equal(natsConnection_FlushTimeout(T.nc, 5000), NATS_OK);
+    for (int n = 0; n < 2; n++) {
+        natsMsg *msg = NULL;
+        assert_int_equal(natsSubscription_NextMsg(&msg, sub, RAG_TIMEOUT_MS + 5000), NATS_OK);
+        const char *subject = natsMsg_GetSubject(msg) + strlen(prefix) + 1;
+        Voxanne__V1__GatewayResponse *resp =
+            voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
+        assert_non_null(resp);
+        if (strcmp(subject, "first") == 0) {
+            assert_int_equal(resp->status, 200);
+        } else {
+            assert_int_equal(resp->status, 503);
+            assert_non_null(strstr((const char *)resp->body.data, "\"code\":\"expired\""));
+        }
+        voxanne__v1__gateway_response__free_unpacked(resp, NULL);
+        natsMsg_Destroy(msg);
+    }
+    /* Only the first one asked rag-search. */
+    assert_int_equal(atomic_load(&rag_questions), 1);
+    natsSubscription_Destroy(sub);
+    natsSubscription_Destroy(rag);
+    natsConnection_Destroy(rag_nc);
+}
+
 /* ------------------------------------------------------------ setup */
 
 static void add_contact(const char *org, const char *first, const char *phone)
@@ -315,7 +374,7 @@ static int setup(void **state)
     assert_int_equal(natsConnection_ConnectTo(&T.nc, vt_env("NATS_URL")), NATS_OK);
     char rag_timeout[48];
     snprintf(rag_timeout, sizeof(rag_timeout), "RAG_TIMEOUT_MS=%d", RAG_TIMEOUT_MS);
-    const char *env[] = {rag_timeout, NULL};
+    const char *env[] = {rag_timeout, "TOOLS_POOL_THREADS=1", NULL};
     T.service = vt_start_service(T.nc, "tool-router", "tools", "tool-router-batched", env);
     return 0;
 }
@@ -337,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_burst_of_lookups_from_two_orgs),
         cmocka_unit_test(test_a_waiting_message_holds_back_no_lookup),
         cmocka_unit_test(test_lookup_and_write_in_one_message_run_in_order),
+        cmocka_unit_test(test_a_request_that_expired_in_the_queue_is_not_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
