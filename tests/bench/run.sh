@@ -3,7 +3,8 @@
 #   tools: real Vapi tool-calls bodies (lookupCaller, transferCall,
 #   checkAvailability) POSTed to the gateway by wrk at 1, 10 and 100
 #   connections (after a warm-up), answered by tool-router from PostgreSQL:
-#   requests/s, p50/p99.
+#   requests/s, p50/p99; then the same path for a tool that does not exist
+#   (no database work): the ceiling of the transport itself.
 #   webhook: real end-of-call-report bodies POSTed to the gateway by wrk at
 #   1, 10 and 100 connections — reports acknowledged per second (durable on
 #   JetStream) with p50/p99 — then how fast webhook-ingest drains them into
@@ -77,6 +78,10 @@ if [[ ${BENCH_ONLY:-tools} == tools && -x $build/bin/tool-router ]]; then
     bench_tool lookupCaller '{"searchKey":"+15550000500","searchType":"phone"}'
     bench_tool transferCall '{"summary":"billing question","department":"billing"}'
     bench_tool checkAvailability "{\"date\":\"$day\"}"
+    # The path's own ceiling: a tool that does not exist is answered by
+    # tool-router without the database (HTTP → gateway → NATS → tool-router → back).
+    echo "transport only: an unknown tool, answered without the database"
+    bench_tool noSuchTool '{}'
 fi
 [[ ${BENCH_ONLY:-webhook} == webhook ]] || exit 0
 
