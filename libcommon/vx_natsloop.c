@@ -146,31 +146,47 @@ void vx_natsloop_flush(vx_natsloop *l)
         natsConnection_ProcessWriteEvent(l->nc);
 }
 
-bool vx_natsloop_sync(vx_natsloop *l, int timeout_ms)
+natsSubscription *vx_natsloop_send_marker(natsConnection *nc)
 {
     natsInbox *inbox = NULL;
-    natsSubscription *sub = NULL;
+    natsSubscription *marker = NULL;
     natsStatus s = natsInbox_Create(&inbox);
     if (s == NATS_OK)
-        s = natsConnection_SubscribeSync(&sub, l->nc, inbox);
+        s = natsConnection_SubscribeSync(&marker, nc, inbox);
     if (s == NATS_OK)
-        s = natsConnection_Publish(l->nc, inbox, NULL, 0);
+        s = natsConnection_Publish(nc, inbox, NULL, 0);
     natsInbox_Destroy(inbox);
+    if (s != NATS_OK) {
+        vx_log_error(NULL, NULL, "nats marker failed", "error", natsStatus_GetText(s));
+        natsSubscription_Destroy(marker);
+        return NULL;
+    }
+    return marker;
+}
+
+bool vx_natsloop_marker_back(natsSubscription *marker)
+{
+    natsMsg *msg = NULL;
+    if (natsSubscription_NextMsg(&msg, marker, 0) != NATS_OK)
+        return false;
+    natsMsg_Destroy(msg);
+    return true;
+}
+
+bool vx_natsloop_sync(vx_natsloop *l, int timeout_ms)
+{
+    natsSubscription *marker = vx_natsloop_send_marker(l->nc);
     bool back = false;
-    for (int64_t until = vx_monotonic_us() + (int64_t)timeout_ms * 1000; s == NATS_OK && !back;) {
+    for (int64_t until = vx_monotonic_us() + (int64_t)timeout_ms * 1000; marker != NULL;) {
         vx_natsloop_flush(l);
-        natsMsg *msg = NULL;
-        if (natsSubscription_NextMsg(&msg, sub, 0) == NATS_OK) {
-            natsMsg_Destroy(msg);
-            back = true;
+        if ((back = vx_natsloop_marker_back(marker)))
             break;
-        }
         int64_t left_ms = (until - vx_monotonic_us()) / 1000;
         if (left_ms <= 0)
             break;
         vx_natsloop_poll(l, left_ms < 50 ? (int)left_ms : 50);
     }
-    natsSubscription_Destroy(sub);
+    natsSubscription_Destroy(marker);
     return back;
 }
 

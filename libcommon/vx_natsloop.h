@@ -39,6 +39,15 @@ void vx_natsloop_poll(vx_natsloop *l, int timeout_ms);
  * the kernel may take in part — the rest goes out in the next turns. */
 void vx_natsloop_flush(vx_natsloop *l);
 
+/* A message to ourselves, through the server, on any connection nc: the
+ * server handles a connection's input in order, so once it is back,
+ * everything sent before it has taken effect and everything the server sent
+ * us before it has arrived. Returns its subscription (caller destroys), NULL
+ * on failure (logged). vx_natsloop_marker_back tells, without waiting,
+ * whether it is back. */
+natsSubscription *vx_natsloop_send_marker(natsConnection *nc);
+bool vx_natsloop_marker_back(natsSubscription *marker);
+
 /* Returns true once the server has read everything published before the
  * call (a message to ourselves came back: the server handles a connection's
  * input in order), driving the loop meanwhile; false after timeout_ms. */

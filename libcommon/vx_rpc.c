@@ -301,28 +301,6 @@ static bool serve_pending(natsConnection *nc, natsSubscription *sub, vx_rpc_work
     }
 }
 
-/* A message to ourselves, through the server: the server handles one
- * connection's messages in order, so when it is back, everything this
- * connection sent before it has taken effect and everything the server sent
- * us before it has arrived. Returns its subscription, NULL on failure. */
-static natsSubscription *send_marker(natsConnection *nc)
-{
-    natsInbox *inbox = NULL;
-    natsSubscription *marker = NULL;
-    natsStatus s = natsInbox_Create(&inbox);
-    if (s == NATS_OK)
-        s = natsConnection_SubscribeSync(&marker, nc, inbox);
-    if (s == NATS_OK)
-        s = natsConnection_Publish(nc, inbox, NULL, 0);
-    natsInbox_Destroy(inbox);
-    if (s != NATS_OK) {
-        vx_log_error(NULL, NULL, "rpc worker marker failed", "error", natsStatus_GetText(s));
-        natsSubscription_Destroy(marker);
-        return NULL;
-    }
-    return marker;
-}
-
 /* Stops taking requests without losing one already routed to us: the UNSUB
  * goes out in drain mode (the subscription keeps what still arrives), then a
  * marker; once the marker is back, every request sent before the UNSUB is here. */
@@ -333,16 +311,7 @@ static natsSubscription *start_drain(natsConnection *nc, natsSubscription *sub)
         vx_log_error(NULL, NULL, "rpc worker drain failed", "error", natsStatus_GetText(s));
         return NULL;
     }
-    return send_marker(nc);
-}
-
-static bool marker_arrived(natsSubscription *marker)
-{
-    natsMsg *msg = NULL;
-    if (natsSubscription_NextMsg(&msg, marker, 0) != NATS_OK)
-        return false;
-    natsMsg_Destroy(msg);
-    return true;
+    return vx_natsloop_send_marker(nc);
 }
 
 static void *worker_main(void *arg)
@@ -373,7 +342,7 @@ static void *worker_main(void *arg)
     int64_t drain_until = 0;
     for (;;) {
         vx_natsloop_poll(loop, WORKER_POLL_MS);
-        bool drained = marker != NULL && marker_arrived(marker);
+        bool drained = marker != NULL && vx_natsloop_marker_back(marker);
         bool open = serve_pending(nc, sub, w, drained);
         vx_natsloop_flush(loop);
         if (!open || drained)
