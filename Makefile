@@ -1,21 +1,41 @@
 # Voxanne — build, test and run.
 #
-#   make            build everything (release variant)
-#   make test       install what is missing, check formatting, build, and run
-#                   unit, integration and end-to-end tests (release and ASan/UBSan)
+#   make            build the programs (release variant): build/release/bin/
+#   make test       install what is missing, check formatting and architecture,
+#                   build, run every test (release, ASan/UBSan, TSan), fuzz briefly
 #   make run        run the whole suite locally (NATS + PostgreSQL started for you)
 #   make bench      run the benchmarks in tests/bench
 #   make fuzz       run every libFuzzer harness in tests/fuzz (FUZZ_SECONDS each, default 30)
+#   make check-arch fail when a module reaches where it must not (tests/arch/check_arch.sh)
 #   make format     reformat the sources with the checked-in .clang-format
 #
-# VARIANT=release|asan selects the build folder build/$(VARIANT).
+# VARIANT=release|asan|tsan|fuzz selects the flags and the folder build/$(VARIANT).
+#
+# Layout the rules rely on (docs/conventions.md):
+#   services/<name>/main.c + services/<name>/**/*.c   one program; its modules
+#                                                      include each other from the
+#                                                      service's root ("tools/book.h")
+#   tests/unit/<dir>/**/test_*.c         <dir> is libcommon or a service: linked
+#   tests/integration/<dir>/**/test_*.c  against that service's modules; the
+#                                        path below <dir> mirrors the source's
+#   tests/fuzz/<dir>/**/fuzz_*.c         libFuzzer harnesses (VARIANT=fuzz)
+#   tests/e2e/test_*.c                 the whole suite through the gateway
+#   tests/fakes/*.c                    wire-faithful outside services (tests only)
 
 VARIANT ?= release
 B := build/$(VARIANT)
 
-PKGS := libh2o-evloop libnats libpq libcjson libcurl openssl libprotobuf-c
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# What each program links, as pkg-config names: a program links what it uses
+# and nothing more (make check-arch proves the gateway never needs libpq).
+PKGS_gateway := libh2o-evloop libnats libcjson openssl libprotobuf-c
+PKGS_webhook-ingest := libnats libpq libcjson libcrypto libprotobuf-c
+PKGS_tool-router := libnats libpq libcjson libcurl libcrypto libprotobuf-c
+PKGS_dashboard-api := libnats libpq libcjson libcrypto libprotobuf-c
+PKGS_voxctl := libpq libcjson libcrypto
+# Tests, fakes and harnesses may use any of them.
+PKGS_ALL := libh2o-evloop libnats libpq libcjson libcurl openssl libprotobuf-c
+pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_ALL) 2>/dev/null)
 
 CC ?= cc
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wstrict-prototypes
@@ -23,12 +43,18 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -fno-omit-frame-pointer $(WARN)
 ifeq ($(VARIANT),asan)
 OPT_CFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
 OPT_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(VARIANT),tsan)
+OPT_CFLAGS := -O1 -fsanitize=thread
+OPT_LDFLAGS := -fsanitize=thread
+else ifeq ($(VARIANT),fuzz)
+CC := clang
+OPT_CFLAGS := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+OPT_LDFLAGS := -fsanitize=fuzzer,address,undefined
 else
 OPT_CFLAGS := -O2
 OPT_LDFLAGS :=
 endif
-CFLAGS := $(BASE_CFLAGS) $(OPT_CFLAGS) -DH2O_USE_LIBUV=0 -Ilibcommon -I$(B)/gen -Itests/support $(PKG_CFLAGS)
-LDLIBS := $(PKG_LIBS) -lpthread -lm
+CFLAGS := $(BASE_CFLAGS) $(OPT_CFLAGS) -DH2O_USE_LIBUV=0 -Ilibcommon -I$(B)/gen $(PKG_CFLAGS)
 
 PROTOS := $(wildcard proto/voxanne/v1/*.proto)
 GEN_C := $(patsubst proto/%.proto,$(B)/gen/%.pb-c.c,$(PROTOS))
@@ -41,23 +67,32 @@ COMMON_LIB := $(B)/lib/libvxcommon.a
 # A program is a services/<name>/ folder with a main.c.
 PROGRAMS := $(notdir $(patsubst %/main.c,%,$(wildcard services/*/main.c)))
 BINS := $(addprefix $(B)/bin/,$(PROGRAMS))
+# A service's modules: every .c below its folder but main.c.
+service_src = $(filter-out services/$(1)/main.c,$(shell find services/$(1) -name '*.c' | sort))
+# The archive a test in tests/<kind>/<dir>/… links, from its stem "<dir>/…/test_x":
+# the service's, or none for libcommon.
+stem_lib = $(foreach d,$(firstword $(subst /, ,$(1))),$(if $(filter $(d),$(PROGRAMS)),$(B)/lib/libsvc-$(d).a))
 
 SUPPORT_SRC := $(wildcard tests/support/*.c)
 SUPPORT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SUPPORT_SRC))
-FAKES := $(addprefix $(B)/bin/,$(notdir $(basename $(wildcard tests/fakes/*.c))))
-# tests/unit/*.c test libcommon; tests/unit/<service>/*.c test that service's modules.
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/*.c tests/unit/*/*.c))
-# tests/integration/<service>/*.c may also call that service's modules directly.
-INTEG_TESTS := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(wildcard tests/integration/*.c tests/integration/*/*.c))
-E2E_TESTS := $(patsubst tests/e2e/%.c,$(B)/tests/e2e/%,$(wildcard tests/e2e/*.c))
+FAKES := $(patsubst tests/fakes/%.c,$(B)/tests/fakes/%,$(wildcard tests/fakes/*.c))
+# Tests mirror the source: tests/unit/tool-router/calendar/test_slots.c tests services/tool-router/calendar/slots.c.
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(shell find tests/unit -mindepth 2 -name 'test_*.c'))
+INTEG_TESTS := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(shell find tests/integration -mindepth 2 -name 'test_*.c'))
+E2E_TESTS := $(patsubst tests/e2e/%.c,$(B)/tests/e2e/%,$(wildcard tests/e2e/test_*.c))
 BENCHES := $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(wildcard tests/bench/*.c))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(shell find tests/fuzz -mindepth 2 -name 'fuzz_*.c'))
+TEST_LIBS := $(call pkg_libs,$(PKGS_ALL))
 
-.PHONY: all build asan test unit deps format format-check run bench fuzz clean
+.PHONY: all build tests-build tsan-build fuzz-build asan test unit deps format format-check check-arch run bench fuzz clean
 .SECONDARY:
 
-all build: $(BINS) $(FAKES)
+all build: $(BINS)
 
 tests-build: $(BINS) $(FAKES) $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) $(BENCHES)
+# ThreadSanitizer: the threaded services and the tests that run them as processes.
+tsan-build: $(BINS) $(FAKES) $(INTEG_TESTS) $(E2E_TESTS)
+fuzz-build: $(FUZZERS)
 
 asan:
 	$(MAKE) VARIANT=asan tests-build
@@ -74,53 +109,50 @@ $(B)/obj/%.o: %.c $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# Only test code sees the test support headers.
+$(B)/obj/tests/%.o: CFLAGS += -Itests/support
+
 $(COMMON_LIB): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
 # One program per services/<name>/ folder: main.c plus an archive of the
-# service's other modules, which unit tests link against too.
+# service's other modules, which its tests link against too. The service's
+# folder is the include root of its modules and of its tests.
 define program_rule
-$(B)/lib/libsvc-$(1).a: $(patsubst %.c,$(B)/obj/%.o,$(filter-out services/$(1)/main.c,$(wildcard services/$(1)/*.c)))
+$(B)/obj/services/$(1)/%.o: CFLAGS += -Iservices/$(1)
+$(B)/obj/tests/unit/$(1)/%.o: CFLAGS += -Iservices/$(1)
+$(B)/obj/tests/integration/$(1)/%.o: CFLAGS += -Iservices/$(1)
+$(B)/obj/tests/fuzz/$(1)/%.o: CFLAGS += -Iservices/$(1)
+$(B)/lib/libsvc-$(1).a: $(patsubst %.c,$(B)/obj/%.o,$(call service_src,$(1)))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && ar rcs $$@ $$^
 $(B)/bin/$(1): $(B)/obj/services/$(1)/main.o $(B)/lib/libsvc-$(1).a $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(OPT_LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(OPT_LDFLAGS) -o $$@ $$^ $$(call pkg_libs,$$(PKGS_$(1)))
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
-$(B)/bin/%: $(B)/obj/tests/fakes/%.o $(SUPPORT_OBJ) $(COMMON_LIB)
+# Tests: tests/<kind>/<dir>/test_x links <dir>'s archive (if a service), libcommon and cmocka.
+.SECONDEXPANSION:
+$(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $$(call stem_lib,$$*) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(LDLIBS)
-
-define service_unit_rule
-$(B)/obj/tests/unit/$(1)/%.o: CFLAGS += -Iservices/$(1)
-$(B)/tests/unit/$(1)/%: $(B)/obj/tests/unit/$(1)/%.o $(B)/lib/libsvc-$(1).a $(COMMON_LIB)
-	@mkdir -p $$(dir $$@)
-	$$(CC) $$(OPT_LDFLAGS) -o $$@ $$^ $$(LDLIBS) -lcmocka
-endef
-$(foreach p,$(PROGRAMS),$(eval $(call service_unit_rule,$(p))))
-define service_integration_rule
-$(B)/obj/tests/integration/$(1)/%.o: CFLAGS += -Iservices/$(1)
-$(B)/tests/integration/$(1)/%: $(B)/obj/tests/integration/$(1)/%.o $(SUPPORT_OBJ) $(B)/lib/libsvc-$(1).a $(COMMON_LIB)
-	@mkdir -p $$(dir $$@)
-	$$(CC) $$(OPT_LDFLAGS) -o $$@ $$^ $$(LDLIBS) -lcmocka
-endef
-$(foreach p,$(PROGRAMS),$(eval $(call service_integration_rule,$(p))))
-$(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(COMMON_LIB)
+	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS) -lcmocka
+$(B)/tests/integration/%: $(B)/obj/tests/integration/%.o $(SUPPORT_OBJ) $$(call stem_lib,$$*) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
-
-$(B)/tests/integration/%: $(B)/obj/tests/integration/%.o $(SUPPORT_OBJ) $(COMMON_LIB)
+	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS) -lcmocka
+$(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $$(call stem_lib,$$*) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS)
 $(B)/tests/e2e/%: $(B)/obj/tests/e2e/%.o $(SUPPORT_OBJ) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS) -lcmocka
+$(B)/tests/fakes/%: $(B)/obj/tests/fakes/%.o $(SUPPORT_OBJ) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS)
 $(B)/tests/bench/%: $(B)/obj/tests/bench/%.o $(SUPPORT_OBJ) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 deps:
 	@deploy/local/deps.sh
@@ -131,15 +163,21 @@ format:
 format-check:
 	@clang-format --dry-run -Werror $(FORMAT_FILES) && echo "format: ok"
 
+# Needs the release and asan programs built (it reads what they link).
+check-arch:
+	@tests/arch/check_arch.sh . build/release build/asan
+
 unit: tests-build
-	@tests/run-unit.sh $(B)
+	@tests/run-all.sh --only unit $(B)
 
 test: deps
 	$(MAKE) format-check
 	$(MAKE) VARIANT=release tests-build
 	$(MAKE) VARIANT=asan tests-build
-	tests/run-all.sh build/release build/asan
-	tests/fuzz/run.sh 5
+	$(MAKE) check-arch
+	$(MAKE) VARIANT=tsan tsan-build
+	tests/run-all.sh build/release build/asan build/tsan
+	$(MAKE) fuzz FUZZ_SECONDS=5
 
 run: deps
 	$(MAKE) VARIANT=release build
@@ -151,7 +189,9 @@ bench: deps
 
 FUZZ_SECONDS ?= 30
 fuzz:
-	tests/fuzz/run.sh $(FUZZ_SECONDS)
+	@tests/fuzz/deps.sh
+	$(MAKE) VARIANT=fuzz fuzz-build
+	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build

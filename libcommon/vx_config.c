@@ -31,7 +31,7 @@ const char *vx_config_require(const char *name)
     const char *v = _vx_config_get(name);
     if (!v) {
         fprintf(stderr, "missing required environment variable %s\n", name);
-        exit(2);
+        exit(VX_EXIT_CONFIG);
     }
     return v;
 }
@@ -55,7 +55,7 @@ long vx_config_long(const char *name, long def, long min, long max)
     long n = strtol(v, &end, 10);
     if (!isdigit((unsigned char)digits[0]) || errno == ERANGE || *end != '\0' || n < min || n > max) {
         fprintf(stderr, "environment variable %s must be an integer in [%ld, %ld]\n", name, min, max);
-        exit(2);
+        exit(VX_EXIT_CONFIG);
     }
     return n;
 }

@@ -8,6 +8,10 @@
 #ifndef VX_CONFIG_H
 #define VX_CONFIG_H
 
+/* A program's exit status (docs/conventions.md): clean shutdown, could not
+ * start (reason logged), configuration mistake (what these functions exit with). */
+enum { VX_EXIT_OK = 0, VX_EXIT_FAILED = 1, VX_EXIT_CONFIG = 2 };
+
 /* The value of name; exits with "missing required environment variable NAME" when unset or empty. */
 const char *vx_config_require(const char *name);
 /* The value of name, or def when unset or empty. */

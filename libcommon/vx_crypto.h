@@ -1,6 +1,7 @@
 /*
  * vx_crypto: the primitives Voxanne needs, on OpenSSL — SHA-256, HMAC-SHA256,
- * constant-time comparison, randomness, hex and base64url, AES-256-GCM.
+ * constant-time comparison, randomness, hex and base64url. AES-256-GCM lives
+ * apart, in vx_aead (only the credential vault may open).
  *
  * Functions return 0 on success and -1 on failure; on failure output buffers
  * hold nothing meaningful and nothing was allocated.
@@ -12,12 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VX_SHA256_LEN     32
-#define VX_AESGCM_KEY_LEN 32
-#define VX_AESGCM_IV_LEN  12
-#define VX_AESGCM_TAG_LEN 16
-/* Sealed layout: iv(12) || tag(16) || ciphertext(n). */
-#define VX_AESGCM_OVERHEAD (VX_AESGCM_IV_LEN + VX_AESGCM_TAG_LEN)
+#define VX_SHA256_LEN 32
 
 void vx_sha256(const void *data, size_t len, uint8_t out[VX_SHA256_LEN]);
 void vx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t out[VX_SHA256_LEN]);
@@ -40,13 +36,5 @@ char *vx_base64url_encode(const uint8_t *in, size_t len);
  * trailing bits (so each byte string has exactly one accepted encoding).
  * On success *out is malloc'd (NUL-terminated for convenience) and *out_len set. */
 int vx_base64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
-
-/* Encrypts with a fresh random IV. out needs len + VX_AESGCM_OVERHEAD bytes. aad may be NULL. */
-int vx_aesgcm_seal(const uint8_t key[VX_AESGCM_KEY_LEN], const uint8_t *aad, size_t aad_len, const uint8_t *plain, size_t len,
-                   uint8_t *out);
-/* Verifies and decrypts sealed (len >= VX_AESGCM_OVERHEAD); out needs len - VX_AESGCM_OVERHEAD bytes.
- * Fails (-1) on a wrong key, a wrong aad or any tampering. */
-int vx_aesgcm_open(const uint8_t key[VX_AESGCM_KEY_LEN], const uint8_t *aad, size_t aad_len, const uint8_t *sealed, size_t len,
-                   uint8_t *out);
 
 #endif

@@ -84,7 +84,7 @@ void vx_log_init(const char *service)
     }
     atomic_store(&g_min_level, level);
     if (bad)
-        vx_log(VX_LOG_WARN, NULL, NULL, "unknown LOG_LEVEL, using info", "log_level", env, (char *)NULL);
+        vx_log_warn(NULL, NULL, "unknown LOG_LEVEL, using info", "log_level", env);
 }
 
 /* Writes all of line to stdout under the write lock, retrying on EINTR and
@@ -117,11 +117,14 @@ static void _vx_log_field(vx_buf *b, const char *key, const char *value)
         vx_buf_puts(b, "null");
 }
 
+const char vx_log_end[] = "";
+
 /*
  * Logs msg at level with the standard fields, then the extra key/value
- * pairs. The list ends at a NULL key. A NULL value is written as null and
- * also ends the list: an odd-length list (a key whose value was forgotten)
- * then stops at the sentinel instead of reading past it.
+ * pairs up to the vx_log_end marker (compared by address). A NULL value is
+ * written as null. A NULL key also ends the list (a caller that still ends
+ * it the old way), and so does the marker in a value's place: an odd-length
+ * list (a key whose value was forgotten) stops there instead of reading past it.
  */
 void vx_log(vx_log_level level, const char *request_id, const char *org_id, const char *msg, ...)
 {
@@ -153,12 +156,14 @@ void vx_log(vx_log_level level, const char *request_id, const char *org_id, cons
     va_start(ap, msg);
     for (;;) {
         const char *key = va_arg(ap, const char *);
-        if (!key)
+        if (key == NULL || key == vx_log_end)
             break;
         const char *value = va_arg(ap, const char *);
-        _vx_log_field(&b, key, value);
-        if (!value)
+        if (value == vx_log_end) {
+            _vx_log_field(&b, key, NULL);
             break;
+        }
+        _vx_log_field(&b, key, value);
     }
     va_end(ap);
 

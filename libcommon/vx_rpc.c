@@ -112,6 +112,18 @@ static vx_gateway_request *decode_or_answer(natsConnection *nc, natsMsg *msg, co
     }
     vx_gateway_request *req =
         voxanne__v1__gateway_request__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
+    if (req != NULL) {
+        /* The route a handler dispatches on is the subject NATS delivered the
+         * request on (authenticated by the bus), never what the envelope
+         * claims. protobuf-c frees the field with free() unless it is the
+         * static default. */
+        char *subject = strdup(natsMsg_GetSubject(msg));
+        if (subject == NULL)
+            abort();
+        if (req->route != NULL && req->route != protobuf_c_empty_string)
+            free(req->route);
+        req->route = subject;
+    }
     if (req == NULL) {
         vx_log_warn(NULL, NULL, "rpc request is not a GatewayRequest", "subject", natsMsg_GetSubject(msg));
         vx_rpc_reply reply = {.content_type = "application/json"};

@@ -6,6 +6,10 @@
  * handler, encodes the GatewayResponse and replies. A message that is not a
  * valid GatewayRequest gets a 400 answer; a handler that sets nothing answers 500.
  *
+ * A handler dispatches on req->route, which vx_rpc sets to the subject the
+ * request arrived on (the one key of libcommon/vx_routes.h), whatever the
+ * sender put there.
+ *
  * Each vx_rpc_serve subscription is delivered on its own thread, serially, so
  * a handler may use per-subscription state (a vx_pg) without locks.
  */

@@ -1,5 +1,6 @@
 /*
- * vx_vapi: the paths where Vapi carries the org id we gave a call.
+ * vx_vapi: the call-time message kinds, and the paths where Vapi carries the
+ * org id we gave a call.
  */
 #include "vx_vapi.h"
 
@@ -28,4 +29,22 @@ bool vx_vapi_org_hint(const cJSON *message, char out[VX_UUID_STR_LEN + 1])
         }
     }
     return false;
+}
+
+vx_vapi_kind vx_vapi_message_kind(const char *type)
+{
+    static const struct {
+        const char *type;
+        vx_vapi_kind kind;
+    } kinds[] = {
+        {"tool-calls", VX_VAPI_TOOL_CALLS},
+        {"function-call", VX_VAPI_FUNCTION_CALL},
+        {"assistant-request", VX_VAPI_ASSISTANT_REQUEST},
+        {"transfer-destination-request", VX_VAPI_TRANSFER_DESTINATION_REQUEST},
+        {"knowledge-base-request", VX_VAPI_KNOWLEDGE_BASE_REQUEST},
+    };
+    for (size_t i = 0; type != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(type, kinds[i].type) == 0)
+            return kinds[i].kind;
+    return VX_VAPI_NOT_CALL_TIME;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-all.sh <build dir>… — runs every test of each build variant against one
+# run-all.sh [--only unit] <build dir>… — runs every test of each build variant against one
 # local NATS + PostgreSQL started for the run (see deploy/local/infra.sh):
 # unit tests, then integration tests (one service as a real process), then
 # end-to-end tests (the whole suite through the gateway). Prints a summary and
@@ -7,7 +7,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-[[ $# -ge 1 ]] || { echo "usage: $0 <build dir>..." >&2; exit 2; }
+only=""
+if [[ ${1:-} == --only ]]; then
+    only=$2
+    shift 2
+fi
+[[ $# -ge 1 ]] || { echo "usage: $0 [--only unit] <build dir>..." >&2; exit 2; }
 state=$(mktemp -d /tmp/voxanne-test.XXXXXX)
 chmod 755 "$state"
 cleanup() {
@@ -42,16 +47,29 @@ run() {
 }
 
 for variant in "$@"; do
-    export BIN_DIR=$PWD/$variant/bin VOXCTL=$PWD/$variant/bin/voxctl INGEST_BIN=$PWD/$variant/bin/webhook-ingest
+    export BIN_DIR=$PWD/$variant/bin FAKES_DIR=$PWD/$variant/tests/fakes VOXCTL=$PWD/$variant/bin/voxctl
+    export INGEST_BIN=$PWD/$variant/bin/webhook-ingest
     # Leaks and undefined behaviour fail the run, in tests and in the services they start.
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
+    # Data races fail the run too (build/tsan: the services and their process tests).
+    export TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp
     echo "== $variant"
     for t in $(find "$variant/tests/unit" -type f -perm -u+x 2>/dev/null | sort); do run "$t"; done
+    [[ $only == unit ]] && continue
     for t in $(find "$variant/tests/integration" -type f -perm -u+x 2>/dev/null | sort); do run "$t"; done
     for t in $(find "$variant/tests/e2e" -type f -perm -u+x 2>/dev/null | sort); do run "$t"; done
 done
+
+# Shell tests (tests/**/test_*.sh) drive programs and scripts as a user would
+# (the README's example, the deployment manifests): run once, against the
+# first variant's binaries.
+[[ $only == unit ]] || {
+export BIN_DIR=$PWD/$1/bin FAKES_DIR=$PWD/$1/tests/fakes VOXCTL=$PWD/$1/bin/voxctl
+echo "== scripts"
+for t in $(find tests -name 'test_*.sh' -type f | sort); do run "$t"; done
+}
 
 echo
 echo "passed: $passed, failed: ${#failed[@]}"

@@ -16,6 +16,8 @@ int main(void)
     const char *database_url = vx_config_require("DATABASE_URL");
     const char *nats_url = vx_config_require("NATS_URL");
     int nworkers = (int)vx_config_long("DASHBOARD_WORKERS", 2, 1, 64);
+    if (dashboard_check_routes() != 0)
+        return 1;
 
     natsConnection *nc = vx_nats_connect(nats_url, "dashboard-api");
     if (nc == NULL)

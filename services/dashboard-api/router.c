@@ -1,5 +1,11 @@
 /*
- * router: the dashboard's route → handler table.
+ * router: the dashboard's subject → handler table.
+ *
+ * The subject is the one key from HTTP route to handler (libcommon/vx_routes.h):
+ * the gateway sends each route's request on the row's subject, vx_rpc hands
+ * it over with req->route set to that subject, and this table finds the
+ * handler. dashboard_check_routes proves at start-up that the table and the
+ * suite's routes agree, so a renamed route cannot silently 404 here.
  */
 #include "router.h"
 
@@ -7,27 +13,39 @@
 
 #include "calls.h"
 #include "vx_log.h"
+#include "vx_routes.h"
 
 typedef void (*dashboard_handler)(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply);
 
 static const struct {
-    const char *route;
+    const char *subject;
     dashboard_handler handler;
 } HANDLERS[] = {
-    {"calls.list", dashboard_calls_list},
-    {"calls.get", dashboard_calls_get},
+    {VX_SUBJECT_CALLS_LIST, dashboard_calls_list},
+    {VX_SUBJECT_CALLS_GET, dashboard_calls_get},
 };
+#define NHANDLERS (sizeof(HANDLERS) / sizeof(HANDLERS[0]))
+
+int dashboard_check_routes(void)
+{
+    const char *subjects[NHANDLERS];
+    for (size_t i = 0; i < NHANDLERS; i++)
+        subjects[i] = HANDLERS[i].subject;
+    size_t nroutes;
+    const vx_route *routes = vx_routes_table(&nroutes);
+    return vx_routes_check_service(routes, nroutes, "dashboard", subjects, NHANDLERS);
+}
 
 static void dispatch(void *state, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
     dashboard_worker *w = state;
-    for (size_t i = 0; i < sizeof(HANDLERS) / sizeof(HANDLERS[0]); i++) {
-        if (strcmp(req->route, HANDLERS[i].route) == 0) {
+    for (size_t i = 0; i < NHANDLERS; i++) {
+        if (strcmp(req->route, HANDLERS[i].subject) == 0) {
             HANDLERS[i].handler(w->pg, req, reply);
             return;
         }
     }
-    vx_log_warn(req->request_id, NULL, "no dashboard handler for route", "route", req->route);
+    vx_log_warn(req->request_id, NULL, "no dashboard handler for subject", "subject", req->route);
     vx_rpc_reply_error(reply, 404, "not_found", "No such route.");
 }
 

@@ -17,6 +17,10 @@ typedef struct dashboard_worker {
     natsSubscription *sub;
 } dashboard_worker;
 
+/* Checks the handler table against the suite's routes (vx_routes_check_service):
+ * 0 when every dashboard route has a handler and every handler a route, else
+ * -1 with each mismatch logged. main refuses to start on -1. */
+int dashboard_check_routes(void);
 /* Connects nothing yet: creates the worker's database handle and registers statements. */
 void dashboard_worker_init(dashboard_worker *w, const char *database_url);
 /* Subscribes the worker. Returns 0 or -1. */

@@ -26,7 +26,7 @@ static void answer_failure(request_ctx *ctx, upstream_outcome outcome)
     if (outcome == UPSTREAM_TIMEOUT)
         metrics_upstream_timeout(&ctx->thread->gw->metrics, ctx->route);
     vx_log_warn(ctx->request_id, ctx->claims.org_id[0] ? ctx->claims.org_id : NULL, "service did not answer", "route",
-                ctx->route->name, "outcome", outcome == UPSTREAM_TIMEOUT ? "timeout" : "no_responders");
+                ctx->route->subject, "outcome", outcome == UPSTREAM_TIMEOUT ? "timeout" : "no_responders");
     if (ctx->fallback != NULL)
         ctx->fallback(ctx, outcome);
     else if (outcome == UPSTREAM_TIMEOUT)
@@ -45,7 +45,7 @@ static void on_reply(upstream_call *call, upstream_outcome outcome, natsMsg *msg
     Voxanne__V1__GatewayResponse *resp =
         voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
     if (resp == NULL || resp->status < 100 || resp->status > 599) {
-        vx_log_error(ctx->request_id, NULL, "service answered with an invalid envelope", "route", ctx->route->name);
+        vx_log_error(ctx->request_id, NULL, "service answered with an invalid envelope", "route", ctx->route->subject);
         http_respond_error(ctx, 502, "bad_upstream_answer", "The service gave an answer the gateway could not read.");
     } else {
         for (size_t i = 0; i < resp->n_headers; i++)
@@ -57,10 +57,11 @@ static void on_reply(upstream_call *call, upstream_outcome outcome, natsMsg *msg
         voxanne__v1__gateway_response__free_unpacked(resp, NULL);
 }
 
-void forward_rpc(request_ctx *ctx, const char *subject, const char *body, size_t body_len)
+void forward_rpc(request_ctx *ctx, const char *body, size_t body_len)
 {
+    const char *subject = ctx->route->subject;
     h2o_req_t *req = ctx->req;
-    const route_match *m = ctx->match;
+    const vx_route_match *m = ctx->match;
     /* Nobody to ask (the health polls found no responder): say so now instead
      * of letting the caller wait for the timeout. */
     if (readiness_subject_absent(&ctx->thread->gw->readiness, subject)) {
@@ -69,11 +70,11 @@ void forward_rpc(request_ctx *ctx, const char *subject, const char *body, size_t
     }
     Voxanne__V1__GatewayRequest greq = VOXANNE__V1__GATEWAY_REQUEST__INIT;
     Voxanne__V1__AuthContext auth = VOXANNE__V1__AUTH_CONTEXT__INIT;
-    Voxanne__V1__KeyValue params[ROUTE_MAX_PARAMS];
-    Voxanne__V1__KeyValue *param_ptrs[ROUTE_MAX_PARAMS];
+    Voxanne__V1__KeyValue params[VX_ROUTE_MAX_PARAMS];
+    Voxanne__V1__KeyValue *param_ptrs[VX_ROUTE_MAX_PARAMS];
 
     greq.request_id = ctx->request_id;
-    greq.route = (char *)ctx->route->name;
+    greq.route = (char *)subject;
     greq.method = pool_str(req, req->method.base, req->method.len);
     greq.path = pool_str(req, req->path.base, req->query_at != SIZE_MAX ? req->query_at : req->path.len);
     greq.query =

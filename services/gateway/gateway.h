@@ -22,7 +22,7 @@
 #include "loop_nats.h"
 #include "metrics.h"
 #include "readiness.h"
-#include "routes.h"
+#include "vx_routes.h"
 #include "upstream.h"
 
 typedef struct gateway_config {
@@ -62,7 +62,7 @@ struct gateway {
     natsConnection *nc;
     const char *nats_url;
     char inbox_prefix[64]; /* "_INBOX.gw.<nuid>" */
-    const route *routes;
+    const vx_route *routes;
     size_t nroutes;
     metrics metrics;
     readiness readiness;

@@ -74,7 +74,7 @@ void http_respond(request_ctx *ctx, unsigned status, const char *content_type, c
     metrics_observe(&ctx->thread->gw->metrics, ctx->route, status, elapsed);
     atomic_fetch_sub_explicit(&ctx->thread->gw->metrics.inflight, 1, memory_order_relaxed);
     if (status >= 500)
-        vx_log_warn(ctx->request_id, NULL, "request failed", "route", ctx->route ? ctx->route->name : "unrouted");
+        vx_log_warn(ctx->request_id, NULL, "request failed", "route", ctx->route ? ctx->route->subject : "unrouted");
     req->res.content_length = len;
     h2o_send_inline(req, body, len);
 }
@@ -122,9 +122,9 @@ static bool authenticate(request_ctx *ctx)
     h2o_req_t *req = ctx->req;
     int64_t now = vx_now_ms() / 1000;
     switch (ctx->route->auth) {
-    case AUTH_NONE:
+    case VX_AUTH_NONE:
         return true;
-    case AUTH_VAPI: {
+    case VX_AUTH_VAPI: {
         h2o_iovec_t s = HEADER(req, "x-vapi-secret"), a = HEADER(req, "authorization");
         h2o_iovec_t sig = HEADER(req, "x-signature"), ts = HEADER(req, "x-timestamp");
         auth_vapi_headers h = {{s.base, s.len}, {a.base, a.len}, {sig.base, sig.len}, {ts.base, ts.len}};
@@ -134,7 +134,7 @@ static bool authenticate(request_ctx *ctx)
         http_respond_error(ctx, 401, "unauthorized", "Missing or invalid Vapi credentials.");
         return false;
     }
-    case AUTH_DASHBOARD: {
+    case VX_AUTH_DASHBOARD: {
         h2o_iovec_t a = HEADER(req, "authorization");
         vx_jwt_status st = auth_dashboard(&gw->auth, (auth_slice){a.base, a.len}, now, &ctx->claims);
         if (st == VX_JWT_OK)
@@ -151,16 +151,16 @@ static void serve_local(request_ctx *ctx)
     gateway *gw = ctx->thread->gw;
     vx_buf body = VX_BUF_INIT;
     switch (ctx->route->target) {
-    case TARGET_HEALTH:
+    case VX_TARGET_HEALTH:
         vx_buf_puts(&body, "{\"status\":\"ok\",\"service\":\"gateway\"}");
         http_respond(ctx, 200, "application/json", body.data, body.len);
         break;
-    case TARGET_READY: {
+    case VX_TARGET_READY: {
         bool ready = readiness_render(&gw->readiness, &body);
         http_respond(ctx, ready ? 200 : 503, "application/json", body.data, body.len);
         break;
     }
-    case TARGET_METRICS:
+    case VX_TARGET_METRICS:
         metrics_render(&gw->metrics, &body);
         http_respond(ctx, 200, "text/plain; version=0.0.4", body.data, body.len);
         break;
@@ -198,16 +198,16 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    route_match *m = h2o_mem_alloc_pool(&req->pool, sizeof(*m));
-    switch (routes_match(gw->routes, gw->nroutes, req->method.base, req->method.len, req->path.base, path_len, m)) {
-    case ROUTE_NOT_FOUND:
+    vx_route_match *m = h2o_mem_alloc_pool(&req->pool, sizeof(*m));
+    switch (vx_routes_match(gw->routes, gw->nroutes, req->method.base, req->method.len, req->path.base, path_len, m)) {
+    case VX_ROUTE_NOT_FOUND:
         http_respond_error(ctx, 404, "not_found", "No such route.");
         return 0;
-    case ROUTE_METHOD_NOT_ALLOWED:
+    case VX_ROUTE_METHOD_NOT_ALLOWED:
         http_respond_error(ctx, 405, "method_not_allowed", "This method is not allowed here.");
         return 0;
-    case ROUTE_BAD_PARAM:
-    case ROUTE_FOUND:
+    case VX_ROUTE_BAD_PARAM:
+    case VX_ROUTE_FOUND:
         break;
     }
     ctx->match = m;
@@ -225,13 +225,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     switch (ctx->route->target) {
-    case TARGET_RPC:
-        forward_rpc(ctx, ctx->route->subject, req->entity.base, req->entity.len);
+    case VX_TARGET_RPC:
+        forward_rpc(ctx, req->entity.base, req->entity.len);
         break;
-    case TARGET_VAPI_WEBHOOK:
+    case VX_TARGET_VAPI_WEBHOOK:
         webhook_handle(ctx);
         break;
-    case TARGET_VAPI_TOOL:
+    case VX_TARGET_VAPI_TOOL:
         webhook_tool(ctx);
         break;
     default:

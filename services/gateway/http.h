@@ -20,8 +20,8 @@ struct request_ctx {
     upstream_call call;
     h2o_req_t *req;
     gw_thread *thread;
-    const route_match *match;
-    const route *route;
+    const vx_route_match *match;
+    const vx_route *route;
     int64_t start_us;
     bool answered;
     bool is_vapi;

@@ -10,21 +10,21 @@
 static const int64_t BUCKET_US[METRICS_BUCKETS] = {250,   500,   1000,   2500,   5000,    10000,
                                                    25000, 50000, 100000, 500000, 1000000, 10000000};
 
-void metrics_init(metrics *m, const route *routes, size_t nroutes)
+void metrics_init(metrics *m, const vx_route *routes, size_t nroutes)
 {
     memset(m, 0, sizeof(*m));
     m->routes = routes;
     m->nroutes = nroutes < METRICS_MAX_ROUTES ? nroutes : METRICS_MAX_ROUTES;
 }
 
-static route_metrics *slot_for(metrics *m, const route *r)
+static route_metrics *slot_for(metrics *m, const vx_route *r)
 {
     if (r == NULL || r < m->routes || r >= m->routes + m->nroutes)
         return &m->unrouted;
     return &m->per_route[r - m->routes];
 }
 
-void metrics_observe(metrics *m, const route *r, unsigned status, int64_t duration_us)
+void metrics_observe(metrics *m, const vx_route *r, unsigned status, int64_t duration_us)
 {
     route_metrics *rm = slot_for(m, r);
     unsigned cls = status / 100;
@@ -37,7 +37,7 @@ void metrics_observe(metrics *m, const route *r, unsigned status, int64_t durati
     atomic_fetch_add_explicit(&rm->sum_us, (uint_fast64_t)(duration_us > 0 ? duration_us : 0), memory_order_relaxed);
 }
 
-void metrics_upstream_timeout(metrics *m, const route *r)
+void metrics_upstream_timeout(metrics *m, const vx_route *r)
 {
     atomic_fetch_add_explicit(&slot_for(m, r)->upstream_timeouts, 1, memory_order_relaxed);
 }
@@ -76,7 +76,7 @@ void metrics_render(metrics *m, vx_buf *out)
                      "# HELP voxanne_gateway_upstream_timeouts_total Requests a service did not answer in time.\n"
                      "# TYPE voxanne_gateway_upstream_timeouts_total counter\n");
     for (size_t i = 0; i < m->nroutes; i++)
-        render_route(out, m->routes[i].name, &m->per_route[i]);
+        render_route(out, m->routes[i].subject, &m->per_route[i]);
     render_route(out, "unrouted", &m->unrouted);
     vx_buf_printf(out, "# TYPE voxanne_gateway_inflight gauge\nvoxanne_gateway_inflight %" PRIdFAST64 "\n",
                   atomic_load_explicit(&m->inflight, memory_order_relaxed));

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "routes.h"
+#include "vx_routes.h"
 #include "vx_buf.h"
 
 #define METRICS_MAX_ROUTES 64
@@ -24,17 +24,17 @@ typedef struct route_metrics {
 } route_metrics;
 
 typedef struct metrics {
-    const route *routes;
+    const vx_route *routes;
     size_t nroutes;
     route_metrics per_route[METRICS_MAX_ROUTES];
     route_metrics unrouted; /* 404, 405 and requests rejected before routing */
     atomic_int_fast64_t inflight;
 } metrics;
 
-void metrics_init(metrics *m, const route *routes, size_t nroutes);
+void metrics_init(metrics *m, const vx_route *routes, size_t nroutes);
 /* r may be NULL for requests that matched no route. */
-void metrics_observe(metrics *m, const route *r, unsigned status, int64_t duration_us);
-void metrics_upstream_timeout(metrics *m, const route *r);
+void metrics_observe(metrics *m, const vx_route *r, unsigned status, int64_t duration_us);
+void metrics_upstream_timeout(metrics *m, const vx_route *r);
 void metrics_render(metrics *m, vx_buf *out);
 
 #endif

@@ -147,7 +147,7 @@ static int setup_tls(gateway *gw)
 
 int server_start(gateway *gw)
 {
-    gw->routes = routes_table(&gw->nroutes);
+    gw->routes = vx_routes_table(&gw->nroutes);
     metrics_init(&gw->metrics, gw->routes, gw->nroutes);
 
     char *nuid = NULL;

@@ -16,19 +16,10 @@
 #include "vx_log.h"
 #include "vx_nats.h"
 #include "vx_time.h"
+#include "vx_vapi.h"
 
 #define TOOL_UNAVAILABLE_TEXT                                                                                                      \
     "I'm sorry, I can't reach our scheduling system right now. Please tell the caller we will call them back shortly."
-
-bool webhook_is_call_time(const char *type)
-{
-    static const char *const types[] = {"tool-calls", "function-call", "assistant-request", "transfer-destination-request",
-                                        "knowledge-base-request"};
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-        if (strcmp(type, types[i]) == 0)
-            return true;
-    return false;
-}
 
 bool webhook_subject_token(const char *type, char *out, size_t out_len)
 {
@@ -120,7 +111,7 @@ char *webhook_fallback_answer(const char *body, size_t body_len, const char *typ
 
 static void fallback_to_vapi(request_ctx *ctx, upstream_outcome outcome)
 {
-    bool legacy = ctx->route->target == TARGET_VAPI_TOOL;
+    bool legacy = ctx->route->target == VX_TARGET_VAPI_TOOL;
     char *json = webhook_fallback_answer(ctx->req->entity.base, ctx->req->entity.len, ctx->vapi_type, legacy);
     http_respond(ctx, 200, "application/json", json, strlen(json));
     free(json);
@@ -192,7 +183,7 @@ void webhook_tool(request_ctx *ctx)
     /* The body is Vapi's tool-calls envelope; tool-router validates it. */
     snprintf(ctx->vapi_type, sizeof(ctx->vapi_type), "tool-calls");
     ctx->fallback = fallback_to_vapi;
-    forward_rpc(ctx, ctx->route->subject, ctx->req->entity.base, ctx->req->entity.len);
+    forward_rpc(ctx, ctx->req->entity.base, ctx->req->entity.len);
 }
 
 void webhook_handle(request_ctx *ctx)
@@ -212,10 +203,10 @@ void webhook_handle(request_ctx *ctx)
         return;
     }
     snprintf(ctx->vapi_type, sizeof(ctx->vapi_type), "%s", type);
-    if (webhook_is_call_time(type)) {
+    if (vx_vapi_message_kind(type) != VX_VAPI_NOT_CALL_TIME) {
         cJSON_Delete(root);
         ctx->fallback = fallback_to_vapi;
-        forward_rpc(ctx, "rpc.tools.call", req->entity.base, req->entity.len);
+        forward_rpc(ctx, req->entity.base, req->entity.len);
         return;
     }
     const char *call_id = vx_json_str(message, "call.id");

@@ -1,9 +1,9 @@
 /*
  * webhook: POST /api/vapi/webhook, Vapi's server URL.
  *
- * Messages that need an answer during the call (tool-calls, function-call,
- * assistant-request, transfer-destination-request, knowledge-base-request) go
- * to tool-router synchronously. Everything else (status-update,
+ * Messages that need an answer during the call (the call-time kinds of
+ * vx_vapi_message_kind: tool-calls, function-call, assistant-request, …) go
+ * to the route's subject (tool-router) synchronously. Everything else (status-update,
  * end-of-call-report, hang, transcript, …) is made durable on JetStream stream
  * VAPI and answered 200 only after the stream's PubAck: a report acknowledged
  * to Vapi is never lost, whatever is down afterwards.
@@ -21,8 +21,6 @@ void webhook_handle(request_ctx *ctx);
  * answer, Vapi still gets a sayable result in both formats. */
 void webhook_tool(request_ctx *ctx);
 
-/* True for message types Vapi waits on for an answer. */
-bool webhook_is_call_time(const char *type);
 /* Writes the subject token for type ("call.endpointing.request" → "call_endpointing_request")
  * into out; false when type is empty, too long or has characters outside [A-Za-z0-9._-]. */
 bool webhook_subject_token(const char *type, char *out, size_t out_len);

@@ -26,13 +26,16 @@
 static struct {
     fake_route route;
     atomic_int active;
-    volatile sig_atomic_t stop;
+    /* Set by the signal handler, read by every connection thread: an atomic
+     * (lock-free, so signal-safe), not a volatile sig_atomic_t, which is
+     * only meant for the thread the handler interrupts (TSan caught it). */
+    atomic_int stop;
 } H;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    H.stop = 1;
+    atomic_store(&H.stop, 1);
 }
 
 void fake_json_body(fake_response *r, int status, cJSON *json)
@@ -49,7 +52,7 @@ static bool read_request(int fd, vx_buf *in, fake_request *q)
 {
     char *end;
     while ((end = in->data ? strstr(in->data, "\r\n\r\n") : NULL) == NULL) {
-        if (in->len > MAX_HEAD || H.stop)
+        if (in->len > MAX_HEAD || atomic_load(&H.stop))
             return false;
         char chunk[4096];
         ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
@@ -79,7 +82,7 @@ static bool read_request(int fd, vx_buf *in, fake_request *q)
     while (in->len < head_len + clen) {
         char chunk[4096];
         ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) && !H.stop)
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) && !atomic_load(&H.stop))
             continue;
         if (n <= 0)
             return false;
@@ -183,7 +186,7 @@ int fake_http_serve(int port, fake_route route)
     char port_s[16];
     snprintf(port_s, sizeof(port_s), "%d", port);
     vx_log_info(NULL, NULL, "listening", "port", port_s);
-    while (!H.stop) {
+    while (!atomic_load(&H.stop)) {
         struct pollfd p = {lfd, POLLIN, 0};
         if (poll(&p, 1, 200) <= 0)
             continue;

@@ -51,7 +51,10 @@ static void sleep_ms(int ms)
 pid_t vt_spawn(const char *program, const char *log_name, const char *const *extra_env)
 {
     char path[512], log_path[512];
+    /* A program of the suite, or else one of the test fakes. */
     snprintf(path, sizeof(path), "%s/%s", vt_env("BIN_DIR"), program);
+    if (access(path, X_OK) != 0)
+        snprintf(path, sizeof(path), "%s/%s", vt_env("FAKES_DIR"), program);
     mkdir("build", 0755);
     mkdir("build/test-logs", 0755);
     snprintf(log_path, sizeof(log_path), "build/test-logs/%s.log", log_name);

@@ -31,7 +31,7 @@ void vt_die(const char *file, int line, const char *msg) __attribute__((noreturn
 /* Environment value or die. */
 const char *vt_env(const char *name);
 
-/* Starts $BIN_DIR/<program> with the current environment plus extra "K=V"
+/* Starts $BIN_DIR/<program> (or, for a fake, $FAKES_DIR/<program>) with the current environment plus extra "K=V"
  * entries (NULL-terminated, may be NULL); output goes to build/test-logs/<log_name>.log. */
 pid_t vt_spawn(const char *program, const char *log_name, const char *const *extra_env);
 /* Sends sig and waits up to timeout_ms; returns the exit status (or 128+signal), -1 on timeout (then SIGKILLs). */

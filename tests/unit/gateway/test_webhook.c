@@ -1,4 +1,4 @@
-/* Unit tests of services/gateway/webhook.c: routing decisions, de-dup ids, fallback answers. */
+/* Unit tests of services/gateway/webhook.c: subject tokens, de-dup ids, fallback answers. */
 #include <cjson/cJSON.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,17 +9,6 @@
 #include <cmocka.h>
 
 #include "webhook.h"
-
-static void test_call_time_types(void **state)
-{
-    assert_true(webhook_is_call_time("tool-calls"));
-    assert_true(webhook_is_call_time("function-call"));
-    assert_true(webhook_is_call_time("assistant-request"));
-    assert_true(webhook_is_call_time("transfer-destination-request"));
-    assert_false(webhook_is_call_time("end-of-call-report"));
-    assert_false(webhook_is_call_time("status-update"));
-    assert_false(webhook_is_call_time("tool-calls "));
-}
 
 static void test_subject_tokens(void **state)
 {
@@ -107,7 +96,6 @@ static void test_fallback_for_the_per_tool_route_has_both_formats(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_call_time_types),
         cmocka_unit_test(test_subject_tokens),
         cmocka_unit_test(test_dedup_ids),
         cmocka_unit_test(test_fallback_for_tool_calls_answers_every_call_in_order),

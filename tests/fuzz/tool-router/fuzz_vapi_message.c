@@ -3,16 +3,6 @@
  * the body of POST /api/vapi/webhook or /api/vapi/tools/{tool}. Whatever
  * comes in, the parser must return without reading out of bounds, and every
  * call it reports must have a name and id within the documented limits.
- *
- * Linked with (tests/fuzz/run.sh reads these lines):
- * fuzz-source: services/tool-router/vapi_message.c
- * fuzz-source: libcommon/vx_json.c
- * fuzz-source: libcommon/vx_vapi.c
- * fuzz-source: libcommon/vx_validate.c
- * fuzz-source: libcommon/vx_buf.c
- * fuzz-source: libcommon/vx_time.c
- * fuzz-source: libcommon/vx_utf8.c
- * fuzz-source: libcommon/vx_crypto.c
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -3,15 +3,6 @@
  * NUL-terminated, so reads past len are caught by ASan). A token that
  * verifies under the fixed secret must carry a UUID org and a future exp —
  * the harness aborts otherwise, so a logic slip is a crash too.
- *
- * Linked with (tests/fuzz/run.sh reads these lines):
- * fuzz-source: libcommon/vx_jwt.c
- * fuzz-source: libcommon/vx_crypto.c
- * fuzz-source: libcommon/vx_validate.c
- * fuzz-source: libcommon/vx_buf.c
- * fuzz-source: libcommon/vx_time.c
- * fuzz-source: libcommon/vx_json.c
- * fuzz-source: libcommon/vx_utf8.c
  */
 #include <stdint.h>
 #include <stdlib.h>

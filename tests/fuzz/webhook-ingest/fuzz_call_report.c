@@ -3,17 +3,6 @@
  * Vapi message. Whatever comes in, the parser must not crash, and what it
  * keeps must be storable: phone numbers E.164 or absent, durations never
  * negative.
- *
- * Linked with (tests/fuzz/run.sh reads these lines):
- * fuzz-source: services/webhook-ingest/call_report.c
- * fuzz-source: services/webhook-ingest/text.c
- * fuzz-source: libcommon/vx_json.c
- * fuzz-source: libcommon/vx_vapi.c
- * fuzz-source: libcommon/vx_validate.c
- * fuzz-source: libcommon/vx_buf.c
- * fuzz-source: libcommon/vx_time.c
- * fuzz-source: libcommon/vx_utf8.c
- * fuzz-source: libcommon/vx_crypto.c
  */
 #include <stdint.h>
 #include <stdlib.h>

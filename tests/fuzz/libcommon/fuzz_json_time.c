@@ -8,15 +8,6 @@
  *     through vx_json_time_ms.
  *   - The bytes parsed as a JSON document are walked with the lenient
  *     readers (which must not crash on any shape).
- *
- * Linked with (tests/fuzz/run.sh reads these lines):
- * fuzz-source: libcommon/vx_jwt.c
- * fuzz-source: libcommon/vx_crypto.c
- * fuzz-source: libcommon/vx_validate.c
- * fuzz-source: libcommon/vx_buf.c
- * fuzz-source: libcommon/vx_time.c
- * fuzz-source: libcommon/vx_json.c
- * fuzz-source: libcommon/vx_utf8.c
  */
 #include <stdint.h>
 #include <stdlib.h>

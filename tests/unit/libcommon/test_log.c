@@ -130,15 +130,31 @@ static void test_escaping(void **state)
     free(out);
 }
 
-static void test_null_value_ends_list(void **state)
+/* Regression: a NULL value used to end the field list, so every caller
+ * guarded its values ("or_none"); now it is a null field and the rest follows. */
+static void test_null_value_is_null_and_list_goes_on(void **state)
 {
+    const char *absent = NULL;
     capture_begin();
-    vx_log(VX_LOG_INFO, NULL, NULL, "m", "a", "1", "b", (char *)NULL, "c", "3", (char *)NULL);
+    vx_log_info(NULL, NULL, "m", "a", "1", "b", absent, "c", "3");
     char *out = capture_end();
     cJSON *obj = parse_one_line(out);
     assert_string_equal(field(obj, "a"), "1");
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(obj, "b")));
-    assert_null(cJSON_GetObjectItemCaseSensitive(obj, "c"));
+    assert_string_equal(field(obj, "c"), "3");
+    cJSON_Delete(obj);
+    free(out);
+}
+
+/* A key whose value was forgotten stops at the marker (null), never reads past it. */
+static void test_odd_list_stops_at_the_marker(void **state)
+{
+    capture_begin();
+    vx_log_info(NULL, NULL, "m", "a", "1", "dangling");
+    char *out = capture_end();
+    cJSON *obj = parse_one_line(out);
+    assert_string_equal(field(obj, "a"), "1");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(obj, "dangling")));
     cJSON_Delete(obj);
     free(out);
 }
@@ -244,7 +260,8 @@ int main(void)
         cmocka_unit_test_setup(test_standard_fields_in_order, setup_info),
         cmocka_unit_test_setup(test_null_ids_are_omitted, setup_info),
         cmocka_unit_test_setup(test_escaping, setup_info),
-        cmocka_unit_test_setup(test_null_value_ends_list, setup_info),
+        cmocka_unit_test_setup(test_null_value_is_null_and_list_goes_on, setup_info),
+        cmocka_unit_test_setup(test_odd_list_stops_at_the_marker, setup_info),
         cmocka_unit_test(test_level_filter),
         cmocka_unit_test(test_unknown_level_warns_and_uses_info),
         cmocka_unit_test_setup(test_threads_never_interleave, setup_info),

@@ -1,0 +1,138 @@
+/*
+ * vx_routes: the table, a small segment matcher and the services' start-up
+ * check (see vx_routes.h).
+ *
+ * Matching walks the table in order and compares path segments; there are a
+ * few dozen routes, so a linear scan costs less than the hash it would need.
+ * A path that matches a pattern but with the wrong method is remembered so the
+ * answer can be 405 instead of 404.
+ */
+#include "vx_routes.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "vx_log.h"
+#include "vx_validate.h"
+
+static const vx_route ROUTES[] = {
+    {"GET", "/health", VX_AUTH_NONE, VX_TARGET_HEALTH, "gateway.health"},
+    {"GET", "/ready", VX_AUTH_NONE, VX_TARGET_READY, "gateway.ready"},
+    {"GET", "/metrics", VX_AUTH_NONE, VX_TARGET_METRICS, "gateway.metrics"},
+    {"POST", "/api/vapi/webhook", VX_AUTH_VAPI, VX_TARGET_VAPI_WEBHOOK, VX_SUBJECT_TOOLS_WEBHOOK},
+    {"POST", "/api/vapi/tools/{tool}", VX_AUTH_VAPI, VX_TARGET_VAPI_TOOL, VX_SUBJECT_TOOLS_TOOL},
+    {"GET", "/api/calls", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_CALLS_LIST},
+    {"GET", "/api/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_CALLS_GET},
+};
+
+const vx_route *vx_routes_table(size_t *count)
+{
+    *count = sizeof(ROUTES) / sizeof(ROUTES[0]);
+    return ROUTES;
+}
+
+/* Takes the next '/'-separated segment of [*p, end); returns its length and advances *p past it. */
+static size_t next_segment(const char **p, const char *end, const char **seg)
+{
+    if (*p < end && **p == '/')
+        (*p)++;
+    *seg = *p;
+    while (*p < end && **p != '/')
+        (*p)++;
+    return (size_t)(*p - *seg);
+}
+
+typedef enum { SEG_MISMATCH, SEG_MATCH, SEG_BAD_PARAM } seg_result;
+
+/* Matches path against pattern, collecting parameters into out. */
+static seg_result match_pattern(const char *pattern, const char *path, size_t path_len, vx_route_match *out)
+{
+    const char *pp = pattern, *pend = pattern + strlen(pattern);
+    const char *sp = path, *send = path + path_len;
+    seg_result result = SEG_MATCH;
+    out->nparams = 0;
+    while (pp < pend || sp < send) {
+        const char *pseg, *sseg;
+        size_t plen = next_segment(&pp, pend, &pseg);
+        size_t slen = next_segment(&sp, send, &sseg);
+        if (plen >= 2 && pseg[0] == '{' && pseg[plen - 1] == '}') {
+            const char *name = pseg + 1;
+            size_t name_len = plen - 2;
+            const char *colon = memchr(name, ':', name_len);
+            bool is_uuid = false;
+            if (colon != NULL) {
+                is_uuid = (size_t)(name + name_len - colon - 1) == 4 && memcmp(colon + 1, "uuid", 4) == 0;
+                name_len = (size_t)(colon - name);
+            }
+            if (slen == 0 || out->nparams == VX_ROUTE_MAX_PARAMS)
+                return SEG_MISMATCH;
+            if (is_uuid && !vx_is_uuid(sseg, slen) && result == SEG_MATCH) {
+                result = SEG_BAD_PARAM;
+                out->bad_param = name;
+                out->bad_param_len = name_len;
+            }
+            out->params[out->nparams++] = (vx_route_param){name, name_len, sseg, slen};
+        } else if (plen != slen || memcmp(pseg, sseg, plen) != 0) {
+            return SEG_MISMATCH;
+        }
+    }
+    return result;
+}
+
+vx_route_match_status vx_routes_match(const vx_route *table, size_t count, const char *method, size_t method_len, const char *path,
+                                      size_t path_len, vx_route_match *out)
+{
+    bool path_known = false;
+    /* A trailing slash is not a different resource. */
+    if (path_len > 1 && path[path_len - 1] == '/')
+        path_len--;
+    for (size_t i = 0; i < count; i++) {
+        vx_route_match m = {0};
+        seg_result r = match_pattern(table[i].pattern, path, path_len, &m);
+        if (r == SEG_MISMATCH)
+            continue;
+        if (strlen(table[i].method) != method_len || memcmp(table[i].method, method, method_len) != 0) {
+            path_known = true;
+            continue;
+        }
+        *out = m;
+        out->route = &table[i];
+        return r == SEG_BAD_PARAM ? VX_ROUTE_BAD_PARAM : VX_ROUTE_FOUND;
+    }
+    return path_known ? VX_ROUTE_METHOD_NOT_ALLOWED : VX_ROUTE_NOT_FOUND;
+}
+
+/* True when subject is "rpc.<service>.<something>". */
+static bool subject_of(const char *subject, const char *service)
+{
+    size_t n = strlen(service);
+    return strncmp(subject, "rpc.", 4) == 0 && strncmp(subject + 4, service, n) == 0 && subject[4 + n] == '.' &&
+           subject[5 + n] != '\0';
+}
+
+int vx_routes_check_service(const vx_route *table, size_t count, const char *service, const char *const *subjects, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!subject_of(table[i].subject, service))
+            continue;
+        bool handled = false;
+        for (size_t j = 0; j < n && !handled; j++)
+            handled = strcmp(table[i].subject, subjects[j]) == 0;
+        if (!handled) {
+            vx_log_error(NULL, NULL, "a route of this service has no handler", "subject", table[i].subject, "method",
+                         table[i].method, "path", table[i].pattern);
+            rc = -1;
+        }
+    }
+    for (size_t j = 0; j < n; j++) {
+        bool routed = false;
+        for (size_t i = 0; i < count && !routed; i++)
+            routed = strcmp(table[i].subject, subjects[j]) == 0;
+        if (!routed || !subject_of(subjects[j], service)) {
+            vx_log_error(NULL, NULL, "a handler of this service has no route", "subject", subjects[j], "service", service);
+            rc = -1;
+        }
+    }
+    return rc;
+}

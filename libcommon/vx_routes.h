@@ -1,0 +1,98 @@
+/*
+ * vx_routes: the suite's HTTP API in one table — one row per route: method,
+ * path pattern, how the caller authenticates, what the gateway does with it,
+ * and its subject.
+ *
+ * The subject is the one key from route to handler, as Redis keeps a
+ * command's name and function in one row: the gateway sends a route's
+ * request on the row's subject (and puts the same subject in
+ * GatewayRequest.route), and the service that serves the subject dispatches
+ * on it (vx_rpc makes GatewayRequest.route the subject the message arrived
+ * on, whatever the sender wrote). A service checks its handler table against
+ * this one at start-up (vx_routes_check_service) and refuses to start when
+ * a route of its own has no handler or a handler no route — so renaming a
+ * route cannot silently 404. Subjects are named by the VX_SUBJECT_* macros
+ * below, which both sides use.
+ *
+ * Gateway-local routes (health, readiness, metrics) have a "gateway.<name>"
+ * subject that is never sent anywhere: it is their label in logs and metrics.
+ *
+ * Adding a route: a row in vx_routes.c and, for a new subject, a macro here
+ * and a handler in the service; the gateway's code does not change.
+ */
+#ifndef VX_ROUTES_H
+#define VX_ROUTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Call-time Vapi messages from the webhook (tool-calls, function-call,
+ * assistant-request, …: see vx_vapi_message_kind) and the per-tool URLs. */
+#define VX_SUBJECT_TOOLS_WEBHOOK "rpc.tools.webhook"
+#define VX_SUBJECT_TOOLS_TOOL    "rpc.tools.tool"
+/* The dashboard's calls. */
+#define VX_SUBJECT_CALLS_LIST "rpc.dashboard.calls.list"
+#define VX_SUBJECT_CALLS_GET  "rpc.dashboard.calls.get"
+
+typedef enum {
+    VX_AUTH_NONE,      /* health, readiness, metrics */
+    VX_AUTH_VAPI,      /* x-vapi-secret, bearer secret, or HMAC signature */
+    VX_AUTH_DASHBOARD, /* Authorization: Bearer <HS256 JWT> with app_metadata.org_id */
+} vx_route_auth;
+
+typedef enum {
+    VX_TARGET_RPC,          /* request/reply on the subject with a GatewayRequest */
+    VX_TARGET_VAPI_WEBHOOK, /* call-time messages request/reply on the subject, the rest to JetStream */
+    VX_TARGET_VAPI_TOOL,    /* one tool's own URL: request/reply on the subject, sayable fallback in both formats */
+    VX_TARGET_HEALTH,       /* answered by the gateway itself */
+    VX_TARGET_READY,
+    VX_TARGET_METRICS,
+} vx_route_target;
+
+typedef struct vx_route {
+    const char *method;  /* "GET", "POST", … */
+    const char *pattern; /* "/api/calls/{id:uuid}"; {name} matches one segment, {name:uuid} a UUID */
+    vx_route_auth auth;
+    vx_route_target target;
+    const char *subject; /* the key: "rpc.<service>.<operation>", or "gateway.<name>" for local routes */
+} vx_route;
+
+#define VX_ROUTE_MAX_PARAMS 4
+
+typedef struct vx_route_param {
+    const char *name;
+    size_t name_len;
+    const char *value; /* points into the request path */
+    size_t value_len;
+} vx_route_param;
+
+typedef enum {
+    VX_ROUTE_FOUND = 0,
+    VX_ROUTE_NOT_FOUND = 1,
+    VX_ROUTE_METHOD_NOT_ALLOWED = 2,
+    VX_ROUTE_BAD_PARAM = 3, /* the path matched but a typed parameter (uuid) is malformed */
+} vx_route_match_status;
+
+typedef struct vx_route_match {
+    const vx_route *route;
+    vx_route_param params[VX_ROUTE_MAX_PARAMS];
+    size_t nparams;
+    const char *bad_param; /* for VX_ROUTE_BAD_PARAM: the parameter's name (points into the pattern) */
+    size_t bad_param_len;
+} vx_route_match;
+
+/* The suite's route table and its size. */
+const vx_route *vx_routes_table(size_t *count);
+/* Matches method and path (without query; need not be NUL-terminated)
+ * against table. VX_ROUTE_FOUND and VX_ROUTE_BAD_PARAM fill out; the others
+ * leave out->route NULL. A trailing slash is ignored. */
+vx_route_match_status vx_routes_match(const vx_route *table, size_t count, const char *method, size_t method_len, const char *path,
+                                      size_t path_len, vx_route_match *out);
+
+/* Checks a service's handler table against table: every route whose subject
+ * is "rpc.<service>.…" must be among subjects[0..n), and every entry of
+ * subjects must be such a route's subject. Logs each mismatch (an error
+ * naming the route or handler) and returns 0 when they agree, -1 when not. */
+int vx_routes_check_service(const vx_route *table, size_t count, const char *service, const char *const *subjects, size_t n);
+
+#endif
