@@ -22,17 +22,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void _vx_buf_die(const char *why)
+static void buf_die(const char *why)
 {
     fprintf(stderr, "vx_buf: %s\n", why);
     abort();
 }
 
 /* Makes room for extra more bytes plus the terminating NUL. */
-static void _vx_buf_reserve(vx_buf *b, size_t extra)
+static void buf_reserve(vx_buf *b, size_t extra)
 {
     if (extra > SIZE_MAX - 1 - b->len)
-        _vx_buf_die("size overflow");
+        buf_die("size overflow");
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return;
@@ -41,7 +41,7 @@ static void _vx_buf_reserve(vx_buf *b, size_t extra)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     char *p = realloc(b->data, cap);
     if (!p)
-        _vx_buf_die("out of memory");
+        buf_die("out of memory");
     b->data = p;
     b->cap = cap;
 }
@@ -50,7 +50,7 @@ static void _vx_buf_reserve(vx_buf *b, size_t extra)
  * data is a valid C string after any append. */
 void vx_buf_append(vx_buf *b, const void *data, size_t len)
 {
-    _vx_buf_reserve(b, len);
+    buf_reserve(b, len);
     if (len)
         memcpy(b->data + b->len, data, len);
     b->len += len;
@@ -73,16 +73,16 @@ void vx_buf_vprintf(vx_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;
     va_copy(ap2, ap);
-    _vx_buf_reserve(b, 0);
+    buf_reserve(b, 0);
     size_t room = b->cap - b->len;
     int n = vsnprintf(b->data + b->len, room, fmt, ap);
     if (n < 0) {
         va_end(ap2);
         b->data[b->len] = '\0';
-        _vx_buf_die("vsnprintf failed");
+        buf_die("vsnprintf failed");
     }
     if ((size_t)n >= room) {
-        _vx_buf_reserve(b, (size_t)n);
+        buf_reserve(b, (size_t)n);
         vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
     }
     va_end(ap2);
@@ -174,7 +174,7 @@ char *vx_buf_steal(vx_buf *b)
     if (!p) {
         p = malloc(1);
         if (!p)
-            _vx_buf_die("out of memory");
+            buf_die("out of memory");
         p[0] = '\0';
     }
     b->data = NULL;

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 
 /* The value of name, or NULL when unset or empty. */
-static const char *_vx_config_get(const char *name)
+static const char *config_get(const char *name)
 {
     const char *v = getenv(name);
     return v && v[0] ? v : NULL;
@@ -28,7 +28,7 @@ static const char *_vx_config_get(const char *name)
 
 const char *vx_config_require(const char *name)
 {
-    const char *v = _vx_config_get(name);
+    const char *v = config_get(name);
     if (!v) {
         fprintf(stderr, "missing required environment variable %s\n", name);
         exit(VX_EXIT_CONFIG);
@@ -38,7 +38,7 @@ const char *vx_config_require(const char *name)
 
 const char *vx_config_str(const char *name, const char *def)
 {
-    const char *v = _vx_config_get(name);
+    const char *v = config_get(name);
     return v ? v : def;
 }
 
@@ -46,7 +46,7 @@ const char *vx_config_str(const char *name, const char *def)
  * characters) and checks it against [min, max]. Exits on anything else. */
 long vx_config_long(const char *name, long def, long min, long max)
 {
-    const char *v = _vx_config_get(name);
+    const char *v = config_get(name);
     if (!v)
         return def;
     const char *digits = (v[0] == '-' || v[0] == '+') ? v + 1 : v;

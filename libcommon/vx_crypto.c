@@ -29,7 +29,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-static void _vx_crypto_die(const char *what)
+static void crypto_die(const char *what)
 {
     fprintf(stderr, "vx_crypto: %s failed\n", what);
     abort();
@@ -38,7 +38,7 @@ static void _vx_crypto_die(const char *what)
 void vx_sha256(const void *data, size_t len, uint8_t out[VX_SHA256_LEN])
 {
     if (EVP_Digest(len ? data : "", len, out, NULL, EVP_sha256(), NULL) != 1)
-        _vx_crypto_die("EVP_Digest");
+        crypto_die("EVP_Digest");
 }
 
 /* HMAC-SHA256 of data under key. A key longer than INT_MAX (OpenSSL's limit)
@@ -55,7 +55,7 @@ void vx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t le
     unsigned int out_len = 0;
     if (!HMAC(EVP_sha256(), key_len ? key : "", (int)key_len, len ? data : (const void *)"", len, out, &out_len) ||
         out_len != VX_SHA256_LEN)
-        _vx_crypto_die("HMAC");
+        crypto_die("HMAC");
     OPENSSL_cleanse(hashed_key, sizeof hashed_key);
 }
 
@@ -81,7 +81,7 @@ void vx_random_bytes(void *buf, size_t len)
     while (len > 0) {
         int n = len > INT_MAX ? INT_MAX : (int)len;
         if (RAND_bytes(p, n) != 1)
-            _vx_crypto_die("RAND_bytes");
+            crypto_die("RAND_bytes");
         p += n;
         len -= (size_t)n;
     }
@@ -153,7 +153,7 @@ char *vx_base64url_encode(const uint8_t *in, size_t len)
     return out;
 }
 
-static int _b64url_val(char c)
+static int b64url_val(char c)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -181,7 +181,7 @@ int vx_base64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *ou
     size_t o = 0;
     uint32_t acc = 0;
     for (size_t i = 0; i < in_len; i++) {
-        int v = _b64url_val(in[i]);
+        int v = b64url_val(in[i]);
         if (v < 0)
             goto fail;
         acc = acc << 6 | (uint32_t)v;

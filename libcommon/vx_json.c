@@ -28,7 +28,7 @@
 #define VX_JSON_MAX_MS 253402300799999.0
 
 /* The member of object obj whose key is exactly key[0..len), or NULL. */
-static const cJSON *_vx_json_member(const cJSON *obj, const char *key, size_t len)
+static const cJSON *json_member(const cJSON *obj, const char *key, size_t len)
 {
     if (!cJSON_IsObject(obj))
         return NULL;
@@ -49,7 +49,7 @@ const cJSON *vx_json_at(const cJSON *root, const char *path)
             size_t len = dot ? (size_t)(dot - seg) : strlen(seg);
             if (len == 0)
                 return NULL;
-            cur = _vx_json_member(cur, seg, len);
+            cur = json_member(cur, seg, len);
             if (!cur || !dot)
                 break;
             seg = dot + 1;

@@ -39,7 +39,7 @@ static const char jwt_header_json[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
 /* Parses raw (raw_len bytes, NUL-terminated as vx_base64url_decode leaves
  * it) as exactly one JSON object. Returns NULL when raw holds a NUL byte, is
  * not a single JSON value, or that value is not an object. */
-static cJSON *_jwt_parse_object(const uint8_t *raw, size_t raw_len)
+static cJSON *jwt_parse_object(const uint8_t *raw, size_t raw_len)
 {
     if (memchr(raw, '\0', raw_len))
         return NULL;
@@ -52,7 +52,7 @@ static cJSON *_jwt_parse_object(const uint8_t *raw, size_t raw_len)
 }
 
 /* Header rules from step 2 above. */
-static bool _jwt_header_ok(const cJSON *header)
+static bool jwt_header_ok(const cJSON *header)
 {
     const cJSON *alg = cJSON_GetObjectItemCaseSensitive(header, "alg");
     if (!cJSON_IsString(alg) || strcmp(alg->valuestring, "HS256") != 0)
@@ -65,7 +65,7 @@ static bool _jwt_header_ok(const cJSON *header)
 
 /* A NumericDate as int64 seconds (fraction dropped, clamped to the int64
  * range so the conversion is always defined). False when not a number. */
-static bool _jwt_numeric_date(const cJSON *item, int64_t *out)
+static bool jwt_numeric_date(const cJSON *item, int64_t *out)
 {
     if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
         return false;
@@ -81,7 +81,7 @@ static bool _jwt_numeric_date(const cJSON *item, int64_t *out)
 
 /* Copies an optional string claim into dst[cap]. Absent or null leaves dst
  * empty and succeeds; a non-string or a string that does not fit fails. */
-static bool _jwt_copy_str(const cJSON *item, char *dst, size_t cap)
+static bool jwt_copy_str(const cJSON *item, char *dst, size_t cap)
 {
     dst[0] = '\0';
     if (!item || cJSON_IsNull(item))
@@ -96,7 +96,7 @@ static bool _jwt_copy_str(const cJSON *item, char *dst, size_t cap)
 }
 
 /* Step 4: reads the claims of a payload whose signature verified. */
-static vx_jwt_status _jwt_claims(const cJSON *payload, int64_t now, vx_jwt_claims *c)
+static vx_jwt_status jwt_claims(const cJSON *payload, int64_t now, vx_jwt_claims *c)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(payload, "app_metadata");
     if (meta && !cJSON_IsObject(meta))
@@ -104,16 +104,16 @@ static vx_jwt_status _jwt_claims(const cJSON *payload, int64_t now, vx_jwt_claim
     const cJSON *role = meta ? cJSON_GetObjectItemCaseSensitive(meta, "role") : NULL;
     if (!cJSON_IsString(role))
         role = cJSON_GetObjectItemCaseSensitive(payload, "role");
-    if (!_jwt_copy_str(cJSON_GetObjectItemCaseSensitive(payload, "sub"), c->sub, sizeof c->sub) ||
-        !_jwt_copy_str(role, c->role, sizeof c->role))
+    if (!jwt_copy_str(cJSON_GetObjectItemCaseSensitive(payload, "sub"), c->sub, sizeof c->sub) ||
+        !jwt_copy_str(role, c->role, sizeof c->role))
         return VX_JWT_MALFORMED;
 
-    if (!_jwt_numeric_date(cJSON_GetObjectItemCaseSensitive(payload, "exp"), &c->exp) || c->exp <= now)
+    if (!jwt_numeric_date(cJSON_GetObjectItemCaseSensitive(payload, "exp"), &c->exp) || c->exp <= now)
         return VX_JWT_EXPIRED;
     const cJSON *nbf_item = cJSON_GetObjectItemCaseSensitive(payload, "nbf");
     if (nbf_item && !cJSON_IsNull(nbf_item)) {
         int64_t nbf;
-        if (!_jwt_numeric_date(nbf_item, &nbf))
+        if (!jwt_numeric_date(nbf_item, &nbf))
             return VX_JWT_MALFORMED;
         if (nbf > now)
             return VX_JWT_NOT_YET_VALID;
@@ -154,9 +154,9 @@ vx_jwt_status vx_jwt_verify(const char *token, size_t len, const char *secret, i
     /* Every part must be valid base64url before anything else is judged. */
     if (vx_base64url_decode(token, h_len, &raw_header, &raw_header_len) != 0 ||
         vx_base64url_decode(dot1 + 1, p_len, &raw_payload, &raw_payload_len) != 0 ||
-        vx_base64url_decode(dot2 + 1, s_len, &sig, &sig_len) != 0 || !(header = _jwt_parse_object(raw_header, raw_header_len)))
+        vx_base64url_decode(dot2 + 1, s_len, &sig, &sig_len) != 0 || !(header = jwt_parse_object(raw_header, raw_header_len)))
         goto out;
-    if (!_jwt_header_ok(header)) {
+    if (!jwt_header_ok(header)) {
         st = VX_JWT_BAD_ALG;
         goto out;
     }
@@ -165,9 +165,9 @@ vx_jwt_status vx_jwt_verify(const char *token, size_t len, const char *secret, i
         st = VX_JWT_BAD_SIGNATURE;
         goto out;
     }
-    if (!(payload = _jwt_parse_object(raw_payload, raw_payload_len)))
+    if (!(payload = jwt_parse_object(raw_payload, raw_payload_len)))
         goto out;
-    st = _jwt_claims(payload, now, c);
+    st = jwt_claims(payload, now, c);
 out:
     if (st != VX_JWT_OK)
         memset(c, 0, sizeof *c);
@@ -202,7 +202,7 @@ const char *vx_jwt_status_str(vx_jwt_status status)
 
 /* Appends '.' and the base64url of data to *acc (a malloc'd string), or
  * replaces a NULL *acc by the encoding alone. Returns 0 or -1. */
-static int _jwt_append_part(char **acc, const void *data, size_t len)
+static int jwt_append_part(char **acc, const void *data, size_t len)
 {
     char *enc = vx_base64url_encode(data, len);
     if (!enc)
@@ -245,11 +245,11 @@ char *vx_jwt_sign(const char *secret, const char *org_id, const char *user_id, c
         goto out;
     }
     /* meta is owned by payload from here on. */
-    if (!(json = cJSON_PrintUnformatted(payload)) || _jwt_append_part(&token, jwt_header_json, strlen(jwt_header_json)) != 0 ||
-        _jwt_append_part(&token, json, strlen(json)) != 0)
+    if (!(json = cJSON_PrintUnformatted(payload)) || jwt_append_part(&token, jwt_header_json, strlen(jwt_header_json)) != 0 ||
+        jwt_append_part(&token, json, strlen(json)) != 0)
         goto fail;
     vx_hmac_sha256(secret, strlen(secret), token, strlen(token), mac);
-    if (_jwt_append_part(&token, mac, sizeof mac) != 0)
+    if (jwt_append_part(&token, mac, sizeof mac) != 0)
         goto fail;
     goto out;
 fail:

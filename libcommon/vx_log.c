@@ -48,7 +48,7 @@ static pthread_mutex_t g_write_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *const g_level_names[] = {"debug", "info", "warn", "error"};
 
 /* Parses a LOG_LEVEL value (case-insensitive); returns -1 when unknown. */
-static int _vx_log_parse_level(const char *s)
+static int log_parse_level(const char *s)
 {
     for (int i = VX_LOG_DEBUG; i <= VX_LOG_ERROR; i++)
         if (strcasecmp(s, g_level_names[i]) == 0)
@@ -76,7 +76,7 @@ void vx_log_init(const char *service)
     int level = VX_LOG_INFO;
     bool bad = false;
     if (env && env[0]) {
-        int parsed = _vx_log_parse_level(env);
+        int parsed = log_parse_level(env);
         if (parsed < 0)
             bad = true;
         else
@@ -90,7 +90,7 @@ void vx_log_init(const char *service)
 /* Writes all of line to stdout under the write lock, retrying on EINTR and
  * short writes. A line that cannot be written (closed or full non-blocking
  * stdout) is dropped: logging must never take a service down. */
-static void _vx_log_write(const char *line, size_t len)
+static void log_write(const char *line, size_t len)
 {
     pthread_mutex_lock(&g_write_lock);
     while (len > 0) {
@@ -106,7 +106,7 @@ static void _vx_log_write(const char *line, size_t len)
     pthread_mutex_unlock(&g_write_lock);
 }
 
-static void _vx_log_field(vx_buf *b, const char *key, const char *value)
+static void log_field(vx_buf *b, const char *key, const char *value)
 {
     vx_buf_putc(b, ',');
     vx_buf_json_string(b, key, strlen(key));
@@ -145,12 +145,12 @@ void vx_log(vx_log_level level, const char *request_id, const char *org_id, cons
     vx_buf_puts(&b, "\",\"level\":\"");
     vx_buf_puts(&b, g_level_names[level]);
     vx_buf_putc(&b, '"');
-    _vx_log_field(&b, "service", service ? service->name : "unknown");
+    log_field(&b, "service", service ? service->name : "unknown");
     if (request_id)
-        _vx_log_field(&b, "request_id", request_id);
+        log_field(&b, "request_id", request_id);
     if (org_id)
-        _vx_log_field(&b, "org_id", org_id);
-    _vx_log_field(&b, "msg", msg ? msg : "");
+        log_field(&b, "org_id", org_id);
+    log_field(&b, "msg", msg ? msg : "");
 
     va_list ap;
     va_start(ap, msg);
@@ -160,14 +160,14 @@ void vx_log(vx_log_level level, const char *request_id, const char *org_id, cons
             break;
         const char *value = va_arg(ap, const char *);
         if (value == vx_log_end) {
-            _vx_log_field(&b, key, NULL);
+            log_field(&b, key, NULL);
             break;
         }
-        _vx_log_field(&b, key, value);
+        log_field(&b, key, value);
     }
     va_end(ap);
 
     vx_buf_puts(&b, "}\n");
-    _vx_log_write(b.data, b.len);
+    log_write(b.data, b.len);
     vx_buf_free(&b);
 }

@@ -60,10 +60,15 @@ vx_query_status vx_query_long(const char *query, const char *key, long min, long
     vx_query_status st = vx_query_get(query, key, buf, sizeof(buf));
     if (st != VX_QUERY_OK)
         return st;
+    /* strtol would skip leading white space and take a '+': refused, so a
+     * number has one spelling (digits, optionally after one '-'). */
+    const char *digits = buf[0] == '-' ? buf + 1 : buf;
+    if (*digits < '0' || *digits > '9')
+        return VX_QUERY_INVALID;
     char *end;
     errno = 0;
     long v = strtol(buf, &end, 10);
-    if (buf[0] == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
+    if (*end != '\0' || errno != 0 || v < min || v > max)
         return VX_QUERY_INVALID;
     *out = v;
     return VX_QUERY_OK;

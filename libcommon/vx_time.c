@@ -36,7 +36,7 @@ int64_t vx_monotonic_us(void)
 }
 
 /* Days since 1970-01-01 of the civil date y-m-d (m in 1..12, d in 1..31). */
-static int64_t _days_from_civil(int64_t y, unsigned m, unsigned d)
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -47,7 +47,7 @@ static int64_t _days_from_civil(int64_t y, unsigned m, unsigned d)
 }
 
 /* The civil date of z days since 1970-01-01. */
-static void _civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -60,19 +60,19 @@ static void _civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static bool _is_leap(int64_t y)
+static bool is_leap(int64_t y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static unsigned _days_in_month(int64_t y, unsigned m)
+static unsigned days_in_month(int64_t y, unsigned m)
 {
     static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && _is_leap(y) ? 29 : days[m - 1];
+    return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
 /* Writes v as exactly width decimal digits (v must fit). */
-static void _put_digits(char *out, unsigned v, int width)
+static void put_digits(char *out, unsigned v, int width)
 {
     for (int i = width - 1; i >= 0; i--) {
         out[i] = (char)('0' + v % 10);
@@ -94,27 +94,27 @@ void vx_time_format_iso(int64_t unix_ms, char out[25])
     }
     int64_t y;
     unsigned m, d;
-    _civil_from_days(days, &y, &m, &d);
+    civil_from_days(days, &y, &m, &d);
     unsigned ms_of_day = (unsigned)rem;
-    _put_digits(out, (unsigned)y, 4);
+    put_digits(out, (unsigned)y, 4);
     out[4] = '-';
-    _put_digits(out + 5, m, 2);
+    put_digits(out + 5, m, 2);
     out[7] = '-';
-    _put_digits(out + 8, d, 2);
+    put_digits(out + 8, d, 2);
     out[10] = 'T';
-    _put_digits(out + 11, ms_of_day / 3600000, 2);
+    put_digits(out + 11, ms_of_day / 3600000, 2);
     out[13] = ':';
-    _put_digits(out + 14, ms_of_day / 60000 % 60, 2);
+    put_digits(out + 14, ms_of_day / 60000 % 60, 2);
     out[16] = ':';
-    _put_digits(out + 17, ms_of_day / 1000 % 60, 2);
+    put_digits(out + 17, ms_of_day / 1000 % 60, 2);
     out[19] = '.';
-    _put_digits(out + 20, ms_of_day % 1000, 3);
+    put_digits(out + 20, ms_of_day % 1000, 3);
     out[23] = 'Z';
     out[24] = '\0';
 }
 
 /* Reads exactly n decimal digits at *p into *v and advances *p. */
-static bool _digits(const char **p, int n, unsigned *v)
+static bool read_digits(const char **p, int n, unsigned *v)
 {
     unsigned acc = 0;
     for (int i = 0; i < n; i++) {
@@ -128,7 +128,7 @@ static bool _digits(const char **p, int n, unsigned *v)
     return true;
 }
 
-static bool _expect(const char **p, char c)
+static bool expect_char(const char **p, char c)
 {
     if (**p != c)
         return false;
@@ -152,12 +152,14 @@ bool vx_time_parse_iso(const char *s, int64_t *unix_ms)
         return false;
     const char *p = s;
     unsigned year, mon, day, hour, min, sec, ms = 0;
-    if (!_digits(&p, 4, &year) || !_expect(&p, '-') || !_digits(&p, 2, &mon) || !_expect(&p, '-') || !_digits(&p, 2, &day))
+    if (!read_digits(&p, 4, &year) || !expect_char(&p, '-') || !read_digits(&p, 2, &mon) || !expect_char(&p, '-') ||
+        !read_digits(&p, 2, &day))
         return false;
     if (*p != 'T' && *p != 't' && *p != ' ')
         return false;
     p++;
-    if (!_digits(&p, 2, &hour) || !_expect(&p, ':') || !_digits(&p, 2, &min) || !_expect(&p, ':') || !_digits(&p, 2, &sec))
+    if (!read_digits(&p, 2, &hour) || !expect_char(&p, ':') || !read_digits(&p, 2, &min) || !expect_char(&p, ':') ||
+        !read_digits(&p, 2, &sec))
         return false;
     if (*p == '.') {
         size_t nfrac = 0;
@@ -176,7 +178,7 @@ bool vx_time_parse_iso(const char *s, int64_t *unix_ms)
         int sign = *p == '-' ? -1 : 1;
         unsigned oh, om;
         p++;
-        if (!_digits(&p, 2, &oh) || !_expect(&p, ':') || !_digits(&p, 2, &om) || oh > 23 || om > 59)
+        if (!read_digits(&p, 2, &oh) || !expect_char(&p, ':') || !read_digits(&p, 2, &om) || oh > 23 || om > 59)
             return false;
         offset_min = sign * (int64_t)(oh * 60 + om);
     } else {
@@ -184,9 +186,9 @@ bool vx_time_parse_iso(const char *s, int64_t *unix_ms)
     }
     if (*p != '\0')
         return false;
-    if (mon < 1 || mon > 12 || day < 1 || day > _days_in_month(year, mon) || hour > 23 || min > 59 || sec > 60)
+    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 || min > 59 || sec > 60)
         return false;
-    int64_t days = _days_from_civil(year, mon, day);
+    int64_t days = days_from_civil(year, mon, day);
     int64_t secs = days * 86400 + (int64_t)hour * 3600 + (int64_t)min * 60 + sec - offset_min * 60;
     *unix_ms = secs * 1000 + ms;
     return true;

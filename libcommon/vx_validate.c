@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-static bool _is_hex(char c)
+static bool is_hex(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -26,7 +26,7 @@ bool vx_is_uuid(const char *s, size_t len)
         return false;
     for (size_t i = 0; i < len; i++) {
         bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !_is_hex(s[i]))
+        if (dash ? s[i] != '-' : !is_hex(s[i]))
             return false;
     }
     return true;

@@ -17,26 +17,36 @@ int main(void)
     const char *nats_url = vx_config_require("NATS_URL");
     int nworkers = (int)vx_config_long("DASHBOARD_WORKERS", 2, 1, 64);
     if (dashboard_check_routes() != 0)
-        return 1;
+        return VX_EXIT_FAILED;
 
+    int status = VX_EXIT_FAILED;
+    int ninit = 0; /* workers[0..ninit) were initialised */
+    dashboard_worker *workers = NULL;
     natsConnection *nc = vx_nats_connect(nats_url, "dashboard-api");
     if (nc == NULL)
-        return 1;
-    dashboard_worker *workers = calloc((size_t)nworkers, sizeof(*workers));
+        goto out;
+    workers = calloc((size_t)nworkers, sizeof(*workers));
+    if (workers == NULL)
+        abort();
     for (int i = 0; i < nworkers; i++) {
         dashboard_worker_init(&workers[i], database_url);
+        ninit = i + 1;
         if (dashboard_worker_start(&workers[i], nc) != 0)
-            return 1;
+            goto out;
     }
 
     vx_log_info(NULL, NULL, "dashboard-api serving", "subject", "rpc.dashboard.>");
     vx_signal_wait_termination();
-
     vx_log_info(NULL, NULL, "dashboard-api stopping");
-    for (int i = 0; i < nworkers; i++)
+    status = VX_EXIT_OK;
+
+out:
+    for (int i = 0; i < ninit; i++)
         dashboard_worker_stop(&workers[i]);
+    for (int i = 0; i < ninit; i++)
+        dashboard_worker_destroy(&workers[i]);
     free(workers);
     vx_nats_close(nc);
     nats_Close();
-    return 0;
+    return status;
 }

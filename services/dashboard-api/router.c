@@ -78,6 +78,13 @@ void dashboard_worker_stop(dashboard_worker *w)
         natsSubscription_Destroy(w->sub);
         w->sub = NULL;
     }
+}
+
+void dashboard_worker_destroy(dashboard_worker *w)
+{
+    if (w == NULL)
+        return;
+    dashboard_worker_stop(w);
     vx_pg_destroy(w->pg);
     w->pg = NULL;
 }

@@ -25,6 +25,10 @@ int dashboard_check_routes(void);
 void dashboard_worker_init(dashboard_worker *w, const char *database_url);
 /* Subscribes the worker. Returns 0 or -1. */
 int dashboard_worker_start(dashboard_worker *w, natsConnection *nc);
+/* Drains and ends the worker's subscription (requests in hand are answered).
+ * Frees nothing else; a second call is a no-op. */
 void dashboard_worker_stop(dashboard_worker *w);
+/* Stops the worker if it serves, then frees its database handle. */
+void dashboard_worker_destroy(dashboard_worker *w);
 
 #endif

@@ -3,6 +3,8 @@
  */
 #include "auth.h"
 
+#include <stdint.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -39,7 +41,11 @@ static bool parse_timestamp(auth_slice ts, int64_t *out)
     for (size_t i = 0; i < ts.len; i++) {
         if (ts.base[i] < '0' || ts.base[i] > '9')
             return false;
-        v = v * 10 + (ts.base[i] - '0');
+        int digit = ts.base[i] - '0';
+        /* Refused before it overflows: the header is not yet authenticated. */
+        if (v > (INT64_MAX - digit) / 10)
+            return false;
+        v = v * 10 + digit;
     }
     *out = v > 999999999999LL ? v / 1000 : v;
     return true;

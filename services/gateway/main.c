@@ -32,23 +32,25 @@ int main(void)
     gw->auth.jwt_secret = vx_config_require("JWT_SECRET");
     if (gw->auth.vapi_secret == NULL && gw->auth.vapi_hmac_secret == NULL) {
         fprintf(stderr, "gateway: set VAPI_WEBHOOK_SECRET or VAPI_WEBHOOK_HMAC_SECRET (Vapi routes would accept no one)\n");
-        return 2;
+        return VX_EXIT_CONFIG;
     }
     const char *nats_url = vx_config_require("NATS_URL");
     const char *ready_services = vx_config_str("GATEWAY_READY_SERVICES", "ingest,dashboard,tools");
 
+    int status = VX_EXIT_FAILED;
+    jsCtx *js = NULL;
     gw->nats_url = nats_url;
     gw->nc = vx_nats_connect(nats_url, "gateway");
     if (gw->nc == NULL)
-        return 1;
-    jsCtx *js = NULL;
+        goto out;
     if (natsConnection_JetStream(&js, gw->nc, NULL) != NATS_OK || vx_js_ensure_vapi_stream(js) != 0)
-        return 1;
+        goto out;
     jsCtx_Destroy(js);
+    js = NULL;
 
     readiness_start(&gw->readiness, gw->nc, ready_services);
-    if (server_start(gw) != 0)
-        return 1;
+    if (server_start(gw) != 0) /* some loop threads may be running: stopped below */
+        goto out;
     char port[16], threads[16];
     snprintf(port, sizeof(port), "%d", gw->cfg.port);
     snprintf(threads, sizeof(threads), "%d", gw->cfg.threads);
@@ -56,11 +58,17 @@ int main(void)
 
     vx_signal_wait_termination();
     vx_log_info(NULL, NULL, "gateway stopping");
+    status = VX_EXIT_OK;
+
+out:
     server_request_stop(gw);
     server_wait(gw);
     readiness_stop(&gw->readiness);
     server_dispose(gw);
+    readiness_destroy(&gw->readiness);
+    if (js != NULL)
+        jsCtx_Destroy(js);
     vx_nats_close(gw->nc);
     nats_Close();
-    return 0;
+    return status;
 }

@@ -61,15 +61,26 @@ void readiness_start(readiness *r, natsConnection *nc, const char *services)
          tok = strtok_r(NULL, ", ", &save))
         r->names[r->count++] = strdup(tok);
     free(copy);
-    pthread_create(&r->tid, NULL, poll_loop, r);
+    r->running = pthread_create(&r->tid, NULL, poll_loop, r) == 0;
 }
 
 void readiness_stop(readiness *r)
 {
     atomic_store(&r->stop, true);
-    pthread_join(r->tid, NULL);
-    for (int i = 0; i < r->count; i++)
+    if (r->running) {
+        pthread_join(r->tid, NULL);
+        r->running = false;
+    }
+}
+
+void readiness_destroy(readiness *r)
+{
+    readiness_stop(r);
+    for (int i = 0; i < r->count; i++) {
         free(r->names[i]);
+        r->names[i] = NULL;
+    }
+    r->count = 0;
 }
 
 bool readiness_subject_absent(readiness *r, const char *subject)

@@ -22,12 +22,16 @@ typedef struct readiness {
     atomic_bool absent[READINESS_MAX_SERVICES]; /* the last poll found no responder at all */
     int count;
     pthread_t tid;
+    bool running; /* tid was started and not yet joined */
     atomic_bool stop;
 } readiness;
 
 /* services: comma-separated names ("ingest,dashboard"); each must answer rpc.<name>.health. */
 void readiness_start(readiness *r, natsConnection *nc, const char *services);
+/* Ends the polling thread and waits for it. Frees nothing; a second call is a no-op. */
 void readiness_stop(readiness *r);
+/* Stops r if it polls, then frees the service names. A zeroed, never started r is fine. */
+void readiness_destroy(readiness *r);
 /* True when subject is "rpc.<name>.…" for a polled service that had no
  * responder at its last poll (any thread). */
 bool readiness_subject_absent(readiness *r, const char *subject);

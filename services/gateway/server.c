@@ -196,7 +196,7 @@ void server_request_stop(gateway *gw)
 
 void server_wait(gateway *gw)
 {
-    for (int i = 0; i < gw->cfg.threads; i++)
+    for (int i = 0; gw->threads != NULL && i < gw->cfg.threads; i++)
         pthread_join(gw->threads[i].tid, NULL);
 }
 

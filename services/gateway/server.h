@@ -11,7 +11,7 @@
 int server_start(gateway *gw);
 /* Asks the loop threads to finish (they notice within 100 ms). */
 void server_request_stop(gateway *gw);
-/* Joins the loop threads after server_request_stop. */
+/* Joins the loop threads after server_request_stop (none if server_start never created them). */
 void server_wait(gateway *gw);
 void server_dispose(gateway *gw);
 

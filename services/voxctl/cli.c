@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vx_utf8.h"
+
 void vxctl_errorf(const char *fmt, ...)
 {
     va_list ap;
@@ -102,26 +104,16 @@ vxctl_status vxctl_parse_long(const char *opt, const char *s, long min, long max
 long vxctl_text_chars(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
+    size_t left = strlen(s);
     long n = 0;
-    while (*p != '\0') {
-        size_t extra;
+    while (left > 0) {
         if (*p < 0x20 || *p == 0x7f)
             return -1;
-        if (*p < 0x80)
-            extra = 0;
-        else if (*p >= 0xc2 && *p <= 0xdf)
-            extra = 1;
-        else if (*p >= 0xe0 && *p <= 0xef)
-            extra = 2;
-        else if (*p >= 0xf0 && *p <= 0xf4)
-            extra = 3;
-        else
+        size_t len = vx_utf8_seq_len(p, left);
+        if (len == 0)
             return -1;
-        p++;
-        for (size_t i = 0; i < extra; i++, p++) {
-            if ((*p & 0xc0) != 0x80)
-                return -1;
-        }
+        p += len;
+        left -= len;
         n++;
     }
     return n;

@@ -40,7 +40,8 @@ bool vxctl_args_want_help(int argc, char **argv);
  * Returns VXCTL_OK, or VXCTL_USAGE after printing which option is wrong. */
 vxctl_status vxctl_parse_long(const char *opt, const char *s, long min, long max, long *out);
 
-/* Number of UTF-8 characters in s, or -1 when s is not valid UTF-8 or holds a control character. */
+/* Number of characters in s, or -1 when s is not valid UTF-8 (as vx_utf8 checks it: RFC 3629, no
+ * overlong forms, no surrogates) or holds an ASCII control character. */
 long vxctl_text_chars(const char *s);
 
 #endif

@@ -6,7 +6,13 @@
  * environment and hands over to the module that does the work (migrate.c,
  * orgs.c, agents.c, token.c). Exit status: 0 done, 1 failed, 2 usage error
  * (see cli.h). Results go to stdout, everything else to stderr.
+ *
+ * Settings come from the environment; in a shell that has none of them,
+ * voxctl run from a checkout reads the env file `make run` wrote (env_file.h),
+ * after the command line has been checked and before the first setting is
+ * used.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +20,7 @@
 
 #include "agents.h"
 #include "cli.h"
+#include "env_file.h"
 #include "migrate.h"
 #include "orgs.h"
 #include "token.h"
@@ -26,10 +33,12 @@
 static const char usage_text[] = "usage: voxctl <command> [options]\n"
                                  "\n"
                                  "commands:\n"
-                                 "  migrate [--dir migrations]\n"
-                                 "      Apply the new migrations/NNNN_name.sql files, each in its own transaction,\n"
-                                 "      as ADMIN_DATABASE_URL (else DATABASE_URL). Refuses to run when an applied\n"
-                                 "      file changed or disappeared.\n"
+                                 "  migrate [--dir <folder>]\n"
+                                 "      Apply the new NNNN_name.sql files of the migrations folder, each in its own\n"
+                                 "      transaction, as ADMIN_DATABASE_URL (else DATABASE_URL). Refuses to run when\n"
+                                 "      an applied file changed or disappeared. The folder: --dir, else\n"
+                                 "      MIGRATIONS_DIR, else migrations/ of the checkout voxctl was built in, else\n"
+                                 "      ./migrations.\n"
                                  "  org create --name <name>\n"
                                  "      Create an organization (as DATABASE_URL, under row-level security); prints its id.\n"
                                  "  agent create --org <uuid> --assistant-id <id> [--phone-number-id <id>]\n"
@@ -40,6 +49,11 @@ static const char usage_text[] = "usage: voxctl <command> [options]\n"
                                  "  help\n"
                                  "      Show this text.\n"
                                  "\n"
+                                 "settings: DATABASE_URL, ADMIN_DATABASE_URL, JWT_SECRET, MIGRATIONS_DIR from the\n"
+                                 "environment. When none of the first three is set, voxctl run from a checkout\n"
+                                 "reads them from the env file `make run` writes: $VOXANNE_STATE_DIR/env, else\n"
+                                 "<checkout>/.run/env.\n"
+                                 "\n"
                                  "exit status: 0 done, 1 failed, 2 usage error\n";
 
 /* Prints the error and the usage text on stderr; returns VXCTL_USAGE. */
@@ -49,31 +63,94 @@ static int usage_error(const char *what, const char *arg)
     return VXCTL_USAGE;
 }
 
+/* The checkout this voxctl was built in, or NULL (looked up once). */
+static const char *own_checkout(void)
+{
+    static char dir[PATH_MAX];
+    static int found = -1;
+    if (found < 0)
+        found = vxctl_env_file_own_checkout(dir, sizeof(dir));
+    return found ? dir : NULL;
+}
+
+/* The settings the env file may provide to voxctl: all of them come from one place. */
+static const char *const ENV_FILE_NAMES[] = {"DATABASE_URL", "ADMIN_DATABASE_URL", "JWT_SECRET"};
+
+/* What to tell the user when a setting is missing, filled by load_env_file(). */
+static char missing_hint[PATH_MAX + 256] = "export it";
+
+/* Fills the unset settings from the env file when the environment has none of them. */
+static void load_env_file(void)
+{
+    char path[PATH_MAX + 16];
+    if (!vxctl_env_file_path(getenv("VOXANNE_STATE_DIR"), own_checkout(), path, sizeof(path)))
+        return;
+    const char *given = vxctl_env_file_first_set(ENV_FILE_NAMES, N_OPTS(ENV_FILE_NAMES));
+    if (given != NULL) {
+        snprintf(missing_hint, sizeof(missing_hint),
+                 "export it (%s is not read because %s is set in the environment: voxctl takes its settings from one place)", path,
+                 given);
+        return;
+    }
+    char loaded[128];
+    vxctl_env_file_status st = vxctl_env_file_apply(path, ENV_FILE_NAMES, N_OPTS(ENV_FILE_NAMES), loaded, sizeof(loaded));
+    if (loaded[0] != '\0')
+        fprintf(stderr, "voxctl: note: %s from %s\n", loaded, path);
+    if (st == VXCTL_ENV_FILE_MISSING)
+        snprintf(missing_hint, sizeof(missing_hint), "export it, or start the local suite with `make run` (it writes %s)", path);
+    else if (st == VXCTL_ENV_FILE_ERROR)
+        snprintf(missing_hint, sizeof(missing_hint), "export it (%s cannot be read)", path);
+    else
+        snprintf(missing_hint, sizeof(missing_hint), "export it (%s does not set it)", path);
+}
+
+/* The value of a required setting, or NULL after saying what to do. */
+static const char *need(const char *name)
+{
+    const char *v = vx_config_str(name, NULL);
+    if (v == NULL)
+        vxctl_errorf("%s is not set: %s", name, missing_hint);
+    return v;
+}
+
 static int cmd_migrate(int argc, char **argv)
 {
-    const char *dir = "migrations";
-    const vxctl_opt opts[] = {{"dir", &dir, false}};
+    const char *dir_flag = NULL;
+    const vxctl_opt opts[] = {{"dir", &dir_flag, false}};
     vxctl_status st = vxctl_args_parse("migrate", argc, argv, opts, N_OPTS(opts));
     if (st != VXCTL_OK)
         return st;
+    load_env_file();
     const char *url = vx_config_str("ADMIN_DATABASE_URL", vx_config_str("DATABASE_URL", NULL));
     if (url == NULL) {
-        vxctl_errorf("migrate: set ADMIN_DATABASE_URL (or DATABASE_URL) to the database to migrate");
+        vxctl_errorf("migrate: set ADMIN_DATABASE_URL (or DATABASE_URL) to the database to migrate: %s", missing_hint);
         return VXCTL_USAGE;
     }
+    char dir[PATH_MAX];
+    st = vxctl_migrate_choose_dir(dir_flag, vx_config_str("MIGRATIONS_DIR", NULL), own_checkout(), dir, sizeof(dir));
+    if (st != VXCTL_OK)
+        return st;
     return vxctl_migrate(url, dir);
 }
 
-/* Connects with DATABASE_URL (the app role), so the insert obeys row-level security. */
-static vx_pg *connect_app(void)
+/* Connects with DATABASE_URL (the app role), so the insert obeys row-level
+ * security. VXCTL_USAGE when DATABASE_URL is not set, VXCTL_FAILED when the
+ * database cannot be reached. */
+static vxctl_status connect_app(vx_pg **out)
 {
-    vx_pg *pg = vx_pg_create(vx_config_require("DATABASE_URL"));
+    *out = NULL;
+    load_env_file();
+    const char *url = need("DATABASE_URL");
+    if (url == NULL)
+        return VXCTL_USAGE;
+    vx_pg *pg = vx_pg_create(url);
     if (vx_pg_ensure(pg) != 0) {
         vxctl_errorf("cannot connect to the database (DATABASE_URL): %s", vx_pg_error(pg));
         vx_pg_destroy(pg);
-        return NULL;
+        return VXCTL_FAILED;
     }
-    return pg;
+    *out = pg;
+    return VXCTL_OK;
 }
 
 static int cmd_org_create(int argc, char **argv)
@@ -85,9 +162,10 @@ static int cmd_org_create(int argc, char **argv)
         st = vxctl_org_validate_name(name);
     if (st != VXCTL_OK)
         return st;
-    vx_pg *pg = connect_app();
-    if (pg == NULL)
-        return VXCTL_FAILED;
+    vx_pg *pg = NULL;
+    st = connect_app(&pg);
+    if (st != VXCTL_OK)
+        return st;
     char id[VX_UUID_STR_LEN + 1];
     st = vxctl_org_create(pg, name, id);
     if (st == VXCTL_OK)
@@ -111,9 +189,10 @@ static int cmd_agent_create(int argc, char **argv)
         st = vxctl_agent_validate(&spec);
     if (st != VXCTL_OK)
         return st;
-    vx_pg *pg = connect_app();
-    if (pg == NULL)
-        return VXCTL_FAILED;
+    vx_pg *pg = NULL;
+    st = connect_app(&pg);
+    if (st != VXCTL_OK)
+        return st;
     char id[VX_UUID_STR_LEN + 1];
     st = vxctl_agent_create(pg, &spec, id);
     if (st == VXCTL_OK)
@@ -137,8 +216,12 @@ static int cmd_token(int argc, char **argv)
         st = vxctl_parse_long("ttl", ttl_text, 1, VXCTL_TOKEN_TTL_MAX, &ttl);
     if (st != VXCTL_OK)
         return st;
+    load_env_file();
+    const char *secret = need("JWT_SECRET");
+    if (secret == NULL)
+        return VXCTL_USAGE;
     char *token = NULL;
-    st = vxctl_token_make(vx_config_require("JWT_SECRET"), org, user, role, ttl, (int64_t)time(NULL), &token);
+    st = vxctl_token_make(secret, org, user, role, ttl, (int64_t)time(NULL), &token);
     if (st == VXCTL_OK)
         printf("%s\n", token);
     free(token);
@@ -158,6 +241,9 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return VXCTL_OK;
     }
+    bool known = strcmp(cmd, "migrate") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "org") == 0 || strcmp(cmd, "agent") == 0;
+    if (!known)
+        return usage_error("unknown command: ", cmd);
     if (vxctl_args_want_help(argc - 2, argv + 2)) {
         fputs(usage_text, stdout);
         return VXCTL_OK;

@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -428,4 +430,66 @@ out:
     PQfinish(conn);
     plan_free(&p);
     return status;
+}
+
+static bool is_folder(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+vxctl_migrate_dir_source vxctl_migrate_pick_dir(const char *flag, const char *env_dir, const char *checkout, char *out,
+                                                size_t out_len)
+{
+    out[0] = '\0';
+    if (flag != NULL) {
+        bool fits = (size_t)snprintf(out, out_len, "%s", flag) < out_len;
+        return fits && is_folder(flag) ? VXCTL_MIGRATE_DIR_GIVEN : VXCTL_MIGRATE_DIR_NONE;
+    }
+    if (env_dir != NULL && env_dir[0] != '\0') {
+        bool fits = (size_t)snprintf(out, out_len, "%s", env_dir) < out_len;
+        return fits && is_folder(env_dir) ? VXCTL_MIGRATE_DIR_ENV : VXCTL_MIGRATE_DIR_NONE;
+    }
+    if (checkout != NULL && (size_t)snprintf(out, out_len, "%s/migrations", checkout) < out_len && is_folder(out))
+        return VXCTL_MIGRATE_DIR_CHECKOUT;
+    if (is_folder("migrations")) {
+        snprintf(out, out_len, "migrations");
+        return VXCTL_MIGRATE_DIR_CWD;
+    }
+    out[0] = '\0';
+    return VXCTL_MIGRATE_DIR_NONE;
+}
+
+vxctl_status vxctl_migrate_choose_dir(const char *flag, const char *env_dir, const char *checkout, char *out, size_t out_len)
+{
+    char cwd[4096];
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
+        snprintf(cwd, sizeof(cwd), "?");
+    switch (vxctl_migrate_pick_dir(flag, env_dir, checkout, out, out_len)) {
+    case VXCTL_MIGRATE_DIR_GIVEN:
+        printf("migrate: migrations from %s (--dir)\n", out);
+        return VXCTL_OK;
+    case VXCTL_MIGRATE_DIR_ENV:
+        printf("migrate: migrations from %s (MIGRATIONS_DIR)\n", out);
+        return VXCTL_OK;
+    case VXCTL_MIGRATE_DIR_CHECKOUT:
+        printf("migrate: migrations from %s (the checkout this voxctl was built in)\n", out);
+        return VXCTL_OK;
+    case VXCTL_MIGRATE_DIR_CWD:
+        printf("migrate: migrations from %s/migrations (the working directory)\n", strcmp(cwd, "/") == 0 ? "" : cwd);
+        return VXCTL_OK;
+    case VXCTL_MIGRATE_DIR_NONE:
+        break;
+    }
+    if (flag != NULL)
+        vxctl_errorf("migrate: --dir %s is not a folder", flag);
+    else if (env_dir != NULL && env_dir[0] != '\0')
+        vxctl_errorf("migrate: MIGRATIONS_DIR=%s is not a folder", env_dir);
+    else
+        vxctl_errorf("migrate: no migrations folder: --dir is not given, MIGRATIONS_DIR is not set, %s, and there is no "
+                     "migrations folder in the working directory (%s); set MIGRATIONS_DIR or pass --dir",
+                     checkout != NULL ? "the checkout this voxctl was built in has no migrations folder"
+                                      : "this voxctl is not inside a checkout",
+                     cwd);
+    return VXCTL_USAGE;
 }

@@ -31,7 +31,7 @@
 #define MAX_COST 99999999.0
 
 /* A bounded copy of the first non-empty string among up to four paths. */
-static char *_str(const cJSON *msg, size_t max, bool *truncated, const char *p1, const char *p2, const char *p3, const char *p4)
+static char *str_at(const cJSON *msg, size_t max, bool *truncated, const char *p1, const char *p2, const char *p3, const char *p4)
 {
     const char *s = vx_json_str_first(msg, p1, p2, p3, p4, (const char *)NULL);
     if (truncated)
@@ -41,7 +41,7 @@ static char *_str(const cJSON *msg, size_t max, bool *truncated, const char *p1,
 
 /* A finite number at path, also accepted as a string that is wholly a number
  * ("0.1661"): the earlier implementation stored such strings as they came. */
-static bool _num(const cJSON *msg, const char *path, double *out)
+static bool num_at(const cJSON *msg, const char *path, double *out)
 {
     double d;
     if (vx_json_num(msg, path, &d)) {
@@ -61,7 +61,7 @@ static bool _num(const cJSON *msg, const char *path, double *out)
     return true;
 }
 
-static bool _time(const cJSON *msg, const char *path, int64_t *out)
+static bool time_at(const cJSON *msg, const char *path, int64_t *out)
 {
     int64_t ms;
     if (!vx_json_time_ms(msg, path, &ms) || ms < MIN_TIME_MS || ms >= MAX_TIME_MS)
@@ -70,7 +70,7 @@ static bool _time(const cJSON *msg, const char *path, int64_t *out)
     return true;
 }
 
-static const char *_call_type(const char *t)
+static const char *call_type_of(const char *t)
 {
     if (!t)
         return "inbound";
@@ -106,13 +106,13 @@ const char *ingest_status_normalize(const char *s)
 }
 
 /* The tier-2 org hint (see vx_vapi_org_hint), as a new string or NULL. */
-static char *_org_hint(const cJSON *msg)
+static char *org_hint(const cJSON *msg)
 {
     char id[VX_UUID_STR_LEN + 1];
     return vx_vapi_org_hint(msg, id) ? ingest_text_dup(id, VX_UUID_STR_LEN, NULL) : NULL;
 }
 
-static void _caller(const cJSON *msg, ingest_call *c)
+static void caller(const cJSON *msg, ingest_call *c)
 {
     const char *num = vx_json_str_first(msg, "call.customer.number", "customer.number", (const char *)NULL);
     if (num && vx_is_e164(num))
@@ -124,16 +124,16 @@ static void _caller(const cJSON *msg, ingest_call *c)
     if (to && vx_is_e164(to))
         c->to_number = ingest_text_dup(to, 16, NULL);
 
-    c->caller_name = _str(msg, INGEST_MAX_SHORT, NULL, "call.customer.name", "customer.name", NULL, NULL);
+    c->caller_name = str_at(msg, INGEST_MAX_SHORT, NULL, "call.customer.name", "customer.name", NULL, NULL);
     c->caller_name_given = c->caller_name != NULL;
     if (!c->caller_name)
         c->caller_name = ingest_text_dup(INGEST_UNKNOWN_CALLER, INGEST_MAX_SHORT, NULL);
 }
 
-static void _times(const cJSON *msg, ingest_call *c)
+static void call_times(const cJSON *msg, ingest_call *c)
 {
-    c->has_started_at = _time(msg, "startedAt", &c->started_at_ms) || _time(msg, "call.startedAt", &c->started_at_ms);
-    c->has_ended_at = _time(msg, "endedAt", &c->ended_at_ms) || _time(msg, "call.endedAt", &c->ended_at_ms);
+    c->has_started_at = time_at(msg, "startedAt", &c->started_at_ms) || time_at(msg, "call.startedAt", &c->started_at_ms);
+    c->has_ended_at = time_at(msg, "endedAt", &c->ended_at_ms) || time_at(msg, "call.endedAt", &c->ended_at_ms);
     if (c->has_started_at)
         vx_time_format_iso(c->started_at_ms, c->started_at);
     if (c->has_ended_at)
@@ -142,9 +142,9 @@ static void _times(const cJSON *msg, ingest_call *c)
     double d;
     if (c->has_started_at && c->has_ended_at && c->ended_at_ms >= c->started_at_ms) {
         d = (double)(c->ended_at_ms - c->started_at_ms) / 1000.0;
-    } else if (_num(msg, "durationSeconds", &d) && d >= 0) {
+    } else if (num_at(msg, "durationSeconds", &d) && d >= 0) {
         /* d is already seconds */
-    } else if (_num(msg, "durationMs", &d) && d >= 0) {
+    } else if (num_at(msg, "durationMs", &d) && d >= 0) {
         d /= 1000.0;
     } else {
         return;
@@ -156,9 +156,9 @@ static void _times(const cJSON *msg, ingest_call *c)
     c->duration_seconds = (long)d;
 }
 
-static void _analysis(const cJSON *msg, ingest_call *c)
+static void analysis(const cJSON *msg, ingest_call *c)
 {
-    c->outcome_summary = _str(msg, INGEST_MAX_TEXT, NULL, "analysis.summary", "summary", NULL, NULL);
+    c->outcome_summary = str_at(msg, INGEST_MAX_TEXT, NULL, "analysis.summary", "summary", NULL, NULL);
 
     const cJSON *ev = vx_json_at(msg, "analysis.successEvaluation");
     if (cJSON_IsString(ev) && ev->valuestring[0]) {
@@ -175,16 +175,16 @@ static void _analysis(const cJSON *msg, ingest_call *c)
         c->success_evaluation = ingest_text_dup(num, sizeof num, NULL);
     }
 
-    c->sentiment = _str(msg, INGEST_MAX_SHORT, NULL, "analysis.sentiment", "analysis.structuredData.sentiment", NULL, NULL);
-    c->has_sentiment_score = _num(msg, "analysis.sentimentScore", &c->sentiment_score) ||
-                             _num(msg, "analysis.structuredData.sentimentScore", &c->sentiment_score);
+    c->sentiment = str_at(msg, INGEST_MAX_SHORT, NULL, "analysis.sentiment", "analysis.structuredData.sentiment", NULL, NULL);
+    c->has_sentiment_score = num_at(msg, "analysis.sentimentScore", &c->sentiment_score) ||
+                             num_at(msg, "analysis.structuredData.sentimentScore", &c->sentiment_score);
     c->sentiment_summary =
-        _str(msg, INGEST_MAX_TEXT, NULL, "analysis.sentimentSummary", "analysis.structuredData.sentimentSummary", NULL, NULL);
+        str_at(msg, INGEST_MAX_TEXT, NULL, "analysis.sentimentSummary", "analysis.structuredData.sentimentSummary", NULL, NULL);
     c->sentiment_urgency =
-        _str(msg, INGEST_MAX_SHORT, NULL, "analysis.sentimentUrgency", "analysis.structuredData.sentimentUrgency", NULL, NULL);
+        str_at(msg, INGEST_MAX_SHORT, NULL, "analysis.sentimentUrgency", "analysis.structuredData.sentimentUrgency", NULL, NULL);
 }
 
-static void _add_str_or_null(cJSON *obj, const char *key, const char *s)
+static void add_str_or_null(cJSON *obj, const char *key, const char *s)
 {
     if (s)
         cJSON_AddStringToObject(obj, key, s);
@@ -194,7 +194,7 @@ static void _add_str_or_null(cJSON *obj, const char *key, const char *s)
 
 /* call_logs.metadata. structuredData is kept only while the whole object
  * stays under INGEST_MAX_METADATA. */
-static char *_metadata(const cJSON *msg, const ingest_call *c, bool with_structured)
+static char *metadata(const cJSON *msg, const ingest_call *c, bool with_structured)
 {
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "source", "vapi-webhook");
@@ -216,13 +216,13 @@ static char *_metadata(const cJSON *msg, const ingest_call *c, bool with_structu
     }
 
     cJSON *sa = cJSON_AddObjectToObject(m, "sentimentAnalysis");
-    _add_str_or_null(sa, "label", c->sentiment);
+    add_str_or_null(sa, "label", c->sentiment);
     if (c->has_sentiment_score)
         cJSON_AddNumberToObject(sa, "score", c->sentiment_score);
     else
         cJSON_AddNullToObject(sa, "score");
-    _add_str_or_null(sa, "summary", c->sentiment_summary);
-    _add_str_or_null(sa, "urgency", c->sentiment_urgency);
+    add_str_or_null(sa, "summary", c->sentiment_summary);
+    add_str_or_null(sa, "urgency", c->sentiment_urgency);
 
     if (c->caller_raw)
         cJSON_AddStringToObject(m, "rawCallerNumber", c->caller_raw);
@@ -237,7 +237,7 @@ static char *_metadata(const cJSON *msg, const ingest_call *c, bool with_structu
     return text;
 }
 
-static const cJSON *_message(const cJSON *root)
+static const cJSON *message_of(const cJSON *root)
 {
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
     if (cJSON_IsObject(msg))
@@ -250,12 +250,12 @@ static const cJSON *_message(const cJSON *root)
 int ingest_call_from_json(const cJSON *root, ingest_call *out)
 {
     memset(out, 0, sizeof *out);
-    const cJSON *msg = root ? _message(root) : NULL;
+    const cJSON *msg = root ? message_of(root) : NULL;
     if (!msg)
         return -1;
     ingest_call *c = out;
 
-    c->type = _str(msg, INGEST_MAX_SHORT, NULL, "type", NULL, NULL, NULL);
+    c->type = str_at(msg, INGEST_MAX_SHORT, NULL, "type", NULL, NULL, NULL);
     c->kind = ingest_msg_kind_of(c->type);
 
     const char *id = vx_json_str(msg, "call.id");
@@ -268,35 +268,35 @@ int ingest_call_from_json(const cJSON *root, ingest_call *out)
     if (pid && strlen(pid) <= INGEST_MAX_ID)
         c->phone_number_id = ingest_text_dup(pid, INGEST_MAX_ID, NULL);
 
-    _caller(msg, c);
-    c->call_type = _call_type(vx_json_str(msg, "call.type"));
-    _times(msg, c);
+    caller(msg, c);
+    c->call_type = call_type_of(vx_json_str(msg, "call.type"));
+    call_times(msg, c);
 
     double cost;
-    if ((_num(msg, "cost", &cost) || _num(msg, "call.cost", &cost)) && cost >= 0 && cost < MAX_COST) {
+    if ((num_at(msg, "cost", &cost) || num_at(msg, "call.cost", &cost)) && cost >= 0 && cost < MAX_COST) {
         c->has_total_cost = true;
         c->total_cost = cost;
     }
 
-    c->transcript = _str(msg, INGEST_MAX_TRANSCRIPT, &c->transcript_truncated, "artifact.transcript", "transcript", NULL, NULL);
+    c->transcript = str_at(msg, INGEST_MAX_TRANSCRIPT, &c->transcript_truncated, "artifact.transcript", "transcript", NULL, NULL);
     c->recording_url =
-        _str(msg, INGEST_MAX_URL, NULL, "artifact.recordingUrl", "artifact.recording.mono.combinedUrl", "recordingUrl", NULL);
-    c->stereo_recording_url =
-        _str(msg, INGEST_MAX_URL, NULL, "artifact.stereoRecordingUrl", "artifact.recording.stereoUrl", "stereoRecordingUrl", NULL);
-    _analysis(msg, c);
+        str_at(msg, INGEST_MAX_URL, NULL, "artifact.recordingUrl", "artifact.recording.mono.combinedUrl", "recordingUrl", NULL);
+    c->stereo_recording_url = str_at(msg, INGEST_MAX_URL, NULL, "artifact.stereoRecordingUrl", "artifact.recording.stereoUrl",
+                                     "stereoRecordingUrl", NULL);
+    analysis(msg, c);
 
-    c->ended_reason = _str(msg, INGEST_MAX_SHORT, NULL, "endedReason", "call.endedReason", NULL, NULL);
+    c->ended_reason = str_at(msg, INGEST_MAX_SHORT, NULL, "endedReason", "call.endedReason", NULL, NULL);
     if (c->kind == INGEST_MSG_STATUS_UPDATE) {
         const char *st = ingest_status_normalize(vx_json_str(msg, "status"));
         if (st)
             c->status = ingest_text_dup(st, 32, NULL);
     }
-    c->metadata_org_id = _org_hint(msg);
+    c->metadata_org_id = org_hint(msg);
 
-    c->metadata_json = _metadata(msg, c, true);
+    c->metadata_json = metadata(msg, c, true);
     if (strlen(c->metadata_json) > INGEST_MAX_METADATA) {
         free(c->metadata_json);
-        c->metadata_json = _metadata(msg, c, false);
+        c->metadata_json = metadata(msg, c, false);
     }
     return 0;
 }

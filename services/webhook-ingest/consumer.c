@@ -50,14 +50,14 @@ struct ingest_consumer {
     worker *workers;
 };
 
-static void _sleep_ms(long ms)
+static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
 /* Creates the durable consumer, or updates it to our settings. */
-static int _ensure_durable(jsCtx *js)
+static int ensure_durable(jsCtx *js)
 {
     jsConsumerConfig cc;
     jsConsumerConfig_Init(&cc);
@@ -88,7 +88,7 @@ static int _ensure_durable(jsCtx *js)
     return 0;
 }
 
-static int _subscribe(jsCtx *js, natsSubscription **sub)
+static int subscribe(jsCtx *js, natsSubscription **sub)
 {
     jsSubOptions so;
     jsSubOptions_Init(&so);
@@ -105,7 +105,7 @@ static int _subscribe(jsCtx *js, natsSubscription **sub)
 }
 
 /* Logs at most every ERROR_LOG_EVERY_MS per worker. */
-static bool _may_log(worker *w)
+static bool may_log(worker *w)
 {
     int64_t now = vx_monotonic_us() / 1000;
     if (w->last_err_log && now - w->last_err_log < ERROR_LOG_EVERY_MS)
@@ -114,7 +114,7 @@ static bool _may_log(worker *w)
     return true;
 }
 
-static void _settle(worker *w, natsMsg *msg)
+static void settle(worker *w, natsMsg *msg)
 {
     ingest_verdict v = ingest_process(w->proc, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
     natsStatus s;
@@ -139,7 +139,7 @@ static void _settle(worker *w, natsMsg *msg)
 }
 
 /* Returns false (after pausing) when the database is down: do not fetch then. */
-static bool _db_gate(worker *w)
+static bool db_gate(worker *w)
 {
     bool up = ingest_processor_db_ready(w->proc);
     if (up != !w->db_down) {
@@ -150,16 +150,16 @@ static bool _db_gate(worker *w)
             vx_log_warn(NULL, NULL, "database unreachable, pausing fetch");
     }
     if (!up)
-        _sleep_ms(IDLE_SLEEP_MS);
+        sleep_ms(IDLE_SLEEP_MS);
     return up;
 }
 
-static void *_run(void *arg)
+static void *worker_run(void *arg)
 {
     worker *w = arg;
     ingest_consumer *c = w->owner;
     while (!atomic_load(&c->stop)) {
-        if (!_db_gate(w))
+        if (!db_gate(w))
             continue;
         natsMsgList list = {0};
         jsErrCode jerr = 0;
@@ -167,17 +167,17 @@ static void *_run(void *arg)
         if (s == NATS_TIMEOUT)
             continue;
         if (s != NATS_OK) {
-            if (_may_log(w))
+            if (may_log(w))
                 vx_log_warn(NULL, NULL, "fetch failed", "error", natsStatus_GetText(s));
             natsMsgList_Destroy(&list);
-            _sleep_ms(IDLE_SLEEP_MS);
+            sleep_ms(IDLE_SLEEP_MS);
             continue;
         }
         for (int i = 0; i < list.Count; i++) {
             if (atomic_load(&c->stop))
                 natsMsg_Nak(list.Msgs[i], NULL); /* not started: let another worker have it now */
             else
-                _settle(w, list.Msgs[i]);
+                settle(w, list.Msgs[i]);
         }
         natsMsgList_Destroy(&list);
     }
@@ -186,7 +186,7 @@ static void *_run(void *arg)
 
 ingest_consumer *ingest_consumer_start(const ingest_consumer_config *cfg)
 {
-    if (_ensure_durable(cfg->js) != 0)
+    if (ensure_durable(cfg->js) != 0)
         return NULL;
     ingest_consumer *c = calloc(1, sizeof *c);
     if (!c)
@@ -201,16 +201,16 @@ ingest_consumer *ingest_consumer_start(const ingest_consumer_config *cfg)
         worker *w = &c->workers[i];
         w->owner = c;
         w->proc = ingest_processor_create(cfg->database_url, cfg->orgs_changed);
-        if (_subscribe(cfg->js, &w->sub) != 0) {
-            ingest_consumer_stop(c);
+        if (subscribe(cfg->js, &w->sub) != 0) {
+            ingest_consumer_destroy(c);
             return NULL;
         }
     }
     for (int i = 0; i < c->nworkers; i++) {
         worker *w = &c->workers[i];
-        if (pthread_create(&w->thread, NULL, _run, w) != 0) {
+        if (pthread_create(&w->thread, NULL, worker_run, w) != 0) {
             vx_log_error(NULL, NULL, "cannot start worker thread");
-            ingest_consumer_stop(c);
+            ingest_consumer_destroy(c);
             return NULL;
         }
         w->started = true;
@@ -228,8 +228,20 @@ void ingest_consumer_stop(ingest_consumer *c)
     atomic_store(&c->stop, true);
     for (int i = 0; i < c->nworkers; i++) {
         worker *w = &c->workers[i];
-        if (w->started)
+        if (w->started) {
             pthread_join(w->thread, NULL);
+            w->started = false;
+        }
+    }
+}
+
+void ingest_consumer_destroy(ingest_consumer *c)
+{
+    if (!c)
+        return;
+    ingest_consumer_stop(c);
+    for (int i = 0; i < c->nworkers; i++) {
+        worker *w = &c->workers[i];
         /* Destroy only: the durable outlives us (we bound to it, never created it here). */
         natsSubscription_Destroy(w->sub);
         ingest_processor_destroy(w->proc);

@@ -37,7 +37,11 @@ typedef struct ingest_consumer_config {
 ingest_consumer *ingest_consumer_start(const ingest_consumer_config *cfg);
 
 /* Stops fetching; each worker finishes the message in hand and naks the rest
- * of its batch (so another replica takes them at once); joins and frees. */
+ * of its batch (so another replica takes them at once); returns once every
+ * worker has ended. Frees nothing; a second call (or NULL) is a no-op. */
 void ingest_consumer_stop(ingest_consumer *c);
+/* Stops c if it runs, then frees it (subscriptions, workers' database
+ * connections). NULL is a no-op. */
+void ingest_consumer_destroy(ingest_consumer *c);
 
 #endif

@@ -99,7 +99,7 @@ ingest_store_result ingest_store_classify(const vx_pg *pg)
 }
 
 /* Runs one statement in the org's transaction and commits. */
-static ingest_store_result _exec_in_org(vx_pg *pg, const char *org_id, const char *stmt, int n, const char *const *params)
+static ingest_store_result exec_in_org(vx_pg *pg, const char *org_id, const char *stmt, int n, const char *const *params)
 {
     if (vx_pg_begin_org(pg, org_id) != 0) {
         ingest_store_result r = ingest_store_classify(pg);
@@ -152,7 +152,7 @@ ingest_store_result ingest_store_report(vx_pg *pg, const char *org_id, const ing
         c->has_ended_at ? c->ended_at : NULL,
         c->metadata_json ? c->metadata_json : "{}",
     };
-    return _exec_in_org(pg, org_id, STMT_REPORT, 23, params);
+    return exec_in_org(pg, org_id, STMT_REPORT, 23, params);
 }
 
 ingest_store_result ingest_store_status(vx_pg *pg, const char *org_id, const ingest_call *c)
@@ -172,7 +172,7 @@ ingest_store_result ingest_store_status(vx_pg *pg, const char *org_id, const ing
         c->ended_reason,
         c->metadata_json ? c->metadata_json : "{}",
     };
-    return _exec_in_org(pg, org_id, STMT_STATUS, 13, params);
+    return exec_in_org(pg, org_id, STMT_STATUS, 13, params);
 }
 
 ingest_store_result ingest_store_park(vx_pg *pg, const char *reason, const char *message_type, const char *vapi_call_id,

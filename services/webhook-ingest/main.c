@@ -9,9 +9,8 @@
  * close). Exit status: 0 after a graceful stop, 1 when start-up fails,
  * 2 on a configuration mistake (vx_config).
  *
- * Environment: DATABASE_URL (required), NATS_URL (default
- * nats://127.0.0.1:4222), INGEST_WORKERS (2, 1..64), INGEST_BATCH (64, 1..256),
- * LOG_LEVEL.
+ * Environment: DATABASE_URL (required), NATS_URL (required),
+ * INGEST_WORKERS (2, 1..64), INGEST_BATCH (64, 1..256), LOG_LEVEL.
  */
 #include <signal.h>
 #include <stddef.h>
@@ -29,16 +28,15 @@
 
 int main(void)
 {
+    vx_log_init(SERVICE);
     /* Before any thread exists, so every thread inherits the blocked mask. */
     vx_signal_block_termination();
-
-    vx_log_init(SERVICE);
     const char *database_url = vx_config_require("DATABASE_URL");
-    const char *nats_url = vx_config_str("NATS_URL", "nats://127.0.0.1:4222");
+    const char *nats_url = vx_config_require("NATS_URL");
     int workers = (int)vx_config_long("INGEST_WORKERS", 2, 1, 64);
     int batch = (int)vx_config_long("INGEST_BATCH", 64, 1, 256);
 
-    int rc = 1;
+    int status = VX_EXIT_FAILED;
     jsCtx *js = NULL;
     natsSubscription *health_sub = NULL;
     ingest_health *health = NULL;
@@ -69,10 +67,11 @@ int main(void)
     vx_log_info(NULL, NULL, "webhook-ingest started");
     int sig = vx_signal_wait_termination();
     vx_log_info(NULL, NULL, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    rc = 0;
+    status = VX_EXIT_OK;
 
 out:
     ingest_consumer_stop(consumer); /* finishes in-flight messages */
+    ingest_consumer_destroy(consumer);
     if (health_sub) {
         natsSubscription_Unsubscribe(health_sub);
         natsSubscription_Destroy(health_sub);
@@ -83,7 +82,7 @@ out:
     nats_CloseAndWait(2000); /* no library thread may still run the health check */
     ingest_health_destroy(health);
     vx_listener_stop(orgs_changed); /* after the workers that read it */
-    if (rc == 0)
+    if (status == VX_EXIT_OK)
         vx_log_info(NULL, NULL, "webhook-ingest stopped");
-    return rc;
+    return status;
 }

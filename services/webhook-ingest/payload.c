@@ -21,7 +21,7 @@
 /* How much of a body that is not JSON we keep. */
 #define MAX_MALFORMED_RAW (64 * 1024)
 
-static bool _sensitive_key(const char *k, size_t len)
+static bool sensitive_key(const char *k, size_t len)
 {
     /* Lower-case, without '-' and '_', so X-Api-Key, api_key and apiKey all match. */
     char norm[128];
@@ -43,7 +43,7 @@ static bool _sensitive_key(const char *k, size_t len)
 void ingest_payload_redact(cJSON *root)
 {
     for (cJSON *it = root ? root->child : NULL; it; it = it->next) {
-        if (cJSON_IsString(it) && it->string && _sensitive_key(it->string, strlen(it->string)))
+        if (cJSON_IsString(it) && it->string && sensitive_key(it->string, strlen(it->string)))
             cJSON_SetValuestring(it, REDACTED);
         else if (cJSON_IsObject(it) || cJSON_IsArray(it))
             ingest_payload_redact(it);
@@ -70,7 +70,7 @@ char *ingest_payload_for_parking(cJSON *root)
 }
 
 /* Index just past the string literal that opens at s[i] ('"'), or n. */
-static size_t _skip_string(const char *s, size_t i, size_t n)
+static size_t skip_string(const char *s, size_t i, size_t n)
 {
     for (i++; i < n; i++) {
         if (s[i] == '\\')
@@ -81,7 +81,7 @@ static size_t _skip_string(const char *s, size_t i, size_t n)
     return n;
 }
 
-static size_t _skip_ws(const char *s, size_t i, size_t n)
+static size_t skip_ws(const char *s, size_t i, size_t n)
 {
     while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
         i++;
@@ -89,7 +89,7 @@ static size_t _skip_ws(const char *s, size_t i, size_t n)
 }
 
 /* Masks the string values of credential-bearing keys in buf, in place. */
-static void _mask_text(char *buf, size_t n)
+static void mask_text(char *buf, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -97,13 +97,13 @@ static void _mask_text(char *buf, size_t n)
             i++;
             continue;
         }
-        size_t key_end = _skip_string(buf, i, n);
-        size_t j = _skip_ws(buf, key_end, n);
+        size_t key_end = skip_string(buf, i, n);
+        size_t j = skip_ws(buf, key_end, n);
         if (j < n && buf[j] == ':') {
-            size_t v = _skip_ws(buf, j + 1, n);
+            size_t v = skip_ws(buf, j + 1, n);
             if (v < n && buf[v] == '"') {
-                size_t v_end = _skip_string(buf, v, n);
-                if (key_end > i + 1 && _sensitive_key(buf + i + 1, key_end - i - 2))
+                size_t v_end = skip_string(buf, v, n);
+                if (key_end > i + 1 && sensitive_key(buf + i + 1, key_end - i - 2))
                     for (size_t k = v + 1; k + 1 < v_end; k++)
                         buf[k] = '*';
                 i = v_end;
@@ -123,7 +123,7 @@ char *ingest_payload_malformed(const char *raw, size_t len)
     if (keep)
         memcpy(copy, raw, keep);
     copy[keep] = '\0';
-    _mask_text(copy, keep);
+    mask_text(copy, keep);
     char *clean = ingest_text_dup_len(copy, keep, keep, NULL);
     free(copy);
 

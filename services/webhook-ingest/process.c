@@ -22,9 +22,6 @@
 #include "vx_orgs.h"
 #include "vx_pg.h"
 
-/* Log values must never be NULL: NULL ends vx_log's key/value list. */
-#define S(x) ((x) ? (x) : "")
-
 struct ingest_processor {
     vx_pg *pg;
     vx_orgs_resolver *resolver;
@@ -65,39 +62,39 @@ bool ingest_processor_db_ready(ingest_processor *p)
 }
 
 /* A copy of a protobuf string for logs, or NULL when empty. */
-static char *_field(const char *s, size_t max)
+static char *field(const char *s, size_t max)
 {
     return s && *s ? ingest_text_dup(s, max, NULL) : NULL;
 }
 
 /* Parks a message; the verdict says whether the park itself succeeded. Takes payload. */
-static ingest_verdict _park(ingest_processor *p, const msg_ctx *m, const char *org, const char *reason, char *payload)
+static ingest_verdict park(ingest_processor *p, const msg_ctx *m, const char *org, const char *reason, char *payload)
 {
     ingest_store_result r = ingest_store_park(p->pg, reason, m->type, m->call_id, m->rid, payload);
     free(payload);
     if (r == INGEST_STORE_OK) {
-        vx_log_warn(m->rid, org, "message parked", "reason", reason, "type", S(m->type), "call_id", S(m->call_id));
+        vx_log_warn(m->rid, org, "message parked", "reason", reason, "type", m->type, "call_id", m->call_id);
         return INGEST_VERDICT_ACK;
     }
     if (r == INGEST_STORE_TRANSIENT) {
-        vx_log_warn(m->rid, org, "could not park message, will retry", "reason", reason, "error", S(vx_pg_error(p->pg)));
+        vx_log_warn(m->rid, org, "could not park message, will retry", "reason", reason, "error", vx_pg_error(p->pg));
         return INGEST_VERDICT_RETRY;
     }
-    vx_log_error(m->rid, org, "could not park message, dropping it", "reason", reason, "sqlstate", S(vx_pg_sqlstate(p->pg)),
-                 "error", S(vx_pg_error(p->pg)), "call_id", S(m->call_id));
+    vx_log_error(m->rid, org, "could not park message, dropping it", "reason", reason, "sqlstate", vx_pg_sqlstate(p->pg), "error",
+                 vx_pg_error(p->pg), "call_id", m->call_id);
     return INGEST_VERDICT_DROP;
 }
 
 /* "<prefix> <sqlstate>: <message>", bounded, for parked_messages.reason. */
-static void _sql_reason(char *out, size_t n, const char *prefix, vx_pg *pg)
+static void sql_reason(char *out, size_t n, const char *prefix, vx_pg *pg)
 {
-    snprintf(out, n, "%s %s: %s", prefix, S(vx_pg_sqlstate(pg)), S(vx_pg_error(pg)));
+    snprintf(out, n, "%s %s: %s", prefix, vx_pg_sqlstate(pg), vx_pg_error(pg));
 }
 
-static ingest_verdict _store(ingest_processor *p, const msg_ctx *m, cJSON *root, const ingest_call *c)
+static ingest_verdict store(ingest_processor *p, const msg_ctx *m, cJSON *root, const ingest_call *c)
 {
     if (!ingest_processor_db_ready(p)) {
-        vx_log_warn(m->rid, NULL, "database unavailable, will retry", "call_id", S(m->call_id));
+        vx_log_warn(m->rid, NULL, "database unavailable, will retry", "call_id", m->call_id);
         return INGEST_VERDICT_RETRY;
     }
     char org[VX_UUID_STR_LEN + 1];
@@ -107,34 +104,34 @@ static ingest_verdict _store(ingest_processor *p, const msg_ctx *m, cJSON *root,
     vx_orgs_result o = vx_orgs_resolve(p->resolver, &keys, org, &tier);
     if (o == VX_ORGS_DB_ERROR) {
         if (ingest_store_classify(p->pg) == INGEST_STORE_TRANSIENT) {
-            vx_log_warn(m->rid, NULL, "org look-up failed, will retry", "error", S(vx_pg_error(p->pg)));
+            vx_log_warn(m->rid, NULL, "org look-up failed, will retry", "error", vx_pg_error(p->pg));
             return INGEST_VERDICT_RETRY;
         }
-        _sql_reason(reason, sizeof reason, "resolve-error", p->pg);
-        return _park(p, m, NULL, reason, ingest_payload_for_parking(root));
+        sql_reason(reason, sizeof reason, "resolve-error", p->pg);
+        return park(p, m, NULL, reason, ingest_payload_for_parking(root));
     }
     if (o == VX_ORGS_NOT_FOUND)
-        return _park(p, m, NULL, "org-not-resolved", ingest_payload_for_parking(root));
+        return park(p, m, NULL, "org-not-resolved", ingest_payload_for_parking(root));
 
     ingest_store_result r =
         c->kind == INGEST_MSG_END_OF_CALL_REPORT ? ingest_store_report(p->pg, org, c) : ingest_store_status(p->pg, org, c);
     if (r == INGEST_STORE_OK) {
         if (c->kind == INGEST_MSG_END_OF_CALL_REPORT)
-            vx_log_info(m->rid, org, "call report stored", "call_id", S(m->call_id), "org_tier", tier);
+            vx_log_info(m->rid, org, "call report stored", "call_id", m->call_id, "org_tier", tier);
         else
-            vx_log_debug(m->rid, org, "call status recorded", "call_id", S(m->call_id), "status", S(c->status), "org_tier", tier);
+            vx_log_debug(m->rid, org, "call status recorded", "call_id", m->call_id, "status", c->status, "org_tier", tier);
         return INGEST_VERDICT_ACK;
     }
     if (r == INGEST_STORE_TRANSIENT) {
-        vx_log_warn(m->rid, org, "database error, will retry", "call_id", S(m->call_id), "error", S(vx_pg_error(p->pg)));
+        vx_log_warn(m->rid, org, "database error, will retry", "call_id", m->call_id, "error", vx_pg_error(p->pg));
         return INGEST_VERDICT_RETRY;
     }
-    _sql_reason(reason, sizeof reason, "sql-error", p->pg);
-    return _park(p, m, org, reason, ingest_payload_for_parking(root));
+    sql_reason(reason, sizeof reason, "sql-error", p->pg);
+    return park(p, m, org, reason, ingest_payload_for_parking(root));
 }
 
 /* A body that parsed as JSON: decide by type. */
-static ingest_verdict _handle(ingest_processor *p, msg_ctx *m, cJSON *root, const ingest_call *c)
+static ingest_verdict handle(ingest_processor *p, msg_ctx *m, cJSON *root, const ingest_call *c)
 {
     if (c->type) { /* the body's own type wins over the event's routing copy */
         free(m->type);
@@ -145,16 +142,16 @@ static ingest_verdict _handle(ingest_processor *p, msg_ctx *m, cJSON *root, cons
         m->call_id = ingest_text_dup(c->vapi_call_id, INGEST_MAX_ID, NULL);
     }
     if (c->kind == INGEST_MSG_OTHER) {
-        vx_log_debug(m->rid, NULL, "message type not stored, acknowledged", "type", S(m->type));
+        vx_log_debug(m->rid, NULL, "message type not stored, acknowledged", "type", m->type);
         return INGEST_VERDICT_ACK;
     }
     if (!c->vapi_call_id)
-        return _park(p, m, NULL, "missing-call-id", ingest_payload_for_parking(root));
+        return park(p, m, NULL, "missing-call-id", ingest_payload_for_parking(root));
     if (c->kind == INGEST_MSG_STATUS_UPDATE && !c->status) {
-        vx_log_debug(m->rid, NULL, "call status not recorded, acknowledged", "call_id", S(m->call_id));
+        vx_log_debug(m->rid, NULL, "call status not recorded, acknowledged", "call_id", m->call_id);
         return INGEST_VERDICT_ACK;
     }
-    return _store(p, m, root, c);
+    return store(p, m, root, c);
 }
 
 ingest_verdict ingest_process(ingest_processor *p, const void *data, size_t len)
@@ -166,7 +163,7 @@ ingest_verdict ingest_process(ingest_processor *p, const void *data, size_t len)
         vx_log_warn(NULL, NULL, "undecodable VapiMessageEvent, terminated", "bytes", n);
         return INGEST_VERDICT_DROP;
     }
-    msg_ctx m = {_field(ev->request_id, 128), _field(ev->type, 100), _field(ev->call_id, INGEST_MAX_ID)};
+    msg_ctx m = {field(ev->request_id, 128), field(ev->type, 100), field(ev->call_id, INGEST_MAX_ID)};
     const char *raw = (const char *)ev->raw_json.data;
     size_t raw_len = ev->raw_json.len;
 
@@ -177,9 +174,9 @@ ingest_verdict ingest_process(ingest_processor *p, const void *data, size_t len)
         if (!ingest_processor_db_ready(p))
             v = INGEST_VERDICT_RETRY;
         else
-            v = _park(p, &m, NULL, "malformed", ingest_payload_malformed(raw ? raw : "", raw_len));
+            v = park(p, &m, NULL, "malformed", ingest_payload_malformed(raw ? raw : "", raw_len));
     } else {
-        v = _handle(p, &m, root, &c);
+        v = handle(p, &m, root, &c);
         ingest_call_free(&c);
     }
     cJSON_Delete(root);

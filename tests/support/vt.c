@@ -22,7 +22,10 @@
 #include <unistd.h>
 
 #include "voxanne/v1/gateway.pb-c.h"
+#include "voxanne/v1/vapi.pb-c.h"
+#include "vx_crypto.h"
 #include "vx_jwt.h"
+#include "vx_nats.h"
 #include "vx_time.h"
 #include "vx_validate.h"
 
@@ -521,4 +524,200 @@ pid_t vt_start_service(natsConnection *nc, const char *program, const char *serv
     pid_t pid = vt_spawn(program, log_name, extra_env);
     VT_REQUIRE(vt_wait_service_healthy(nc, service, 10000), "the service did not start (see build/test-logs/)");
     return pid;
+}
+
+void vt_sleep_ms(int ms)
+{
+    sleep_ms(ms);
+}
+
+void vt_random_e164(char out[16])
+{
+    uint8_t r[10];
+    vx_random_bytes(r, sizeof(r));
+    out[0] = '+';
+    out[1] = '1';
+    for (size_t i = 0; i < sizeof(r); i++)
+        out[2 + i] = (char)('0' + r[i] % 10);
+    out[12] = '\0';
+}
+
+/* The whole of a (temporary) file, from its start, malloc'd and NUL-terminated. */
+static char *slurp(FILE *f)
+{
+    fflush(f);
+    rewind(f);
+    grow g = {NULL, 0};
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        on_body(chunk, 1, got, &g);
+    return g.data != NULL ? g.data : strdup("");
+}
+
+vt_run_result vt_run(const char *path, const char *const *args, const char *const *env)
+{
+    const char *argv[64];
+    size_t n = 0;
+    argv[n++] = path;
+    for (size_t i = 0; args != NULL && args[i] != NULL; i++) {
+        VT_REQUIRE(n < 63, "too many arguments");
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    FILE *out = tmpfile(), *err = tmpfile();
+    VT_REQUIRE(out != NULL && err != NULL, "tmpfile failed");
+    fflush(NULL);
+    pid_t pid = fork();
+    VT_REQUIRE(pid >= 0, "fork failed");
+    if (pid == 0) {
+        for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+            const char *eq = strchr(env[i], '=');
+            if (eq == NULL) {
+                unsetenv(env[i]);
+            } else {
+                char name[256];
+                snprintf(name, sizeof(name), "%.*s", (int)(eq - env[i]), env[i]);
+                setenv(name, eq + 1, 1);
+            }
+        }
+        int in = open("/dev/null", O_RDONLY);
+        if (in >= 0) {
+            dup2(in, STDIN_FILENO);
+            close(in);
+        }
+        dup2(fileno(out), STDOUT_FILENO);
+        dup2(fileno(err), STDERR_FILENO);
+        execv(path, (char *const *)argv);
+        fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+        _exit(127);
+    }
+    int wstatus = 0;
+    VT_REQUIRE(waitpid(pid, &wstatus, 0) == pid, "waitpid failed");
+    vt_run_result r;
+    r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    r.out = slurp(out);
+    r.err = slurp(err);
+    fclose(out);
+    fclose(err);
+    return r;
+}
+
+void vt_run_free(vt_run_result *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+void vt_run_show(const char *what, const vt_run_result *r)
+{
+    fprintf(stderr, "%s: exit %d\n--- stdout\n%s--- stderr\n%s---\n", what, r->status, r->out, r->err);
+}
+
+PGconn *vt_app(void)
+{
+    PGconn *conn = PQconnectdb(vt_env("DATABASE_URL"));
+    VT_REQUIRE(PQstatus(conn) == CONNECTION_OK, PQerrorMessage(conn));
+    return conn;
+}
+
+void vt_begin_as(PGconn *conn, const char *org_id)
+{
+    vt_sql_exec(conn, "BEGIN", 0, NULL);
+    const char *p[1] = {org_id};
+    vt_sql_exec(conn,
+                "SELECT set_config('request.jwt.claims', "
+                "json_build_object('role', 'authenticated', 'app_metadata', json_build_object('org_id', $1::text))::text, true)",
+                1, p);
+}
+
+void vt_sql_sqlstate(PGconn *conn, const char *sql, int nparams, const char *const *params, char sqlstate[6])
+{
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    snprintf(sqlstate, 6, "%s", st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || state == NULL ? "" : state);
+    PQclear(res);
+}
+
+bool vt_service_health_is(natsConnection *nc, const char *service, bool want)
+{
+    char subject[128];
+    snprintf(subject, sizeof(subject), "rpc.%s.health", service);
+    natsMsg *m = NULL;
+    bool match = false;
+    if (natsConnection_RequestString(&m, nc, subject, "", 5000) == NATS_OK && !natsMsg_IsNoResponders(m)) {
+        Voxanne__V1__HealthReply *h =
+            voxanne__v1__health_reply__unpack(NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
+        match = h != NULL && h->ok == want && strcmp(h->service, service) == 0;
+        if (h != NULL)
+            voxanne__v1__health_reply__free_unpacked(h, NULL);
+    }
+    natsMsg_Destroy(m);
+    return match;
+}
+
+void vt_js_publish(jsCtx *js, const char *subject, const void *data, size_t len)
+{
+    char msg_id[37];
+    vt_uuid(msg_id);
+    natsMsg *m = NULL;
+    VT_REQUIRE(natsMsg_Create(&m, subject, NULL, data, (int)len) == NATS_OK, "natsMsg_Create failed");
+    VT_REQUIRE(natsMsgHeader_Set(m, "Nats-Msg-Id", msg_id) == NATS_OK, "natsMsgHeader_Set failed");
+    jsPubAck *pa = NULL;
+    jsErrCode jerr = 0;
+    VT_REQUIRE(js_PublishMsg(&pa, js, m, NULL, &jerr) == NATS_OK, "js_PublishMsg failed (no PubAck)");
+    jsPubAck_Destroy(pa);
+    natsMsg_Destroy(m);
+}
+
+void vt_publish_vapi_event(jsCtx *js, const char *type, const char *call_id, const char *raw, size_t raw_len)
+{
+    char request_id[37], subject[128];
+    vt_uuid(request_id);
+    Voxanne__V1__VapiMessageEvent ev = VOXANNE__V1__VAPI_MESSAGE_EVENT__INIT;
+    ev.request_id = request_id;
+    ev.type = (char *)type;
+    ev.call_id = (char *)(call_id != NULL ? call_id : "");
+    ev.raw_json.data = (uint8_t *)raw;
+    ev.raw_json.len = raw_len;
+    ev.received_at_ms = vx_now_ms();
+    size_t len = voxanne__v1__vapi_message_event__get_packed_size(&ev);
+    uint8_t *buf = malloc(len > 0 ? len : 1);
+    VT_REQUIRE(buf != NULL, "out of memory");
+    voxanne__v1__vapi_message_event__pack(&ev, buf);
+    snprintf(subject, sizeof(subject), VX_SUBJECT_VAPI_PREFIX "%s", type);
+    vt_js_publish(js, subject, buf, len);
+    free(buf);
+}
+
+typedef struct consumer_ref {
+    jsCtx *js;
+    const char *stream, *consumer;
+    bool drained; /* wait for nothing pending, nothing unacknowledged; else only for it to exist */
+} consumer_ref;
+
+static bool consumer_state(void *arg)
+{
+    consumer_ref *c = arg;
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    if (js_GetConsumerInfo(&ci, c->js, c->stream, c->consumer, NULL, &jerr) != NATS_OK)
+        return false;
+    bool ok = !c->drained || (ci->NumPending == 0 && ci->NumAckPending == 0);
+    jsConsumerInfo_Destroy(ci);
+    return ok;
+}
+
+bool vt_wait_consumer(jsCtx *js, const char *stream, const char *consumer, int timeout_ms)
+{
+    consumer_ref c = {js, stream, consumer, false};
+    return vt_wait_for(consumer_state, &c, timeout_ms);
+}
+
+bool vt_wait_consumer_drained(jsCtx *js, const char *stream, const char *consumer, int timeout_ms)
+{
+    consumer_ref c = {js, stream, consumer, true};
+    return vt_wait_for(consumer_state, &c, timeout_ms);
 }

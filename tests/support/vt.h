@@ -127,4 +127,48 @@ char *vt_vapi_report(const char *call_id, const char *assistant_id);
 /* A dashboard JWT for org_id signed with the suite's secret, malloc'd. */
 char *vt_token(const vt_suite *s, const char *org_id, long ttl_s);
 
+/* Sleeps ms milliseconds. */
+void vt_sleep_ms(int ms);
+/* A random valid E.164 number, "+1" and ten digits: unique enough per run. */
+void vt_random_e164(char out[16]);
+
+/* A program run to completion by vt_run. */
+typedef struct vt_run_result {
+    int status; /* exit status, or 128 + signal */
+    char *out;  /* what it wrote on stdout, malloc'd and NUL-terminated */
+    char *err;  /* what it wrote on stderr, likewise */
+} vt_run_result;
+/* Runs the program at path with args (its argv[1..], NULL-terminated; may be NULL) and waits for
+ * it. env (NULL-terminated, may be NULL) holds "NAME=value" to set and "NAME" to unset, in the
+ * child only. Standard input is /dev/null. */
+vt_run_result vt_run(const char *path, const char *const *args, const char *const *env);
+void vt_run_free(vt_run_result *r);
+/* Prints what a run wrote, and its status, on stderr: the log of a test that did not expect it. */
+void vt_run_show(const char *what, const vt_run_result *r);
+
+/* PostgreSQL as the services' role (DATABASE_URL: no BYPASSRLS, row-level security applies). */
+PGconn *vt_app(void);
+/* BEGIN on conn, then the claims the services set for org_id (Supabase's shape,
+ * transaction-local): row-level security then shows that org's rows only. */
+void vt_begin_as(PGconn *conn, const char *org_id);
+/* Runs sql expecting it to fail and writes its SQLSTATE into sqlstate ("" when it
+ * succeeded). An open transaction is then aborted: the caller rolls it back. */
+void vt_sql_sqlstate(PGconn *conn, const char *sql, int nparams, const char *const *params, char sqlstate[6]);
+
+/* Asks rpc.<service>.health once: true when a HealthReply for that service came
+ * back with ok == want (false when none came). */
+bool vt_service_health_is(natsConnection *nc, const char *service, bool want);
+
+/* JetStream. Publishes data on subject with a fresh Nats-Msg-Id (as the gateway
+ * does) and waits for the stream's PubAck; fails the test run otherwise. */
+void vt_js_publish(jsCtx *js, const char *subject, const void *data, size_t len);
+/* A Vapi message as the gateway makes it durable: a VapiMessageEvent (type,
+ * call_id or NULL, the raw JSON of raw_len bytes) on vapi.msg.<type>. */
+void vt_publish_vapi_event(jsCtx *js, const char *type, const char *call_id, const char *raw, size_t raw_len);
+/* Waits up to timeout_ms until the durable consumer exists on stream. */
+bool vt_wait_consumer(jsCtx *js, const char *stream, const char *consumer, int timeout_ms);
+/* Waits up to timeout_ms until the durable consumer has delivered every message
+ * of its stream and none awaits an ack (everything published was processed). */
+bool vt_wait_consumer_drained(jsCtx *js, const char *stream, const char *consumer, int timeout_ms);
+
 #endif

@@ -1,6 +1,17 @@
-/* Unit tests of services/gateway/auth.c: the three Vapi methods and dashboard JWTs. */
+/*
+ * Unit tests of services/gateway/auth.c: the three Vapi methods and dashboard
+ * JWTs. The HMAC method branch by branch: the key configured or not; the
+ * x-timestamp syntax (digits only, at most 20, seconds or milliseconds), the
+ * replay window on both sides and at its edges; the signature's forms (hex in
+ * either case, an optional "sha256=" prefix) and every way it can be wrong
+ * (missing, odd or short length, not hex, another key, another timestamp,
+ * another body); an empty body and a body with NUL bytes (the raw bytes are
+ * signed). Each refusal is checked with a signature that is right for
+ * everything else, so it is that one thing that refuses it.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -95,6 +106,301 @@ static void test_hmac(void **state)
     assert_false(auth_vapi(&CFG, &h, body, strlen(body), NOW));
 }
 
+/* The hex signature of "{ts}.{body}" (body_len bytes, may hold NULs) under key. */
+static void sign_raw(const char *key, const char *ts, const char *body, size_t body_len, char out[65])
+{
+    size_t ts_len = strlen(ts), len = ts_len + 1 + body_len;
+    char *payload = malloc(len);
+    assert_non_null(payload);
+    memcpy(payload, ts, ts_len);
+    payload[ts_len] = '.';
+    if (body_len > 0)
+        memcpy(payload + ts_len + 1, body, body_len);
+    uint8_t mac[VX_SHA256_LEN];
+    vx_hmac_sha256(key, strlen(key), payload, len, mac);
+    vx_hex_encode(mac, sizeof(mac), out);
+    free(payload);
+}
+
+static const char BODY[] = "{\"message\":{\"type\":\"end-of-call-report\"}}";
+
+/* The HMAC method alone (no secret header, no bearer): signature and timestamp as given. */
+static bool hmac_accepts(const auth_config *cfg, const char *sig, const char *ts, const char *body, size_t body_len, int64_t now)
+{
+    auth_vapi_headers h = {sl(NULL), sl(NULL), sl(sig), sl(ts)};
+    return auth_vapi(cfg, &h, body, body_len, now);
+}
+
+/* Signs BODY at ts with the configured key and asks auth_vapi at now. */
+static bool signed_at(const char *ts, int64_t now)
+{
+    char sig[65];
+    sign_raw("hmac-key", ts, BODY, strlen(BODY), sig);
+    return hmac_accepts(&CFG, sig, ts, BODY, strlen(BODY), now);
+}
+
+static bool signed_at_s(long long ts, int64_t now)
+{
+    char s[32];
+    snprintf(s, sizeof(s), "%lld", ts);
+    return signed_at(s, now);
+}
+
+static void test_hmac_signature_forms(void **state)
+{
+    char ts[32], sig[65], buf[96];
+    snprintf(ts, sizeof(ts), "%lld", NOW);
+    sign_raw("hmac-key", ts, BODY, strlen(BODY), sig);
+    const size_t n = strlen(BODY);
+    assert_true(hmac_accepts(&CFG, sig, ts, BODY, n, NOW));
+    /* Upper-case and mixed-case hex are the same signature. */
+    char upper[65];
+    for (size_t i = 0; i < 65; i++)
+        upper[i] = (sig[i] >= 'a' && sig[i] <= 'f') ? (char)(sig[i] - 32) : sig[i];
+    assert_true(strcmp(upper, sig) != 0); /* (a signature without a letter would prove nothing) */
+    assert_true(hmac_accepts(&CFG, upper, ts, BODY, n, NOW));
+    char mixed[65];
+    for (size_t i = 0; i < 65; i++)
+        mixed[i] = i % 2 ? upper[i] : sig[i];
+    assert_true(hmac_accepts(&CFG, mixed, ts, BODY, n, NOW));
+    /* The "sha256=" prefix, before either case; the prefix itself is lower case only. */
+    snprintf(buf, sizeof(buf), "sha256=%s", sig);
+    assert_true(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    snprintf(buf, sizeof(buf), "sha256=%s", upper);
+    assert_true(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    snprintf(buf, sizeof(buf), "SHA256=%s", sig);
+    assert_false(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    snprintf(buf, sizeof(buf), "sha256:%s", sig);
+    assert_false(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    snprintf(buf, sizeof(buf), "sha256=sha256=%s", sig);
+    assert_false(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    assert_false(hmac_accepts(&CFG, "sha256=", ts, BODY, n, NOW));
+}
+
+static void test_hmac_wrong_or_missing_signature(void **state)
+{
+    char ts[32], sig[65], buf[96];
+    snprintf(ts, sizeof(ts), "%lld", NOW);
+    sign_raw("hmac-key", ts, BODY, strlen(BODY), sig);
+    const size_t n = strlen(BODY);
+    /* Missing. */
+    assert_false(hmac_accepts(&CFG, NULL, ts, BODY, n, NOW));
+    assert_false(hmac_accepts(&CFG, "", ts, BODY, n, NOW));
+    /* Odd length or short: one digit less, one more, half of it, one byte more of hex. */
+    snprintf(buf, sizeof(buf), "%.63s", sig);
+    assert_false(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    snprintf(buf, sizeof(buf), "%s0", sig);
+    assert_false(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    snprintf(buf, sizeof(buf), "%.32s", sig);
+    assert_false(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    snprintf(buf, sizeof(buf), "%s00", sig);
+    assert_false(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    snprintf(buf, sizeof(buf), "sha256=%.63s", sig);
+    assert_false(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    /* White space around it is not trimmed. */
+    snprintf(buf, sizeof(buf), " %s", sig);
+    assert_false(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    snprintf(buf, sizeof(buf), "%s\n", sig);
+    assert_false(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    /* Wrong: each position changed in turn, 64 characters that are not hex. */
+    for (size_t i = 0; i < 64; i++) {
+        snprintf(buf, sizeof(buf), "%s", sig);
+        buf[i] = buf[i] == '0' ? '1' : '0';
+        if (hmac_accepts(&CFG, buf, ts, BODY, n, NOW))
+            fail_msg("a signature with character %zu changed was accepted", i);
+    }
+    snprintf(buf, sizeof(buf), "%s", sig);
+    buf[10] = 'g';
+    assert_false(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    memset(buf, 'z', 64);
+    buf[64] = '\0';
+    assert_false(hmac_accepts(&CFG, buf, ts, BODY, n, NOW));
+    /* Right in form, made with another key, over another timestamp, over another body. */
+    char other[65];
+    sign_raw("hmac-key2", ts, BODY, n, other);
+    assert_false(hmac_accepts(&CFG, other, ts, BODY, n, NOW));
+    sign_raw("", ts, BODY, n, other);
+    assert_false(hmac_accepts(&CFG, other, ts, BODY, n, NOW));
+    char ts2[32];
+    snprintf(ts2, sizeof(ts2), "%lld", NOW - 1);
+    sign_raw("hmac-key", ts2, BODY, n, other);
+    assert_false(hmac_accepts(&CFG, other, ts, BODY, n, NOW));
+    assert_false(hmac_accepts(&CFG, sig, ts, BODY, n - 1, NOW)); /* the body cut short */
+    assert_false(hmac_accepts(&CFG, sig, ts, "{}", 2, NOW));
+    /* Without the '.' between timestamp and body. */
+    char joined[256];
+    snprintf(joined, sizeof(joined), "%s%s", ts, BODY);
+    uint8_t mac[VX_SHA256_LEN];
+    vx_hmac_sha256("hmac-key", 8, joined, strlen(joined), mac);
+    vx_hex_encode(mac, sizeof(mac), other);
+    assert_false(hmac_accepts(&CFG, other, ts, BODY, n, NOW));
+}
+
+static void test_hmac_replay_window(void **state)
+{
+    /* Seconds: the window is [now - 300, now + 300], both edges included. */
+    assert_true(signed_at_s(NOW, NOW));
+    assert_true(signed_at_s(NOW - 300, NOW));
+    assert_false(signed_at_s(NOW - 301, NOW));
+    assert_false(signed_at_s(NOW - 86400, NOW));
+    assert_true(signed_at_s(NOW + 300, NOW));
+    assert_false(signed_at_s(NOW + 301, NOW));
+    assert_false(signed_at_s(NOW + 86400, NOW));
+    assert_false(signed_at_s(0, NOW));
+    /* Milliseconds, truncated to the second. */
+    assert_true(signed_at_s(NOW * 1000, NOW));
+    assert_true(signed_at_s((NOW - 300) * 1000, NOW));
+    assert_false(signed_at_s((NOW - 300) * 1000 - 1, NOW));
+    assert_true(signed_at_s((NOW + 300) * 1000 + 999, NOW));
+    assert_false(signed_at_s((NOW + 301) * 1000, NOW));
+    /* The unit switches above 999999999999: twelve digits are seconds (the
+     * year 33658), thirteen are milliseconds. */
+    assert_false(signed_at("999999999999", NOW));
+    assert_true(signed_at("999999999999", 999999999999LL));
+    assert_true(signed_at("1000000000000", 1000000000LL));
+    assert_false(signed_at("1000000000000", 1000000000000LL));
+    /* A narrower window. */
+    auth_config one = CFG;
+    one.hmac_window_s = 1;
+    char ts[32], sig[65];
+    snprintf(ts, sizeof(ts), "%lld", NOW - 2);
+    sign_raw("hmac-key", ts, BODY, strlen(BODY), sig);
+    assert_false(hmac_accepts(&one, sig, ts, BODY, strlen(BODY), NOW));
+    assert_true(hmac_accepts(&CFG, sig, ts, BODY, strlen(BODY), NOW));
+}
+
+static void test_hmac_timestamp_syntax(void **state)
+{
+    /* Each signed as sent, so only the syntax can refuse it. */
+    char sec[32], ms[32], buf[64];
+    snprintf(sec, sizeof(sec), "%lld", NOW);
+    snprintf(ms, sizeof(ms), "%lld", NOW * 1000);
+    const char *bad[] = {
+        "",    "x",     "12a",   "0x6B49D200", "1.8e9",       "-1", "1e10", "\xd9\xa1\xd9\xa8", /* Arabic-Indic digits */
+        "1 8", "1,800", "1_800", "\t1",        "\xef\xbc\x91"};                                 /* fullwidth 1 */
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (signed_at(bad[i], NOW))
+            fail_msg("x-timestamp \"%s\" was accepted", bad[i]);
+    }
+    /* A fresh value (seconds or milliseconds) with anything before or after it. */
+    const char *around[][2] = {{"-", ""}, {"+", ""}, {" ", ""},  {"", " "},    {"", ".0"}, {"", "\n"},
+                               {"", "Z"}, {"", "."}, {"'", "'"}, {"\"", "\""}, {"0x", ""}, {"", "\r"}};
+    for (size_t i = 0; i < sizeof(around) / sizeof(around[0]); i++) {
+        snprintf(buf, sizeof(buf), "%s%s%s", around[i][0], sec, around[i][1]);
+        if (signed_at(buf, NOW))
+            fail_msg("x-timestamp \"%s\" was accepted", buf);
+        snprintf(buf, sizeof(buf), "%s%s%s", around[i][0], ms, around[i][1]);
+        if (signed_at(buf, NOW))
+            fail_msg("x-timestamp \"%s\" was accepted", buf);
+    }
+    /* A NUL inside the header value: the length counts, not the C string. */
+    char with_nul[32];
+    size_t sec_len = strlen(sec);
+    memcpy(with_nul, sec, sec_len);
+    with_nul[sec_len] = '\0';
+    with_nul[sec_len + 1] = '5';
+    auth_vapi_headers h = {sl(NULL), sl(NULL), sl(NULL), {with_nul, sec_len + 2}};
+    char sig[65];
+    sign_raw("hmac-key", sec, BODY, strlen(BODY), sig);
+    h.signature = sl(sig);
+    assert_false(auth_vapi(&CFG, &h, BODY, strlen(BODY), NOW));
+    /* A leading zero keeps the value (the signature covers the header as sent);
+     * more than 20 characters are refused whatever they say. */
+    snprintf(buf, sizeof(buf), "0%s", sec);
+    assert_true(signed_at(buf, NOW));
+    snprintf(buf, sizeof(buf), "00000000%s", ms); /* 21 */
+    assert_false(signed_at(buf, NOW));
+    snprintf(buf, sizeof(buf), "00000000000%s", sec); /* 21 */
+    assert_false(signed_at(buf, NOW));
+    /* Huge values that still fit in int64 are refused as out of the window. */
+    assert_false(signed_at("9223372036854775807", NOW)); /* INT64_MAX, 19 digits */
+    assert_false(signed_at("1000000000000000000", NOW));
+    assert_false(signed_at("000000000000000000000", NOW)); /* 21 zeros */
+}
+
+/* Regression: "v = v * 10 + digit" overflowed int64 for any all-digit x-timestamp above
+ * 9223372036854775807 (20 digits, or 19 from 9223372036854775808), which is
+ * undefined behaviour reached before the signature is checked — the ASan/UBSan
+ * gateway aborts on such a header — and where the product wraps (release
+ * builds) a value 2^64 above a fresh millisecond timestamp lands inside the
+ * replay window. parse_timestamp now refuses before it multiplies. */
+static void test_hmac_timestamp_overflow(void **state)
+{
+    assert_false(signed_at("99999999999999999999", NOW)); /* 20 nines */
+    assert_false(signed_at("18446744073709551615", NOW)); /* UINT64_MAX */
+    assert_false(signed_at("9223372036854775808", NOW));  /* INT64_MAX + 1, 19 digits */
+    assert_false(signed_at("18446745873709551616", NOW)); /* 2^64 + NOW * 1000: wraps into the window */
+}
+
+static void test_hmac_empty_body(void **state)
+{
+    char ts[32], sig[65];
+    snprintf(ts, sizeof(ts), "%lld", NOW);
+    /* The payload is then "{ts}." alone. */
+    sign_raw("hmac-key", ts, "", 0, sig);
+    assert_true(hmac_accepts(&CFG, sig, ts, NULL, 0, NOW));
+    assert_true(hmac_accepts(&CFG, sig, ts, "", 0, NOW));
+    assert_false(hmac_accepts(&CFG, sig, ts, "x", 1, NOW));
+    assert_false(hmac_accepts(&CFG, sig, ts, "{}", 2, NOW));
+    /* A signature over a body is no good without it. */
+    sign_raw("hmac-key", ts, "{}", 2, sig);
+    assert_false(hmac_accepts(&CFG, sig, ts, NULL, 0, NOW));
+    /* An empty body and an empty signature. */
+    assert_false(hmac_accepts(&CFG, "", ts, NULL, 0, NOW));
+    /* The body is raw bytes: NULs included, every byte counts. */
+    const char raw[] = {'{', '\0', '}', '\xff', '\0'};
+    sign_raw("hmac-key", ts, raw, sizeof(raw), sig);
+    assert_true(hmac_accepts(&CFG, sig, ts, raw, sizeof(raw), NOW));
+    assert_false(hmac_accepts(&CFG, sig, ts, raw, sizeof(raw) - 1, NOW));
+    assert_false(hmac_accepts(&CFG, sig, ts, raw, 1, NOW));
+}
+
+static void test_hmac_not_configured(void **state)
+{
+    char ts[32], sig[65];
+    snprintf(ts, sizeof(ts), "%lld", NOW);
+    sign_raw("hmac-key", ts, BODY, strlen(BODY), sig);
+    auth_config cfg = CFG;
+    cfg.vapi_hmac_secret = NULL;
+    assert_false(hmac_accepts(&cfg, sig, ts, BODY, strlen(BODY), NOW));
+    /* An empty key is no key: a signature made with "" is refused. */
+    cfg.vapi_hmac_secret = "";
+    sign_raw("", ts, BODY, strlen(BODY), sig);
+    assert_false(hmac_accepts(&cfg, sig, ts, BODY, strlen(BODY), NOW));
+    /* HMAC alone, without a shared secret configured, works. */
+    cfg.vapi_secret = NULL;
+    cfg.vapi_hmac_secret = "hmac-key";
+    sign_raw("hmac-key", ts, BODY, strlen(BODY), sig);
+    assert_true(hmac_accepts(&cfg, sig, ts, BODY, strlen(BODY), NOW));
+}
+
+/* Any one method that accepts is enough; the others being wrong changes nothing. */
+static void test_methods_are_alternatives(void **state)
+{
+    char ts[32], sig[65];
+    snprintf(ts, sizeof(ts), "%lld", NOW);
+    sign_raw("hmac-key", ts, BODY, strlen(BODY), sig);
+    size_t n = strlen(BODY);
+    auth_vapi_headers h = {sl("s3cret"), sl("Bearer wrong"), sl("bad"), sl("bad")};
+    assert_true(auth_vapi(&CFG, &h, BODY, n, NOW));
+    h = (auth_vapi_headers){sl("wrong"), sl("Bearer s3cret"), sl("bad"), sl("12a")};
+    assert_true(auth_vapi(&CFG, &h, BODY, n, NOW));
+    h = (auth_vapi_headers){sl("wrong"), sl("Bearer wrong"), sl(sig), sl(ts)};
+    assert_true(auth_vapi(&CFG, &h, BODY, n, NOW));
+    h = (auth_vapi_headers){sl("wrong"), sl("Bearer wrong"), sl(sig), sl(ts)};
+    assert_false(auth_vapi(&CFG, &h, BODY, n, NOW + 301));
+    /* Nothing at all. */
+    h = (auth_vapi_headers){sl(NULL), sl(NULL), sl(NULL), sl(NULL)};
+    assert_false(auth_vapi(&CFG, &h, NULL, 0, NOW));
+    assert_false(auth_vapi(&CFG, &h, BODY, n, NOW));
+    /* The HMAC key is not a shared secret, nor the shared secret an HMAC key. */
+    h = (auth_vapi_headers){sl("hmac-key"), sl("Bearer hmac-key"), sl(NULL), sl(NULL)};
+    assert_false(auth_vapi(&CFG, &h, BODY, n, NOW));
+    sign_raw("s3cret", ts, BODY, n, sig);
+    h = (auth_vapi_headers){sl(NULL), sl(NULL), sl(sig), sl(ts)};
+    assert_false(auth_vapi(&CFG, &h, BODY, n, NOW));
+}
+
 static void test_dashboard_jwt(void **state)
 {
     char *tok = vx_jwt_sign("jwt-secret", "0b8e9a44-6c1f-4f7e-9d55-2f1b7a3c9e10", "user-1", "owner", NOW - 5, NOW + 60);
@@ -119,6 +425,14 @@ int main(void)
         cmocka_unit_test(test_bearer),
         cmocka_unit_test(test_no_secret_configured_accepts_nothing_by_secret),
         cmocka_unit_test(test_hmac),
+        cmocka_unit_test(test_hmac_signature_forms),
+        cmocka_unit_test(test_hmac_wrong_or_missing_signature),
+        cmocka_unit_test(test_hmac_replay_window),
+        cmocka_unit_test(test_hmac_timestamp_syntax),
+        cmocka_unit_test(test_hmac_timestamp_overflow),
+        cmocka_unit_test(test_hmac_empty_body),
+        cmocka_unit_test(test_hmac_not_configured),
+        cmocka_unit_test(test_methods_are_alternatives),
         cmocka_unit_test(test_dashboard_jwt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
