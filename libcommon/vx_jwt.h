@@ -12,12 +12,12 @@
 
 typedef enum {
     VX_JWT_OK = 0,
-    VX_JWT_MALFORMED,     /* not three base64url parts of JSON objects */
-    VX_JWT_BAD_ALG,       /* header alg is not HS256 (or typ is not JWT when present) */
-    VX_JWT_BAD_SIGNATURE, /* signature does not verify with the secret */
-    VX_JWT_EXPIRED,       /* exp missing, or exp <= now */
-    VX_JWT_NOT_YET_VALID, /* nbf > now */
-    VX_JWT_NO_ORG,        /* app_metadata.org_id missing or not a UUID */
+    VX_JWT_MALFORMED = -1,     /* not three base64url parts of JSON objects */
+    VX_JWT_BAD_ALG = -2,       /* header alg is not HS256 (or typ is not JWT when present) */
+    VX_JWT_BAD_SIGNATURE = -3, /* signature does not verify with the secret */
+    VX_JWT_EXPIRED = -4,       /* exp missing, or exp <= now */
+    VX_JWT_NOT_YET_VALID = -5, /* nbf > now */
+    VX_JWT_NO_ORG = -6,        /* app_metadata.org_id missing or not a UUID */
 } vx_jwt_status;
 
 typedef struct vx_jwt_claims {

@@ -24,7 +24,8 @@ struct vx_listener {
     char *channel;
     char *application_name;
     pthread_t thread;
-    int wake[2]; /* self-pipe: [0] polled by the thread, [1] written by stop */
+    bool running; /* the thread was started and not joined yet: touched only by start and stop */
+    int wake[2];  /* self-pipe: [0] polled by the thread, [1] written by stop */
     atomic_uint_fast64_t generation;
     atomic_bool live;
 };
@@ -131,7 +132,20 @@ static void *listener_main(void *arg)
     }
 }
 
-vx_listener *vx_listener_start(const char *conninfo, const char *channel, const char *application_name)
+/* Frees what create allocated (the thread is not running). */
+static void listener_free(vx_listener *l)
+{
+    if (l->wake[0] >= 0)
+        close(l->wake[0]);
+    if (l->wake[1] >= 0)
+        close(l->wake[1]);
+    free(l->conninfo);
+    free(l->channel);
+    free(l->application_name);
+    free(l);
+}
+
+vx_listener *vx_listener_create(const char *conninfo, const char *channel, const char *application_name)
 {
     vx_listener *l = calloc(1, sizeof(*l));
     if (l == NULL || (l->conninfo = strdup(conninfo)) == NULL || (l->channel = strdup(channel)) == NULL ||
@@ -139,42 +153,44 @@ vx_listener *vx_listener_start(const char *conninfo, const char *channel, const 
         abort();
     atomic_init(&l->generation, 1);
     atomic_init(&l->live, false);
+    l->wake[0] = l->wake[1] = -1;
     if (pipe(l->wake) != 0) {
         vx_log_error(NULL, NULL, "notification listener: pipe failed", "error", strerror(errno));
-        free(l->conninfo);
-        free(l->channel);
-        free(l->application_name);
-        free(l);
-        return NULL;
-    }
-    if (pthread_create(&l->thread, NULL, listener_main, l) != 0) {
-        vx_log_error(NULL, NULL, "notification listener: thread creation failed");
-        close(l->wake[0]);
-        close(l->wake[1]);
-        free(l->conninfo);
-        free(l->channel);
-        free(l->application_name);
-        free(l);
+        l->wake[0] = l->wake[1] = -1;
+        listener_free(l);
         return NULL;
     }
     return l;
 }
 
+int vx_listener_start(vx_listener *l)
+{
+    if (pthread_create(&l->thread, NULL, listener_main, l) != 0) {
+        vx_log_error(NULL, NULL, "notification listener: thread creation failed");
+        return -1;
+    }
+    l->running = true;
+    return 0;
+}
+
 void vx_listener_stop(vx_listener *l)
 {
-    if (l == NULL)
+    if (l == NULL || !l->running)
         return;
     ssize_t w;
     do
         w = write(l->wake[1], "x", 1);
     while (w < 0 && errno == EINTR);
     pthread_join(l->thread, NULL);
-    close(l->wake[0]);
-    close(l->wake[1]);
-    free(l->conninfo);
-    free(l->channel);
-    free(l->application_name);
-    free(l);
+    l->running = false;
+}
+
+void vx_listener_destroy(vx_listener *l)
+{
+    if (l == NULL)
+        return;
+    vx_listener_stop(l);
+    listener_free(l);
 }
 
 uint64_t vx_listener_generation(const vx_listener *l)

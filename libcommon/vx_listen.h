@@ -22,11 +22,18 @@
 
 typedef struct vx_listener vx_listener;
 
-/* Starts the thread (it connects in the background). NULL only when the
- * thread cannot be created (logged). */
-vx_listener *vx_listener_start(const char *conninfo, const char *channel, const char *application_name);
-/* Stops the thread (at once) and frees the listener. NULL is fine. */
+/* Creates a listener for channel (nothing runs yet: generation 1, not live).
+ * NULL only when its wake-up pipe cannot be made (logged). The caller owns
+ * it (vx_listener_destroy). */
+vx_listener *vx_listener_create(const char *conninfo, const char *channel, const char *application_name);
+/* Starts the thread (it connects in the background). 0, or -1 (logged) when
+ * the thread cannot be created. */
+int vx_listener_start(vx_listener *l);
+/* Stops the thread (at once) and waits for it. Frees nothing; a listener not
+ * running (or NULL) is left alone. */
 void vx_listener_stop(vx_listener *l);
+/* Stops the listener if it runs, then frees it. NULL is fine. */
+void vx_listener_destroy(vx_listener *l);
 /* Changes every time the watched data may have changed. */
 uint64_t vx_listener_generation(const vx_listener *l);
 /* True while LISTEN is in effect on a live connection. */

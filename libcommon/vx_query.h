@@ -8,9 +8,9 @@
 #include <stddef.h>
 
 typedef enum {
-    VX_QUERY_ABSENT = 0,
-    VX_QUERY_OK,
-    VX_QUERY_INVALID, /* bad percent-encoding, an embedded NUL, or longer than out_len - 1 */
+    VX_QUERY_OK = 0,
+    VX_QUERY_ABSENT = 1,   /* no such key: not an error, the caller's default applies */
+    VX_QUERY_INVALID = -1, /* bad percent-encoding, an embedded NUL, or longer than out_len - 1 */
 } vx_query_status;
 
 /* Finds the first key and writes its percent-decoded value ('+' is a space) into out. */

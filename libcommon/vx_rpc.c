@@ -424,13 +424,13 @@ vx_rpc_worker *vx_rpc_worker_start_batched(const char *nats_url, const char *ser
     return worker_start(nats_url, service, NULL, handler, check, state);
 }
 
-void vx_rpc_worker_stop(vx_rpc_worker *w)
+void vx_rpc_worker_drain(vx_rpc_worker *w)
 {
     if (w != NULL)
         atomic_store(&w->stop, true);
 }
 
-void vx_rpc_worker_join(vx_rpc_worker *w)
+void vx_rpc_worker_destroy(vx_rpc_worker *w)
 {
     if (w == NULL)
         return;

@@ -79,10 +79,11 @@ const vx_gateway_request *vx_rpc_deferred_request(const vx_rpc_deferred *d);
 /* Sends reply (500 when it has no status) on nc — any connection, e.g. a
  * shared one — and frees d, its request and reply's body. */
 void vx_rpc_deferred_answer(vx_rpc_deferred *d, natsConnection *nc, vx_rpc_reply *reply);
-/* Asks the worker to stop taking requests (it answers those already sent to it). */
-void vx_rpc_worker_stop(vx_rpc_worker *w);
-/* Stops (if not asked yet), waits for the worker to finish, frees it. */
-void vx_rpc_worker_join(vx_rpc_worker *w);
+/* Asks the worker to stop taking requests (it answers those already sent to
+ * it) and returns at once: drain many, then destroy each. */
+void vx_rpc_worker_drain(vx_rpc_worker *w);
+/* Drains (if not asked yet), waits for the worker to finish, frees it. NULL: nothing. */
+void vx_rpc_worker_destroy(vx_rpc_worker *w);
 
 /* Sets a JSON body. */
 void vx_rpc_reply_json(vx_rpc_reply *reply, unsigned status, const char *json);

@@ -35,8 +35,7 @@ int64_t vx_monotonic_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Days since 1970-01-01 of the civil date y-m-d (m in 1..12, d in 1..31). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t vx_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -46,8 +45,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-/* The civil date of z days since 1970-01-01. */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void vx_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -65,7 +63,7 @@ static bool is_leap(int64_t y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static unsigned days_in_month(int64_t y, unsigned m)
+unsigned vx_days_in_month(int64_t y, unsigned m)
 {
     static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     return m == 2 && is_leap(y) ? 29 : days[m - 1];
@@ -94,7 +92,7 @@ void vx_time_format_iso(int64_t unix_ms, char out[25])
     }
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    vx_civil_from_days(days, &y, &m, &d);
     unsigned ms_of_day = (unsigned)rem;
     put_digits(out, (unsigned)y, 4);
     out[4] = '-';
@@ -186,9 +184,9 @@ bool vx_time_parse_iso(const char *s, int64_t *unix_ms)
     }
     if (*p != '\0')
         return false;
-    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 || min > 59 || sec > 60)
+    if (mon < 1 || mon > 12 || day < 1 || day > vx_days_in_month(year, mon) || hour > 23 || min > 59 || sec > 60)
         return false;
-    int64_t days = days_from_civil(year, mon, day);
+    int64_t days = vx_days_from_civil(year, mon, day);
     int64_t secs = days * 86400 + (int64_t)hour * 3600 + (int64_t)min * 60 + sec - offset_min * 60;
     *unix_ms = secs * 1000 + ms;
     return true;

@@ -14,4 +14,12 @@ void vx_time_format_iso(int64_t unix_ms, char out[25]);
 /* Parses RFC 3339 ("2024-07-26T22:20:57.931Z", "…+02:00", fraction optional) into unix ms. */
 bool vx_time_parse_iso(const char *s, int64_t *unix_ms);
 
+/* Proleptic Gregorian calendar arithmetic on integers (Howard Hinnant's
+ * algorithms): no TZ, no locale, thread safe. Days since 1970-01-01 of the
+ * civil date y-m-d (m in 1..12, d in 1..31), and back. */
+int64_t vx_days_from_civil(int64_t y, unsigned m, unsigned d);
+void vx_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+/* The days of month m (1..12) of year y: 28 to 31. */
+unsigned vx_days_in_month(int64_t y, unsigned m);
+
 #endif

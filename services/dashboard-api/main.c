@@ -20,18 +20,15 @@ int main(void)
         return VX_EXIT_FAILED;
 
     int status = VX_EXIT_FAILED;
-    int ninit = 0; /* workers[0..ninit) were initialised */
-    dashboard_worker *workers = NULL;
+    dashboard_worker **workers = calloc((size_t)nworkers, sizeof(*workers));
+    if (workers == NULL)
+        abort();
     natsConnection *nc = vx_nats_connect(nats_url, "dashboard-api");
     if (nc == NULL)
         goto out;
-    workers = calloc((size_t)nworkers, sizeof(*workers));
-    if (workers == NULL)
-        abort();
     for (int i = 0; i < nworkers; i++) {
-        dashboard_worker_init(&workers[i], database_url);
-        ninit = i + 1;
-        if (dashboard_worker_start(&workers[i], nc) != 0)
+        workers[i] = dashboard_worker_create(database_url);
+        if (dashboard_worker_start(workers[i], nc) != 0)
             goto out;
     }
 
@@ -41,10 +38,12 @@ int main(void)
     status = VX_EXIT_OK;
 
 out:
-    for (int i = 0; i < ninit; i++)
-        dashboard_worker_stop(&workers[i]);
-    for (int i = 0; i < ninit; i++)
-        dashboard_worker_destroy(&workers[i]);
+    /* Stop them all before freeing any: each drain lets its requests in hand finish. */
+    for (int i = 0; i < nworkers; i++)
+        if (workers[i] != NULL)
+            dashboard_worker_stop(workers[i]);
+    for (int i = 0; i < nworkers; i++)
+        dashboard_worker_destroy(workers[i]);
     free(workers);
     vx_nats_close(nc);
     nats_Close();

@@ -9,11 +9,18 @@
  */
 #include "router.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "calls.h"
 #include "vx_log.h"
+#include "vx_pg.h"
 #include "vx_routes.h"
+
+struct dashboard_worker {
+    vx_pg *pg; /* owned; used only on the subscription's thread */
+    natsSubscription *sub;
+};
 
 typedef void (*dashboard_handler)(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply);
 
@@ -58,11 +65,14 @@ static bool worker_healthy(void *state, const char **detail)
     return ok;
 }
 
-void dashboard_worker_init(dashboard_worker *w, const char *database_url)
+dashboard_worker *dashboard_worker_create(const char *database_url)
 {
-    memset(w, 0, sizeof(*w));
+    dashboard_worker *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        abort();
     w->pg = vx_pg_create(database_url);
     dashboard_calls_prepare(w->pg);
+    return w;
 }
 
 int dashboard_worker_start(dashboard_worker *w, natsConnection *nc)
@@ -86,5 +96,5 @@ void dashboard_worker_destroy(dashboard_worker *w)
         return;
     dashboard_worker_stop(w);
     vx_pg_destroy(w->pg);
-    w->pg = NULL;
+    free(w);
 }

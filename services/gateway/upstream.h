@@ -21,9 +21,9 @@ struct gw_thread;
 typedef struct upstream_call upstream_call;
 
 typedef enum {
-    UPSTREAM_REPLY,         /* reply holds the service's answer */
-    UPSTREAM_TIMEOUT,       /* no answer within the gateway's upstream timeout */
-    UPSTREAM_NO_RESPONDERS, /* nobody serves the subject, or it could not be sent */
+    UPSTREAM_REPLY = 0,          /* reply holds the service's answer */
+    UPSTREAM_TIMEOUT = -1,       /* no answer within the gateway's upstream timeout */
+    UPSTREAM_NO_RESPONDERS = -2, /* nobody serves the subject, or it could not be sent */
 } upstream_outcome;
 
 /* Called on the loop thread exactly once per started call, unless the call was

@@ -43,6 +43,19 @@ void answer_clean(vx_buf *out, const char *s, size_t max)
     }
 }
 
+char *answer_clean_dup(const char *s, size_t max)
+{
+    if (s == NULL)
+        return NULL;
+    vx_buf b = VX_BUF_INIT;
+    answer_clean(&b, s, max);
+    if (b.len == 0) {
+        vx_buf_free(&b);
+        return NULL;
+    }
+    return vx_buf_steal(&b);
+}
+
 void answer_add_clean(cJSON *obj, const char *key, const char *s, size_t max)
 {
     vx_buf b = VX_BUF_INIT;

@@ -37,6 +37,10 @@ void answer_clean(vx_buf *out, const char *s, size_t max);
  * Texts must already be clean. Returns a malloc'd string (cJSON_free). */
 char *answer_tool_calls(unsigned shapes, const vapi_call *calls, const tool_result *results, size_t n);
 
+/* A clean copy of s (see answer_clean), malloc'd and owned by the caller;
+ * NULL when s is NULL or nothing is left of it. */
+char *answer_clean_dup(const char *s, size_t max);
+
 /* Adds a clean copy of s (see answer_clean) as obj[key]. */
 void answer_add_clean(cJSON *obj, const char *key, const char *s, size_t max);
 

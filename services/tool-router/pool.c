@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "router.h"
+#include "dispatch.h"
 #include "vx_log.h"
 #include "vx_time.h"
 
@@ -19,13 +19,13 @@ typedef struct queued {
 } queued;
 
 typedef struct pool_thread {
-    router_pool *pool;
-    router_worker state; /* its database handle and org cache */
+    pool *owner;
+    dispatch *dispatch; /* its database handle and org cache */
     pthread_t tid;
     bool running;
 } pool_thread;
 
-struct router_pool {
+struct pool {
     natsConnection *nc;
     pthread_mutex_t lock;
     pthread_cond_t ready;
@@ -36,7 +36,7 @@ struct router_pool {
 };
 
 /* The next request, or NULL once the pool stops and nothing is left. */
-static vx_rpc_deferred *take(router_pool *p)
+static vx_rpc_deferred *take(pool *p)
 {
     pthread_mutex_lock(&p->lock);
     while (p->head == NULL && !p->stopping)
@@ -59,7 +59,7 @@ static void *pool_main(void *arg)
 {
     pool_thread *t = arg;
     vx_rpc_deferred *d;
-    while ((d = take(t->pool)) != NULL) {
+    while ((d = take(t->owner)) != NULL) {
         const vx_gateway_request *req = vx_rpc_deferred_request(d);
         vx_rpc_reply reply = {.content_type = "application/json"};
         /* Under overload the queue grows behind slow calls; a request whose
@@ -69,38 +69,44 @@ static void *pool_main(void *arg)
             vx_log_warn(req->request_id, NULL, "request expired in the pool queue: not run");
             vx_rpc_reply_error(&reply, 503, "expired", "The request waited past its deadline.");
         } else {
-            router_handle(&t->state, req, &reply);
+            dispatch_request(t->dispatch, req, &reply);
         }
-        vx_rpc_deferred_answer(d, t->pool->nc, &reply);
+        vx_rpc_deferred_answer(d, t->owner->nc, &reply);
     }
     return NULL;
 }
 
-router_pool *router_pool_start(int threads, const char *database_url, natsConnection *nc, const struct tool_settings *settings,
-                               const vx_listener *listener)
+pool *pool_create(int threads, const char *database_url, natsConnection *nc, const settings *config, const vx_listener *listener)
 {
-    router_pool *p = calloc(1, sizeof(*p));
+    pool *p = calloc(1, sizeof(*p));
     if (p == NULL || (p->threads = calloc((size_t)threads, sizeof(*p->threads))) == NULL)
         abort();
     p->nc = nc;
+    p->nthreads = threads;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->ready, NULL);
     for (int i = 0; i < threads; i++) {
-        pool_thread *t = &p->threads[i];
-        t->pool = p;
-        router_worker_init(&t->state, database_url, nc, NULL, settings, listener);
-        t->running = pthread_create(&t->tid, NULL, pool_main, t) == 0;
-        p->nthreads++;
-        if (!t->running) {
-            vx_log_error(NULL, NULL, "pool thread failed to start");
-            router_pool_stop(p);
-            return NULL;
-        }
+        p->threads[i].owner = p;
+        p->threads[i].dispatch = dispatch_create(database_url, nc, NULL, config, listener);
     }
     return p;
 }
 
-void router_pool_submit(router_pool *p, vx_rpc_deferred *d)
+int pool_start(pool *p)
+{
+    for (int i = 0; i < p->nthreads; i++) {
+        pool_thread *t = &p->threads[i];
+        t->running = pthread_create(&t->tid, NULL, pool_main, t) == 0;
+        if (!t->running) {
+            vx_log_error(NULL, NULL, "pool thread failed to start");
+            pool_stop(p);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void pool_submit(pool *p, vx_rpc_deferred *d)
 {
     queued *q = malloc(sizeof(*q));
     if (q == NULL)
@@ -117,10 +123,8 @@ void router_pool_submit(router_pool *p, vx_rpc_deferred *d)
     pthread_mutex_unlock(&p->lock);
 }
 
-void router_pool_stop(router_pool *p)
+void pool_stop(pool *p)
 {
-    if (p == NULL)
-        return;
     pthread_mutex_lock(&p->lock);
     p->stopping = true;
     pthread_cond_broadcast(&p->ready);
@@ -128,8 +132,17 @@ void router_pool_stop(router_pool *p)
     for (int i = 0; i < p->nthreads; i++) {
         if (p->threads[i].running)
             pthread_join(p->threads[i].tid, NULL);
-        router_worker_destroy(&p->threads[i].state);
+        p->threads[i].running = false;
     }
+}
+
+void pool_destroy(pool *p)
+{
+    if (p == NULL)
+        return;
+    pool_stop(p);
+    for (int i = 0; i < p->nthreads; i++)
+        dispatch_destroy(p->threads[i].dispatch);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->ready);
     free(p->threads);

@@ -25,7 +25,7 @@ static const char *base_url(const char *name, const char *def)
     return buf;
 }
 
-void settings_defaults(struct tool_settings *s)
+void settings_defaults(settings *s)
 {
     memset(s, 0, sizeof(*s));
     s->google_calendar_base_url = "https://www.googleapis.com/calendar/v3";
@@ -45,7 +45,7 @@ void settings_defaults(struct tool_settings *s)
     s->say_not_set_up = "Sorry, this number is not set up yet.";
 }
 
-void settings_load(struct tool_settings *s)
+void settings_load(settings *s)
 {
     settings_defaults(s);
     s->google_calendar_base_url = base_url("GOOGLE_CALENDAR_BASE_URL", s->google_calendar_base_url);

@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-struct tool_settings {
+typedef struct settings {
     const char *google_calendar_base_url; /* no trailing slash */
     long google_timeout_ms;
     long rag_timeout_ms;
@@ -42,13 +42,13 @@ struct tool_settings {
     const char *say_no_knowledge; /* … rag-search did not answer */
     const char *say_no_transfer;  /* … no transfer destination is configured */
     const char *say_not_set_up;   /* … assistant-request for a number we do not know (Vapi speaks it, then hangs up) */
-};
+} settings;
 
 /* Fills s from the environment (exits with a clear message on a malformed number, see vx_config).
  * The strings point into the environment or static storage: nothing to free. */
-void settings_load(struct tool_settings *s);
+void settings_load(settings *s);
 
 /* The defaults alone, without reading the environment (for tests). */
-void settings_defaults(struct tool_settings *s);
+void settings_defaults(settings *s);
 
 #endif

@@ -1,12 +1,13 @@
 /*
  * tool: the contract between tool-router's framework and each tool.
  *
- * The framework (router.c, vapi_message.c, ledger.c) turns a Vapi
- * message into one tool_ctx per tool call, resolves the org, opens a
- * transaction under the org's claims, and — for tools with side effects —
- * claims the (org, toolCallId) pair first, so a repeated toolCallId returns
- * the stored answer and repeats nothing, across replicas. A tool only reads
- * ctx and fills out.
+ * The framework (dispatch.c, vapi_message.c, tool_table.c, ledger.c and
+ * tool_run below) turns a Vapi message into one tool_ctx per tool call,
+ * resolves the org, opens a transaction under the org's claims, and — for
+ * tools with side effects — claims the (org, toolCallId) pair first, so a
+ * repeated toolCallId returns the stored answer and repeats nothing, across
+ * replicas. A tool only reads ctx and fills out; ctx and everything it
+ * points to belong to the framework and live until the answer is sent.
  *
  * Rules for a tool function:
  * - It runs inside the open transaction (RLS claims set). It may use
@@ -28,16 +29,17 @@
 #include <cjson/cJSON.h>
 #include <nats/nats.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "vx_buf.h"
 #include "vx_pg.h"
 
-typedef struct tool_settings tool_settings;
+typedef struct settings settings; /* settings.h */
 
 typedef struct tool_ctx {
     vx_pg *pg;
     natsConnection *nc;
-    const tool_settings *settings; /* process-wide configuration (base URLs, limits) */
+    const settings *settings; /* process-wide configuration (base URLs, limits; settings.h) */
     const char *request_id;
     const char *org_id; /* resolved, a UUID */
     const char *tool_name;
@@ -66,7 +68,7 @@ typedef struct tool_result {
     void (*free_after_commit)(void *data);
 } tool_result;
 
-typedef enum { TOOL_DONE = 0, TOOL_RETRY = 1 } tool_status;
+typedef enum { TOOL_DONE = 0, TOOL_RETRY = -1 } tool_status;
 
 typedef tool_status (*tool_fn)(const tool_ctx *ctx, tool_result *out);
 
@@ -97,5 +99,33 @@ void tool_fail(tool_result *out, const char *fmt, ...) __attribute__((format(pri
 
 /* A string argument as sent, or NULL when absent, null, empty or not a string. */
 const char *tool_arg_str(const tool_ctx *ctx, const char *name);
+
+/* ------------------------------------------------------------ the framework's side
+ *
+ * How one call is run once dispatch.c has found its tool (t, see
+ * tool_table.h), resolved the org and built ctx. r starts zeroed; whatever
+ * happens it ends as a sentence to say (an apology when the database
+ * failed — never an HTTP error), which the caller then cleans with
+ * tool_result_clean and frees (text, extra). */
+struct tool_table_entry;
+
+/* Runs t->run for ctx into r: without the database when t needs none;
+ * else in the org's scope — a transaction when t has side effects, with
+ * the ledger claim (a repeated toolCallId: the stored answer, nothing run)
+ * and the answer stored, cleaned, before COMMIT; a read scope otherwise.
+ * TOOL_RETRY or any database failure rolls back and leaves the apology.
+ * After a commit the tool's after_commit work runs. */
+void tool_run(const struct tool_table_entry *t, const tool_ctx *ctx, tool_result *r);
+
+/* Answers a planned one-read call of t from its rows (NULL: the read
+ * failed), or with the apology; r is cleaned. */
+void tool_answer_read(const struct tool_table_entry *t, const tool_ctx *ctx, const PGresult *rows, tool_result *r);
+
+/* Replaces r with the apology (settings' say_apology, an error; extra dropped). */
+void tool_result_apologize(tool_result *r, const settings *s);
+
+/* Makes r's text what is said: valid UTF-8, one line, at most max bytes,
+ * never empty ("Done."). Cleaning twice changes nothing. */
+void tool_result_clean(tool_result *r, size_t max);
 
 #endif

@@ -20,7 +20,7 @@
 #include "vx_json.h"
 #include "vx_vapi.h"
 
-bool vapi_name_valid(const char *s)
+bool vapi_message_name_valid(const char *s)
 {
     size_t n = 0;
     for (; s[n] != '\0'; n++) {
@@ -137,7 +137,7 @@ static void take_name(vapi_call *c, const char *name, const char *path_tool)
 {
     if (name == NULL)
         name = path_tool;
-    if (name != NULL && vapi_name_valid(name)) {
+    if (name != NULL && vapi_message_name_valid(name)) {
         c->name = name;
     } else {
         c->name = "";
@@ -210,24 +210,6 @@ static void parse_function_call(vapi_message *m, const cJSON *fc, const char *pa
     m->ncalls = 1;
 }
 
-static vapi_kind kind_of(const char *type)
-{
-    static const struct {
-        const char *type;
-        vapi_kind kind;
-    } kinds[] = {
-        {"tool-calls", VAPI_KIND_TOOL_CALLS},
-        {"function-call", VAPI_KIND_FUNCTION_CALL},
-        {"assistant-request", VAPI_KIND_ASSISTANT_REQUEST},
-        {"transfer-destination-request", VAPI_KIND_TRANSFER_DESTINATION_REQUEST},
-        {"knowledge-base-request", VAPI_KIND_KNOWLEDGE_BASE_REQUEST},
-    };
-    for (size_t i = 0; type != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
-        if (strcmp(type, kinds[i].type) == 0)
-            return kinds[i].kind;
-    return VAPI_KIND_OTHER;
-}
-
 /* The last user utterance of a knowledge-base-request. */
 static const char *last_user_text(const cJSON *msg)
 {
@@ -275,7 +257,7 @@ vapi_parse_status vapi_message_parse(const char *body, size_t len, const char *p
     out->owned = cJSON_CreateArray();
     cJSON_AddItemToArray(out->owned, cJSON_CreateObject());
     out->type = vx_json_str(msg, "type");
-    out->kind = kind_of(out->type);
+    out->kind = vx_vapi_message_kind(out->type);
 
     bool wrapped = false;
     const cJSON *list = call_list(msg, &wrapped);
@@ -287,15 +269,15 @@ vapi_parse_status vapi_message_parse(const char *body, size_t len, const char *p
      * invocation with no calls, answered with an empty results list. */
     if (out->type == NULL || path_tool != NULL) {
         if (list != NULL)
-            out->kind = VAPI_KIND_TOOL_CALLS;
+            out->kind = VX_VAPI_TOOL_CALLS;
         else if (fc != NULL)
-            out->kind = VAPI_KIND_FUNCTION_CALL;
+            out->kind = VX_VAPI_FUNCTION_CALL;
         else
-            out->kind = path_tool != NULL ? VAPI_KIND_TOOL_CALLS : VAPI_KIND_OTHER;
+            out->kind = path_tool != NULL ? VX_VAPI_TOOL_CALLS : VX_VAPI_NOT_CALL_TIME;
     }
-    if (out->kind == VAPI_KIND_TOOL_CALLS && list != NULL)
+    if (out->kind == VX_VAPI_TOOL_CALLS && list != NULL)
         parse_tool_calls(out, list, wrapped, path_tool, len);
-    else if (out->kind == VAPI_KIND_FUNCTION_CALL && fc != NULL)
+    else if (out->kind == VX_VAPI_FUNCTION_CALL && fc != NULL)
         parse_function_call(out, fc, path_tool, len);
 
     out->call_id = id_at(msg, "call.id", NULL);
@@ -306,7 +288,7 @@ vapi_parse_status vapi_message_parse(const char *body, size_t len, const char *p
     out->control_url = url_at(msg, "call.monitor.controlUrl");
     if (!vx_vapi_org_hint(out->msg, out->metadata_org_id))
         out->metadata_org_id[0] = '\0';
-    if (out->kind == VAPI_KIND_KNOWLEDGE_BASE_REQUEST)
+    if (out->kind == VX_VAPI_KNOWLEDGE_BASE_REQUEST)
         out->kb_query = last_user_text(msg);
     return VAPI_PARSE_OK;
 }

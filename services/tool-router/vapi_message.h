@@ -32,6 +32,7 @@
 #include <stddef.h>
 
 #include "vx_validate.h"
+#include "vx_vapi.h"
 
 #define VAPI_MAX_CALLS      16
 #define VAPI_MAX_ANSWERED   64
@@ -39,15 +40,6 @@
 #define VAPI_MAX_NAME       64
 #define VAPI_MAX_ID         100
 #define VAPI_MAX_URL        2048
-
-typedef enum {
-    VAPI_KIND_TOOL_CALLS = 0,
-    VAPI_KIND_FUNCTION_CALL,
-    VAPI_KIND_ASSISTANT_REQUEST,
-    VAPI_KIND_TRANSFER_DESTINATION_REQUEST,
-    VAPI_KIND_KNOWLEDGE_BASE_REQUEST,
-    VAPI_KIND_OTHER, /* a type tool-router does not answer (Vapi ignores the body): {} */
-} vapi_kind;
 
 typedef enum {
     VAPI_CALL_OK = 0,
@@ -66,11 +58,11 @@ typedef struct vapi_call {
 } vapi_call;
 
 typedef struct vapi_message {
-    cJSON *root;      /* the parsed body (owned) */
-    const cJSON *msg; /* the message object inside root */
-    const char *type; /* message.type as sent, or NULL */
-    vapi_kind kind;
-    vapi_call *calls; /* in the order Vapi sent them (owned array) */
+    cJSON *root;       /* the parsed body (owned) */
+    const cJSON *msg;  /* the message object inside root */
+    const char *type;  /* message.type as sent, or NULL */
+    vx_vapi_kind kind; /* vx_vapi_message_kind(type): the one list of call-time types; VX_VAPI_NOT_CALL_TIME is answered {} */
+    vapi_call *calls;  /* in the order Vapi sent them (owned array) */
     size_t ncalls;
     /* The call's identity; NULL when absent or malformed. Strings point into root. */
     const char *call_id;                       /* call.id (printable ASCII, ≤ 100) */
@@ -100,6 +92,6 @@ vapi_parse_status vapi_message_parse(const char *body, size_t len, const char *p
 void vapi_message_free(vapi_message *m);
 
 /* True for [A-Za-z0-9_-]{1,64}: what Vapi allows as a function name. */
-bool vapi_name_valid(const char *s);
+bool vapi_message_name_valid(const char *s);
 
 #endif

@@ -57,7 +57,9 @@ int main(void)
     if (vx_rpc_serve_health(nc, "ingest", ingest_health_check, health, &health_sub) != 0)
         goto out;
 
-    orgs_changed = vx_listener_start(database_url, VX_CHANNEL_AGENTS_CHANGED, SERVICE "-listener");
+    orgs_changed = vx_listener_create(database_url, VX_CHANNEL_AGENTS_CHANGED, SERVICE "-listener");
+    if (orgs_changed == NULL || vx_listener_start(orgs_changed) != 0)
+        goto out;
     ingest_consumer_config cfg = {
         .js = js, .database_url = database_url, .workers = workers, .batch = batch, .orgs_changed = orgs_changed};
     consumer = ingest_consumer_start(&cfg);
@@ -81,7 +83,7 @@ out:
     vx_nats_close(nc);       /* the last acks reach the server first */
     nats_CloseAndWait(2000); /* no library thread may still run the health check */
     ingest_health_destroy(health);
-    vx_listener_stop(orgs_changed); /* after the workers that read it */
+    vx_listener_destroy(orgs_changed); /* after the workers that read it */
     if (status == VX_EXIT_OK)
         vx_log_info(NULL, NULL, "webhook-ingest stopped");
     return status;

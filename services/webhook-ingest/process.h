@@ -26,9 +26,9 @@
 #include "vx_listen.h"
 
 typedef enum {
-    INGEST_VERDICT_ACK = 0, /* done (stored, parked or ignored) */
-    INGEST_VERDICT_RETRY,   /* not done; redeliver after a delay */
-    INGEST_VERDICT_DROP,    /* can never be processed; do not redeliver */
+    INGEST_VERDICT_ACK = 0,    /* done (stored, parked or ignored) */
+    INGEST_VERDICT_RETRY = -1, /* not done; redeliver after a delay */
+    INGEST_VERDICT_DROP = -2,  /* can never be processed; do not redeliver */
 } ingest_verdict;
 
 typedef struct ingest_processor ingest_processor;

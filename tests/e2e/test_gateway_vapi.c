@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "vt.h"
+#include "vx_routes.h"
 #include "vx_buf.h"
 #include "vx_crypto.h"
 #include "vx_jwt.h"
@@ -422,7 +423,7 @@ static void test_health_ready_metrics(void **state)
     snprintf(url, sizeof(url), "%s/metrics", suite.base_url);
     vt_response m = vt_http("GET", url, NULL, NULL, 0);
     assert_int_equal(m.status, 200);
-    assert_non_null(strstr(m.body, "voxanne_gateway_requests_total{route=\"vapi.webhook\",code=\"2xx\"}"));
+    assert_non_null(strstr(m.body, "voxanne_gateway_requests_total{route=\"" VX_SUBJECT_TOOLS_WEBHOOK "\",code=\"2xx\"}"));
     snprintf(url, sizeof(url), "%s/nope", suite.base_url);
     vt_response nf = vt_http("GET", url, NULL, NULL, 0);
     assert_int_equal(nf.status, 404);

@@ -483,20 +483,6 @@ Voxanne__V1__GatewayResponse *vt_gateway_call(natsConnection *nc, const char *su
     return resp;
 }
 
-unsigned vt_tools_webhook(natsConnection *nc, const char *body, cJSON **json)
-{
-    uint8_t *buf;
-    size_t len;
-    vt_pack_gateway_request("vapi.webhook", NULL, body, true, vx_now_ms() + 10000, &buf, &len);
-    Voxanne__V1__GatewayResponse *resp = vt_gateway_call(nc, "rpc.tools.call", buf, len);
-    free(buf);
-    unsigned status = resp->status;
-    *json = cJSON_ParseWithLength((const char *)resp->body.data, resp->body.len);
-    voxanne__v1__gateway_response__free_unpacked(resp, NULL);
-    VT_REQUIRE(*json != NULL, "the answer is not JSON");
-    return status;
-}
-
 static bool answers_ok(void *url)
 {
     vt_response r = vt_http("GET", url, NULL, NULL, 0);

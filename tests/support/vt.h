@@ -99,11 +99,6 @@ void vt_pack_gateway_request(const char *route, const char *path_tool, const cha
  * (caller frees it with voxanne__v1__gateway_response__free_unpacked). Fails
  * the test when none comes within 10 s or it cannot be decoded. */
 Voxanne__V1__GatewayResponse *vt_gateway_call(natsConnection *nc, const char *subject, const uint8_t *buf, size_t len);
-/* Sends a Vapi webhook body to tool-router as the gateway would (vapi.webhook,
- * authenticated, 10 s deadline) and waits for its answer: the HTTP status,
- * and the body parsed as JSON in *json (caller deletes). Fails the test when
- * no answer comes within 10 s or it is not JSON. */
-unsigned vt_tools_webhook(natsConnection *nc, const char *body, struct cJSON **json);
 
 /* The whole suite on loopback. */
 typedef struct vt_suite {

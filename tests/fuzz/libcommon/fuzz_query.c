@@ -9,8 +9,9 @@
  * an over-read or a one-byte overflow is an ASan report. Checked too:
  *   - a value read OK is NUL-terminated within out_len and has no NUL inside;
  *   - re-encoding that value and reading it back gives it again;
- *   - vx_query_long agrees with vx_query_get + strtol, stays in [min, max]
- *     and leaves its output alone unless it says OK.
+ *   - vx_query_long agrees with vx_query_get + strtol on a value spelled as
+ *     an optional '-' and digits (nothing else is a number), stays in
+ *     [min, max] and leaves its output alone unless it says OK.
  */
 #include <errno.h>
 #include <limits.h>
@@ -113,7 +114,8 @@ static void check_long(const char *query, const char *key, long min, long max)
     }
     bool ok = false;
     long want = 0;
-    if (got == VX_QUERY_OK && buf[0] != '\0') {
+    const char *digits = buf[0] == '-' ? buf + 1 : buf;
+    if (got == VX_QUERY_OK && *digits >= '0' && *digits <= '9') {
         char *end;
         errno = 0;
         want = strtol(buf, &end, 10);

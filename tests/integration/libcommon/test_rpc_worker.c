@@ -105,7 +105,7 @@ static void test_request_answered(void **state)
     assert_int_equal(resp->body.len, strlen(expected));
     assert_memory_equal(resp->body.data, expected, resp->body.len);
     voxanne__v1__gateway_response__free_unpacked(resp, NULL);
-    vx_rpc_worker_join(w);
+    vx_rpc_worker_destroy(w);
 }
 
 static void test_health_and_bad_envelope(void **state)
@@ -122,7 +122,7 @@ static void test_health_and_bad_envelope(void **state)
     assert_non_null(strstr((const char *)resp->body.data, "\"code\":\"bad_envelope\""));
     voxanne__v1__gateway_response__free_unpacked(resp, NULL);
     natsMsg_Destroy(reply);
-    vx_rpc_worker_join(w);
+    vx_rpc_worker_destroy(w);
 }
 
 #define BURST 300
@@ -186,7 +186,7 @@ static void test_burst_answered_by_one_thread(void **state)
     send_burst(&b, BURST);
     assert_int_equal(collect_burst(&b, BURST, 5000), BURST);
     assert_true(atomic_load(&E.one_thread));
-    vx_rpc_worker_join(w);
+    vx_rpc_worker_destroy(w);
 }
 
 static void test_stop_loses_no_request_in_flight(void **state)
@@ -197,8 +197,8 @@ static void test_stop_loses_no_request_in_flight(void **state)
     burst b;
     send_burst(&b, BURST);
     usleep(50 * 1000); /* some answered, most still waiting */
-    vx_rpc_worker_stop(w);
-    vx_rpc_worker_join(w);
+    vx_rpc_worker_drain(w);
+    vx_rpc_worker_destroy(w);
     atomic_store(&E.slow_us, 0);
     assert_int_equal(collect_burst(&b, BURST, 1000), BURST);
     /* And after the stop nobody is serving any more ("no responders" comes back at once; the timeout is only a bound). */
@@ -225,7 +225,7 @@ static void test_serves_again_after_nats_restart(void **state)
     assert_non_null(resp);
     assert_int_equal(resp->status, 201);
     voxanne__v1__gateway_response__free_unpacked(resp, NULL);
-    vx_rpc_worker_join(w);
+    vx_rpc_worker_destroy(w);
 }
 
 /* The batch handler: echoes every request; with defer_even set it holds
@@ -300,7 +300,7 @@ static void test_batch_handler_sees_a_burst_together(void **state)
     natsSubscription_Destroy(b.inbox);
     /* The burst was in the worker's socket before it read: not one by one. */
     assert_true(atomic_load(&B.max_batch) > 1);
-    vx_rpc_worker_join(w);
+    vx_rpc_worker_destroy(w);
 }
 
 static void test_deferred_requests_hold_back_no_others(void **state)
@@ -330,7 +330,7 @@ static void test_deferred_requests_hold_back_no_others(void **state)
     }
     assert_int_equal(collect_echoes(&b, BURST / 2, 5000), BURST / 2);
     natsSubscription_Destroy(b.inbox);
-    vx_rpc_worker_join(w);
+    vx_rpc_worker_destroy(w);
 }
 
 static int group_setup(void **state)

@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "answer.h"
-#include "lookup.h"
 #include "vapi_message.h"
 #include "vx_buf.h"
 
@@ -41,7 +39,7 @@ static void test_tool_call_list_with_object_arguments(void **state)
                               "\"call\":{\"id\":\"c-1\",\"assistantId\":\"asst-1\",\"phoneNumberId\":\"pn-1\","
                               "\"customer\":{\"number\":\"+15550001111\"}},\"phoneNumber\":{\"number\":\"+15559998888\"}}}",
                               NULL);
-    assert_int_equal(m.kind, VAPI_KIND_TOOL_CALLS);
+    assert_int_equal(m.kind, VX_VAPI_TOOL_CALLS);
     assert_int_equal(m.ncalls, 1);
     assert_string_equal(m.calls[0].id, "call_1");
     assert_string_equal(m.calls[0].name, "lookupCaller");
@@ -134,7 +132,7 @@ static void test_function_call_legacy(void **state)
                               "\"parameters\":{\"searchKey\":\"x\"}},\"call\":{\"id\":\"c9\",\"metadata\":{\"org_id\":"
                               "\"AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE\"}}}}",
                               NULL);
-    assert_int_equal(m.kind, VAPI_KIND_FUNCTION_CALL);
+    assert_int_equal(m.kind, VX_VAPI_FUNCTION_CALL);
     assert_int_equal(m.ncalls, 1);
     assert_string_equal(m.calls[0].id, "");
     assert_string_equal(m.calls[0].name, "lookupCaller");
@@ -156,7 +154,7 @@ static void test_per_tool_route(void **state)
     /* No name in the body: the path names the tool. */
     vapi_message m = parse_ok("{\"message\":{\"toolCalls\":[{\"id\":\"t1\",\"function\":{\"arguments\":{\"summary\":\"s\"}}}]}}",
                               "transferCall");
-    assert_int_equal(m.kind, VAPI_KIND_TOOL_CALLS);
+    assert_int_equal(m.kind, VX_VAPI_TOOL_CALLS);
     assert_string_equal(m.calls[0].name, "transferCall");
     vapi_message_free(&m);
     /* The body's name wins over the path's. */
@@ -172,12 +170,12 @@ static void test_per_tool_route(void **state)
     vapi_message_free(&m);
     /* A functionCall on the per-tool route. */
     m = parse_ok("{\"message\":{\"functionCall\":{\"parameters\":{}}}}", "lookupCaller");
-    assert_int_equal(m.kind, VAPI_KIND_FUNCTION_CALL);
+    assert_int_equal(m.kind, VX_VAPI_FUNCTION_CALL);
     assert_string_equal(m.calls[0].name, "lookupCaller");
     vapi_message_free(&m);
     /* Nothing to call: a tool invocation with no calls. */
     m = parse_ok("{\"message\":{\"type\":\"status-update\"}}", "lookupCaller");
-    assert_int_equal(m.kind, VAPI_KIND_TOOL_CALLS);
+    assert_int_equal(m.kind, VX_VAPI_TOOL_CALLS);
     assert_int_equal(m.ncalls, 0);
     vapi_message_free(&m);
     /* An unusable path name and no name in the body. */
@@ -190,12 +188,12 @@ static void test_other_message_types(void **state)
 {
     static const struct {
         const char *type;
-        vapi_kind kind;
+        vx_vapi_kind kind;
     } cases[] = {
-        {"assistant-request", VAPI_KIND_ASSISTANT_REQUEST},
-        {"transfer-destination-request", VAPI_KIND_TRANSFER_DESTINATION_REQUEST},
-        {"knowledge-base-request", VAPI_KIND_KNOWLEDGE_BASE_REQUEST},
-        {"status-update", VAPI_KIND_OTHER},
+        {"assistant-request", VX_VAPI_ASSISTANT_REQUEST},
+        {"transfer-destination-request", VX_VAPI_TRANSFER_DESTINATION_REQUEST},
+        {"knowledge-base-request", VX_VAPI_KNOWLEDGE_BASE_REQUEST},
+        {"status-update", VX_VAPI_NOT_CALL_TIME},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char body[256];
@@ -260,17 +258,17 @@ static void test_bounds(void **state)
     vapi_message_free(&m);
 
     /* Names: 64 characters of [A-Za-z0-9_-] pass, 65 or other characters do not. */
-    assert_true(vapi_name_valid("book_Appointment-2"));
-    assert_false(vapi_name_valid(""));
-    assert_false(vapi_name_valid("has space"));
-    assert_false(vapi_name_valid("n\xc3\xa9"));
+    assert_true(vapi_message_name_valid("book_Appointment-2"));
+    assert_false(vapi_message_name_valid(""));
+    assert_false(vapi_message_name_valid("has space"));
+    assert_false(vapi_message_name_valid("n\xc3\xa9"));
     char name[80];
     memset(name, 'a', 64);
     name[64] = '\0';
-    assert_true(vapi_name_valid(name));
+    assert_true(vapi_message_name_valid(name));
     name[64] = 'a';
     name[65] = '\0';
-    assert_false(vapi_name_valid(name));
+    assert_false(vapi_message_name_valid(name));
     vx_buf_reset(&b);
     vx_buf_printf(&b, "{\"message\":{\"toolCalls\":[{\"id\":\"n\",\"name\":\"%s\"},{\"id\":\"n2\",\"name\":\"a.b\"}]}}", name);
     m = parse_ok(b.data, NULL);
@@ -395,84 +393,6 @@ static void test_garbage(void **state)
     vapi_message_free(&m);
 }
 
-/* answer.c: what every spoken string becomes before it leaves. */
-static void test_answer_clean(void **state)
-{
-    vx_buf b = VX_BUF_INIT;
-    answer_clean(&b, "  Line one.\nLine\ttwo.\r\n\n  end  ", 100);
-    assert_string_equal(b.data, "Line one. Line two. end");
-    answer_clean(&b, NULL, 10);
-    assert_string_equal(b.data, "");
-    answer_clean(&b, "bad \xff byte", 100);
-    assert_string_equal(b.data, "bad ? byte");
-    /* Cut on a character boundary: "é" is two bytes. */
-    answer_clean(&b, "ab\xc3\xa9", 3);
-    assert_string_equal(b.data, "ab");
-    answer_clean(&b, "abcdef", 4);
-    assert_string_equal(b.data, "abcd");
-    vx_buf_free(&b);
-}
-
-static void test_answer_shapes(void **state)
-{
-    vapi_message m = parse_ok("{\"message\":{\"toolCalls\":[{\"id\":\"i1\",\"name\":\"transferCall\"}]}}", "transferCall");
-    tool_result r = {.is_error = false, .text = VX_BUF_INIT};
-    vx_buf_puts(&r.text, "Transferring you now.");
-    r.extra = cJSON_Parse("{\"destination\":{\"type\":\"number\",\"number\":\"+15551112222\"},\"results\":\"not me\","
-                          "\"toolCallId\":\"nor me\"}");
-    char *json = answer_tool_calls(ANSWER_RESULTS | ANSWER_TOOL_RESULT, m.calls, &r, 1);
-    cJSON *a = cJSON_Parse(json);
-    const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "results"), 0);
-    assert_string_equal(cJSON_GetObjectItem(e, "toolCallId")->valuestring, "i1");
-    assert_string_equal(cJSON_GetObjectItem(e, "name")->valuestring, "transferCall");
-    assert_string_equal(cJSON_GetObjectItem(e, "result")->valuestring, "Transferring you now.");
-    assert_non_null(cJSON_GetObjectItem(e, "destination"));
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "toolResult"), "content")->valuestring, "Transferring you now.");
-    assert_non_null(cJSON_GetObjectItem(a, "destination"));
-    assert_true(cJSON_IsArray(cJSON_GetObjectItem(a, "results")));
-    cJSON_Delete(a);
-    cJSON_free(json);
-    r.is_error = true;
-    json = answer_tool_calls(ANSWER_RESULT, m.calls, &r, 1);
-    a = cJSON_Parse(json);
-    assert_string_equal(cJSON_GetObjectItem(a, "result")->valuestring, "Transferring you now.");
-    assert_null(cJSON_GetObjectItem(a, "results"));
-    cJSON_Delete(a);
-    cJSON_free(json);
-    json = answer_tool_calls(ANSWER_RESULTS, m.calls, &r, 1);
-    assert_non_null(strstr(json, "\"error\":\"Transferring you now.\""));
-    cJSON_free(json);
-    json = answer_tool_calls(ANSWER_RESULTS | ANSWER_TOOL_RESULT, m.calls, &r, 0);
-    assert_string_equal(json, "{\"results\":[]}");
-    cJSON_free(json);
-    vx_buf_free(&r.text);
-    cJSON_Delete(r.extra);
-    vapi_message_free(&m);
-}
-
-/* lookup.c: phone numbers as callers say them. */
-static void test_phone_normalization(void **state)
-{
-    char out[LOOKUP_E164_SIZE];
-    assert_true(lookup_phone_e164("+1 (555) 123-4567", out));
-    assert_string_equal(out, "+15551234567");
-    assert_true(lookup_phone_e164("555.123.4567", out));
-    assert_string_equal(out, "+15551234567");
-    assert_true(lookup_phone_e164("1-555-123-4567", out));
-    assert_string_equal(out, "+15551234567");
-    assert_true(lookup_phone_e164("+447911123456", out));
-    assert_string_equal(out, "+447911123456");
-    assert_true(lookup_phone_e164("+123456789012345", out));
-    assert_string_equal(out, "+123456789012345");
-    assert_false(lookup_phone_e164("+1234567890123456", out));
-    assert_false(lookup_phone_e164("555-1234", out));
-    assert_false(lookup_phone_e164("055 123 4567", out));
-    assert_false(lookup_phone_e164("call me", out));
-    assert_false(lookup_phone_e164("+0 555 123 4567", out));
-    assert_false(lookup_phone_e164("12+34567890", out));
-    assert_false(lookup_phone_e164("", out));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,9 +409,6 @@ int main(void)
         cmocka_unit_test(test_large_arguments),
         cmocka_unit_test(test_arguments_that_are_not_objects),
         cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_answer_clean),
-        cmocka_unit_test(test_answer_shapes),
-        cmocka_unit_test(test_phone_normalization),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name("vapi_message", tests, NULL, NULL);
 }

@@ -1,0 +1,39 @@
+/*
+ * knowledge_base_request: Vapi's knowledge-base-request message (contract
+ * in messages.h) — the assistant's own knowledge-base lookup, answered with
+ * {"documents":[…]} from rag-search.
+ *
+ * Design: the same rag-search question as the getKnowledgeBase tool
+ * (clients/rag_search.h), shaped as Vapi's documents list. rag-search
+ * already kept only chunks above its similarity threshold and joined them;
+ * it reports no score, so the joined context is handed over as one document
+ * of full relevance. Anything short of an answer is an empty list: Vapi
+ * then carries on without documents.
+ */
+#include "messages/messages.h"
+
+#include "clients/rag_search.h"
+#include "settings.h"
+
+void knowledge_base_request_answer(const tool_ctx *ctx, const char *query, cJSON *answer)
+{
+    cJSON *docs = cJSON_AddArrayToObject(answer, "documents");
+    if (query == NULL || query[0] == '\0')
+        return;
+    rag_search_query q = {
+        .request_id = ctx->request_id,
+        .org_id = ctx->org_id,
+        .text = query,
+        .max_chunks = ctx->settings->rag_max_chunks,
+        .timeout_ms = ctx->settings->rag_timeout_ms,
+        .max_context = ctx->settings->max_result_chars,
+    };
+    vx_buf context = VX_BUF_INIT;
+    if (rag_search_ask(ctx->nc, &q, &context) == RAG_SEARCH_FOUND) {
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddStringToObject(doc, "content", context.data);
+        cJSON_AddNumberToObject(doc, "similarity", 1);
+        cJSON_AddItemToArray(docs, doc);
+    }
+    vx_buf_free(&context);
+}
