@@ -24,6 +24,9 @@
 
 VARIANT ?= release
 B := build/$(VARIANT)
+# The top-level targets build with every core; tests run one at a time (they
+# share one NATS and one PostgreSQL).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # What each program links, as pkg-config names: a program links what it uses
 # and nothing more (make check-arch proves the gateway never needs libpq).
@@ -172,25 +175,25 @@ unit: tests-build
 
 test: deps
 	$(MAKE) format-check
-	$(MAKE) VARIANT=release tests-build
-	$(MAKE) VARIANT=asan tests-build
+	$(MAKE) -j$(JOBS) VARIANT=release tests-build
+	$(MAKE) -j$(JOBS) VARIANT=asan tests-build
 	$(MAKE) check-arch
-	$(MAKE) VARIANT=tsan tsan-build
+	$(MAKE) -j$(JOBS) VARIANT=tsan tsan-build
 	tests/run-all.sh build/release build/asan build/tsan
 	$(MAKE) fuzz FUZZ_SECONDS=5
 
 run: deps
-	$(MAKE) VARIANT=release build
+	$(MAKE) -j$(JOBS) VARIANT=release build
 	deploy/local/run.sh build/release
 
 bench: deps
-	$(MAKE) VARIANT=release tests-build
+	$(MAKE) -j$(JOBS) VARIANT=release tests-build
 	tests/bench/run.sh build/release
 
 FUZZ_SECONDS ?= 30
 fuzz:
 	@tests/fuzz/deps.sh
-	$(MAKE) VARIANT=fuzz fuzz-build
+	$(MAKE) -j$(JOBS) VARIANT=fuzz fuzz-build
 	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
 
 clean:
