@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vx_log.h"
+#include "vx_signal.h"
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
@@ -94,10 +95,35 @@ void vx_nats_close(natsConnection *nc)
     natsConnection_Destroy(nc);
 }
 
+static void on_connected(natsConnection *nc, void *closure)
+{
+    vx_log_info(NULL, NULL, "nats connected");
+}
+
 natsConnection *vx_nats_connect(const char *url, const char *name)
 {
     natsOptions *opts = vx_nats_options(url, name);
-    return opts != NULL ? vx_nats_connect_with(opts, url) : NULL;
+    /* With a connected callback, a server that is not there yet makes
+     * Connect return at once and retry in the background; without one cnats
+     * retries inside Connect, forever, and a service waiting for NATS could
+     * not be stopped (SIGTERM is blocked until vx_signal_wait_termination). */
+    if (opts != NULL && natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, NULL) != NATS_OK) {
+        natsOptions_Destroy(opts);
+        opts = NULL;
+    }
+    natsConnection *nc = opts != NULL ? vx_nats_connect_with(opts, url) : NULL;
+    int64_t waited_ms = 0;
+    while (nc != NULL && natsConnection_Status(nc) != NATS_CONN_STATUS_CONNECTED) {
+        if (vx_signal_wait_termination_ms(250) != 0) {
+            vx_log_warn(NULL, NULL, "stopped while waiting for nats");
+            natsConnection_Destroy(nc);
+            return NULL;
+        }
+        waited_ms += 250;
+        if (waited_ms % 10000 == 0)
+            vx_log_warn(NULL, NULL, "still waiting for nats");
+    }
+    return nc;
 }
 
 int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg)

@@ -10,7 +10,11 @@
 
 #include <nats/nats.h>
 
-/* Connects to url (comma-separated list allowed) as client name. Returns NULL and logs on failure. */
+/* Connects to url (comma-separated list allowed) as client name and returns
+ * once connected: a server not reachable yet is retried in the background
+ * (logged every 10 s) while SIGINT/SIGTERM still stop the wait. NULL (logged)
+ * on failure or when a termination signal came first (it is consumed: the
+ * caller exits). */
 natsConnection *vx_nats_connect(const char *url, const char *name);
 
 /* The options vx_nats_connect uses, for callers that add their own (NULL and

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 
 static void termination_set(sigset_t *set)
 {
@@ -30,4 +31,13 @@ int vx_signal_wait_termination(void)
     while (sigwait(&set, &sig) != 0)
         ;
     return sig;
+}
+
+int vx_signal_wait_termination_ms(int ms)
+{
+    sigset_t set;
+    termination_set(&set);
+    struct timespec timeout = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    int sig = sigtimedwait(&set, NULL, &timeout);
+    return sig > 0 ? sig : 0;
 }

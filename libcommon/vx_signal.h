@@ -12,5 +12,9 @@
 void vx_signal_block_termination(void);
 /* Blocks until SIGINT or SIGTERM; returns the signal number. */
 int vx_signal_wait_termination(void);
+/* Waits up to ms for SIGINT or SIGTERM (blocked by vx_signal_block_termination);
+ * returns the signal number, or 0 when none came. Lets a start-up wait be
+ * interrupted. Where the signals are not blocked it only sleeps. */
+int vx_signal_wait_termination_ms(int ms);
 
 #endif

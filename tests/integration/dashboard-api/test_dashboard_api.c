@@ -148,6 +148,18 @@ static void test_detail_of_another_orgs_call_is_not_found(void **state)
     free(id);
 }
 
+/* Regression: with NATS not there yet, a service waited inside cnats'
+ * Connect, forever, with SIGTERM blocked — only SIGKILL stopped it. It now
+ * waits for NATS in the background and a SIGTERM ends the wait (exit 1: it
+ * never started). */
+static void test_sigterm_while_waiting_for_nats(void **state)
+{
+    static const char *env[] = {"NATS_URL=nats://127.0.0.1:1", NULL};
+    pid_t waiting = vt_spawn("dashboard-api", "dashboard-api-no-nats", env);
+    vt_sleep_ms(1000);
+    assert_int_equal(vt_stop(waiting, SIGTERM, 5000), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_list_is_scoped_to_the_callers_org),
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_detail_of_another_orgs_call_is_not_found),
+        cmocka_unit_test(test_sigterm_while_waiting_for_nats),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     nats_Close();
