@@ -45,6 +45,7 @@ typedef struct worker {
 
 struct ingest_consumer {
     atomic_bool stop;
+    jsCtx *js; /* not owned */
     int batch;
     int nworkers;
     worker *workers;
@@ -184,14 +185,13 @@ static void *worker_run(void *arg)
     return NULL;
 }
 
-ingest_consumer *ingest_consumer_start(const ingest_consumer_config *cfg)
+ingest_consumer *ingest_consumer_create(const ingest_consumer_config *cfg)
 {
-    if (ensure_durable(cfg->js) != 0)
-        return NULL;
     ingest_consumer *c = calloc(1, sizeof *c);
     if (!c)
         abort();
     atomic_init(&c->stop, false);
+    c->js = cfg->js;
     c->batch = cfg->batch;
     c->nworkers = cfg->workers;
     c->workers = calloc((size_t)cfg->workers, sizeof *c->workers);
@@ -201,24 +201,31 @@ ingest_consumer *ingest_consumer_start(const ingest_consumer_config *cfg)
         worker *w = &c->workers[i];
         w->owner = c;
         w->proc = ingest_processor_create(cfg->database_url, cfg->orgs_changed);
-        if (subscribe(cfg->js, &w->sub) != 0) {
-            ingest_consumer_destroy(c);
-            return NULL;
-        }
     }
+    return c;
+}
+
+int ingest_consumer_start(ingest_consumer *c)
+{
+    if (ensure_durable(c->js) != 0)
+        return -1;
+    for (int i = 0; i < c->nworkers; i++)
+        if (c->workers[i].sub == NULL && subscribe(c->js, &c->workers[i].sub) != 0)
+            return -1;
     for (int i = 0; i < c->nworkers; i++) {
         worker *w = &c->workers[i];
+        if (w->started)
+            continue;
         if (pthread_create(&w->thread, NULL, worker_run, w) != 0) {
             vx_log_error(NULL, NULL, "cannot start worker thread");
-            ingest_consumer_destroy(c);
-            return NULL;
+            return -1;
         }
         w->started = true;
     }
     char n[16];
     snprintf(n, sizeof n, "%d", c->nworkers);
     vx_log_info(NULL, NULL, "consuming Vapi messages", "consumer", INGEST_DURABLE, "workers", n);
-    return c;
+    return 0;
 }
 
 void ingest_consumer_stop(ingest_consumer *c)

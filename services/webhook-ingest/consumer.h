@@ -32,9 +32,13 @@ typedef struct ingest_consumer_config {
     const vx_listener *orgs_changed; /* invalidates the workers' org caches; may be NULL */
 } ingest_consumer_config;
 
+/* Creates the consumer and its workers (each with its database handle,
+ * connected lazily). Starts nothing. The caller owns it (ingest_consumer_destroy). */
+ingest_consumer *ingest_consumer_create(const ingest_consumer_config *cfg);
 /* Creates or updates the durable consumer, subscribes every worker and starts
- * them. Returns NULL (logged) when the consumer cannot be set up. */
-ingest_consumer *ingest_consumer_start(const ingest_consumer_config *cfg);
+ * their threads. Returns 0, or -1 (logged) when the consumer cannot be set
+ * up: then destroy it (the workers started so far are stopped there). */
+int ingest_consumer_start(ingest_consumer *c);
 
 /* Stops fetching; each worker finishes the message in hand and naks the rest
  * of its batch (so another replica takes them at once); returns once every

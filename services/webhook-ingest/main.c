@@ -62,8 +62,8 @@ int main(void)
         goto out;
     ingest_consumer_config cfg = {
         .js = js, .database_url = database_url, .workers = workers, .batch = batch, .orgs_changed = orgs_changed};
-    consumer = ingest_consumer_start(&cfg);
-    if (!consumer)
+    consumer = ingest_consumer_create(&cfg);
+    if (ingest_consumer_start(consumer) != 0)
         goto out;
 
     vx_log_info(NULL, NULL, "webhook-ingest started");
