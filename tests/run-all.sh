@@ -29,26 +29,28 @@ export JWT_SECRET=test-jwt-secret-with-enough-entropy
 export LOG_LEVEL=${LOG_LEVEL:-info}
 "$1/bin/voxctl" migrate >/dev/null || { echo "migrations failed" >&2; exit 1; }
 
-rm -rf build/test-logs && mkdir -p build/test-logs
+# VX_TEST_LOGS: a run started from inside another (tests/e2e/test_make_targets.sh)
+# keeps its logs apart instead of wiping the outer run's.
+logs=${VX_TEST_LOGS:-build/test-logs}
+rm -rf "$logs" && mkdir -p "$logs"
 failed=()
 passed=0
 run() {
     local t=$1 started elapsed
     started=$(date +%s%N)
-    if "$t" >"build/test-logs/$(echo "$t" | tr / _).out" 2>&1; then
+    if "$t" >"$logs/$(echo "$t" | tr / _).out" 2>&1; then
         passed=$((passed + 1))
         elapsed=$((($(date +%s%N) - started) / 1000000))
         printf 'ok    %-60s %6d ms\n' "$t" "$elapsed"
     else
         failed+=("$t")
         printf 'FAIL  %s\n' "$t"
-        tail -n 40 "build/test-logs/$(echo "$t" | tr / _).out" | sed 's/^/      /'
+        tail -n 40 "$logs/$(echo "$t" | tr / _).out" | sed 's/^/      /'
     fi
 }
 
 for variant in "$@"; do
     export BIN_DIR=$PWD/$variant/bin FAKES_DIR=$PWD/$variant/tests/fakes VOXCTL=$PWD/$variant/bin/voxctl
-    export INGEST_BIN=$PWD/$variant/bin/webhook-ingest
     # Leaks and undefined behaviour fail the run, in tests and in the services they start.
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -65,11 +67,11 @@ done
 # Shell tests (tests/**/test_*.sh) drive programs and scripts as a user would
 # (the README's example, the deployment manifests): run once, against the
 # first variant's binaries.
-[[ $only == unit ]] || {
-export BIN_DIR=$PWD/$1/bin FAKES_DIR=$PWD/$1/tests/fakes VOXCTL=$PWD/$1/bin/voxctl
-echo "== scripts"
-for t in $(find tests -name 'test_*.sh' -type f | sort); do run "$t"; done
-}
+if [[ $only != unit ]]; then
+    export BIN_DIR=$PWD/$1/bin FAKES_DIR=$PWD/$1/tests/fakes VOXCTL=$PWD/$1/bin/voxctl
+    echo "== scripts"
+    for t in $(find tests -name 'test_*.sh' -type f | sort); do run "$t"; done
+fi
 
 echo
 echo "passed: $passed, failed: ${#failed[@]}"

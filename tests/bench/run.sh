@@ -29,10 +29,23 @@ deploy/local/infra.sh start "$state" >/dev/null
 # shellcheck disable=SC1091
 . "$state/env"
 export MIGRATIONS_DIR=$PWD/migrations JWT_SECRET=bench-jwt-secret VAPI_WEBHOOK_SECRET=bench-vapi-secret LOG_LEVEL=warn
-export GATEWAY_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# A free port below infra.sh's range (20000-40000), so the two never pick the same one.
+free_port() {
+    local port i
+    for ((i = 0; i < 200; i++)); do
+        port=$((10000 + RANDOM % 10000))
+        [[ -z $(ss -Htln "sport = :$port" 2>/dev/null) ]] || continue
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+        echo "$port"
+        return 0
+    done
+    return 1
+}
+GATEWAY_PORT=$(free_port) || { echo "bench: no free TCP port" >&2; exit 1; }
+export GATEWAY_PORT
 "$build/bin/voxctl" migrate >/dev/null
 org=$("$build/bin/voxctl" org create --name "Bench Clinic")
-assistant=$(python3 -c 'import uuid; print(uuid.uuid4())')
+assistant=$(cat /proc/sys/kernel/random/uuid)
 "$build/bin/voxctl" agent create --org "$org" --assistant-id "$assistant" >/dev/null
 
 suite_start "$build" "$state/logs"
