@@ -22,7 +22,11 @@
 #include <stdbool.h>
 
 /* True when url may be called: https://<host under vapi.ai>/…, or a URL
- * starting with one of the comma-separated prefixes in allow ("" or NULL: none). */
+ * under one of the comma-separated entries in allow ("" or NULL: none) —
+ * the entry's scheme, host and port exactly, and its path as a prefix that
+ * ends at a '/' ("http://127.0.0.1:4010/calls" covers ".../calls/1/control").
+ * Never a URL with userinfo, a dot segment ("..", "%2e"), a backslash or a
+ * space, whatever the list says. */
 bool vapi_control_url_allowed(const char *url, const char *allow);
 
 /* Transfers the live call to destination ({"type":"number","number"} or

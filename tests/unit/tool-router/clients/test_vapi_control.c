@@ -45,6 +45,29 @@ static void test_trusted_prefixes(void **state)
     assert_false(vapi_control_url_allowed("http://127.0.0.1:4010/call-1/control", ",,"));
 }
 
+/* Regression (issue 9): the operator's list was a strncmp prefix, so a
+ * longer port, userinfo or a dot segment walked past it. An entry now names
+ * a scheme, host and port exactly and a path prefix that ends at a segment. */
+static void test_trusted_prefixes_are_not_string_prefixes(void **state)
+{
+    const char *allow = "http://127.0.0.1:4010/,https://control.internal.example/calls";
+    assert_false(vapi_control_url_allowed("http://127.0.0.1:40100/call-1/control", allow)); /* a longer port */
+    assert_false(vapi_control_url_allowed("http://127.0.0.1:4010@evil.example/call-1/control", allow));
+    assert_false(vapi_control_url_allowed("https://control.internal.example/calls@evil.example/x", allow));
+    assert_false(vapi_control_url_allowed("https://control.internal.example/callsx/1/control", allow));
+    assert_false(vapi_control_url_allowed("https://control.internal.example/calls/../admin", allow));
+    assert_false(vapi_control_url_allowed("https://control.internal.example/calls/%2e%2e/admin", allow));
+    assert_false(vapi_control_url_allowed("https://control.internal.example/calls/./x", allow));
+    assert_false(vapi_control_url_allowed("https://control.internal.example.evil.example/calls/1", allow));
+    assert_false(vapi_control_url_allowed("http://control.internal.example/calls/1", allow)); /* scheme */
+    assert_false(vapi_control_url_allowed("http://127.0.0.1:4010\\@evil.example/", allow));
+    assert_false(vapi_control_url_allowed("https://x.vapi.ai/c1/../../admin", NULL));
+    /* What the entries do allow. */
+    assert_true(vapi_control_url_allowed("https://control.internal.example/calls/1/control", allow));
+    assert_true(vapi_control_url_allowed("https://CONTROL.internal.example:443/calls/1/control", allow));
+    assert_true(vapi_control_url_allowed("http://127.0.0.1:4010/call-1/control?x=1", allow));
+}
+
 static const char *control_url_of(const char *body, vapi_message *m)
 {
     assert_int_equal(vapi_message_parse(body, strlen(body), NULL, m), VAPI_PARSE_OK);
@@ -76,6 +99,7 @@ int main(void)
         cmocka_unit_test(test_vapi_hosts_over_https_are_allowed),
         cmocka_unit_test(test_everything_else_is_refused),
         cmocka_unit_test(test_trusted_prefixes),
+        cmocka_unit_test(test_trusted_prefixes_are_not_string_prefixes),
         cmocka_unit_test(test_control_url_from_the_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
