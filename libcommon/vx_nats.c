@@ -68,6 +68,39 @@ natsOptions *vx_nats_options(const char *url, const char *name)
     return opts;
 }
 
+void vx_nats_url_for_log(const char *url, char *out, size_t out_len)
+{
+    if (out_len == 0)
+        return;
+    size_t o = 0;
+    for (const char *p = url != NULL ? url : ""; *p != '\0' && o + 1 < out_len;) {
+        /* One URL of the list: scheme, then drop "user:password@" or "token@". */
+        size_t n = strcspn(p, ",");
+        const char *host = p;
+        const char *scheme_end = strstr(p, "://");
+        if (scheme_end != NULL && (size_t)(scheme_end - p) < n)
+            host = scheme_end + 3;
+        /* The last '@' before the path: a password may hold a raw '@'. */
+        const char *at = NULL;
+        for (const char *q = host; q < p + n && *q != '/'; q++)
+            if (*q == '@')
+                at = q;
+        for (const char *q = p; q < p + n && o + 1 < out_len; q++) {
+            if (at != NULL && q == host)
+                q = at + 1;
+            if (q >= p + n)
+                break;
+            out[o++] = *q;
+        }
+        p += n;
+        if (*p == ',' && o + 1 < out_len) {
+            out[o++] = ',';
+            p++;
+        }
+    }
+    out[o] = '\0';
+}
+
 natsConnection *vx_nats_connect_with(natsOptions *opts, const char *url)
 {
     natsConnection *nc = NULL;
@@ -75,11 +108,15 @@ natsConnection *vx_nats_connect_with(natsOptions *opts, const char *url)
     natsOptions_Destroy(opts);
     if (s == NATS_NOT_YET_CONNECTED) {
         /* Retry-on-failed-connect: the library keeps trying in the background. */
-        vx_log_warn(NULL, NULL, "nats not reachable yet, connecting in the background", "url", url);
+        char shown[512];
+        vx_nats_url_for_log(url, shown, sizeof(shown));
+        vx_log_warn(NULL, NULL, "nats not reachable yet, connecting in the background", "url", shown);
         return nc;
     }
     if (s != NATS_OK) {
-        vx_log_error(NULL, NULL, "nats connect failed", "url", url, "error", natsStatus_GetText(s));
+        char shown[512];
+        vx_nats_url_for_log(url, shown, sizeof(shown));
+        vx_log_error(NULL, NULL, "nats connect failed", "url", shown, "error", natsStatus_GetText(s));
         natsConnection_Destroy(nc);
         return NULL;
     }

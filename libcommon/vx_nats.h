@@ -9,6 +9,7 @@
 #define VX_NATS_H
 
 #include <nats/nats.h>
+#include <stddef.h>
 
 /* Connects to url (comma-separated list allowed) as client name and returns
  * once connected: a server not reachable yet is retried in the background
@@ -16,6 +17,11 @@
  * on failure or when a termination signal came first (it is consumed: the
  * caller exits). */
 natsConnection *vx_nats_connect(const char *url, const char *name);
+
+/* url (a comma-separated list) as it may be logged: every "user:password@"
+ * or "token@" removed, so credentials never reach a log line. Truncated to
+ * out_len - 1 bytes; always NUL-terminated. */
+void vx_nats_url_for_log(const char *url, char *out, size_t out_len);
 
 /* The options vx_nats_connect uses, for callers that add their own (NULL and
  * logged on failure), and the connect that takes them (and destroys them). */
