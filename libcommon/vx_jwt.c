@@ -260,3 +260,13 @@ out:
     cJSON_Delete(payload);
     return token;
 }
+
+const char *vx_jwt_secret_problem(const char *secret)
+{
+    if (secret == NULL || strlen(secret) < VX_JWT_SECRET_MIN_LEN)
+        return "it is shorter than 32 bytes; use e.g. `openssl rand -hex 32`";
+    if (strcasestr(secret, "change-me") != NULL || strcasestr(secret, "changeme") != NULL ||
+        strcasestr(secret, "placeholder") != NULL)
+        return "it is the placeholder of an example file; use e.g. `openssl rand -hex 32`";
+    return NULL;
+}

@@ -32,6 +32,13 @@ typedef struct vx_jwt_claims {
 vx_jwt_status vx_jwt_verify(const char *token, size_t len, const char *secret, int64_t now, vx_jwt_claims *out);
 /* A short English reason for status, for the 401 body. */
 const char *vx_jwt_status_str(vx_jwt_status status);
+/* The shortest HS256 secret accepted: 256 bits, as RFC 7518 §3.2 asks. */
+#define VX_JWT_SECRET_MIN_LEN 32
+/* NULL when secret may sign and verify tokens; else why not (a short static
+ * sentence): shorter than VX_JWT_SECRET_MIN_LEN bytes, or a placeholder left
+ * from an example file ("change-me…"). Whoever holds a guessable secret can
+ * mint a token for any org, so the gateway and voxctl refuse to start with one. */
+const char *vx_jwt_secret_problem(const char *secret);
 /* Signs a token for org_id/user_id/role valid until exp. Returns a malloc'd string, or NULL. */
 char *vx_jwt_sign(const char *secret, const char *org_id, const char *user_id, const char *role, int64_t iat, int64_t exp);
 

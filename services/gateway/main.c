@@ -7,6 +7,7 @@
 
 #include "server.h"
 #include "vx_config.h"
+#include "vx_jwt.h"
 #include "vx_log.h"
 #include "vx_nats.h"
 #include "vx_signal.h"
@@ -30,6 +31,11 @@ int main(void)
     gw->auth.vapi_hmac_secret = vx_config_str("VAPI_WEBHOOK_HMAC_SECRET", NULL);
     gw->auth.hmac_window_s = vx_config_long("VAPI_WEBHOOK_HMAC_WINDOW_S", 300, 1, 3600);
     gw->auth.jwt_secret = vx_config_require("JWT_SECRET");
+    const char *weak = vx_jwt_secret_problem(gw->auth.jwt_secret);
+    if (weak != NULL) {
+        fprintf(stderr, "gateway: JWT_SECRET cannot be used: %s\n", weak);
+        return VX_EXIT_CONFIG;
+    }
     if (gw->auth.vapi_secret == NULL && gw->auth.vapi_hmac_secret == NULL) {
         fprintf(stderr, "gateway: set VAPI_WEBHOOK_SECRET or VAPI_WEBHOOK_HMAC_SECRET (Vapi routes would accept no one)\n");
         return VX_EXIT_CONFIG;

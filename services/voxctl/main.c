@@ -25,6 +25,7 @@
 #include "orgs.h"
 #include "token.h"
 #include "vx_config.h"
+#include "vx_jwt.h"
 #include "vx_log.h"
 #include "vx_pg.h"
 
@@ -220,6 +221,11 @@ static int cmd_token(int argc, char **argv)
     const char *secret = need("JWT_SECRET");
     if (secret == NULL)
         return VXCTL_USAGE;
+    const char *weak = vx_jwt_secret_problem(secret);
+    if (weak != NULL) {
+        vxctl_errorf("JWT_SECRET cannot be used: %s", weak);
+        return VXCTL_USAGE;
+    }
     char *token = NULL;
     st = vxctl_token_make(secret, org, user, role, ttl, (int64_t)time(NULL), &token);
     if (st == VXCTL_OK)

@@ -28,7 +28,7 @@ trap cleanup EXIT
 deploy/local/infra.sh start "$state" >/dev/null
 # shellcheck disable=SC1091
 . "$state/env"
-export MIGRATIONS_DIR=$PWD/migrations JWT_SECRET=bench-jwt-secret VAPI_WEBHOOK_SECRET=bench-vapi-secret LOG_LEVEL=warn
+export MIGRATIONS_DIR=$PWD/migrations JWT_SECRET=bench-jwt-secret-with-32-bytes-at-least VAPI_WEBHOOK_SECRET=bench-vapi-secret LOG_LEVEL=warn
 # A free port below infra.sh's range (20000-40000), so the two never pick the same one.
 free_port() {
     local port i

@@ -126,6 +126,24 @@ static bool ready_says(const char *service, bool up)
 
 /* A service that is gone is answered 503 service_unavailable (the health
  * polls found no responder), not left to time out into a 504. */
+/* Regression (issue 9): the gateway verified dashboard tokens with any
+ * JWT_SECRET, .env.example's placeholder too. It now refuses to start (exit 2,
+ * a clear line) before it listens. */
+static void test_gateway_refuses_a_guessable_jwt_secret(void **state)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/gateway", vt_env("BIN_DIR"));
+    const char *weak[] = {"JWT_SECRET=short-secret", "JWT_SECRET=change-me-to-32-random-bytes-of-entropy"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *env[] = {weak[i], "VAPI_WEBHOOK_SECRET=test-vapi-secret", "GATEWAY_PORT=1", NULL};
+        vt_run_result r = vt_run(path, NULL, env);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, "JWT_SECRET cannot be used"));
+        assert_null(strstr(r.err, weak[i] + strlen("JWT_SECRET="))); /* the secret itself is never printed */
+        vt_run_free(&r);
+    }
+}
+
 static void test_absent_service_is_503_not_a_timeout(void **state)
 {
     char *token = vt_token(&suite, org, 300);
@@ -227,6 +245,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_concurrent_answers_reach_their_own_requests),
+        cmocka_unit_test(test_gateway_refuses_a_guessable_jwt_secret),
         cmocka_unit_test(test_absent_service_is_503_not_a_timeout),
         cmocka_unit_test(test_everything_works_again_after_nats_restarts),
     };

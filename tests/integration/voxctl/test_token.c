@@ -82,6 +82,17 @@ static void test_token_refuses_without_secret_or_org(void **state)
     assert_int_equal(r.status, 2);
     assert_string_equal(r.out, "");
     vt_run_free(&r);
+
+    /* A guessable secret signs nothing (issue 9): short, or .env.example's placeholder. */
+    const char *weak[] = {"JWT_SECRET=short-secret", "JWT_SECRET=change-me-to-32-random-bytes-of-entropy"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *weak_env[] = {weak[i], NULL};
+        r = vt_run(g.voxctl, args, weak_env);
+        assert_int_equal(r.status, 2);
+        assert_string_equal(r.out, "");
+        assert_non_null(strstr(r.err, "JWT_SECRET cannot be used"));
+        vt_run_free(&r);
+    }
 }
 
 static int group_setup(void **state)

@@ -321,6 +321,20 @@ static void test_status_strings(void **state)
     assert_string_equal(vx_jwt_status_str(VX_JWT_EXPIRED), "token expired");
 }
 
+/* Regression (issue 9): any JWT_SECRET was accepted, the .env.example
+ * placeholder too, and whoever knows the secret mints tokens for any org. */
+static void test_secret_problem(void **state)
+{
+    assert_null(vx_jwt_secret_problem("0123456789abcdef0123456789abcdef"));
+    assert_null(vx_jwt_secret_problem("test-jwt-secret-with-enough-entropy"));
+    assert_non_null(vx_jwt_secret_problem(NULL));
+    assert_non_null(vx_jwt_secret_problem(""));
+    assert_non_null(vx_jwt_secret_problem("0123456789abcdef0123456789abcde"));   /* 31 bytes */
+    assert_non_null(vx_jwt_secret_problem("change-me-to-32-random-bytes-0000")); /* .env.example's, padded */
+    assert_non_null(vx_jwt_secret_problem("CHANGEME-CHANGEME-CHANGEME-CHANGEME"));
+    assert_non_null(vx_jwt_secret_problem("a-placeholder-of-more-than-32-bytes!"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_status_strings),
+        cmocka_unit_test(test_secret_problem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
