@@ -25,7 +25,7 @@ fresh make unit >"$logs/unit.out" 2>&1 || {
     fail "make unit failed"
 }
 grep -Eq '^passed: [1-9][0-9]*, failed: 0$' "$logs/unit.out" || fail "make unit did not report its tests: $(tail -n 3 "$logs/unit.out")"
-grep -q '/tests/integration/' "$logs/unit.out" && fail "make unit ran integration tests"
+grep -Eq '^(ok|FAIL) +build/[a-z]+/tests/(integration|e2e)/' "$logs/unit.out" && fail "make unit ran integration or end-to-end tests"
 echo "ok: make unit — $(grep -E '^passed:' "$logs/unit.out")"
 
 fresh env BENCH_SECONDS=1 make bench >"$logs/bench.out" 2>&1 || {

@@ -303,6 +303,27 @@ static void test_org_id_cannot_change(void **state)
     free(owner);
 }
 
+/* Regression (issue 9, migration 0006): the app role could delete its own
+ * organization (and every tenant row with it) or lift its own suspension.
+ * It may rename it, nothing more; the owner may still do everything. */
+static void test_org_row_rights(void **state)
+{
+    ensure_tenants();
+    const char *pa[1] = {t.a};
+    vt_begin_as(g.app, t.a);
+    assert_string_equal(sqlstate_of(g.app, "DELETE FROM organizations WHERE id = $1", 1, pa), "42501");
+    rollback(g.app);
+    vt_begin_as(g.app, t.a);
+    assert_string_equal(sqlstate_of(g.app, "UPDATE organizations SET status = 'active' WHERE id = $1", 1, pa), "42501");
+    rollback(g.app);
+    vt_begin_as(g.app, t.a);
+    assert_string_equal(sqlstate_of(g.app, "UPDATE organizations SET name = 'Renamed Clinic' WHERE id = $1", 1, pa), "");
+    rollback(g.app);
+    vt_sql_exec(g.admin, "BEGIN", 0, NULL);
+    assert_string_equal(sqlstate_of(g.admin, "UPDATE organizations SET status = 'suspended' WHERE id = $1", 1, pa), "");
+    rollback(g.admin);
+}
+
 static void test_other_org_rows_untouchable(void **state)
 {
     ensure_tenants();
@@ -368,6 +389,7 @@ int main(void)
         cmocka_unit_test_teardown(test_every_table_with_org_id_is_isolated, end_transactions),
         cmocka_unit_test_teardown(test_insert_for_other_org_refused, end_transactions),
         cmocka_unit_test_teardown(test_org_id_cannot_change, end_transactions),
+        cmocka_unit_test_teardown(test_org_row_rights, end_transactions),
         cmocka_unit_test_teardown(test_other_org_rows_untouchable, end_transactions),
     };
     return cmocka_run_group_tests_name("tenancy (row-level security)", tests, group_setup, group_teardown);
