@@ -110,7 +110,7 @@ static bool subject_of(const char *subject, const char *service)
            subject[5 + n] != '\0';
 }
 
-int vx_routes_check_service(const vx_route *table, size_t count, const char *service, const char *const *subjects, size_t n)
+int vx_routes_check_table(const vx_route *table, size_t count, const char *service, const char *const *subjects, size_t n)
 {
     int rc = 0;
     for (size_t i = 0; i < count; i++) {
@@ -135,4 +135,11 @@ int vx_routes_check_service(const vx_route *table, size_t count, const char *ser
         }
     }
     return rc;
+}
+
+int vx_routes_check_service(const char *service, const char *const *subjects, size_t n)
+{
+    size_t count;
+    const vx_route *table = vx_routes_table(&count);
+    return vx_routes_check_table(table, count, service, subjects, n);
 }

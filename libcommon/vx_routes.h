@@ -89,10 +89,13 @@ const vx_route *vx_routes_table(size_t *count);
 vx_route_match_status vx_routes_match(const vx_route *table, size_t count, const char *method, size_t method_len, const char *path,
                                       size_t path_len, vx_route_match *out);
 
-/* Checks a service's handler table against table: every route whose subject
- * is "rpc.<service>.…" must be among subjects[0..n), and every entry of
- * subjects must be such a route's subject. Logs each mismatch (an error
- * naming the route or handler) and returns 0 when they agree, -1 when not. */
-int vx_routes_check_service(const vx_route *table, size_t count, const char *service, const char *const *subjects, size_t n);
+/* Checks a service's handler table against the suite's route table: every
+ * route whose subject is "rpc.<service>.…" must be among subjects[0..n), and
+ * every entry of subjects must be such a route's subject. Logs each mismatch
+ * (an error naming the route or handler) and returns 0 when they agree, -1
+ * when not. A service's main refuses to start on -1. */
+int vx_routes_check_service(const char *service, const char *const *subjects, size_t n);
+/* The same check against any table (for tests). */
+int vx_routes_check_table(const vx_route *table, size_t count, const char *service, const char *const *subjects, size_t n);
 
 #endif

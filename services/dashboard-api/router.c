@@ -38,9 +38,7 @@ int dashboard_check_routes(void)
     const char *subjects[NHANDLERS];
     for (size_t i = 0; i < NHANDLERS; i++)
         subjects[i] = HANDLERS[i].subject;
-    size_t nroutes;
-    const vx_route *routes = vx_routes_table(&nroutes);
-    return vx_routes_check_service(routes, nroutes, "dashboard", subjects, NHANDLERS);
+    return vx_routes_check_service("dashboard", subjects, NHANDLERS);
 }
 
 static void dispatch(void *state, const vx_gateway_request *req, vx_rpc_reply *reply)

@@ -299,9 +299,7 @@ int dispatch_check_routes(void)
     const char *subjects[NROUTES];
     for (size_t i = 0; i < NROUTES; i++)
         subjects[i] = ROUTES[i].subject;
-    size_t nroutes;
-    const vx_route *routes = vx_routes_table(&nroutes);
-    return vx_routes_check_service(routes, nroutes, "tools", subjects, NROUTES);
+    return vx_routes_check_service("tools", subjects, NROUTES);
 }
 
 /* Answers req into reply, except the calls whose reads wait for the batch
