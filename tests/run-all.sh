@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-all.sh [--only unit] <build dir>… — runs every test of each build variant against one
+# run-all.sh [--only unit] [--filter REGEX] <build dir>… — runs every test of each build variant against one
 # local NATS + PostgreSQL started for the run (see deploy/local/infra.sh):
 # unit tests, then integration tests (one service as a real process), then
 # end-to-end tests (the whole suite through the gateway). Prints a summary and
@@ -7,12 +7,18 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-only=""
-if [[ ${1:-} == --only ]]; then
-    only=$2
+# --filter REGEX runs only the tests whose path matches (grep -E): one test,
+# or one service's, against fresh infrastructure while working on it.
+only="" filter=""
+while [[ ${1:-} == --* ]]; do
+    case $1 in
+    --only) only=$2 ;;
+    --filter) filter=$2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
     shift 2
-fi
-[[ $# -ge 1 ]] || { echo "usage: $0 [--only unit] <build dir>..." >&2; exit 2; }
+done
+[[ $# -ge 1 ]] || { echo "usage: $0 [--only unit] [--filter REGEX] <build dir>..." >&2; exit 2; }
 state=$(mktemp -d /tmp/voxanne-test.XXXXXX)
 chmod 755 "$state"
 cleanup() {
@@ -37,6 +43,7 @@ failed=()
 passed=0
 run() {
     local t=$1 started elapsed
+    [[ -z $filter ]] || grep -qE -- "$filter" <<<"$t" || return 0
     started=$(date +%s%N)
     if "$t" >"$logs/$(echo "$t" | tr / _).out" 2>&1; then
         passed=$((passed + 1))
