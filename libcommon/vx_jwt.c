@@ -15,8 +15,20 @@
  *   4. claims, parsed only once the token is known to be ours: sub/role must
  *      be strings that fit the claims struct (else MALFORMED), exp must be a
  *      number > now (else EXPIRED), nbf when present must be <= now (else
- *      NOT_YET_VALID), app_metadata.org_id must be a UUID (else NO_ORG).
- * No clock leeway is applied: the caller passes now and may add its own.
+ *      NOT_YET_VALID), iat must be a number at most policy->leeway_s after
+ *      now (else BAD_LIFETIME when missing, NOT_YET_VALID when ahead) and
+ *      exp - iat in (0, policy->max_lifetime_s] (else BAD_LIFETIME), aud the
+ *      policy's audience or an array holding it (else BAD_AUDIENCE), iss the
+ *      policy's issuer when it has one (else BAD_ISSUER),
+ *      app_metadata.org_id a UUID (else NO_ORG).
+ * Why a lifetime bound: a leaked token is only as dangerous as it is long
+ * lived, and exp alone lets whoever holds the secret (or a misconfigured
+ * issuer) mint tokens that never expire in practice. Why aud/iss: the same
+ * Supabase secret signs tokens for other audiences (anon, service_role keys
+ * carry role claims but no "authenticated" aud) that must not open the
+ * dashboard API.
+ * Leeway applies only to iat (an issuer's clock a little ahead of ours);
+ * exp and nbf are compared with now as given.
  * Nothing here logs: callers log the status, never the token.
  */
 #include "vx_jwt.h"
@@ -95,8 +107,26 @@ static bool jwt_copy_str(const cJSON *item, char *dst, size_t cap)
     return true;
 }
 
+/* True when aud (a string, or an array of strings) names audience. */
+static bool jwt_audience_ok(const cJSON *aud, const char *audience)
+{
+    if (audience == NULL || audience[0] == '\0')
+        return false;
+    if (cJSON_IsString(aud))
+        return strcmp(aud->valuestring, audience) == 0;
+    if (!cJSON_IsArray(aud))
+        return false;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, aud)
+    {
+        if (cJSON_IsString(item) && strcmp(item->valuestring, audience) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Step 4: reads the claims of a payload whose signature verified. */
-static vx_jwt_status jwt_claims(const cJSON *payload, int64_t now, vx_jwt_claims *c)
+static vx_jwt_status jwt_claims(const cJSON *payload, const vx_jwt_policy *policy, int64_t now, vx_jwt_claims *c)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(payload, "app_metadata");
     if (meta && !cJSON_IsObject(meta))
@@ -118,6 +148,22 @@ static vx_jwt_status jwt_claims(const cJSON *payload, int64_t now, vx_jwt_claims
         if (nbf > now)
             return VX_JWT_NOT_YET_VALID;
     }
+    /* iat >= 0 keeps exp - iat from overflowing (exp may be clamped to INT64_MAX). */
+    int64_t iat;
+    if (!jwt_numeric_date(cJSON_GetObjectItemCaseSensitive(payload, "iat"), &iat) || iat < 0)
+        return VX_JWT_BAD_LIFETIME;
+    if (iat > now && iat - now > policy->leeway_s)
+        return VX_JWT_NOT_YET_VALID;
+    if (c->exp <= iat || c->exp - iat > policy->max_lifetime_s)
+        return VX_JWT_BAD_LIFETIME;
+
+    if (!jwt_audience_ok(cJSON_GetObjectItemCaseSensitive(payload, "aud"), policy->audience))
+        return VX_JWT_BAD_AUDIENCE;
+    if (policy->issuer != NULL && policy->issuer[0] != '\0') {
+        const cJSON *iss = cJSON_GetObjectItemCaseSensitive(payload, "iss");
+        if (!cJSON_IsString(iss) || strcmp(iss->valuestring, policy->issuer) != 0)
+            return VX_JWT_BAD_ISSUER;
+    }
 
     const cJSON *org = meta ? cJSON_GetObjectItemCaseSensitive(meta, "org_id") : NULL;
     if (!cJSON_IsString(org) || !vx_is_uuid(org->valuestring, strlen(org->valuestring)))
@@ -131,13 +177,14 @@ static vx_jwt_status jwt_claims(const cJSON *payload, int64_t now, vx_jwt_claims
  * Runs the pipeline described at the top of the file. out, when not NULL,
  * is zeroed first and fully meaningful only when VX_JWT_OK is returned.
  */
-vx_jwt_status vx_jwt_verify(const char *token, size_t len, const char *secret, int64_t now, vx_jwt_claims *out)
+vx_jwt_status vx_jwt_verify(const char *token, size_t len, const vx_jwt_policy *policy, int64_t now, vx_jwt_claims *out)
 {
     vx_jwt_claims scratch;
     vx_jwt_claims *c = out ? out : &scratch;
     memset(c, 0, sizeof *c);
-    if (!token || !secret || len == 0 || len > VX_JWT_MAX_LEN)
+    if (!token || !policy || !policy->secret || len == 0 || len > VX_JWT_MAX_LEN)
         return VX_JWT_MALFORMED;
+    const char *secret = policy->secret;
 
     const char *dot1 = memchr(token, '.', len);
     const char *dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
@@ -167,7 +214,7 @@ vx_jwt_status vx_jwt_verify(const char *token, size_t len, const char *secret, i
     }
     if (!(payload = jwt_parse_object(raw_payload, raw_payload_len)))
         goto out;
-    st = jwt_claims(payload, now, c);
+    st = jwt_claims(payload, policy, now, c);
 out:
     if (st != VX_JWT_OK)
         memset(c, 0, sizeof *c);
@@ -196,6 +243,12 @@ const char *vx_jwt_status_str(vx_jwt_status status)
         return "token not yet valid";
     case VX_JWT_NO_ORG:
         return "token has no organization";
+    case VX_JWT_BAD_AUDIENCE:
+        return "token is not meant for this service";
+    case VX_JWT_BAD_ISSUER:
+        return "token has another issuer";
+    case VX_JWT_BAD_LIFETIME:
+        return "token lifetime is missing or too long";
     }
     return "invalid token";
 }
@@ -225,22 +278,25 @@ static int jwt_append_part(char **acc, const void *data, size_t len)
 }
 
 /*
- * Builds {"alg":"HS256","typ":"JWT"} . {"sub","role":"authenticated","iat",
- * "exp","app_metadata":{"org_id","role"}} and signs it. user_id and role may
- * be NULL (the claim is then left out); secret and org_id may not.
+ * Builds {"alg":"HS256","typ":"JWT"} . {"aud","iss"?,"sub"?,"role":"authenticated",
+ * "iat","exp","app_metadata":{"org_id","role"?}} and signs it.
  */
-char *vx_jwt_sign(const char *secret, const char *org_id, const char *user_id, const char *role, int64_t iat, int64_t exp)
+char *vx_jwt_sign(const char *secret, const vx_jwt_grant *g)
 {
-    if (!secret || !org_id)
+    if (!secret || !g || !g->org_id)
         return NULL;
     cJSON *payload = cJSON_CreateObject();
     cJSON *meta = cJSON_CreateObject();
     char *json = NULL, *token = NULL;
     uint8_t mac[VX_SHA256_LEN];
-    if (!payload || !meta || (user_id && !cJSON_AddStringToObject(payload, "sub", user_id)) ||
-        !cJSON_AddStringToObject(payload, "role", "authenticated") || !cJSON_AddNumberToObject(payload, "iat", (double)iat) ||
-        !cJSON_AddNumberToObject(payload, "exp", (double)exp) || !cJSON_AddStringToObject(meta, "org_id", org_id) ||
-        (role && !cJSON_AddStringToObject(meta, "role", role)) || !cJSON_AddItemToObject(payload, "app_metadata", meta)) {
+    const char *aud = g->audience ? g->audience : VX_JWT_DEFAULT_AUDIENCE;
+    bool has_iss = g->issuer && g->issuer[0] != '\0';
+    if (!payload || !meta || !cJSON_AddStringToObject(payload, "aud", aud) ||
+        (has_iss && !cJSON_AddStringToObject(payload, "iss", g->issuer)) ||
+        (g->user_id && !cJSON_AddStringToObject(payload, "sub", g->user_id)) ||
+        !cJSON_AddStringToObject(payload, "role", "authenticated") || !cJSON_AddNumberToObject(payload, "iat", (double)g->iat) ||
+        !cJSON_AddNumberToObject(payload, "exp", (double)g->exp) || !cJSON_AddStringToObject(meta, "org_id", g->org_id) ||
+        (g->role && !cJSON_AddStringToObject(meta, "role", g->role)) || !cJSON_AddItemToObject(payload, "app_metadata", meta)) {
         cJSON_Delete(meta);
         goto out;
     }

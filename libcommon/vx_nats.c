@@ -7,11 +7,99 @@
  */
 #include "vx_nats.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "vx_config.h"
 #include "vx_log.h"
 #include "vx_signal.h"
+
+/* Who this process is on the bus: read once from the environment, the same
+ * for every connection it makes. */
+static struct {
+    pthread_once_t once;
+    const char *user;     /* NULL: connect without a user (a server without authorization) */
+    const char *password; /* with user */
+    const char *tls_ca, *tls_cert, *tls_key;
+    char inbox_prefix[80]; /* "_INBOX.<user>", or "_INBOX" */
+} identity = {.once = PTHREAD_ONCE_INIT};
+
+bool vx_nats_user_valid(const char *user)
+{
+    size_t n = user != NULL ? strlen(user) : 0;
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = user[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+static void identity_load(void)
+{
+    identity.user = vx_config_str("NATS_USER", NULL);
+    identity.password = vx_config_str("NATS_PASSWORD", NULL);
+    identity.tls_ca = vx_config_str("NATS_TLS_CA", NULL);
+    identity.tls_cert = vx_config_str("NATS_TLS_CERT", NULL);
+    identity.tls_key = vx_config_str("NATS_TLS_KEY", NULL);
+    /* The user names the inbox subjects: it must be one subject token. */
+    if (identity.user != NULL && !vx_nats_user_valid(identity.user)) {
+        fprintf(stderr, "NATS_USER must be 1 to 64 of a-z, 0-9, '-' and '_'\n");
+        exit(VX_EXIT_CONFIG);
+    }
+    if ((identity.user == NULL) != (identity.password == NULL)) {
+        fprintf(stderr, "NATS_USER and NATS_PASSWORD go together: set both or neither\n");
+        exit(VX_EXIT_CONFIG);
+    }
+    if ((identity.tls_cert == NULL) != (identity.tls_key == NULL)) {
+        fprintf(stderr, "NATS_TLS_CERT and NATS_TLS_KEY go together: set both or neither\n");
+        exit(VX_EXIT_CONFIG);
+    }
+    snprintf(identity.inbox_prefix, sizeof(identity.inbox_prefix), "_INBOX%s%s", identity.user != NULL ? "." : "",
+             identity.user != NULL ? identity.user : "");
+}
+
+const char *vx_nats_inbox_prefix(void)
+{
+    pthread_once(&identity.once, identity_load);
+    return identity.inbox_prefix;
+}
+
+int vx_nats_new_inbox(char *out, size_t out_len)
+{
+    natsInbox *inbox = NULL;
+    if (natsInbox_Create(&inbox) != NATS_OK)
+        return -1;
+    /* natsInbox is "_INBOX.<nuid>": keep the unique part, under our prefix. */
+    const char *nuid = strrchr(inbox, '.');
+    int n = snprintf(out, out_len, "%s.%s", vx_nats_inbox_prefix(), nuid != NULL ? nuid + 1 : inbox);
+    natsInbox_Destroy(inbox);
+    return n > 0 && (size_t)n < out_len ? 0 : -1;
+}
+
+/* The identity and TLS settings of the environment, on opts. */
+static natsStatus identity_apply(natsOptions *opts)
+{
+    pthread_once(&identity.once, identity_load);
+    natsStatus s = NATS_OK;
+    if (identity.user != NULL)
+        s = natsOptions_SetUserInfo(opts, identity.user, identity.password);
+    /* Requests' replies come back under the user's own prefix: the only
+     * inbox subjects its permissions let it read (deploy/nats/users.conf). */
+    if (s == NATS_OK && identity.user != NULL)
+        s = natsOptions_SetCustomInboxPrefix(opts, identity.inbox_prefix);
+    if (s == NATS_OK && (identity.tls_ca != NULL || identity.tls_cert != NULL))
+        s = natsOptions_SetSecure(opts, true);
+    if (s == NATS_OK && identity.tls_ca != NULL)
+        s = natsOptions_LoadCATrustedCertificates(opts, identity.tls_ca);
+    if (s == NATS_OK && identity.tls_cert != NULL)
+        s = natsOptions_LoadCertificatesChain(opts, identity.tls_cert, identity.tls_key);
+    return s;
+}
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
@@ -60,6 +148,8 @@ natsOptions *vx_nats_options(const char *url, const char *name)
         s = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL);
     if (s == NATS_OK)
         s = natsOptions_SetErrorHandler(opts, on_async_error, NULL);
+    if (s == NATS_OK)
+        s = identity_apply(opts);
     if (s != NATS_OK) {
         vx_log_error(NULL, NULL, "nats options failed", "error", natsStatus_GetText(s));
         natsOptions_Destroy(opts);

@@ -4,11 +4,20 @@
  * Connections are made with SendAsap (a request/reply round trip on loopback
  * falls from ~1 ms to ~0.2 ms), retry on the first connect, and reconnect
  * forever; disconnects and reconnects are logged.
+ *
+ * Every connection of a process is made as the one identity its environment
+ * names: NATS_USER and NATS_PASSWORD (the program's user in
+ * deploy/nats/users.conf, whose permissions say what it may publish and
+ * subscribe to), and optionally TLS — NATS_TLS_CA (the CA to verify the
+ * server with) and NATS_TLS_CERT + NATS_TLS_KEY (a client certificate). The
+ * inboxes of a process live under "_INBOX.<user>", the only inbox subjects
+ * its user may read. A malformed setting exits with status 2 (vx_config).
  */
 #ifndef VX_NATS_H
 #define VX_NATS_H
 
 #include <nats/nats.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Connects to url (comma-separated list allowed) as client name and returns
@@ -22,6 +31,13 @@ natsConnection *vx_nats_connect(const char *url, const char *name);
  * or "token@" removed, so credentials never reach a log line. Truncated to
  * out_len - 1 bytes; always NUL-terminated. */
 void vx_nats_url_for_log(const char *url, char *out, size_t out_len);
+
+/* "_INBOX.<NATS_USER>", or "_INBOX" without a user. */
+const char *vx_nats_inbox_prefix(void);
+/* A fresh inbox subject under vx_nats_inbox_prefix() into out. 0, or -1 when it does not fit. */
+int vx_nats_new_inbox(char *out, size_t out_len);
+/* True when user can be a NATS_USER: 1 to 64 of a-z, 0-9, '-', '_' (one subject token). */
+bool vx_nats_user_valid(const char *user);
 
 /* The options vx_nats_connect uses, for callers that add their own (NULL and
  * logged on failure), and the connect that takes them (and destroys them). */

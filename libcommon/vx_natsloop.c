@@ -148,14 +148,13 @@ void vx_natsloop_flush(vx_natsloop *l)
 
 natsSubscription *vx_natsloop_send_marker(natsConnection *nc)
 {
-    natsInbox *inbox = NULL;
+    char inbox[128];
     natsSubscription *marker = NULL;
-    natsStatus s = natsInbox_Create(&inbox);
+    natsStatus s = vx_nats_new_inbox(inbox, sizeof(inbox)) == 0 ? NATS_OK : NATS_ERR;
     if (s == NATS_OK)
         s = natsConnection_SubscribeSync(&marker, nc, inbox);
     if (s == NATS_OK)
         s = natsConnection_Publish(nc, inbox, NULL, 0);
-    natsInbox_Destroy(inbox);
     if (s != NATS_OK) {
         vx_log_error(NULL, NULL, "nats marker failed", "error", natsStatus_GetText(s));
         natsSubscription_Destroy(marker);

@@ -8,7 +8,9 @@
  *      a legacy call.metadata.org_id), if org_exists() (active);
  *   3. the phone number id → org_for_phone_number_id(), else the called
  *      number → org_for_phone_number().
- * An unknown org is "not found", never guessed.
+ * Each tier answers active organizations only (migrations/0007): a
+ * suspended org is "not found" like an unknown one. An unknown org is "not
+ * found", never guessed.
  *
  * Speed: every tool call needs its org, and most calls of one conversation
  * ask the same question, so each worker keeps a cache of answers — found

@@ -17,8 +17,8 @@
 
 static const vx_route ROUTES[] = {
     {"GET", "/health", VX_AUTH_NONE, VX_TARGET_HEALTH, "gateway.health"},
-    {"GET", "/ready", VX_AUTH_NONE, VX_TARGET_READY, "gateway.ready"},
-    {"GET", "/metrics", VX_AUTH_NONE, VX_TARGET_METRICS, "gateway.metrics"},
+    {"GET", "/ready", VX_AUTH_OPERATOR_DETAILS, VX_TARGET_READY, "gateway.ready"},
+    {"GET", "/metrics", VX_AUTH_OPERATOR, VX_TARGET_METRICS, "gateway.metrics"},
     {"POST", "/api/vapi/webhook", VX_AUTH_VAPI, VX_TARGET_VAPI_WEBHOOK, VX_SUBJECT_TOOLS_WEBHOOK},
     {"POST", "/api/vapi/tools/{tool}", VX_AUTH_VAPI, VX_TARGET_VAPI_TOOL, VX_SUBJECT_TOOLS_TOOL},
     {"GET", "/api/calls", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_CALLS_LIST},

@@ -16,6 +16,9 @@
  *
  * Gateway-local routes (health, readiness, metrics) have a "gateway.<name>"
  * subject that is never sent anywhere: it is their label in logs and metrics.
+ * Only liveness is anonymous: metrics name every route and its traffic, and
+ * readiness details name the services behind the gateway, so both are the
+ * operator's (VX_AUTH_OPERATOR, VX_AUTH_OPERATOR_DETAILS).
  *
  * Adding a route: a row in vx_routes.c and, for a new subject, a macro here
  * and a handler in the service; the gateway's code does not change.
@@ -35,9 +38,11 @@
 #define VX_SUBJECT_CALLS_GET  "rpc.dashboard.calls.get"
 
 typedef enum {
-    VX_AUTH_NONE,      /* health, readiness, metrics */
-    VX_AUTH_VAPI,      /* x-vapi-secret, bearer secret, or HMAC signature */
-    VX_AUTH_DASHBOARD, /* Authorization: Bearer <HS256 JWT> with app_metadata.org_id */
+    VX_AUTH_NONE,             /* anyone: liveness (/health) only */
+    VX_AUTH_VAPI,             /* the HMAC signature when configured, else x-vapi-secret or the bearer secret */
+    VX_AUTH_DASHBOARD,        /* Authorization: Bearer <HS256 JWT> with app_metadata.org_id */
+    VX_AUTH_OPERATOR,         /* Authorization: Bearer <METRICS_TOKEN>; 404 when no token is configured */
+    VX_AUTH_OPERATOR_DETAILS, /* anyone, but only the operator's bearer token unlocks the details of the answer (/ready) */
 } vx_route_auth;
 
 typedef enum {

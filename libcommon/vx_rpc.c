@@ -14,8 +14,93 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vx_config.h"
+#include "vx_envelope.h"
 #include "vx_log.h"
 #include "vx_natsloop.h"
+#include "vx_time.h"
+
+/* Remembered signatures (2 MiB): with the gateway's default 5 s deadlines
+ * the table holds every live one up to ~26k requests/s per process; beyond
+ * that the soonest to expire are forgotten first (vx_envelope.h). */
+#define REPLAY_SLOTS 131072
+
+/* This service's envelope key (ENVELOPE_KEY) and replay guard, one per
+ * process: every subscription of a service checks the same signatures. */
+static struct {
+    pthread_once_t once;
+    uint8_t key[VX_ENVELOPE_KEY_LEN];
+    vx_envelope_replay *replay;
+} envelope = {.once = PTHREAD_ONCE_INIT};
+
+static void envelope_load(void)
+{
+    if (vx_envelope_key_parse(getenv("ENVELOPE_KEY"), envelope.key) != 0) {
+        fprintf(stderr, "ENVELOPE_KEY must be 64 hex digits: this service's key for the gateway's signatures "
+                        "(`voxctl envelope-key <program>` derives it from the gateway's ENVELOPE_MASTER_KEY)\n");
+        exit(VX_EXIT_CONFIG);
+    }
+    envelope.replay = vx_envelope_replay_create(REPLAY_SLOTS);
+    if (envelope.replay == NULL)
+        abort();
+}
+
+/* Why a request envelope is refused, checked on the bytes as received,
+ * before anything is decoded: NULL when the gateway signed them (the MAC is
+ * then in mac), else the reason, with the error code in *code. */
+static const char *signature_refusal(natsMsg *msg, uint8_t mac[32], const char **code)
+{
+    pthread_once(&envelope.once, envelope_load);
+    const char *signature = NULL;
+    if (natsMsgHeader_Get(msg, VX_ENVELOPE_HEADER, &signature) == NATS_OK &&
+        vx_envelope_verify(envelope.key, natsMsg_GetSubject(msg), natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg),
+                           signature, mac))
+        return NULL;
+    *code = "envelope_unsigned";
+    return "The request envelope is not signed by the gateway.";
+}
+
+/* Why a signed request is refused all the same: it expired (the gateway has
+ * answered already: no work is done for it), claims a deadline too far
+ * ahead to be remembered, or was served before. NULL: serve it. */
+static const char *freshness_refusal(const vx_gateway_request *req, const uint8_t mac[32], const char **code)
+{
+    int64_t now = vx_now_ms();
+    if (req->deadline_unix_ms <= now) {
+        *code = "envelope_expired";
+        return "The request envelope has expired.";
+    }
+    if (req->deadline_unix_ms > now + VX_ENVELOPE_MAX_AHEAD_MS) {
+        *code = "envelope_deadline";
+        return "The request envelope's deadline is too far ahead.";
+    }
+    if (!vx_envelope_replay_first_use(envelope.replay, mac, req->deadline_unix_ms, now)) {
+        *code = "envelope_replayed";
+        return "The request envelope was already served.";
+    }
+    return NULL;
+}
+
+natsStatus vx_rpc_publish_signed(natsConnection *nc, const vx_envelope_signer *s, const char *subject, const char *reply,
+                                 const void *payload, size_t len)
+{
+    char signature[VX_ENVELOPE_SIG_SIZE];
+    if (vx_envelope_signer_sign(s, subject, payload, len, signature) != 0)
+        return NATS_INVALID_SUBJECT;
+    natsMsg *msg = NULL;
+    natsStatus st = natsMsg_Create(&msg, subject, reply, payload, (int)len);
+    if (st == NATS_OK)
+        st = natsMsgHeader_Set(msg, VX_ENVELOPE_HEADER, signature);
+    if (st == NATS_OK)
+        st = natsConnection_PublishMsg(nc, msg);
+    natsMsg_Destroy(msg);
+    return st;
+}
+
+void vx_rpc_require_envelope_key(void)
+{
+    pthread_once(&envelope.once, envelope_load);
+}
 
 /* What a subscription serves: handler may be NULL (health only). */
 typedef struct rpc_binding {
@@ -110,8 +195,25 @@ static vx_gateway_request *decode_or_answer(natsConnection *nc, natsMsg *msg, co
         natsMsg_Destroy(msg);
         return NULL;
     }
-    vx_gateway_request *req =
-        voxanne__v1__gateway_request__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
+    const char *code = NULL;
+    uint8_t mac[32];
+    const char *refused = signature_refusal(msg, mac, &code);
+    vx_gateway_request *req = refused != NULL ? NULL
+                                              : voxanne__v1__gateway_request__unpack(NULL, (size_t)natsMsg_GetDataLength(msg),
+                                                                                     (const uint8_t *)natsMsg_GetData(msg));
+    if (req != NULL)
+        refused = freshness_refusal(req, mac, &code);
+    if (refused != NULL) {
+        vx_log_warn(req != NULL ? req->request_id : NULL, NULL, "rpc request refused", "subject", natsMsg_GetSubject(msg), "code",
+                    code);
+        vx_rpc_reply reply = {.content_type = "application/json"};
+        vx_rpc_reply_error(&reply, 401, code, refused);
+        respond(nc, msg, &reply);
+        vx_buf_free(&reply.body);
+        voxanne__v1__gateway_request__free_unpacked(req, NULL);
+        natsMsg_Destroy(msg);
+        return NULL;
+    }
     if (req != NULL) {
         /* The route a handler dispatches on is the subject NATS delivered the
          * request on (authenticated by the bus), never what the envelope
@@ -167,6 +269,8 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
 static int subscribe(natsConnection *nc, const char *subject, const char *service, vx_rpc_handler handler, vx_health_check check,
                      void *state, natsSubscription **out)
 {
+    if (handler != NULL)
+        vx_rpc_require_envelope_key();
     rpc_binding *binding = calloc(1, sizeof(*binding));
     if (binding == NULL)
         abort();
@@ -202,9 +306,11 @@ int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check
 
 /* ---- loop-driven workers (see vx_rpc_worker_start) ---- */
 
-#define WORKER_POLL_MS   100
-#define WORKER_DRAIN_MS  5000
-#define WORKER_BATCH_MAX 256 /* messages answered before the replies are written */
+#define WORKER_POLL_MS       100
+#define WORKER_DRAIN_MS      5000
+#define WORKER_BATCH_MAX     256 /* messages answered before the replies are written */
+#define WORKER_PENDING_MSGS  8192
+#define WORKER_PENDING_BYTES (64 * 1024 * 1024)
 
 /* The requests of one batch, decoded, with their replies. */
 typedef struct request_batch {
@@ -214,9 +320,41 @@ typedef struct request_batch {
     size_t n;
 } request_batch;
 
+/* Where the deferred answers of a worker go: its own connection. NATS lets
+ * a user reply only on the connection that received the request
+ * (allow_responses in deploy/nats/users.conf), so an answer sent on any
+ * other connection would be refused. Shared by the worker and each of its
+ * deferred requests (refs); nc is NULL once the worker has closed it. */
+typedef struct reply_channel {
+    pthread_mutex_t lock;
+    natsConnection *nc;
+    int refs;
+    int outstanding; /* deferred requests not answered yet */
+} reply_channel;
+
+static void channel_release(reply_channel *c)
+{
+    pthread_mutex_lock(&c->lock);
+    bool last = --c->refs == 0;
+    pthread_mutex_unlock(&c->lock);
+    if (last) {
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+    }
+}
+
+static int channel_outstanding(reply_channel *c)
+{
+    pthread_mutex_lock(&c->lock);
+    int n = c->outstanding;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
 struct vx_rpc_worker {
     rpc_binding binding;
     request_batch batch;
+    reply_channel *channel;
     char url[512];
     char client_name[96];
     pthread_t tid;
@@ -237,13 +375,13 @@ static void worker_started(vx_rpc_worker *w, int result)
 
 /* Answers the requests of a batch: the batch handler sees them all at once
  * (it may, say, run their reads in one database round trip). */
-static void answer_batch(natsConnection *nc, const rpc_binding *binding, request_batch *b)
+static void answer_batch(natsConnection *nc, reply_channel *channel, const rpc_binding *binding, request_batch *b)
 {
     if (b->n == 0)
         return;
     for (size_t i = 0; i < b->n; i++)
         b->replies[i] = (vx_rpc_reply){.content_type = "application/json",
-                                       .origin = {.msg = b->msgs[i], .req = (vx_gateway_request *)b->reqs[i]}};
+                                       .origin = {.msg = b->msgs[i], .req = (vx_gateway_request *)b->reqs[i], .channel = channel}};
     if (binding->batch != NULL)
         binding->batch(binding->state, b->reqs, b->replies, b->n);
     else
@@ -258,15 +396,22 @@ static void answer_batch(natsConnection *nc, const rpc_binding *binding, request
 struct vx_rpc_deferred {
     natsMsg *msg;
     vx_gateway_request *req;
+    reply_channel *channel;
 };
 
 vx_rpc_deferred *vx_rpc_defer(vx_rpc_reply *reply)
 {
     vx_rpc_deferred *d = malloc(sizeof(*d));
-    if (d == NULL || reply->origin.msg == NULL) /* not a reply of a batch: a programming error */
+    reply_channel *c = reply->origin.channel;
+    if (d == NULL || reply->origin.msg == NULL || c == NULL) /* not a reply of a batch: a programming error */
         abort();
     d->msg = reply->origin.msg;
     d->req = reply->origin.req;
+    d->channel = c;
+    pthread_mutex_lock(&c->lock);
+    c->refs++;
+    c->outstanding++;
+    pthread_mutex_unlock(&c->lock);
     reply->origin.deferred = d;
     return d;
 }
@@ -276,9 +421,24 @@ const vx_gateway_request *vx_rpc_deferred_request(const vx_rpc_deferred *d)
     return d->req;
 }
 
-void vx_rpc_deferred_answer(vx_rpc_deferred *d, natsConnection *nc, vx_rpc_reply *reply)
+void vx_rpc_deferred_answer(vx_rpc_deferred *d, vx_rpc_reply *reply)
 {
-    finish_request(nc, d->msg, d->req, reply);
+    reply_channel *c = d->channel;
+    /* Publishing from this thread on the worker's connection is safe: cnats
+     * wakes the worker's loop to write it. The lock keeps the worker from
+     * closing the connection meanwhile. */
+    pthread_mutex_lock(&c->lock);
+    if (c->nc != NULL) {
+        finish_request(c->nc, d->msg, d->req, reply);
+    } else {
+        vx_log_warn(d->req->request_id, NULL, "rpc answer dropped: its worker is gone");
+        voxanne__v1__gateway_request__free_unpacked(d->req, NULL);
+        vx_buf_free(&reply->body);
+        natsMsg_Destroy(d->msg);
+    }
+    c->outstanding--;
+    pthread_mutex_unlock(&c->lock);
+    channel_release(c);
     free(d);
 }
 
@@ -307,7 +467,7 @@ static bool serve_pending(natsConnection *nc, natsSubscription *sub, vx_rpc_work
                 b->reqs[b->n++] = req;
             }
         }
-        answer_batch(nc, &w->binding, b);
+        answer_batch(nc, w->channel, &w->binding, b);
         if (!open || !more || !all)
             return open;
     }
@@ -342,15 +502,21 @@ static void *worker_main(void *arg)
         worker_started(w, -1);
         return NULL;
     }
-    /* A burst must not be dropped as a slow consumer: the gateway times requests out anyway. */
-    natsSubscription_SetPendingLimits(sub, -1, -1);
+    /* Bounded: a flood queues at most this much here (each request up to the
+     * gateway's body limit); beyond it NATS drops requests as a slow
+     * consumer (logged) and the gateway answers their callers 504. A burst
+     * of thousands still fits; the gateway times requests out anyway. */
+    natsSubscription_SetPendingLimits(sub, WORKER_PENDING_MSGS, WORKER_PENDING_BYTES);
     /* Started means the server routes to us: wait until it has seen the SUB. */
     if (!vx_natsloop_sync(loop, WORKER_DRAIN_MS))
         vx_log_warn(NULL, NULL, "rpc worker subscription not confirmed yet", "subject", subject);
     natsSubscription *marker = NULL;
+    natsConnection *nc = vx_natsloop_connection(loop);
+    pthread_mutex_lock(&w->channel->lock);
+    w->channel->nc = nc;
+    pthread_mutex_unlock(&w->channel->lock);
     worker_started(w, 1);
 
-    natsConnection *nc = vx_natsloop_connection(loop);
     int64_t drain_until = 0;
     for (;;) {
         vx_natsloop_poll(loop, WORKER_POLL_MS);
@@ -370,6 +536,20 @@ static void *worker_main(void *arg)
             break;
         }
     }
+    /* Requests handed to other threads are still to be answered on this
+     * connection: keep it served until they are (they are bounded by their
+     * deadlines), then close it to them. */
+    int64_t answers_until = nats_Now() + WORKER_DRAIN_MS;
+    while (channel_outstanding(w->channel) > 0 && nats_Now() < answers_until) {
+        vx_natsloop_poll(loop, 10);
+        vx_natsloop_flush(loop);
+    }
+    if (channel_outstanding(w->channel) > 0)
+        vx_log_warn(NULL, NULL, "rpc worker stopped with answers outstanding", "service", w->binding.service);
+    vx_natsloop_flush(loop);
+    pthread_mutex_lock(&w->channel->lock);
+    w->channel->nc = NULL;
+    pthread_mutex_unlock(&w->channel->lock);
     natsSubscription_Destroy(marker);
     natsSubscription_Destroy(sub);
     vx_natsloop_destroy(loop);
@@ -379,6 +559,7 @@ static void *worker_main(void *arg)
 static vx_rpc_worker *worker_start(const char *nats_url, const char *service, vx_rpc_handler handler, vx_rpc_batch_handler batch,
                                    vx_health_check check, void *state)
 {
+    vx_rpc_require_envelope_key();
     vx_rpc_worker *w = calloc(1, sizeof(*w));
     if (w == NULL)
         abort();
@@ -387,6 +568,11 @@ static vx_rpc_worker *worker_start(const char *nats_url, const char *service, vx
     w->binding.batch = batch;
     w->binding.check = check;
     w->binding.state = state;
+    w->channel = calloc(1, sizeof(*w->channel));
+    if (w->channel == NULL)
+        abort();
+    pthread_mutex_init(&w->channel->lock, NULL);
+    w->channel->refs = 1;
     snprintf(w->url, sizeof(w->url), "%s", nats_url);
     snprintf(w->client_name, sizeof(w->client_name), "%s-worker", service);
     atomic_init(&w->stop, false);
@@ -394,6 +580,7 @@ static vx_rpc_worker *worker_start(const char *nats_url, const char *service, vx
     pthread_cond_init(&w->cond, NULL);
     if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
         vx_log_error(NULL, NULL, "rpc worker thread failed", "service", service);
+        channel_release(w->channel);
         free(w);
         return NULL;
     }
@@ -406,6 +593,7 @@ static vx_rpc_worker *worker_start(const char *nats_url, const char *service, vx
         pthread_join(w->tid, NULL);
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->cond);
+        channel_release(w->channel);
         free(w);
         return NULL;
     }
@@ -438,5 +626,6 @@ void vx_rpc_worker_destroy(vx_rpc_worker *w)
     pthread_join(w->tid, NULL);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->cond);
+    channel_release(w->channel);
     free(w);
 }

@@ -10,6 +10,14 @@
  * request arrived on (the one key of libcommon/vx_routes.h), whatever the
  * sender put there.
  *
+ * Every GatewayRequest must carry the gateway's signature (vx_envelope:
+ * ENVELOPE_KEY in the environment is this service's key): one that is
+ * unsigned, signed for another subject or service, expired (the gateway has
+ * answered 504 already, so no work is done) or seen before is answered 401
+ * with code envelope_unsigned / envelope_expired / envelope_deadline /
+ * envelope_replayed and never reaches the handler. Health requests carry no
+ * envelope and need no signature.
+ *
  * Each vx_rpc_serve subscription is delivered on its own thread, serially, so
  * a handler may use per-subscription state (a vx_pg) without locks.
  */
@@ -19,6 +27,7 @@
 #include <stdbool.h>
 #include <nats/nats.h>
 #include "vx_buf.h"
+#include "vx_envelope.h"
 #include "voxanne/v1/gateway.pb-c.h"
 
 typedef Voxanne__V1__GatewayRequest vx_gateway_request;
@@ -34,6 +43,7 @@ typedef struct vx_rpc_reply {
         natsMsg *msg;
         vx_gateway_request *req;
         vx_rpc_deferred *deferred;
+        struct reply_channel *channel; /* the worker's connection, for the deferred answer */
     } origin;
 } vx_rpc_reply;
 
@@ -76,14 +86,30 @@ vx_rpc_worker *vx_rpc_worker_start_batched(const char *nats_url, const char *ser
  * its batch need not wait for slow work). The request stays valid until then. */
 vx_rpc_deferred *vx_rpc_defer(vx_rpc_reply *reply);
 const vx_gateway_request *vx_rpc_deferred_request(const vx_rpc_deferred *d);
-/* Sends reply (500 when it has no status) on nc — any connection, e.g. a
- * shared one — and frees d, its request and reply's body. */
-void vx_rpc_deferred_answer(vx_rpc_deferred *d, natsConnection *nc, vx_rpc_reply *reply);
+/* Sends reply (500 when it has no status) and frees d, its request and
+ * reply's body. It leaves on the worker's own connection, the one the
+ * request arrived on: NATS lets a service reply only there (its user may
+ * publish to no inbox but those of requests it received on that
+ * connection). A worker being destroyed waits up to 5 s for its deferred
+ * answers; one that comes later is dropped (logged). */
+void vx_rpc_deferred_answer(vx_rpc_deferred *d, vx_rpc_reply *reply);
 /* Asks the worker to stop taking requests (it answers those already sent to
  * it) and returns at once: drain many, then destroy each. */
 void vx_rpc_worker_drain(vx_rpc_worker *w);
 /* Drains (if not asked yet), waits for the worker to finish, frees it. NULL: nothing. */
 void vx_rpc_worker_destroy(vx_rpc_worker *w);
+
+/* The gateway's side: publishes a packed GatewayRequest on subject (replies
+ * to reply) with the signer's signature in the VX_ENVELOPE_HEADER header.
+ * NATS_OK, or the failure (NATS_INVALID_SUBJECT when the signer has no key
+ * for the subject's service). */
+natsStatus vx_rpc_publish_signed(natsConnection *nc, const vx_envelope_signer *s, const char *subject, const char *reply,
+                                 const void *payload, size_t len);
+
+/* Loads ENVELOPE_KEY now, exiting with status 2 and a clear line when it is
+ * missing or malformed. vx_rpc_serve and vx_rpc_worker_start call it: a
+ * service without its key stops at start, not at its first request. */
+void vx_rpc_require_envelope_key(void);
 
 /* Sets a JSON body. */
 void vx_rpc_reply_json(vx_rpc_reply *reply, unsigned status, const char *json);

@@ -10,6 +10,7 @@
 #define VX_VAPI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 #include "vx_validate.h"
@@ -28,10 +29,31 @@ typedef enum {
 vx_vapi_kind vx_vapi_message_kind(const char *type);
 
 /* The org id we put on a call (assistantOverrides.metadata / variableValues in
- * our assistant-request answer, the assistant's metadata, or a legacy
- * call.metadata.org_id), read from a Vapi `message` object. Writes the first
- * candidate that is a UUID, lower-cased, into out and returns true; false when
- * there is none. It is a hint: callers check the org exists before trusting it. */
+ * our assistant-request answer, or the assistant's metadata), read from a
+ * Vapi `message` object — only when we signed it: next to the org id the
+ * same object must hold "org_sig", our HMAC of that org id and this call's
+ * id (call.id) under ORG_HINT_KEY. Org ids are not secret and the caller's
+ * side controls these objects, so an unsigned id, or one signed for another
+ * call, is ignored: the call then resolves by its assistant or number, or
+ * not at all (parked, not served). Writes the first signed candidate,
+ * lower-cased, into out and returns true; false when there is none. */
 bool vx_vapi_org_hint(const cJSON *message, char out[VX_UUID_STR_LEN + 1]);
+
+/* The "org_sig" for org_id on call call_id (64 hex digits and a NUL into
+ * out). -1 without ORG_HINT_KEY or without a call id; 0 when written. */
+int vx_vapi_org_hint_sign(const char *org_id, const char *call_id, char out[65]);
+/* The same under key rather than the process's ORG_HINT_KEY (tests, tools). */
+int vx_vapi_org_hint_sign_with(const uint8_t key[32], const char *org_id, const char *call_id, char out[65]);
+
+/* Loads ORG_HINT_KEY (64 hex digits; `voxctl org-hint-key` derives it from
+ * the gateway's ENVELOPE_MASTER_KEY) now, exiting with status 2 and a clear
+ * line when it is missing or malformed. The services that sign or read hints
+ * (tool-router, webhook-ingest) call it at start; elsewhere a missing key
+ * means every hint is ignored. */
+void vx_vapi_require_org_hint_key(void);
+
+/* The label the org-hint key is derived under from the master key
+ * (vx_envelope_service_key(master, VX_VAPI_ORG_HINT_KEY_NAME, key)). */
+#define VX_VAPI_ORG_HINT_KEY_NAME "org-hint"
 
 #endif

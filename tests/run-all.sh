@@ -31,6 +31,15 @@ deploy/local/infra.sh start "$state" || exit 1
 # shellcheck disable=SC1091
 . "$state/env"
 export VX_STATE_DIR=$state MIGRATIONS_DIR=$PWD/migrations
+# NATS runs with the suite's users: the programs a test starts connect as
+# their own (tests/support/vt.c), the tests' own clients as admin.
+export VX_NATS_SERVICE_URL=$NATS_URL
+NATS_URL="nats://admin:$(<"$VX_NATS_USERS_DIR/admin")@${NATS_URL#nats://}"
+export NATS_URL
+# The gateway signs what it forwards; each service started gets its own key
+# derived from this one (tests/support/vt.c), as `voxctl envelope-key` makes.
+ENVELOPE_MASTER_KEY=$(openssl rand -hex 32)
+export ENVELOPE_MASTER_KEY
 export JWT_SECRET=test-jwt-secret-with-enough-entropy
 export LOG_LEVEL=${LOG_LEVEL:-info}
 "$1/bin/voxctl" migrate >/dev/null || { echo "migrations failed" >&2; exit 1; }

@@ -22,6 +22,7 @@ declare -A PROVES=(
     [nats-server]=/usr/sbin/nats-server
     [wrk]=/usr/bin/wrk
     [curl]=/usr/bin/curl
+    [openssl]=/usr/bin/openssl
 )
 
 missing=()

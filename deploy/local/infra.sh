@@ -19,6 +19,10 @@
 #   PostgreSQL refuses to run as root, so as root it runs as the system user
 #   `voxanne` (created if missing) through runuser.
 # - NATS lives in <state_dir>/nats/{nats.conf,nats.pid,nats.log,jetstream/}.
+#   It runs with the suite's users and permissions (deploy/nats/users.conf,
+#   copied in at each start); each user's password is generated once into
+#   <state_dir>/nats/users/<user> (0600). The env file names that folder
+#   (VX_NATS_USERS_DIR): run.sh gives each program its own, the tests too.
 # - Ports are picked at random in 20000–40000, checked free, and kept in the
 #   config files so pg-start / nats-start come back on the same ones.
 # - start is idempotent: a second call reuses the cluster and servers that run.
@@ -97,6 +101,7 @@ init_paths() {
     NATS_CONF=$NATS_DIR/nats.conf
     NATS_PID=$NATS_DIR/nats.pid
     NATS_LOG=$NATS_DIR/nats.log
+    NATS_USERS_DIR=$NATS_DIR/users
     ENV_FILE=$STATE/env
 }
 
@@ -337,7 +342,35 @@ pid_file: "$NATS_PID"
 jetstream {
   store_dir: "$NATS_DIR"
 }
+include ./users.conf
 EOF
+}
+
+USERS_CONF=$(cd "$(dirname "${BASH_SOURCE[0]}")/../nats" && pwd)/users.conf
+
+# The users deploy/nats/users.conf defines.
+nats_users() {
+    sed -n 's/^ *user: *\([a-z0-9_-]*\) *$/\1/p' "$USERS_CONF"
+}
+
+# Copies the permissions in and makes sure every user has a password; prints
+# VX_NATS_PASSWORD_<USER>=<password> lines for nats-server's environment.
+nats_prepare_users() {
+    local user file
+    [[ -r $USERS_CONF ]] || die "no $USERS_CONF"
+    cp "$USERS_CONF" "$NATS_DIR/users.conf"
+    (umask 077 && mkdir -p "$NATS_USERS_DIR")
+    for user in $(nats_users); do
+        file=$NATS_USERS_DIR/$user
+        if [[ ! -s $file ]]; then
+            # nats-server reads the variable as a config value: a leading
+            # letter keeps it a string (a leading digit would be a number).
+            (umask 077 && printf 'vx%s\n' "$(openssl rand -hex 24)" >"$file.tmp" && mv -f "$file.tmp" "$file") ||
+                die "cannot write a NATS password into $file"
+        fi
+        user=${user^^}
+        printf 'VX_NATS_PASSWORD_%s=%s\n' "${user//-/_}" "$(<"$file")"
+    done
 }
 
 # True when the monitoring port reports a healthy server with JetStream.
@@ -361,7 +394,11 @@ nats_start_server() {
     port_free "$port" || die "NATS port $port is taken by another program"
     port_free "$mport" || die "NATS monitoring port $mport is taken by another program"
     rm -f "$NATS_PID"
-    setsid "$NATS_SERVER" -c "$NATS_CONF" -js </dev/null >>"$NATS_LOG" 2>&1 9>&- &
+    local -a passwords
+    mapfile -t passwords < <(nats_prepare_users)
+    [[ ${#passwords[@]} -gt 0 ]] || die "no NATS users in $USERS_CONF"
+    # The passwords reach nats-server through its environment only, never a file it reads.
+    env "${passwords[@]}" setsid "$NATS_SERVER" -c "$NATS_CONF" -js </dev/null >>"$NATS_LOG" 2>&1 9>&- &
     pid=$!
     for ((i = 0; i < 100; i++)); do
         if ! kill -0 "$pid" 2>/dev/null; then
@@ -450,6 +487,7 @@ write_env() {
             env_line VX_NATS_PORT "$(nats_conf_value listen)"
             env_line VX_NATS_MONITOR_PORT "$(nats_conf_value http)"
             env_line VX_NATS_STORE "$NATS_DIR"
+            env_line VX_NATS_USERS_DIR "$NATS_USERS_DIR"
         fi
     } >"$tmp"
     mv -f "$tmp" "$ENV_FILE"

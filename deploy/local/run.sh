@@ -8,7 +8,7 @@
 # is what a second shell needs — `. .run/env`, or deploy/local/demo.sh, or
 # voxctl, which reads it by itself:
 #   DATABASE_URL, ADMIN_DATABASE_URL, NATS_URL   written by infra.sh start
-#   GATEWAY_URL, JWT_SECRET, VAPI_WEBHOOK_SECRET  appended below, between
+#   GATEWAY_URL, JWT_SECRET, VAPI_WEBHOOK_SECRET, METRICS_TOKEN  appended below, between
 #                                                 "# >>> run.sh" and "# <<< run.sh"
 # The section is replaced on every start (infra.sh rewrites the file anyway),
 # and the file is mode 0600: it holds the (development) secrets.
@@ -61,10 +61,20 @@ if [[ ! -f $state/secrets ]]; then
         } >"$state/secrets"
     )
 fi
+# Secrets newer than the file an older run.sh wrote are added to it: the
+# gateway's envelope master key, the operator's /metrics token.
+if ! grep -q DEV_ENVELOPE_MASTER_KEY "$state/secrets"; then
+    (umask 077 && echo "export DEV_ENVELOPE_MASTER_KEY=$(openssl rand -hex 32)" >>"$state/secrets")
+fi
+if ! grep -q DEV_METRICS_TOKEN "$state/secrets"; then
+    (umask 077 && echo "export DEV_METRICS_TOKEN=$(openssl rand -hex 16)" >>"$state/secrets")
+fi
 # shellcheck disable=SC1091
 . "$state/secrets"
 export VAPI_WEBHOOK_SECRET=${VAPI_WEBHOOK_SECRET:-$DEV_VAPI_WEBHOOK_SECRET}
 export JWT_SECRET=${JWT_SECRET:-$DEV_JWT_SECRET}
+export ENVELOPE_MASTER_KEY=${ENVELOPE_MASTER_KEY:-$DEV_ENVELOPE_MASTER_KEY}
+export METRICS_TOKEN=${METRICS_TOKEN:-$DEV_METRICS_TOKEN}
 export MIGRATIONS_DIR=$PWD/migrations
 
 # Appends this run's section to the env file infra.sh wrote, replacing the
@@ -80,6 +90,7 @@ write_run_env() {
         echo "# for this machine's suite only, never for a deployment. Keep this file private (mode 0600)."
         printf 'export JWT_SECRET=%q\n' "$JWT_SECRET"
         printf 'export VAPI_WEBHOOK_SECRET=%q\n' "$VAPI_WEBHOOK_SECRET"
+        printf 'export METRICS_TOKEN=%q\n' "$METRICS_TOKEN"
         echo "# <<< run.sh"
     } >>"$tmp"
     chmod 600 "$tmp"
@@ -95,10 +106,10 @@ suite_wait_ready "$GATEWAY_PORT" || echo "(continuing: see $state/logs/)" >&2
 cat <<INFO
 
 Voxanne is running.
-  gateway              $GATEWAY_URL   (/health, /ready, /metrics)
+  gateway              $GATEWAY_URL   (/health, /ready; /metrics with METRICS_TOKEN)
   DATABASE_URL         $DATABASE_URL
   NATS_URL             $NATS_URL
-  JWT_SECRET, VAPI_WEBHOOK_SECRET   development secrets, in $state/env
+  JWT_SECRET, VAPI_WEBHOOK_SECRET, METRICS_TOKEN   development secrets, in $state/env
   logs                 $state/logs/
 
   In another shell:  deploy/local/demo.sh     (a first request, end to end)

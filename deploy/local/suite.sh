@@ -7,11 +7,27 @@ SUITE_PIDS=()
 
 # suite_start <build dir> <log dir>: starts every program in the background,
 # appending to <log dir>/<program>.log; their pids are in SUITE_PIDS.
+# - On the NATS infra.sh started (VX_NATS_USERS_DIR) each program connects as
+#   its own user, with the permissions deploy/nats/users.conf gives it.
+# - The gateway signs what it forwards with ENVELOPE_MASTER_KEY (from the
+#   caller's environment); every other program gets only its own key
+#   (voxctl envelope-key), never the master, and the key of the org hints
+#   tool-router signs into calls (voxctl org-hint-key).
 suite_start() {
     local build=$1 logs=$2 svc
+    local -a identity
     mkdir -p "$logs"
     for svc in "${SUITE_SERVICES[@]}"; do
-        "$build/bin/$svc" >>"$logs/$svc.log" 2>&1 &
+        identity=()
+        if [[ -n ${VX_NATS_USERS_DIR:-} && -r $VX_NATS_USERS_DIR/$svc ]]; then
+            identity=(NATS_USER="$svc" NATS_PASSWORD="$(<"$VX_NATS_USERS_DIR/$svc")")
+        fi
+        if [[ $svc != gateway ]]; then
+            identity=(-u ENVELOPE_MASTER_KEY "${identity[@]}"
+                ENVELOPE_KEY="$("$build/bin/voxctl" envelope-key --program "$svc" 2>/dev/null || true)"
+                ORG_HINT_KEY="$("$build/bin/voxctl" org-hint-key 2>/dev/null || true)")
+        fi
+        env "${identity[@]}" "$build/bin/$svc" >>"$logs/$svc.log" 2>&1 &
         SUITE_PIDS+=($!)
     done
 }

@@ -1,6 +1,11 @@
 /*
- * calls: PostgreSQL builds the JSON (json_agg over the selected columns), so a
- * page of calls is one round trip and no per-row C formatting.
+ * calls: PostgreSQL builds the JSON (json_agg / row_to_json over the selected
+ * columns), so a page of calls is one round trip and no per-row C formatting.
+ *
+ * Both answers name their columns: a column added to call_logs later (a
+ * secret, internal bookkeeping) reaches the dashboard only when it is added
+ * here on purpose. Left out on purpose: org_id (the caller's own), call_sid
+ * (a placeholder), assistant_id and phone_number_id (Vapi's routing ids).
  */
 #include "calls.h"
 
@@ -17,6 +22,11 @@
     "total_cost, outcome, outcome_summary, recording_url, ended_reason, sentiment, sentiment_score, started_at, ended_at, "        \
     "created_at"
 
+/* The detail: the list's columns, the transcript and the rest of the call. */
+#define DETAIL_COLUMNS                                                                                                             \
+    LIST_COLUMNS ", contact_id, transcript, stereo_recording_url, sentiment_label, sentiment_summary, sentiment_urgency, "         \
+                 "success_evaluation, metadata, transfer_to, transfer_reason, transfer_time, updated_at"
+
 static const char *const STATUSES[] = {"queued", "ringing", "in-progress", "forwarding", "ended", "completed"};
 
 void dashboard_calls_prepare(vx_pg *pg)
@@ -26,22 +36,23 @@ void dashboard_calls_prepare(vx_pg *pg)
                   "  WHERE org_id = $1 AND ($2::text IS NULL OR status = $2)) "
                   "FROM (SELECT " LIST_COLUMNS " FROM call_logs WHERE org_id = $1 AND ($2::text IS NULL OR status = $2) "
                   "      ORDER BY created_at DESC, id LIMIT $3 OFFSET $4) c");
-    vx_pg_prepare(pg, "calls_get", "SELECT row_to_json(c)::text FROM call_logs c WHERE org_id = $1 AND id = $2");
+    vx_pg_prepare(pg, "calls_get",
+                  "SELECT row_to_json(c)::text FROM (SELECT " DETAIL_COLUMNS " FROM call_logs WHERE org_id = $1 AND id = $2) c");
 }
 
-/* Runs one read statement under the org's claims; NULL (reply already set) on failure. */
+/* Runs one read statement under the org's claims (vx_pg_begin_org_reads:
+ * the claims and the statement in one round trip, no BEGIN/COMMIT); NULL
+ * (reply already set) on failure. */
 static PGresult *read_as_org(vx_pg *pg, const vx_gateway_request *req, const char *stmt, int n, const char *const *params,
                              vx_rpc_reply *reply)
 {
     const char *org = req->auth->org_id;
     PGresult *res = NULL;
-    if (vx_pg_begin_org(pg, org) == 0) {
+    if (vx_pg_begin_org_reads(pg, org) == 0) {
         res = vx_pg_exec(pg, stmt, n, params);
-        if (res != NULL && vx_pg_commit(pg) != 0) {
-            PQclear(res);
-            res = NULL;
-        }
-        if (res == NULL)
+        if (res != NULL)
+            vx_pg_commit(pg); /* ends the read scope: nothing is sent */
+        else
             vx_pg_rollback(pg);
     }
     if (res == NULL) {
@@ -51,19 +62,8 @@ static PGresult *read_as_org(vx_pg *pg, const vx_gateway_request *req, const cha
     return res;
 }
 
-static bool authorized(const vx_gateway_request *req, vx_rpc_reply *reply)
-{
-    if (req->auth == NULL || !vx_is_uuid(req->auth->org_id, strlen(req->auth->org_id))) {
-        vx_rpc_reply_error(reply, 401, "unauthorized", "A dashboard token with an organization is required.");
-        return false;
-    }
-    return true;
-}
-
 void dashboard_calls_list(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    if (!authorized(req, reply))
-        return;
     long page = 1, limit = 20;
     char status[32];
     const char *q = req->query;
@@ -97,8 +97,6 @@ void dashboard_calls_list(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply
 
 void dashboard_calls_get(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    if (!authorized(req, reply))
-        return;
     const char *id = vx_rpc_path_param(req, "id");
     if (id == NULL || !vx_is_uuid(id, strlen(id))) {
         vx_rpc_reply_error(reply, 400, "invalid_id", "The id in the path must be a UUID.");

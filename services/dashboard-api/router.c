@@ -6,12 +6,17 @@
  * it over with req->route set to that subject, and this table finds the
  * handler. dashboard_check_routes proves at start-up that the table and the
  * suite's routes agree, so a renamed route cannot silently 404 here.
+ *
+ * The table also says which roles each route admits, and every request
+ * passes access.h's checks (token, role, active organization) before its
+ * handler runs: a new route cannot forget them.
  */
 #include "router.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "calls.h"
 #include "vx_log.h"
 #include "vx_pg.h"
@@ -27,9 +32,10 @@ typedef void (*dashboard_handler)(vx_pg *pg, const vx_gateway_request *req, vx_r
 static const struct {
     const char *subject;
     dashboard_handler handler;
+    unsigned roles; /* dashboard_role bits admitted */
 } HANDLERS[] = {
-    {VX_SUBJECT_CALLS_LIST, dashboard_calls_list},
-    {VX_SUBJECT_CALLS_GET, dashboard_calls_get},
+    {VX_SUBJECT_CALLS_LIST, dashboard_calls_list, DASHBOARD_MEMBERS},
+    {VX_SUBJECT_CALLS_GET, dashboard_calls_get, DASHBOARD_MEMBERS},
 };
 #define NHANDLERS (sizeof(HANDLERS) / sizeof(HANDLERS[0]))
 
@@ -46,7 +52,8 @@ static void dispatch(void *state, const vx_gateway_request *req, vx_rpc_reply *r
     dashboard_worker *w = state;
     for (size_t i = 0; i < NHANDLERS; i++) {
         if (strcmp(req->route, HANDLERS[i].subject) == 0) {
-            HANDLERS[i].handler(w->pg, req, reply);
+            if (dashboard_access_token(req, HANDLERS[i].roles, reply) && dashboard_access_org(w->pg, req, reply))
+                HANDLERS[i].handler(w->pg, req, reply);
             return;
         }
     }
@@ -69,6 +76,7 @@ dashboard_worker *dashboard_worker_create(const char *database_url)
     if (w == NULL)
         abort();
     w->pg = vx_pg_create(database_url);
+    dashboard_access_prepare(w->pg);
     dashboard_calls_prepare(w->pg);
     return w;
 }

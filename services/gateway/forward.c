@@ -8,6 +8,7 @@
 
 #include "voxanne/v1/gateway.pb-c.h"
 #include "vx_log.h"
+#include "vx_rpc.h"
 #include "vx_time.h"
 #include "gateway.h"
 
@@ -107,7 +108,8 @@ void forward_rpc(request_ctx *ctx, const char *body, size_t body_len)
 
     char reply[128];
     upstream_begin(ctx->thread, &ctx->call, on_reply, ctx, reply, sizeof(reply));
-    natsStatus s = natsConnection_PublishRequest(loop_nats_connection(ctx->thread->nats), subject, reply, buf, (int)len);
+    natsStatus s =
+        vx_rpc_publish_signed(loop_nats_connection(ctx->thread->nats), ctx->thread->gw->signer, subject, reply, buf, len);
     free(buf);
     if (s != NATS_OK) {
         upstream_cancel(&ctx->call);

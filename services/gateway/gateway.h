@@ -22,6 +22,7 @@
 #include "loop_nats.h"
 #include "metrics.h"
 #include "readiness.h"
+#include "vx_envelope.h"
 #include "vx_routes.h"
 #include "upstream.h"
 
@@ -30,7 +31,11 @@ typedef struct gateway_config {
     int threads;
     size_t max_body_bytes;
     uint64_t upstream_timeout_ms;
-    const char *cors_origin; /* NULL: no CORS headers */
+    int max_connections;          /* open at once (all threads); more are closed at once */
+    uint64_t head_timeout_ms;     /* from accept (and TLS handshake) until the request head is read */
+    uint64_t idle_timeout_ms;     /* keep-alive wait for the next request, and reading a body */
+    size_t unverified_body_bytes; /* bodies read at once before their credentials could be checked */
+    const char *cors_origin;      /* NULL: no CORS headers */
     const char *tls_cert_file;
     const char *tls_key_file;
 } gateway_config;
@@ -50,7 +55,16 @@ typedef struct gw_thread {
     natsSubscription *inbox; /* synchronous: "<inbox_prefix>.<index>.*.*" */
     h2o_timeout_t upstream_timeout;
     upstream_table pending;
-    bool setup_done; /* set under gw->startup_lock */
+    /* admit: connections still being read up to their request head (or
+     * lingering after a refusal), and their timeouts. Loop thread only. */
+    h2o_linklist_t admitting;
+    h2o_timeout_t head_timeout;
+    h2o_timeout_t linger_timeout;
+    h2o_timeout_t accept_pause; /* listener paused after accept(2) ran out of descriptors */
+    h2o_timeout_entry_t accept_resume;
+    uint64_t cap_logged_at; /* last "connection cap reached" log (loop ms) */
+    uint64_t cap_refused;   /* connections refused since that log */
+    bool setup_done;        /* set under gw->startup_lock */
     int setup_rc;
 } gw_thread;
 
@@ -61,12 +75,15 @@ struct gateway {
     SSL_CTX *ssl_ctx;
     natsConnection *nc;
     const char *nats_url;
-    char inbox_prefix[64]; /* "_INBOX.gw.<nuid>" */
+    vx_envelope_signer *signer; /* signs every request forwarded to a service */
+    char inbox_prefix[64];      /* "_INBOX.gateway.<nuid>" (vx_nats_new_inbox) */
     const vx_route *routes;
     size_t nroutes;
     metrics metrics;
     readiness readiness;
     gw_thread *threads;
+    atomic_int connections;         /* open now, all threads (admit) */
+    atomic_size_t unverified_bytes; /* reserved by bodies read before their credentials are checked */
     pthread_mutex_t startup_lock;
     pthread_cond_t startup_cond;
     atomic_int stopping;

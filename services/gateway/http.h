@@ -25,6 +25,8 @@ struct request_ctx {
     int64_t start_us;
     bool answered;
     bool is_vapi;
+    bool verified;        /* the route's credentials were checked: the connection may stay open */
+    bool is_operator;     /* presented the operator token (METRICS_TOKEN) */
     vx_jwt_claims claims; /* for dashboard routes */
     char request_id[REQUEST_ID_MAX + 1];
     char vapi_type[64]; /* for the Vapi webhook: message.type */
@@ -32,8 +34,38 @@ struct request_ctx {
     void (*fallback)(struct request_ctx *ctx, upstream_outcome outcome);
 };
 
-/* Registers the handler on the host configuration. */
+/* Registers the handler on the host configuration, and turns h2o's own
+ * error answers (a body over the limit, a malformed request) into JSON. */
 void http_register(gateway *gw, h2o_hostconf_t *host);
+
+/* A request head as admit reads it, before any of its body (admit.h). The
+ * slices point into admit's buffer. */
+typedef struct http_head {
+    h2o_iovec_t method;
+    h2o_iovec_t path;      /* with the query, as sent */
+    size_t content_length; /* SIZE_MAX: none given */
+    bool chunked;          /* transfer-encoding given: the body's size is not known yet */
+    h2o_iovec_t request_id, authorization, vapi_secret, signature, timestamp;
+} http_head;
+
+typedef enum {
+    HTTP_HEAD_VERIFIED = 0,   /* the route's credentials were checked on the head: read the body */
+    HTTP_HEAD_UNVERIFIED = 1, /* nothing could be checked yet (a public route, or a Vapi signature over
+                               * the body): read the body within the unverified budget */
+    HTTP_HEAD_REFUSED = 2,    /* refused on the head alone: out holds the answer, send it and close */
+} http_head_verdict;
+
+/* What on_req would decide from the head alone, in the same order (route,
+ * size, credentials, parameters), so an oversized or unauthenticated
+ * request is answered before its body is read. start_us: when the
+ * connection was accepted (vx_monotonic_us), for the metrics. */
+http_head_verdict http_check_head(gateway *gw, const http_head *head, int64_t start_us, vx_buf *out);
+/* Writes into out a whole HTTP/1.1 answer {"error": message, "code": code}
+ * that closes the connection, with the request id and CORS headers
+ * http_respond would add, and counts it in the metrics. head may be NULL
+ * (an unreadable head); route may be NULL. */
+void http_head_refusal(gateway *gw, const http_head *head, const vx_route *route, unsigned status, const char *code,
+                       const char *message, int64_t start_us, vx_buf *out);
 
 /* Answers with body (copied) and records metrics. */
 void http_respond(request_ctx *ctx, unsigned status, const char *content_type, const char *body, size_t len);

@@ -2,11 +2,14 @@
  * gateway: the HTTP edge of Voxanne. Wiring only: configuration, NATS,
  * the VAPI stream, readiness polling, the server, and shutdown on a signal.
  */
+#include <openssl/crypto.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "server.h"
 #include "vx_config.h"
+#include "vx_envelope.h"
 #include "vx_jwt.h"
 #include "vx_log.h"
 #include "vx_nats.h"
@@ -24,14 +27,27 @@ int main(void)
     gw->cfg.threads = (int)vx_config_long("GATEWAY_THREADS", cores > 0 ? cores : 1, 1, 64);
     gw->cfg.max_body_bytes = (size_t)vx_config_long("GATEWAY_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024);
     gw->cfg.upstream_timeout_ms = (uint64_t)vx_config_long("GATEWAY_UPSTREAM_TIMEOUT_MS", 5000, 10, 120000);
+    gw->cfg.max_connections = (int)vx_config_long("GATEWAY_MAX_CONNECTIONS", 1024, 1, 1000000);
+    gw->cfg.head_timeout_ms = (uint64_t)vx_config_long("GATEWAY_HEAD_TIMEOUT_MS", 5000, 100, 120000);
+    gw->cfg.idle_timeout_ms = (uint64_t)vx_config_long("GATEWAY_IDLE_TIMEOUT_MS", 10000, 100, 600000);
+    long unverified_default = 16L * 1024 * 1024 > (long)gw->cfg.max_body_bytes ? 16L * 1024 * 1024 : (long)gw->cfg.max_body_bytes;
+    gw->cfg.unverified_body_bytes = (size_t)vx_config_long("GATEWAY_UNVERIFIED_BODY_BYTES", unverified_default,
+                                                           (long)gw->cfg.max_body_bytes, 4L * 1024 * 1024 * 1024);
     gw->cfg.cors_origin = vx_config_str("GATEWAY_CORS_ORIGIN", NULL);
     gw->cfg.tls_cert_file = vx_config_str("GATEWAY_TLS_CERT", NULL);
     gw->cfg.tls_key_file = vx_config_str("GATEWAY_TLS_KEY", NULL);
     gw->auth.vapi_secret = vx_config_str("VAPI_WEBHOOK_SECRET", NULL);
     gw->auth.vapi_hmac_secret = vx_config_str("VAPI_WEBHOOK_HMAC_SECRET", NULL);
     gw->auth.hmac_window_s = vx_config_long("VAPI_WEBHOOK_HMAC_WINDOW_S", 300, 1, 3600);
-    gw->auth.jwt_secret = vx_config_require("JWT_SECRET");
-    const char *weak = vx_jwt_secret_problem(gw->auth.jwt_secret);
+    long replay_capacity = vx_config_long("VAPI_WEBHOOK_REPLAY_CAPACITY", 65536, 16, 4194304);
+    gw->auth.jwt.secret = vx_config_require("JWT_SECRET");
+    gw->auth.jwt.audience = vx_config_str("JWT_AUDIENCE", VX_JWT_DEFAULT_AUDIENCE);
+    gw->auth.jwt.issuer = vx_config_str("JWT_ISSUER", NULL);
+    gw->auth.jwt.max_lifetime_s =
+        vx_config_long("JWT_MAX_LIFETIME_S", VX_JWT_DEFAULT_MAX_LIFETIME_S, VX_JWT_MIN_MAX_LIFETIME_S, VX_JWT_MAX_MAX_LIFETIME_S);
+    gw->auth.jwt.leeway_s = VX_JWT_DEFAULT_LEEWAY_S;
+    gw->auth.metrics_token = vx_config_str("METRICS_TOKEN", NULL);
+    const char *weak = vx_jwt_secret_problem(gw->auth.jwt.secret);
     if (weak != NULL) {
         fprintf(stderr, "gateway: JWT_SECRET cannot be used: %s\n", weak);
         return VX_EXIT_CONFIG;
@@ -40,11 +56,31 @@ int main(void)
         fprintf(stderr, "gateway: set VAPI_WEBHOOK_SECRET or VAPI_WEBHOOK_HMAC_SECRET (Vapi routes would accept no one)\n");
         return VX_EXIT_CONFIG;
     }
+    if (gw->auth.metrics_token != NULL && strlen(gw->auth.metrics_token) < 16) {
+        fprintf(stderr, "gateway: METRICS_TOKEN must be at least 16 bytes (openssl rand -hex 16), or unset\n");
+        return VX_EXIT_CONFIG;
+    }
+    if (gw->auth.vapi_secret != NULL && gw->auth.vapi_hmac_secret != NULL)
+        vx_log_warn(NULL, NULL,
+                    "VAPI_WEBHOOK_SECRET is ignored: with VAPI_WEBHOOK_HMAC_SECRET set, only signed Vapi requests are accepted");
+    if (gw->auth.metrics_token == NULL)
+        vx_log_info(NULL, NULL, "METRICS_TOKEN is not set: /metrics answers 404 and /ready gives no details");
+    uint8_t master[VX_ENVELOPE_KEY_LEN];
+    if (vx_envelope_key_parse(vx_config_require("ENVELOPE_MASTER_KEY"), master) != 0) {
+        fprintf(stderr, "gateway: ENVELOPE_MASTER_KEY must be 64 hex digits (openssl rand -hex 32)\n");
+        return VX_EXIT_CONFIG;
+    }
+    gw->signer = vx_envelope_signer_for_routes(master);
+    OPENSSL_cleanse(master, sizeof(master));
+    if (gw->signer == NULL)
+        return VX_EXIT_FAILED;
     const char *nats_url = vx_config_require("NATS_URL");
     const char *ready_services = vx_config_str("GATEWAY_READY_SERVICES", "ingest,dashboard,tools");
 
     int status = VX_EXIT_FAILED;
     jsCtx *js = NULL;
+    if (gw->auth.vapi_hmac_secret != NULL && (gw->auth.replay = replay_create((size_t)replay_capacity)) == NULL)
+        goto out;
     gw->nats_url = nats_url;
     gw->nc = vx_nats_connect(nats_url, "gateway");
     if (gw->nc == NULL)
@@ -72,9 +108,11 @@ out:
     readiness_stop(&gw->readiness);
     server_dispose(gw);
     readiness_destroy(&gw->readiness);
+    replay_destroy(gw->auth.replay);
     if (js != NULL)
         jsCtx_Destroy(js);
     vx_nats_close(gw->nc);
+    vx_envelope_signer_destroy(gw->signer);
     nats_Close();
     return status;
 }

@@ -96,18 +96,24 @@ bool readiness_subject_absent(readiness *r, const char *subject)
     return false;
 }
 
-bool readiness_render(readiness *r, vx_buf *out)
+bool readiness_render(readiness *r, vx_buf *out, bool details)
 {
     bool nats_ok = natsConnection_Status(r->nc) == NATS_CONN_STATUS_CONNECTED;
-    bool all = nats_ok;
-    vx_buf_printf(out, "{\"checks\":{\"nats\":%s", nats_ok ? "true" : "false");
+    bool all = nats_ok, ok[READINESS_MAX_SERVICES];
     for (int i = 0; i < r->count; i++) {
-        bool ok = atomic_load(&r->ok[i]);
-        all = all && ok;
-        vx_buf_putc(out, ',');
-        vx_buf_json_string(out, r->names[i], strlen(r->names[i]));
-        vx_buf_printf(out, ":%s", ok ? "true" : "false");
+        ok[i] = atomic_load(&r->ok[i]);
+        all = all && ok[i];
     }
-    vx_buf_printf(out, "},\"status\":\"%s\"}", all ? "ready" : "not_ready");
+    vx_buf_putc(out, '{');
+    if (details) {
+        vx_buf_printf(out, "\"checks\":{\"nats\":%s", nats_ok ? "true" : "false");
+        for (int i = 0; i < r->count; i++) {
+            vx_buf_putc(out, ',');
+            vx_buf_json_string(out, r->names[i], strlen(r->names[i]));
+            vx_buf_printf(out, ":%s", ok[i] ? "true" : "false");
+        }
+        vx_buf_puts(out, "},");
+    }
+    vx_buf_printf(out, "\"status\":\"%s\"}", all ? "ready" : "not_ready");
     return all;
 }

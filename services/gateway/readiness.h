@@ -35,7 +35,10 @@ void readiness_destroy(readiness *r);
 /* True when subject is "rpc.<name>.…" for a polled service that had no
  * responder at its last poll (any thread). */
 bool readiness_subject_absent(readiness *r, const char *subject);
-/* Writes the JSON body of /ready and returns whether everything is ready. */
-bool readiness_render(readiness *r, vx_buf *out);
+/* Writes the JSON body of /ready and returns whether everything is ready:
+ * {"status":"ready"|"not_ready"}, plus, when details (the operator asked),
+ * "checks" with NATS and each polled service by name. Anonymous callers learn
+ * nothing about what runs behind the gateway. */
+bool readiness_render(readiness *r, vx_buf *out, bool details);
 
 #endif

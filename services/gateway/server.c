@@ -3,7 +3,9 @@
  *
  * Every loop thread binds its own SO_REUSEPORT socket, so the kernel spreads
  * connections across threads and no thread hands sockets to another. Each loop
- * wakes at least every 100 ms to notice a stop request.
+ * wakes at least every 100 ms to notice a stop request. An accepted
+ * connection goes to admit (admit.h), which gives it to h2o once its request
+ * head has been judged.
  */
 #include "server.h"
 
@@ -15,11 +17,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "http.h"
 #include "vx_log.h"
+#include "vx_nats.h"
+
+#define ACCEPT_PAUSE_MS      100
+#define RECEIVE_BUFFER_BYTES (128 * 1024) /* the kernel doubles it for its bookkeeping */
+
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void on_accept_resume(h2o_timeout_entry_t *entry)
+{
+    gw_thread *t = H2O_STRUCT_FROM_MEMBER(gw_thread, accept_resume, entry);
+    if (t->listener != NULL)
+        h2o_socket_read_start(t->listener, on_accept);
+}
 
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
@@ -27,8 +44,16 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     if (err != NULL)
         return;
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (sock != NULL)
-        h2o_accept(&t->accept_ctx, sock);
+    if (sock != NULL) {
+        admit_accept(t, sock);
+    } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        /* The pending connection stays in the backlog and the listener stays
+         * readable: without a pause the loop would spin on it. */
+        vx_log_warn(NULL, NULL, "cannot accept connections", "error", strerror(errno));
+        h2o_socket_read_stop(listener);
+        if (!h2o_timeout_is_linked(&t->accept_resume))
+            h2o_timeout_link(t->loop, &t->accept_pause, &t->accept_resume);
+    }
 }
 
 static int open_listener(gw_thread *t)
@@ -39,6 +64,12 @@ static int open_listener(gw_thread *t)
     int on = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+    /* h2o reads a socket until it would block and checks a body's size only
+     * then: a fixed receive buffer (inherited by every accepted connection,
+     * and no autotuning up to megabytes) bounds how far one read can go past
+     * the body limit. */
+    int rcvbuf = RECEIVE_BUFFER_BYTES;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)t->gw->cfg.port)};
     addr.sin_addr.s_addr = htonl(INADDR_ANY);
     if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, SOMAXCONN) != 0) {
@@ -53,6 +84,10 @@ static int open_listener(gw_thread *t)
 }
 
 #define DRAIN_MAX_MS 3000
+/* A thread's inbox: replies waiting to be taken, at most (cnats' defaults are
+ * 65536 messages and 64 MiB). */
+#define INBOX_PENDING_MSGS  16384
+#define INBOX_PENDING_BYTES (32 * 1024 * 1024)
 
 static int setup_thread(gw_thread *t);
 
@@ -79,6 +114,9 @@ static void *loop_main(void *arg)
     h2o_socket_read_stop(t->listener);
     h2o_socket_close(t->listener);
     t->listener = NULL;
+    if (h2o_timeout_is_linked(&t->accept_resume))
+        h2o_timeout_unlink(&t->accept_resume);
+    admit_close_all(t);
     h2o_context_request_shutdown(&t->ctx);
     uint64_t deadline = h2o_now(t->loop) + DRAIN_MAX_MS;
     while (upstream_table_in_flight(&t->pending) > 0 && h2o_now(t->loop) < deadline)
@@ -103,9 +141,11 @@ static int connect_nats(gw_thread *t)
         return -1;
     snprintf(subject, sizeof(subject), "%s.%d.*.*", gw->inbox_prefix, t->index);
     natsStatus s = natsConnection_SubscribeSync(&t->inbox, loop_nats_connection(t->nats), subject);
-    /* Replies are taken as soon as they are read: no limit needed beyond the slots in flight. */
+    /* Replies are taken as soon as they are read, so little ever waits here;
+     * the limits only keep a stalled loop from holding replies without end
+     * (those over them are dropped, and their requests time out). */
     if (s == NATS_OK)
-        s = natsSubscription_SetPendingLimits(t->inbox, -1, -1);
+        s = natsSubscription_SetPendingLimits(t->inbox, INBOX_PENDING_MSGS, INBOX_PENDING_BYTES);
     if (s != NATS_OK) {
         vx_log_error(NULL, NULL, "cannot subscribe to the gateway inbox", "error", natsStatus_GetText(s));
         return -1;
@@ -123,7 +163,10 @@ static int setup_thread(gw_thread *t)
     t->accept_ctx.ssl_ctx = gw->ssl_ctx;
     t->queue = h2o_multithread_create_queue(t->loop);
     h2o_timeout_init(t->loop, &t->upstream_timeout, gw->cfg.upstream_timeout_ms);
+    h2o_timeout_init(t->loop, &t->accept_pause, ACCEPT_PAUSE_MS);
+    t->accept_resume.cb = on_accept_resume;
     upstream_table_init(&t->pending);
+    admit_init_thread(t);
     if (connect_nats(t) != 0)
         return -1;
     return open_listener(t);
@@ -145,24 +188,57 @@ static int setup_tls(gateway *gw)
     return 0;
 }
 
+/* Every connection under the cap needs a descriptor, besides NATS and the
+ * listeners: raises the soft limit as far as needed (and allowed), or lowers
+ * the cap to what the limit allows. */
+static void fit_descriptor_limit(gateway *gw)
+{
+    enum { SPARE = 64 + 8 * 64 }; /* NATS, listeners, logs: a few per thread, generously */
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+        return;
+    rlim_t want = (rlim_t)gw->cfg.max_connections + SPARE;
+    if (lim.rlim_cur >= want)
+        return;
+    rlim_t old = lim.rlim_cur;
+    lim.rlim_cur = lim.rlim_max == RLIM_INFINITY || lim.rlim_max >= want ? want : lim.rlim_max;
+    if (lim.rlim_cur > old && setrlimit(RLIMIT_NOFILE, &lim) != 0)
+        lim.rlim_cur = old;
+    if (lim.rlim_cur >= want)
+        return;
+    int fits = lim.rlim_cur > SPARE ? (int)(lim.rlim_cur - SPARE) : 1;
+    char limit[24], cap[16];
+    snprintf(limit, sizeof(limit), "%llu", (unsigned long long)lim.rlim_cur);
+    snprintf(cap, sizeof(cap), "%d", fits);
+    vx_log_warn(NULL, NULL, "open file limit too low for GATEWAY_MAX_CONNECTIONS: cap lowered", "nofile", limit, "max_connections",
+                cap);
+    gw->cfg.max_connections = fits;
+}
+
 int server_start(gateway *gw)
 {
+    fit_descriptor_limit(gw);
     gw->routes = vx_routes_table(&gw->nroutes);
     metrics_init(&gw->metrics, gw->routes, gw->nroutes);
 
-    char *nuid = NULL;
-    natsInbox *inbox = NULL;
-    if (natsInbox_Create(&inbox) != NATS_OK)
+    /* "_INBOX.gateway.<nuid>": under the gateway user's own prefix, the
+     * only inbox subjects it may read (deploy/nats/users.conf). */
+    if (vx_nats_new_inbox(gw->inbox_prefix, sizeof(gw->inbox_prefix)) != 0)
         return -1;
-    /* natsInbox is "_INBOX.<nuid>": keep the unique part, under our own prefix. */
-    nuid = strrchr(inbox, '.');
-    snprintf(gw->inbox_prefix, sizeof(gw->inbox_prefix), "_INBOX.gw.%s", nuid != NULL ? nuid + 1 : inbox);
-    natsInbox_Destroy(inbox);
 
     h2o_config_init(&gw->globalconf);
-    /* h2o's own 413 is plain text; let bodies up to 4x the limit through so that
-     * the common oversized case gets our JSON 413 instead. */
-    gw->globalconf.max_request_entity_size = gw->cfg.max_body_bytes * 4;
+    /* h2o buffers a request body up to this before any handler runs: the
+     * body limit itself (its 413 is made JSON by http.c). h2o refuses a
+     * chunked body when it reaches the limit, hence the one byte more. */
+    gw->globalconf.max_request_entity_size = gw->cfg.max_body_bytes + 1;
+    /* HTTP/1: the wait for a kept-alive connection's next request, and for a
+     * request's body (its head has admit's timeout). */
+    gw->globalconf.http1.req_timeout = gw->cfg.idle_timeout_ms;
+    gw->globalconf.http2.idle_timeout = gw->cfg.idle_timeout_ms;
+    gw->globalconf.handshake_timeout = gw->cfg.head_timeout_ms;
+    /* No HTTP/2 over plain text ("Upgrade: h2c" or the HTTP/2 preface): its
+     * streams would skip admit's check of each request head. */
+    gw->globalconf.http1.upgrade_to_http2 = 0;
     gw->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("voxanne"));
     h2o_hostconf_t *host = h2o_config_register_host(&gw->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     http_register(gw, host);

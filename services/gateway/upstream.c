@@ -121,7 +121,16 @@ void upstream_on_inbox(void *data)
     upstream_table *t = &thread->pending;
     size_t plen = strlen(thread->gw->inbox_prefix);
     natsMsg *msg = NULL;
-    while (natsSubscription_NextMsg(&msg, thread->inbox, 0) == NATS_OK) {
+    for (;;) {
+        natsStatus s = natsSubscription_NextMsg(&msg, thread->inbox, 0);
+        /* Over the inbox's pending limits replies were dropped (their
+         * requests time out); said once, then the rest is still there. */
+        if (s == NATS_SLOW_CONSUMER) {
+            vx_log_warn(NULL, NULL, "gateway inbox over its pending limits: replies were dropped");
+            continue;
+        }
+        if (s != NATS_OK)
+            break;
         const char *subject = natsMsg_GetSubject(msg);
         int index;
         uint32_t slot, gen;

@@ -5,7 +5,8 @@
  * TOOLS_WORKERS workers (default 1, see worker.h), each with its own thread,
  * NATS and PostgreSQL connection, serve rpc.tools.> in queue group "tools"
  * and answer the quick messages themselves, in batches; TOOLS_POOL_THREADS
- * threads (default 4, see pool.h) answer the ones that may take long. One
+ * threads (default 4, see pool.h) answer the ones that may take long, with
+ * at most TOOLS_POOL_QUEUE_MAX (default 256) waiting for them. One
  * listener thread keeps every org cache honest. SIGTERM/SIGINT: stop taking
  * requests, let the in-flight ones finish, close everything, exit 0.
  */
@@ -18,7 +19,9 @@
 #include "vx_log.h"
 #include "vx_nats.h"
 #include "vx_orgs.h"
+#include "vx_rpc.h"
 #include "vx_signal.h"
+#include "vx_vapi.h"
 #include "worker.h"
 
 int main(void)
@@ -32,6 +35,13 @@ int main(void)
      * the batches and measured 20% slower); the pool keeps it from blocking. */
     int nworkers = (int)vx_config_long("TOOLS_WORKERS", 1, 1, 64);
     int npool = (int)vx_config_long("TOOLS_POOL_THREADS", 4, 1, 64);
+    /* Requests waiting for a pool thread, at most (more are answered 503):
+     * a burst of a hundred bookings at once must fit (each takes a few ms of
+     * a thread), while the bound keeps the waiting requests' memory finite
+     * (each up to the gateway's body limit). */
+    size_t pool_queue = (size_t)vx_config_long("TOOLS_POOL_QUEUE_MAX", 256, 1, 65536);
+    vx_vapi_require_org_hint_key();
+    vx_rpc_require_envelope_key();
     settings config;
     settings_load(&config);
     if (dispatch_check_routes() != 0)
@@ -49,7 +59,7 @@ int main(void)
     listener = vx_listener_create(database_url, VX_CHANNEL_AGENTS_CHANGED, "tool-router-listener");
     if (listener == NULL || vx_listener_start(listener) != 0)
         goto out;
-    slow = pool_create(npool, database_url, nc, &config, listener);
+    slow = pool_create(npool, pool_queue, database_url, nc, &config, listener);
     if (pool_start(slow) != 0)
         goto out;
     for (int i = 0; i < nworkers; i++) {

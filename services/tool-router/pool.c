@@ -26,10 +26,10 @@ typedef struct pool_thread {
 } pool_thread;
 
 struct pool {
-    natsConnection *nc;
     pthread_mutex_t lock;
     pthread_cond_t ready;
     queued *head, *tail;
+    size_t waiting, queue_max;
     bool stopping;
     int nthreads;
     pool_thread *threads;
@@ -46,6 +46,7 @@ static vx_rpc_deferred *take(pool *p)
         p->head = q->next;
         if (p->head == NULL)
             p->tail = NULL;
+        p->waiting--;
     }
     pthread_mutex_unlock(&p->lock);
     if (q == NULL)
@@ -55,34 +56,49 @@ static vx_rpc_deferred *take(pool *p)
     return d;
 }
 
+/* True when the gateway's deadline for req has passed: it has answered the
+ * caller already, so running the request would only spend the pool. */
+static bool expired(const vx_gateway_request *req)
+{
+    return req->deadline_unix_ms > 0 && vx_now_ms() > req->deadline_unix_ms;
+}
+
+/* Answers d with a 503 without running it. */
+static void refuse(pool *p, vx_rpc_deferred *d, const char *code, const char *message)
+{
+    vx_rpc_reply reply = {.content_type = "application/json"};
+    vx_rpc_reply_error(&reply, 503, code, message);
+    vx_rpc_deferred_answer(d, &reply);
+}
+
 static void *pool_main(void *arg)
 {
     pool_thread *t = arg;
     vx_rpc_deferred *d;
     while ((d = take(t->owner)) != NULL) {
         const vx_gateway_request *req = vx_rpc_deferred_request(d);
-        vx_rpc_reply reply = {.content_type = "application/json"};
-        /* Under overload the queue grows behind slow calls; a request whose
-         * deadline passed while it waited has been answered by the gateway
-         * already. Dropping it at once keeps the pool for callers still waiting. */
-        if (req->deadline_unix_ms > 0 && vx_now_ms() > req->deadline_unix_ms) {
+        /* Under overload the queue grows behind slow calls: a request whose
+         * deadline passed while it waited is dropped at once. */
+        if (expired(req)) {
             vx_log_warn(req->request_id, NULL, "request expired in the pool queue: not run");
-            vx_rpc_reply_error(&reply, 503, "expired", "The request waited past its deadline.");
-        } else {
-            dispatch_request(t->dispatch, req, &reply);
+            refuse(t->owner, d, "expired", "The request waited past its deadline.");
+            continue;
         }
-        vx_rpc_deferred_answer(d, t->owner->nc, &reply);
+        vx_rpc_reply reply = {.content_type = "application/json"};
+        dispatch_request(t->dispatch, req, &reply);
+        vx_rpc_deferred_answer(d, &reply);
     }
     return NULL;
 }
 
-pool *pool_create(int threads, const char *database_url, natsConnection *nc, const settings *config, const vx_listener *listener)
+pool *pool_create(int threads, size_t queue_max, const char *database_url, natsConnection *nc, const settings *config,
+                  const vx_listener *listener)
 {
     pool *p = calloc(1, sizeof(*p));
     if (p == NULL || (p->threads = calloc((size_t)threads, sizeof(*p->threads))) == NULL)
         abort();
-    p->nc = nc;
     p->nthreads = threads;
+    p->queue_max = queue_max;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->ready, NULL);
     for (int i = 0; i < threads; i++) {
@@ -108,19 +124,34 @@ int pool_start(pool *p)
 
 void pool_submit(pool *p, vx_rpc_deferred *d)
 {
+    const vx_gateway_request *req = vx_rpc_deferred_request(d);
+    if (expired(req)) {
+        vx_log_warn(req->request_id, NULL, "request arrived after its deadline: not run");
+        refuse(p, d, "expired", "The request arrived after its deadline.");
+        return;
+    }
     queued *q = malloc(sizeof(*q));
     if (q == NULL)
         abort();
     q->d = d;
     q->next = NULL;
     pthread_mutex_lock(&p->lock);
-    if (p->tail != NULL)
-        p->tail->next = q;
-    else
-        p->head = q;
-    p->tail = q;
-    pthread_cond_signal(&p->ready);
+    bool full = p->waiting >= p->queue_max;
+    if (!full) {
+        if (p->tail != NULL)
+            p->tail->next = q;
+        else
+            p->head = q;
+        p->tail = q;
+        p->waiting++;
+        pthread_cond_signal(&p->ready);
+    }
     pthread_mutex_unlock(&p->lock);
+    if (full) {
+        free(q);
+        vx_log_warn(req->request_id, NULL, "pool queue full: request refused");
+        refuse(p, d, "overloaded", "The service is busy. Please retry.");
+    }
 }
 
 void pool_stop(pool *p)

@@ -13,6 +13,7 @@
  * used.
  */
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,12 @@
 #include "orgs.h"
 #include "token.h"
 #include "vx_config.h"
+#include "vx_crypto.h"
+#include "vx_envelope.h"
 #include "vx_jwt.h"
 #include "vx_log.h"
 #include "vx_pg.h"
+#include "vx_vapi.h"
 
 #define N_OPTS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -45,8 +49,18 @@ static const char usage_text[] = "usage: voxctl <command> [options]\n"
                                  "  agent create --org <uuid> --assistant-id <id> [--phone-number-id <id>]\n"
                                  "               [--phone-number <+E164>] [--name <name>]\n"
                                  "      Create an agent for an organization; prints its id.\n"
-                                 "  token --org <uuid> [--user <id>] [--role owner] [--ttl 3600]\n"
-                                 "      Print a dashboard JWT signed with JWT_SECRET.\n"
+                                 "  token --org <uuid> [--user <id>] [--role owner] [--ttl <seconds>]\n"
+                                 "      Print a dashboard JWT signed with JWT_SECRET, for the gateway's JWT_AUDIENCE\n"
+                                 "      (default authenticated) and JWT_ISSUER (if set); --ttl at most\n"
+                                 "      JWT_MAX_LIFETIME_S (default 86400); without --ttl, one hour.\n"
+                                 "  envelope-key --program <program>\n"
+                                 "      Print the key a service program (tool-router, dashboard-api, …) verifies\n"
+                                 "      the gateway's request signatures with — its ENVELOPE_KEY — derived from\n"
+                                 "      the gateway's ENVELOPE_MASTER_KEY (64 hex digits, from the environment).\n"
+                                 "  org-hint-key\n"
+                                 "      Print ORG_HINT_KEY, the key tool-router signs org ids into a call's\n"
+                                 "      metadata with and webhook-ingest checks them with, derived from\n"
+                                 "      ENVELOPE_MASTER_KEY.\n"
                                  "  help\n"
                                  "      Show this text.\n"
                                  "\n"
@@ -204,7 +218,7 @@ static int cmd_agent_create(int argc, char **argv)
 
 static int cmd_token(int argc, char **argv)
 {
-    const char *org = NULL, *user = NULL, *role = "owner", *ttl_text = "3600";
+    const char *org = NULL, *user = NULL, *role = "owner", *ttl_text = NULL;
     const vxctl_opt opts[] = {
         {"org", &org, true},
         {"user", &user, false},
@@ -213,10 +227,24 @@ static int cmd_token(int argc, char **argv)
     };
     long ttl = 0;
     vxctl_status st = vxctl_args_parse("token", argc, argv, opts, N_OPTS(opts));
-    if (st == VXCTL_OK)
-        st = vxctl_parse_long("ttl", ttl_text, 1, VXCTL_TOKEN_TTL_MAX, &ttl);
+    if (st == VXCTL_OK && ttl_text != NULL)
+        st = vxctl_parse_long("ttl", ttl_text, 1, LONG_MAX, &ttl);
     if (st != VXCTL_OK)
         return st;
+    /* The gateway's policy, from the same variables it reads (vx_config exits 2 on a bad one). */
+    vxctl_token_spec spec = {
+        .org_id = org,
+        .user_id = user,
+        .role = role,
+        .ttl_seconds = ttl,
+        .audience = vx_config_str("JWT_AUDIENCE", VX_JWT_DEFAULT_AUDIENCE),
+        .issuer = vx_config_str("JWT_ISSUER", NULL),
+        .max_ttl_seconds = vx_config_long("JWT_MAX_LIFETIME_S", VX_JWT_DEFAULT_MAX_LIFETIME_S, VX_JWT_MIN_MAX_LIFETIME_S,
+                                          VX_JWT_MAX_MAX_LIFETIME_S),
+    };
+    /* Without --ttl: an hour, or the longest allowed when that is shorter. */
+    if (ttl_text == NULL)
+        spec.ttl_seconds = spec.max_ttl_seconds < 3600 ? spec.max_ttl_seconds : 3600;
     load_env_file();
     const char *secret = need("JWT_SECRET");
     if (secret == NULL)
@@ -227,11 +255,52 @@ static int cmd_token(int argc, char **argv)
         return VXCTL_USAGE;
     }
     char *token = NULL;
-    st = vxctl_token_make(secret, org, user, role, ttl, (int64_t)time(NULL), &token);
+    st = vxctl_token_make(secret, &spec, (int64_t)time(NULL), &token);
     if (st == VXCTL_OK)
         printf("%s\n", token);
     free(token);
     return st;
+}
+
+/* Prints the key derived from ENVELOPE_MASTER_KEY under name. */
+static int print_derived_key(const char *name)
+{
+    uint8_t master[VX_ENVELOPE_KEY_LEN], key[VX_ENVELOPE_KEY_LEN];
+    if (vx_envelope_key_parse(getenv("ENVELOPE_MASTER_KEY"), master) != 0) {
+        vxctl_errorf("ENVELOPE_MASTER_KEY must be set to 64 hex digits (openssl rand -hex 32)");
+        return VXCTL_USAGE;
+    }
+    vx_envelope_service_key(master, name, key);
+    char hex[2 * VX_ENVELOPE_KEY_LEN + 1];
+    vx_hex_encode(key, sizeof(key), hex);
+    printf("%s\n", hex);
+    OPENSSL_cleanse(master, sizeof(master));
+    OPENSSL_cleanse(key, sizeof(key));
+    OPENSSL_cleanse(hex, sizeof(hex));
+    return VXCTL_OK;
+}
+
+static int cmd_envelope_key(int argc, char **argv)
+{
+    const char *program = NULL;
+    const vxctl_opt opts[] = {{"program", &program, true}};
+    vxctl_status st = vxctl_args_parse("envelope-key", argc, argv, opts, N_OPTS(opts));
+    if (st != VXCTL_OK)
+        return st;
+    const char *service = vx_envelope_program_service(program);
+    if (service == NULL) {
+        vxctl_errorf("%s serves no gateway requests: no envelope key (the gateway itself takes ENVELOPE_MASTER_KEY)", program);
+        return VXCTL_USAGE;
+    }
+    return print_derived_key(service);
+}
+
+static int cmd_org_hint_key(int argc, char **argv)
+{
+    vxctl_status st = vxctl_args_parse("org-hint-key", argc, argv, NULL, 0);
+    if (st != VXCTL_OK)
+        return st;
+    return print_derived_key(VX_VAPI_ORG_HINT_KEY_NAME);
 }
 
 int main(int argc, char **argv)
@@ -247,7 +316,8 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return VXCTL_OK;
     }
-    bool known = strcmp(cmd, "migrate") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "org") == 0 || strcmp(cmd, "agent") == 0;
+    bool known = strcmp(cmd, "migrate") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "org") == 0 || strcmp(cmd, "agent") == 0 ||
+                 strcmp(cmd, "envelope-key") == 0 || strcmp(cmd, "org-hint-key") == 0;
     if (!known)
         return usage_error("unknown command: ", cmd);
     if (vxctl_args_want_help(argc - 2, argv + 2)) {
@@ -256,6 +326,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "migrate") == 0)
         return cmd_migrate(argc - 2, argv + 2);
+    if (strcmp(cmd, "envelope-key") == 0)
+        return cmd_envelope_key(argc - 2, argv + 2);
+    if (strcmp(cmd, "org-hint-key") == 0)
+        return cmd_org_hint_key(argc - 2, argv + 2);
     if (strcmp(cmd, "token") == 0)
         return cmd_token(argc - 2, argv + 2);
     if (strcmp(cmd, "org") == 0 || strcmp(cmd, "agent") == 0) {

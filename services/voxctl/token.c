@@ -1,10 +1,12 @@
 /*
  * token: "voxctl token".
  *
- * The claims are what the gateway expects from the dashboard (sub, exp,
- * app_metadata.org_id, app_metadata.role), signed with JWT_SECRET by vx_jwt
- * so the token is accepted exactly as a real login's would be. The secret is
- * used, never printed; the token itself is the command's only output.
+ * The claims are what the gateway expects from the dashboard (aud, iss when
+ * configured, sub, iat, exp, app_metadata.org_id, app_metadata.role), signed
+ * with JWT_SECRET by vx_jwt so the token is accepted exactly as a real
+ * login's would be — and no longer-lived than the gateway accepts: a --ttl
+ * above JWT_MAX_LIFETIME_S is refused here rather than minted unusable. The
+ * secret is used, never printed; the token itself is the command's only output.
  */
 #include "token.h"
 
@@ -27,9 +29,9 @@ static bool is_role(const char *s)
     return true;
 }
 
-vxctl_status vxctl_token_make(const char *secret, const char *org_id, const char *user_id, const char *role, long ttl_seconds,
-                              int64_t now, char **out)
+vxctl_status vxctl_token_make(const char *secret, const vxctl_token_spec *spec, int64_t now, char **out)
 {
+    const char *org_id = spec->org_id, *user_id = spec->user_id;
     if (!vx_is_uuid(org_id, strlen(org_id))) {
         vxctl_errorf("token: --org must be an organization id (a UUID)");
         return VXCTL_USAGE;
@@ -40,15 +42,25 @@ vxctl_status vxctl_token_make(const char *secret, const char *org_id, const char
         vxctl_errorf("token: --user must be 1 to 127 bytes of text");
         return VXCTL_USAGE;
     }
-    if (!is_role(role)) {
+    if (!is_role(spec->role)) {
         vxctl_errorf("token: --role must be 1 to 63 letters, digits, '_' or '-'");
         return VXCTL_USAGE;
     }
-    if (ttl_seconds < 1 || ttl_seconds > VXCTL_TOKEN_TTL_MAX) {
-        vxctl_errorf("token: --ttl must be between 1 and %ld seconds", VXCTL_TOKEN_TTL_MAX);
+    if (spec->ttl_seconds < 1 || spec->ttl_seconds > spec->max_ttl_seconds) {
+        vxctl_errorf("token: --ttl must be between 1 and %ld seconds (JWT_MAX_LIFETIME_S: the gateway refuses longer-lived tokens)",
+                     spec->max_ttl_seconds);
         return VXCTL_USAGE;
     }
-    char *token = vx_jwt_sign(secret, org_id, user_id, role, now, now + ttl_seconds);
+    vx_jwt_grant grant = {
+        .org_id = org_id,
+        .user_id = user_id,
+        .role = spec->role,
+        .audience = spec->audience,
+        .issuer = spec->issuer,
+        .iat = now,
+        .exp = now + spec->ttl_seconds,
+    };
+    char *token = vx_jwt_sign(secret, &grant);
     if (token == NULL) {
         vxctl_errorf("token: signing failed");
         return VXCTL_FAILED;

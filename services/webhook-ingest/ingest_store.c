@@ -1,5 +1,5 @@
 /*
- * ingest_store: call_logs upserts and parked_messages inserts (see ingest_store.h).
+ * ingest_store: call_logs upserts, parked_messages inserts and purges (see ingest_store.h).
  *
  * The end-of-call report owns the final record: it sets every report column
  * and status/outcome 'completed'. Columns a status-update may have filled
@@ -16,11 +16,13 @@
 #include "ingest_store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define STMT_REPORT "ingest_report_upsert"
 #define STMT_STATUS "ingest_status_upsert"
 #define STMT_PARK   "ingest_park"
+#define STMT_PURGE  "ingest_purge_parked"
 
 static const char REPORT_SQL[] =
     "INSERT INTO call_logs (org_id, vapi_call_id, call_sid, assistant_id, phone_number_id, call_type,"
@@ -86,11 +88,14 @@ static const char STATUS_SQL[] =
 static const char PARK_SQL[] = "INSERT INTO parked_messages (reason, message_type, vapi_call_id, request_id, payload)"
                                " VALUES ($1::text, $2::text, $3::text, $4::text, $5::jsonb) ON CONFLICT DO NOTHING";
 
+static const char PURGE_SQL[] = "SELECT purge_parked_messages($1::integer, $2::integer)";
+
 void ingest_store_prepare(vx_pg *pg)
 {
     vx_pg_prepare(pg, STMT_REPORT, REPORT_SQL);
     vx_pg_prepare(pg, STMT_STATUS, STATUS_SQL);
     vx_pg_prepare(pg, STMT_PARK, PARK_SQL);
+    vx_pg_prepare(pg, STMT_PURGE, PURGE_SQL);
 }
 
 ingest_store_result ingest_store_classify(const vx_pg *pg)
@@ -182,6 +187,22 @@ ingest_store_result ingest_store_park(vx_pg *pg, const char *reason, const char 
     PGresult *res = vx_pg_exec(pg, STMT_PARK, 5, params);
     if (!res)
         return ingest_store_classify(pg);
+    PQclear(res);
+    return INGEST_STORE_OK;
+}
+
+ingest_store_result ingest_store_purge_parked(vx_pg *pg, long keep_days, long max_rows, long *deleted)
+{
+    char days[24], rows[24];
+    snprintf(days, sizeof days, "%ld", keep_days);
+    snprintf(rows, sizeof rows, "%ld", max_rows);
+    const char *params[2] = {days, rows};
+    *deleted = 0;
+    PGresult *res = vx_pg_exec(pg, STMT_PURGE, 2, params);
+    if (!res)
+        return ingest_store_classify(pg);
+    const char *n = PQntuples(res) == 1 ? vx_pg_value(res, 0, 0) : NULL;
+    *deleted = n ? strtol(n, NULL, 10) : 0;
     PQclear(res);
     return INGEST_STORE_OK;
 }

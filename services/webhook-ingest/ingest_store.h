@@ -1,7 +1,7 @@
 /*
- * ingest_store: the SQL webhook-ingest runs (call_logs upserts and
- * parked_messages inserts). Every statement is prepared once per connection
- * and bound with parameters; every call_logs write runs inside
+ * ingest_store: the SQL webhook-ingest runs (call_logs upserts,
+ * parked_messages inserts and their purge). Every statement is prepared once
+ * per connection and bound with parameters; every call_logs write runs inside
  * vx_pg_begin_org(org_id), so row-level security checks it too.
  *
  * Idempotency lives here, in the database, not in JetStream's 2-minute
@@ -44,5 +44,11 @@ ingest_store_result ingest_store_classify(const vx_pg *pg);
  * vapi_call_id and request_id may be NULL; payload_json must be a JSON value. */
 ingest_store_result ingest_store_park(vx_pg *pg, const char *reason, const char *message_type, const char *vapi_call_id,
                                       const char *request_id, const char *payload_json);
+
+/* Deletes parked messages received more than keep_days (>= 1) days ago, at
+ * most max_rows of them, oldest first, through purge_parked_messages() (the
+ * app role may add to parked_messages, nothing more: migrations/0007). Sets
+ * *deleted to how many went; max_rows deleted means more may be left. */
+ingest_store_result ingest_store_purge_parked(vx_pg *pg, long keep_days, long max_rows, long *deleted);
 
 #endif

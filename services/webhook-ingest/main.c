@@ -4,25 +4,28 @@
  *
  * This file only wires the pieces together: configuration, NATS, the VAPI
  * stream, the health responder (rpc.ingest.health, which reports whether
- * PostgreSQL is reachable), the consumer workers, and a graceful stop on
- * SIGINT/SIGTERM (stop fetching, finish the message in hand, flush the acks,
- * close). Exit status: 0 after a graceful stop, 1 when start-up fails,
- * 2 on a configuration mistake (vx_config).
+ * PostgreSQL is reachable), the consumer workers, the purge of old parked
+ * messages, and a graceful stop on SIGINT/SIGTERM (stop fetching, finish the
+ * message in hand, flush the acks, close). Exit status: 0 after a graceful
+ * stop, 1 when start-up fails, 2 on a configuration mistake (vx_config).
  *
  * Environment: DATABASE_URL (required), NATS_URL (required),
- * INGEST_WORKERS (2, 1..64), INGEST_BATCH (64, 1..256), LOG_LEVEL.
+ * INGEST_WORKERS (2, 1..64), INGEST_BATCH (64, 1..256),
+ * PARKED_RETENTION_DAYS (30, 1..3650), LOG_LEVEL.
  */
 #include <signal.h>
 #include <stddef.h>
 
 #include "consumer.h"
 #include "health.h"
+#include "purge.h"
 #include "vx_config.h"
 #include "vx_listen.h"
 #include "vx_log.h"
 #include "vx_nats.h"
 #include "vx_rpc.h"
 #include "vx_signal.h"
+#include "vx_vapi.h"
 
 #define SERVICE "webhook-ingest"
 
@@ -35,12 +38,15 @@ int main(void)
     const char *nats_url = vx_config_require("NATS_URL");
     int workers = (int)vx_config_long("INGEST_WORKERS", 2, 1, 64);
     int batch = (int)vx_config_long("INGEST_BATCH", 64, 1, 256);
+    long parked_retention_days = vx_config_long("PARKED_RETENTION_DAYS", 30, 1, 3650);
+    vx_vapi_require_org_hint_key();
 
     int status = VX_EXIT_FAILED;
     jsCtx *js = NULL;
     natsSubscription *health_sub = NULL;
     ingest_health *health = NULL;
     ingest_consumer *consumer = NULL;
+    ingest_purge *purge = NULL;
     vx_listener *orgs_changed = NULL;
 
     natsConnection *nc = vx_nats_connect(nats_url, SERVICE);
@@ -65,6 +71,9 @@ int main(void)
     consumer = ingest_consumer_create(&cfg);
     if (ingest_consumer_start(consumer) != 0)
         goto out;
+    purge = ingest_purge_create(database_url, parked_retention_days);
+    if (ingest_purge_start(purge) != 0)
+        goto out;
 
     vx_log_info(NULL, NULL, "webhook-ingest started");
     int sig = vx_signal_wait_termination();
@@ -72,6 +81,7 @@ int main(void)
     status = VX_EXIT_OK;
 
 out:
+    ingest_purge_destroy(purge);
     ingest_consumer_stop(consumer); /* finishes in-flight messages */
     ingest_consumer_destroy(consumer);
     if (health_sub) {

@@ -9,6 +9,7 @@
 #   1, 10 and 100 connections — reports acknowledged per second (durable on
 #   JetStream) with p50/p99 — then how fast webhook-ingest drains them into
 #   PostgreSQL (rows per second).
+#   envelope: the gateway's signature on a request, signed and verified.
 # BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook runs one part.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,6 +30,8 @@ deploy/local/infra.sh start "$state" >/dev/null
 # shellcheck disable=SC1091
 . "$state/env"
 export MIGRATIONS_DIR=$PWD/migrations JWT_SECRET=bench-jwt-secret-with-32-bytes-at-least VAPI_WEBHOOK_SECRET=bench-vapi-secret LOG_LEVEL=warn
+ENVELOPE_MASTER_KEY=$(openssl rand -hex 32)
+export ENVELOPE_MASTER_KEY
 # A free port below infra.sh's range (20000-40000), so the two never pick the same one.
 free_port() {
     local port i
@@ -61,6 +64,9 @@ wrk_run() {
     local threads=$((conns < 2 ? 1 : 2))
     wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s "$script" "$url" -- "$@" | grep '^BENCH' | sed 's/^BENCH //'
 }
+
+# What the gateway's envelope signature costs, on its own (no servers involved).
+[[ -n ${BENCH_ONLY:-} || ! -x $build/tests/bench/bench_envelope ]] || "$build/tests/bench/bench_envelope"
 
 if [[ ${BENCH_ONLY:-tools} == tools && -x $build/bin/tool-router ]]; then
     # A clinic with hours every day, a buffer, a transfer number and 1,000 contacts.

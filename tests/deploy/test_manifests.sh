@@ -123,6 +123,9 @@ reads_var() { grep -qx -- "$2" <<<"${reads_cache[$1]:-}"; }
 # Names passed to vx_config_require, plus DATABASE_URL / NATS_URL wherever they
 # are read (their built-in default, localhost, is no server in a container);
 # the gateway refuses to start without a Vapi secret (services/gateway/main.c);
+# every program on the bus connects as its own NATS user (deploy/nats/users.conf);
+# a program that serves gateway requests (vx_rpc) needs its ENVELOPE_KEY, one
+# that reads org hints ORG_HINT_KEY (both exit 2 without);
 # voxctl's needs depend on the subcommand.
 required_of() {
     local prog=$1 sub=${2:-}
@@ -137,6 +140,11 @@ required_of() {
     {
         { grep -rhoE 'vx_config_require\("[A-Z0-9_]+"' "services/$prog" --include='*.c' || true; } | sed -E 's/.*\("//; s/"$//'
         reads_of "$prog" | grep -xE 'DATABASE_URL|NATS_URL' || true
+        if reads_var "$prog" NATS_URL; then printf '%s\n' NATS_USER NATS_PASSWORD; fi
+        if grep -rqE 'vx_rpc_serve\(|vx_rpc_worker_start|vx_rpc_require_envelope_key' "services/$prog" --include='*.c'; then
+            echo ENVELOPE_KEY
+        fi
+        if grep -rq 'vx_vapi_require_org_hint_key' "services/$prog" --include='*.c'; then echo ORG_HINT_KEY; fi
     } | sort -u
     [[ $prog != gateway ]] || echo 'VAPI_WEBHOOK_SECRET|VAPI_WEBHOOK_HMAC_SECRET'
 }
@@ -454,6 +462,15 @@ for svc in "${services[@]}"; do
         if [[ $image == nats* ]]; then
             nats_cmd=$cmd
             nats_vpath=$vpath
+            nats_env=$env_names
+            # Every user of the permissions must get its password, and only those.
+            nats_users=$(sed -n 's/^ *user: *\([a-z0-9_-]*\) *$/\1/p' "$root/deploy/nats/users.conf")
+            want_env=$(for u in $nats_users; do
+                u=${u^^}
+                echo "VX_NATS_PASSWORD_${u//-/_}"
+            done | sort)
+            [[ $(sort <<<"$env_names") == "$want_env" ]] ||
+                bad "$where: its environment should be the passwords of deploy/nats/users.conf's users: $(tr '\n' ' ' <<<"$want_env")"
         fi
         continue
     fi
@@ -488,6 +505,10 @@ if [[ -n ${nats_cmd:-} ]] && command -v nats-server >/dev/null; then
     for i in "${!nargs[@]}"; do
         a=${nargs[$i]}
         [[ -n ${mounts[$a]:-} ]] || continue
+        # Files mounted next to it (an include ./users.conf) sit next to the copy too.
+        for mdst in "${!mounts[@]}"; do
+            [[ $(dirname "$mdst") == "$(dirname "$a")" && -f ${mounts[$mdst]} ]] && cp "${mounts[$mdst]}" "$tmp/$(basename "$mdst")"
+        done
         # A mounted config file: copied with the container's paths mapped too.
         sed_args=()
         for mdst in "${!mounts[@]}"; do sed_args+=(-e "s|\"$mdst\"|\"${mounts[$mdst]}\"|g"); done
@@ -496,7 +517,10 @@ if [[ -n ${nats_cmd:-} ]] && command -v nats-server >/dev/null; then
     done
     np=$((10000 + RANDOM % 10000))
     nm=$((np + 1))
-    nats-server "${nargs[@]}" -a 127.0.0.1 -p "$np" -m "$nm" >"$tmp/nats.log" 2>&1 &
+    # The passwords compose gives it (any values will do here).
+    nats_env_args=()
+    for name in ${nats_env:-}; do nats_env_args+=("$name=vxtestpassword"); done
+    env "${nats_env_args[@]}" nats-server "${nargs[@]}" -a 127.0.0.1 -p "$np" -m "$nm" >"$tmp/nats.log" 2>&1 &
     nats_pid=$!
     varz=
     for ((i = 0; i < 50; i++)); do

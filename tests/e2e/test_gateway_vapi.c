@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -165,7 +166,11 @@ static void test_wrong_or_missing_secret_is_refused_and_stores_nothing(void **st
     free(body);
 }
 
-static void test_bearer_and_hmac_authentication(void **state)
+/* The suite runs with the shared secret only (VAPI_WEBHOOK_SECRET): it is
+ * accepted as a bearer token too, and an HMAC signature means nothing (the
+ * gateway has no key to check it with). With an HMAC key configured the
+ * secret is refused: test_gateway_vapi_hmac.c. */
+static void test_bearer_accepted_and_signature_ignored_without_hmac_key(void **state)
 {
     char call_id[37];
     vt_uuid(call_id);
@@ -174,26 +179,30 @@ static void test_bearer_and_hmac_authentication(void **state)
     vt_response r = post_webhook(body, bearer);
     assert_int_equal(r.status, 200);
     vt_response_free(&r);
-
-    /* HMAC over "{timestamp}.{body}", hex. A fresh timestamp passes, a stale one does not. */
-    for (int stale = 0; stale <= 1; stale++) {
-        char ts[32], sig_header[128], ts_header[64];
-        snprintf(ts, sizeof(ts), "%lld", (long long)(vx_now_ms() / 1000 - (stale ? 3600 : 0)));
-        vx_buf signed_payload = VX_BUF_INIT;
-        vx_buf_printf(&signed_payload, "%s.%s", ts, body);
-        uint8_t mac[VX_SHA256_LEN];
-        char hex[2 * VX_SHA256_LEN + 1];
-        vx_hmac_sha256("test-hmac-secret", 16, signed_payload.data, signed_payload.len, mac);
-        vx_hex_encode(mac, sizeof(mac), hex);
-        snprintf(sig_header, sizeof(sig_header), "x-signature: %s", hex);
-        snprintf(ts_header, sizeof(ts_header), "x-timestamp: %s", ts);
-        const char *const hmac[] = {sig_header, ts_header, NULL};
-        vt_response h = post_webhook(body, hmac);
-        assert_int_equal(h.status, stale ? 401 : 200);
-        vt_response_free(&h);
-        vx_buf_free(&signed_payload);
-    }
     assert_int_equal(wait_rows_for(call_id, 1), 1);
+
+    /* Signed as Vapi's HMAC credential would sign it, with a fresh timestamp: refused. */
+    char other_call[37];
+    vt_uuid(other_call);
+    char *other = vt_vapi_report(other_call, assistant_a);
+    char ts[32], sig_header[128], ts_header[64];
+    snprintf(ts, sizeof(ts), "%lld", (long long)(vx_now_ms() / 1000));
+    vx_buf signed_payload = VX_BUF_INIT;
+    vx_buf_printf(&signed_payload, "%s.%s", ts, other);
+    uint8_t mac[VX_SHA256_LEN];
+    char hex[2 * VX_SHA256_LEN + 1];
+    vx_hmac_sha256("test-hmac-secret", 16, signed_payload.data, signed_payload.len, mac);
+    vx_hex_encode(mac, sizeof(mac), hex);
+    snprintf(sig_header, sizeof(sig_header), "x-signature: %s", hex);
+    snprintf(ts_header, sizeof(ts_header), "x-timestamp: %s", ts);
+    const char *const hmac[] = {sig_header, ts_header, NULL};
+    vt_response h = post_webhook(other, hmac);
+    assert_int_equal(h.status, 401);
+    vt_response_free(&h);
+    vx_buf_free(&signed_payload);
+    barrier();
+    assert_int_equal(rows_for(other_call), 0);
+    free(other);
     free(body);
 }
 
@@ -309,7 +318,8 @@ static void test_bad_tokens_are_refused(void **state)
 {
     char *expired = vt_token(&suite, org_a, -10);
     int64_t now = vx_now_ms() / 1000;
-    char *wrong_key = vx_jwt_sign("another-secret", org_a, "user-1", "owner", now, now + 600);
+    vx_jwt_grant wrong_grant = {.org_id = org_a, .user_id = "user-1", .role = "owner", .iat = now, .exp = now + 600};
+    char *wrong_key = vx_jwt_sign("another-secret-of-enough-length-0123456789", &wrong_grant);
     /* alg "none": a valid-looking payload with an empty signature. */
     char payload[256];
     snprintf(payload, sizeof(payload), "{\"sub\":\"u\",\"exp\":%lld,\"app_metadata\":{\"org_id\":\"%s\"}}", (long long)now + 600,
@@ -318,7 +328,14 @@ static void test_bad_tokens_are_refused(void **state)
     char *p64 = vx_base64url_encode((const uint8_t *)payload, strlen(payload));
     char none[1024];
     snprintf(none, sizeof(none), "%s.%s.", h64, p64);
-    const char *tokens[] = {expired, wrong_key, none, "garbage", "a.b.c"};
+    /* Signed with the right secret but not for us, or for too long (issue 9). */
+    vx_jwt_grant anon_grant = {.org_id = org_a, .audience = "anon", .iat = now, .exp = now + 600};
+    char *wrong_aud = vx_jwt_sign(suite.jwt_secret, &anon_grant);
+    vx_jwt_grant month_grant = {.org_id = org_a, .user_id = "user-1", .iat = now, .exp = now + 30L * 24 * 3600};
+    char *month = vx_jwt_sign(suite.jwt_secret, &month_grant);
+    vx_jwt_grant future_grant = {.org_id = org_a, .iat = now + 3600, .exp = now + 7200};
+    char *future = vx_jwt_sign(suite.jwt_secret, &future_grant);
+    const char *tokens[] = {expired, wrong_key, none, "garbage", "a.b.c", wrong_aud, month, future};
     for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++) {
         vt_response r = get_calls("/api/calls", tokens[i]);
         assert_int_equal(r.status, 401);
@@ -339,6 +356,9 @@ static void test_bad_tokens_are_refused(void **state)
     vt_response_free(&bad_id);
     vt_response_free(&bad_query);
     free(good);
+    free(wrong_aud);
+    free(month);
+    free(future);
     free(expired);
     free(wrong_key);
     free(h64);
@@ -417,11 +437,9 @@ static void test_health_ready_metrics(void **state)
     snprintf(url, sizeof(url), "%s/health", suite.base_url);
     vt_response h = vt_http("GET", url, NULL, NULL, 0);
     assert_int_equal(h.status, 200);
-    snprintf(url, sizeof(url), "%s/ready", suite.base_url);
-    vt_response r = vt_http("GET", url, NULL, NULL, 0);
+    vt_response r = vt_operator_get(&suite, "/ready", true);
     assert_int_equal(r.status, 200);
-    snprintf(url, sizeof(url), "%s/metrics", suite.base_url);
-    vt_response m = vt_http("GET", url, NULL, NULL, 0);
+    vt_response m = vt_operator_get(&suite, "/metrics", true);
     assert_int_equal(m.status, 200);
     assert_non_null(strstr(m.body, "voxanne_gateway_requests_total{route=\"" VX_SUBJECT_TOOLS_WEBHOOK "\",code=\"2xx\"}"));
     snprintf(url, sizeof(url), "%s/nope", suite.base_url);
@@ -438,18 +456,108 @@ static void test_health_ready_metrics(void **state)
     vt_response_free(&h);
 }
 
+/* Regression (issue 9): /metrics (every route's traffic) and /ready (the
+ * services behind the gateway, by name) answered anyone. /metrics now needs
+ * the operator's METRICS_TOKEN; /ready tells anyone ready or not, and the
+ * operator the details. */
+static void test_metrics_and_ready_details_are_the_operators(void **state)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "%s/metrics", suite.base_url);
+    const char *const wrong[] = {"Authorization: Bearer test-metrics-token-012345678", NULL};
+    const char *const jwt_like[] = {"Authorization: Bearer test-jwt-secret-with-enough-entropy", NULL};
+    const char *const no_scheme[] = {"Authorization: test-metrics-token-0123456789", NULL};
+    const char *const vapi[] = {"x-vapi-secret: test-vapi-secret", NULL};
+    const char *const *refused[] = {NULL, wrong, jwt_like, no_scheme, vapi};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        vt_response m = vt_http("GET", url, refused[i], NULL, 0);
+        assert_int_equal(m.status, 401);
+        assert_null(strstr(m.body, "voxanne_gateway"));
+        cJSON *err = cJSON_Parse(m.body);
+        assert_string_equal(cJSON_GetObjectItem(err, "code")->valuestring, "unauthorized");
+        assert_non_null(cJSON_GetObjectItem(err, "error"));
+        cJSON_Delete(err);
+        vt_response_free(&m);
+    }
+    vt_response ok = vt_operator_get(&suite, "/metrics", true);
+    assert_int_equal(ok.status, 200);
+    assert_non_null(strstr(ok.body, "# TYPE voxanne_gateway_requests_total counter"));
+    vt_response_free(&ok);
+
+    /* /ready: ready or not for anyone, nothing more; the checks for the operator. */
+    vt_response anon = vt_operator_get(&suite, "/ready", false);
+    assert_int_equal(anon.status, 200);
+    assert_string_equal(anon.body, "{\"status\":\"ready\"}");
+    vt_response_free(&anon);
+    snprintf(url, sizeof(url), "%s/ready", suite.base_url);
+    vt_response wrong_ready = vt_http("GET", url, wrong, NULL, 0);
+    assert_int_equal(wrong_ready.status, 200);
+    assert_string_equal(wrong_ready.body, "{\"status\":\"ready\"}");
+    vt_response_free(&wrong_ready);
+    vt_response op = vt_operator_get(&suite, "/ready", true);
+    assert_int_equal(op.status, 200);
+    cJSON *ready = cJSON_Parse(op.body);
+    assert_string_equal(cJSON_GetObjectItem(ready, "status")->valuestring, "ready");
+    cJSON *checks = cJSON_GetObjectItem(ready, "checks");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(checks, "nats")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(checks, "tools")));
+    cJSON_Delete(ready);
+    vt_response_free(&op);
+}
+
+/* Without METRICS_TOKEN the operator routes do not exist (404), whatever is
+ * presented; /ready still answers ready or not. A METRICS_TOKEN shorter than
+ * 16 bytes is a configuration mistake (exit 2). */
+static void test_operator_routes_without_metrics_token(void **state)
+{
+    char port_env[32], url[128];
+    /* (Spawned and stopped with a deadline: a gateway that does not refuse would run on.) */
+    const char *weak_env[] = {"METRICS_TOKEN=short", "VAPI_WEBHOOK_SECRET=test-vapi-secret", "GATEWAY_PORT=1", NULL};
+    pid_t weak = vt_spawn("gateway", "gateway-weak-metrics-token", weak_env);
+    assert_int_equal(vt_stop(weak, 0, 10000), 2);
+
+    int port = vt_free_port();
+    snprintf(port_env, sizeof(port_env), "GATEWAY_PORT=%d", port);
+    const char *env[] = {port_env, "VAPI_WEBHOOK_SECRET=test-vapi-secret", "METRICS_TOKEN=", "GATEWAY_THREADS=1", NULL};
+    pid_t gw = vt_spawn("gateway", "gateway-no-metrics-token", env);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/health", port);
+    bool up = vt_wait_http_ok(url, 10000);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port);
+    const char *const bearer[] = {"Authorization: Bearer test-metrics-token-0123456789", NULL};
+    vt_response anonymous = vt_http("GET", url, NULL, NULL, 0);
+    vt_response presented = vt_http("GET", url, bearer, NULL, 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/ready", port);
+    vt_response ready = vt_http("GET", url, bearer, NULL, 0);
+    /* Stopped before judging, so that a failure leaves no gateway behind. */
+    assert_int_equal(vt_stop(gw, SIGTERM, 5000), 0);
+    assert_true(up);
+    vt_response *metrics[] = {&anonymous, &presented};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(metrics[i]->status, 404);
+        cJSON *err = cJSON_Parse(metrics[i]->body);
+        assert_string_equal(cJSON_GetObjectItem(err, "code")->valuestring, "not_found");
+        cJSON_Delete(err);
+        vt_response_free(metrics[i]);
+    }
+    assert_true(ready.status == 200 || ready.status == 503);
+    assert_null(strstr(ready.body, "checks"));
+    vt_response_free(&ready);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_is_stored_with_every_mapped_field),
         cmocka_unit_test(test_wrong_or_missing_secret_is_refused_and_stores_nothing),
-        cmocka_unit_test(test_bearer_and_hmac_authentication),
+        cmocka_unit_test(test_bearer_accepted_and_signature_ignored_without_hmac_key),
         cmocka_unit_test(test_bad_input_gets_clear_4xx_json),
         cmocka_unit_test(test_dashboard_sees_only_its_own_org),
         cmocka_unit_test(test_bad_tokens_are_refused),
         cmocka_unit_test(test_tool_call_without_tool_router_gets_a_sayable_result),
         cmocka_unit_test(test_concurrent_clients),
         cmocka_unit_test(test_health_ready_metrics),
+        cmocka_unit_test(test_metrics_and_ready_details_are_the_operators),
+        cmocka_unit_test(test_operator_routes_without_metrics_token),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,7 +2,9 @@
  * Tool calls end to end: real Vapi tool-calls bodies POSTed to the gateway,
  * answered by tool-router from PostgreSQL. The heart of it: many callers
  * racing for one slot get exactly one booking, also when their slots collide
- * only through the buffer between appointments.
+ * only through the buffer between appointments. And live-call privacy
+ * (issue 9): a caller changes only appointments booked with the number they
+ * call from, and a lookup tells them no one else's details.
  */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -212,6 +214,60 @@ static void test_repeated_tool_call_id_books_once(void **state)
     free(start);
 }
 
+/* Every call_tool comes from +15550001111 (tool_calls_body). */
+static void test_callers_change_only_their_own_appointments(void **state)
+{
+    char *mine = local_instant(6, "09:00"), *theirs = local_instant(6, "10:00"), *later = local_instant(6, "11:00");
+    char args[512];
+    bool err;
+    snprintf(args, sizeof(args), "{\"name\":\"Pat Own\",\"service\":\"Consultation\",\"start\":\"%s\"}", mine);
+    char *answer = call_tool(assistant_a, "own-1", "bookClinicAppointment", args, &err); /* phone: the caller's */
+    assert_false(err);
+    free(answer);
+    snprintf(args, sizeof(args),
+             "{\"name\":\"Quinn Other\",\"phone\":\"+15550002222\",\"service\":\"Consultation\",\"start\":\"%s\"}", theirs);
+    answer = call_tool(assistant_a, "own-2", "bookClinicAppointment", args, &err);
+    assert_false(err);
+    free(answer);
+
+    /* Quinn's appointment, named by her number, is not the caller's to cancel or move. */
+    answer = call_tool(assistant_a, "own-3", "cancelAppointment", "{\"phone\":\"+1 555 000 2222\"}", &err);
+    assert_true(err);
+    assert_non_null(
+        strstr(answer, "For your privacy, I can only change appointments booked with the phone number you're calling from."));
+    free(answer);
+    snprintf(args, sizeof(args), "{\"phone\":\"+15550002222\",\"newStart\":\"%s\"}", later);
+    answer = call_tool(assistant_a, "own-4", "rescheduleAppointment", args, &err);
+    assert_true(err);
+    assert_non_null(strstr(answer, "For your privacy"));
+    free(answer);
+    assert_int_equal(booked_between(theirs, theirs), 1);
+
+    /* Looking her up: two letters are not searched; her name gives her first name, never her number. */
+    answer = call_tool(assistant_a, "own-5", "lookupCaller", "{\"searchKey\":\"Qu\",\"searchType\":\"name\"}", &err);
+    assert_true(err);
+    assert_null(strstr(answer, "Quinn"));
+    free(answer);
+    answer = call_tool(assistant_a, "own-6", "lookupCaller", "{\"searchKey\":\"Quinn\",\"searchType\":\"name\"}", &err);
+    assert_string_equal(answer, "Found you, Quinn!");
+    free(answer);
+
+    /* The caller's own appointment: moved, then cancelled. */
+    snprintf(args, sizeof(args), "{\"newStart\":\"%s\"}", later);
+    answer = call_tool(assistant_a, "own-7", "rescheduleAppointment", args, &err);
+    assert_false(err);
+    free(answer);
+    assert_int_equal(booked_between(later, later), 1);
+    answer = call_tool(assistant_a, "own-8", "cancelAppointment", "{}", &err);
+    assert_false(err);
+    assert_non_null(strstr(answer, "is cancelled"));
+    free(answer);
+    assert_int_equal(booked_between(mine, later), 1); /* Quinn's only */
+    free(mine);
+    free(theirs);
+    free(later);
+}
+
 static void test_cross_tenant_lookup_and_transfer(void **state)
 {
     const char *pb[1] = {org_b};
@@ -279,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_one_slot_many_callers_exactly_one_booking),
         cmocka_unit_test(test_slots_colliding_only_through_the_buffer),
         cmocka_unit_test(test_repeated_tool_call_id_books_once),
+        cmocka_unit_test(test_callers_change_only_their_own_appointments),
         cmocka_unit_test(test_cross_tenant_lookup_and_transfer),
         cmocka_unit_test(test_malformed_tool_calls_get_sayable_errors),
         cmocka_unit_test(test_without_tool_router_the_caller_still_hears_something),

@@ -24,9 +24,11 @@
 #include "voxanne/v1/gateway.pb-c.h"
 #include "voxanne/v1/vapi.pb-c.h"
 #include "vx_crypto.h"
+#include "vx_envelope.h"
 #include "vx_jwt.h"
 #include "vx_nats.h"
 #include "vx_time.h"
+#include "vx_vapi.h"
 #include "vx_validate.h"
 
 void vt_die(const char *file, int line, const char *msg)
@@ -51,9 +53,93 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* The bus identity a program of the suite gets, as "K=V" entries: NATS_URL
+ * without credentials (the tests' own NATS_URL is admin's) and, when the
+ * run's NATS has a user named like the program (deploy/nats/users.conf),
+ * NATS_USER and NATS_PASSWORD. Without VX_NATS_SERVICE_URL (a NATS without
+ * users) nothing changes. */
+typedef struct bus_identity {
+    char url[512], user[96], password[160];
+    char envelope_key[96]; /* "ENVELOPE_KEY=<hex>" for a program that serves rpc subjects */
+    char org_hint_key[96]; /* "ORG_HINT_KEY=<hex>" for the programs that sign or read org hints */
+} bus_identity;
+
+static void bus_identity_for(const char *program, bus_identity *id)
+{
+    memset(id, 0, sizeof(*id));
+    const char *service = vx_envelope_program_service(program);
+    if (service != NULL && getenv("ENVELOPE_MASTER_KEY") != NULL) {
+        char hex[2 * VX_ENVELOPE_KEY_LEN + 1];
+        vt_envelope_key_hex(service, hex);
+        snprintf(id->envelope_key, sizeof(id->envelope_key), "ENVELOPE_KEY=%s", hex);
+        vt_envelope_key_hex(VX_VAPI_ORG_HINT_KEY_NAME, hex);
+        snprintf(id->org_hint_key, sizeof(id->org_hint_key), "ORG_HINT_KEY=%s", hex);
+    }
+    const char *service_url = getenv("VX_NATS_SERVICE_URL");
+    const char *users_dir = getenv("VX_NATS_USERS_DIR");
+    if (service_url == NULL || service_url[0] == '\0')
+        return;
+    snprintf(id->url, sizeof(id->url), "NATS_URL=%s", service_url);
+    char file[512];
+    snprintf(file, sizeof(file), "%s/%s", users_dir != NULL ? users_dir : "", program);
+    FILE *f = users_dir != NULL ? fopen(file, "r") : NULL;
+    if (f == NULL)
+        return; /* a fake, or a program without a user: it connects as no one */
+    char password[128] = "";
+    if (fgets(password, sizeof(password), f) != NULL) {
+        password[strcspn(password, "\r\n")] = '\0';
+        snprintf(id->user, sizeof(id->user), "NATS_USER=%s", program);
+        snprintf(id->password, sizeof(id->password), "NATS_PASSWORD=%s", password);
+    }
+    fclose(f);
+}
+
+void vt_envelope_key_hex(const char *service, char out[2 * VX_ENVELOPE_KEY_LEN + 1])
+{
+    uint8_t master[VX_ENVELOPE_KEY_LEN], key[VX_ENVELOPE_KEY_LEN];
+    VT_REQUIRE(vx_envelope_key_parse(vt_env("ENVELOPE_MASTER_KEY"), master) == 0, "ENVELOPE_MASTER_KEY is not 64 hex digits");
+    vx_envelope_service_key(master, service, key);
+    vx_hex_encode(key, sizeof(key), out);
+}
+
+natsMsg *vt_signed_msg(const char *subject, const char *reply, const void *data, size_t len)
+{
+    uint8_t master[VX_ENVELOPE_KEY_LEN], key[VX_ENVELOPE_KEY_LEN];
+    char service[64], signature[VX_ENVELOPE_SIG_SIZE];
+    VT_REQUIRE(vx_envelope_key_parse(vt_env("ENVELOPE_MASTER_KEY"), master) == 0, "ENVELOPE_MASTER_KEY is not 64 hex digits");
+    VT_REQUIRE(vx_envelope_subject_service(subject, service, sizeof(service)) == 0, "not an rpc.<service> subject");
+    vx_envelope_service_key(master, service, key);
+    vx_envelope_sign(key, subject, data, len, signature);
+    natsMsg *msg = NULL;
+    VT_REQUIRE(natsMsg_Create(&msg, subject, reply, data, (int)len) == NATS_OK, "natsMsg_Create");
+    VT_REQUIRE(natsMsgHeader_Set(msg, VX_ENVELOPE_HEADER, signature) == NATS_OK, "natsMsgHeader_Set");
+    return msg;
+}
+
+void vt_org_hint_sig(const char *org_id, const char *call_id, char out[65])
+{
+    /* Signed as tool-router signs, with the key the suite gives it. */
+    uint8_t master[VX_ENVELOPE_KEY_LEN], key[VX_ENVELOPE_KEY_LEN];
+    VT_REQUIRE(vx_envelope_key_parse(vt_env("ENVELOPE_MASTER_KEY"), master) == 0, "ENVELOPE_MASTER_KEY is not 64 hex digits");
+    vx_envelope_service_key(master, VX_VAPI_ORG_HINT_KEY_NAME, key);
+    VT_REQUIRE(vx_vapi_org_hint_sign_with(key, org_id, call_id, out) == 0, "cannot sign an org hint");
+}
+
+char *vt_nats_password(const char *user)
+{
+    char file[512];
+    snprintf(file, sizeof(file), "%s/%s", vt_env("VX_NATS_USERS_DIR"), user);
+    size_t len = 0;
+    char *password = vt_read_file(file, &len);
+    password[strcspn(password, "\r\n")] = '\0';
+    return password;
+}
+
 pid_t vt_spawn(const char *program, const char *log_name, const char *const *extra_env)
 {
     char path[512], log_path[512];
+    bus_identity id;
+    bus_identity_for(program, &id);
     /* A program of the suite, or else one of the test fakes. */
     snprintf(path, sizeof(path), "%s/%s", vt_env("BIN_DIR"), program);
     if (access(path, X_OK) != 0)
@@ -69,6 +155,19 @@ pid_t vt_spawn(const char *program, const char *log_name, const char *const *ext
             dup2(fd, 1);
             dup2(fd, 2);
             close(fd);
+        }
+        /* The test's own entries come last: they may override the identity.
+         * A service gets its own envelope key, never the gateway's master. */
+        if (id.envelope_key[0] != '\0') {
+            unsetenv("ENVELOPE_MASTER_KEY");
+            putenv(id.envelope_key);
+            putenv(id.org_hint_key);
+        }
+        if (id.url[0] != '\0')
+            putenv(id.url);
+        if (id.user[0] != '\0') {
+            putenv(id.user);
+            putenv(id.password);
         }
         for (size_t i = 0; extra_env != NULL && extra_env[i] != NULL; i++)
             putenv((char *)extra_env[i]);
@@ -376,19 +475,26 @@ static bool suite_ready(void *arg)
 
 void vt_suite_start(vt_suite *s)
 {
+    vt_vapi_auth mode = s->vapi_auth;
     memset(s, 0, sizeof(*s));
+    s->vapi_auth = mode;
     s->port = vt_free_port();
     snprintf(s->base_url, sizeof(s->base_url), "http://127.0.0.1:%d", s->port);
     snprintf(s->vapi_secret, sizeof(s->vapi_secret), "test-vapi-secret");
-    snprintf(s->hmac_secret, sizeof(s->hmac_secret), "test-hmac-secret");
+    if (mode == VT_VAPI_HMAC)
+        snprintf(s->hmac_secret, sizeof(s->hmac_secret), "test-hmac-secret");
     snprintf(s->jwt_secret, sizeof(s->jwt_secret), "test-jwt-secret-with-enough-entropy");
-    static char port_env[32], vapi_env[96], hmac_env[96], jwt_env[96];
+    snprintf(s->metrics_token, sizeof(s->metrics_token), "test-metrics-token-0123456789");
+    static char port_env[32], vapi_env[96], hmac_env[96], jwt_env[96], metrics_env[96];
     snprintf(port_env, sizeof(port_env), "GATEWAY_PORT=%d", s->port);
     snprintf(vapi_env, sizeof(vapi_env), "VAPI_WEBHOOK_SECRET=%s", s->vapi_secret);
+    /* Unset in the default mode: an empty value counts as unset (vx_config). */
     snprintf(hmac_env, sizeof(hmac_env), "VAPI_WEBHOOK_HMAC_SECRET=%s", s->hmac_secret);
     snprintf(jwt_env, sizeof(jwt_env), "JWT_SECRET=%s", s->jwt_secret);
+    snprintf(metrics_env, sizeof(metrics_env), "METRICS_TOKEN=%s", s->metrics_token);
     const char *gw_env[] = {
-        port_env, vapi_env, hmac_env, jwt_env, "GATEWAY_MAX_BODY_BYTES=262144", "GATEWAY_UPSTREAM_TIMEOUT_MS=2000", NULL};
+        port_env, vapi_env, hmac_env, jwt_env, metrics_env, "GATEWAY_MAX_BODY_BYTES=262144", "GATEWAY_UPSTREAM_TIMEOUT_MS=2000",
+        NULL};
     s->ingest = vt_spawn("webhook-ingest", "webhook-ingest", NULL);
     s->dashboard = vt_spawn("dashboard-api", "dashboard-api", NULL);
     s->tools = vt_spawn("tool-router", "tool-router", NULL);
@@ -441,7 +547,43 @@ char *vt_vapi_report(const char *call_id, const char *assistant_id)
 char *vt_token(const vt_suite *s, const char *org_id, long ttl_s)
 {
     int64_t now = vx_now_ms() / 1000;
-    return vx_jwt_sign(s->jwt_secret, org_id, "user-1", "owner", now, now + ttl_s);
+    vx_jwt_grant g = {.org_id = org_id, .user_id = "user-1", .role = "owner", .iat = now, .exp = now + ttl_s};
+    if (ttl_s <= 0)
+        g.iat = now - 3600;
+    return vx_jwt_sign(s->jwt_secret, &g);
+}
+
+void vt_hmac_sign(const vt_suite *s, const char *body, size_t body_len, int64_t ts, vt_hmac_headers *h)
+{
+    VT_REQUIRE(s->hmac_secret[0] != '\0', "the suite has no HMAC key (start it with vapi_auth = VT_VAPI_HMAC)");
+    char stamp[24];
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)ts);
+    size_t stamp_len = strlen(stamp), len = stamp_len + 1 + body_len;
+    char *payload = malloc(len);
+    VT_REQUIRE(payload != NULL, "out of memory");
+    memcpy(payload, stamp, stamp_len);
+    payload[stamp_len] = '.';
+    if (body_len > 0)
+        memcpy(payload + stamp_len + 1, body, body_len);
+    uint8_t mac[VX_SHA256_LEN];
+    char hex[2 * VX_SHA256_LEN + 1];
+    vx_hmac_sha256(s->hmac_secret, strlen(s->hmac_secret), payload, len, mac);
+    free(payload);
+    vx_hex_encode(mac, sizeof(mac), hex);
+    snprintf(h->signature, sizeof(h->signature), "x-signature: %s", hex);
+    snprintf(h->timestamp, sizeof(h->timestamp), "x-timestamp: %s", stamp);
+    h->list[0] = h->signature;
+    h->list[1] = h->timestamp;
+    h->list[2] = NULL;
+}
+
+vt_response vt_operator_get(const vt_suite *s, const char *path, bool as_operator)
+{
+    char url[256], auth[128];
+    snprintf(url, sizeof(url), "%s%s", s->base_url, path);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->metrics_token);
+    const char *const headers[] = {auth, NULL};
+    return vt_http("GET", url, as_operator ? headers : NULL, NULL, 0);
 }
 
 void vt_pack_gateway_request(const char *route, const char *path_tool, const char *body, bool vapi, int64_t deadline_ms,
@@ -464,7 +606,8 @@ void vt_pack_gateway_request(const char *route, const char *path_tool, const cha
     }
     req.body.data = (uint8_t *)body;
     req.body.len = strlen(body);
-    req.deadline_unix_ms = deadline_ms;
+    /* As the gateway: a deadline its timeout ahead (services refuse none). */
+    req.deadline_unix_ms = deadline_ms != 0 ? deadline_ms : vx_now_ms() + 10000;
     *len = voxanne__v1__gateway_request__get_packed_size(&req);
     *buf = malloc(*len > 0 ? *len : 1);
     VT_REQUIRE(*buf != NULL, "out of memory");
@@ -474,7 +617,9 @@ void vt_pack_gateway_request(const char *route, const char *path_tool, const cha
 Voxanne__V1__GatewayResponse *vt_gateway_call(natsConnection *nc, const char *subject, const uint8_t *buf, size_t len)
 {
     natsMsg *reply = NULL;
-    natsStatus s = natsConnection_Request(&reply, nc, subject, buf, (int)len, 10000);
+    natsMsg *request = vt_signed_msg(subject, NULL, buf, len);
+    natsStatus s = natsConnection_RequestMsg(&reply, nc, request, 10000);
+    natsMsg_Destroy(request);
     VT_REQUIRE(s == NATS_OK, "the service did not answer");
     Voxanne__V1__GatewayResponse *resp =
         voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(reply), (const uint8_t *)natsMsg_GetData(reply));

@@ -32,7 +32,9 @@ void vt_die(const char *file, int line, const char *msg) __attribute__((noreturn
 const char *vt_env(const char *name);
 
 /* Starts $BIN_DIR/<program> (or, for a fake, $FAKES_DIR/<program>) with the current environment plus extra "K=V"
- * entries (NULL-terminated, may be NULL); output goes to build/test-logs/<log_name>.log. */
+ * entries (NULL-terminated, may be NULL); output goes to build/test-logs/<log_name>.log. A program of
+ * the suite connects to NATS as its own user (deploy/nats/users.conf), as deployed, not as the tests'
+ * admin; extra entries may override that (NATS_USER, NATS_PASSWORD, NATS_URL). */
 pid_t vt_spawn(const char *program, const char *log_name, const char *const *extra_env);
 /* Sends sig and waits up to timeout_ms; returns the exit status (or 128+signal), -1 on timeout (then SIGKILLs). */
 int vt_stop(pid_t pid, int sig, int timeout_ms);
@@ -58,6 +60,18 @@ void vt_response_free(vt_response *r);
 bool vt_wait_http_ok(const char *url, int timeout_ms);
 /* POSTs body to url and fails the test unless the answer has status. */
 void vt_http_post_expect(const char *url, const char *body, long status);
+
+/* The envelope key of a service ("tools") under the run's ENVELOPE_MASTER_KEY, in hex. */
+void vt_envelope_key_hex(const char *service, char out[65]);
+/* A message on subject (an rpc.<service> subject) signed as the gateway signs
+ * its envelopes (vx_envelope); the caller destroys it. */
+natsMsg *vt_signed_msg(const char *subject, const char *reply, const void *data, size_t len);
+/* The "org_sig" tool-router's assistant-request answer puts next to org_id
+ * for call_id (vx_vapi_org_hint_sign under the run's org-hint key): what
+ * makes a tier-2 org hint count. */
+void vt_org_hint_sig(const char *org_id, const char *call_id, char out[65]);
+/* The password of a NATS user of the run (VX_NATS_USERS_DIR), malloc'd. */
+char *vt_nats_password(const char *user);
 
 /* Admin SQL (superuser: bypasses RLS, for checking what is really stored). */
 PGconn *vt_admin(void);
@@ -92,22 +106,30 @@ pid_t vt_start_service(natsConnection *nc, const char *program, const char *serv
 
 /* A GatewayRequest as the gateway sends it to a service: route, the per-tool
  * route's {tool} parameter (NULL: none), body, authenticated as Vapi or not,
- * and the gateway's deadline (unix ms; 0: none). Packed into *buf (malloc'd). */
+ * and the gateway's deadline (unix ms; 0: 10 s from now). Packed into *buf (malloc'd). */
 void vt_pack_gateway_request(const char *route, const char *path_tool, const char *body, bool vapi, int64_t deadline_ms,
                              uint8_t **buf, size_t *len);
-/* Sends a packed GatewayRequest on subject and returns the service's answer
+/* Sends a packed GatewayRequest on subject, signed as the gateway signs it, and returns the service's answer
  * (caller frees it with voxanne__v1__gateway_response__free_unpacked). Fails
  * the test when none comes within 10 s or it cannot be decoded. */
 Voxanne__V1__GatewayResponse *vt_gateway_call(natsConnection *nc, const char *subject, const uint8_t *buf, size_t len);
 
+/* How the suite's gateway authenticates Vapi. */
+typedef enum {
+    VT_VAPI_SECRET = 0, /* VAPI_WEBHOOK_SECRET only: x-vapi-secret or a bearer secret (the default) */
+    VT_VAPI_HMAC = 1,   /* VAPI_WEBHOOK_HMAC_SECRET and VAPI_WEBHOOK_SECRET both set: only signed requests pass */
+} vt_vapi_auth;
+
 /* The whole suite on loopback. */
 typedef struct vt_suite {
+    vt_vapi_auth vapi_auth; /* chosen by the caller before vt_suite_start; all the rest is filled by it */
     int port;
     char base_url[64];
     pid_t gateway, ingest, dashboard, tools;
     char vapi_secret[64];
-    char hmac_secret[64];
+    char hmac_secret[64]; /* configured in VT_VAPI_HMAC mode only */
     char jwt_secret[64];
+    char metrics_token[64]; /* the gateway's METRICS_TOKEN */
 } vt_suite;
 /* Starts gateway, webhook-ingest, dashboard-api and tool-router and waits until /ready says ready. */
 void vt_suite_start(vt_suite *s);
@@ -119,8 +141,22 @@ void vt_create_org(PGconn *admin, const char *name, const char *assistant_id, co
 /* The end-of-call-report fixture (tests/fixtures/vapi/) re-targeted at call_id
  * and assistant_id: a real Vapi payload for a fresh call of a known org. malloc'd. */
 char *vt_vapi_report(const char *call_id, const char *assistant_id);
-/* A dashboard JWT for org_id signed with the suite's secret, malloc'd. */
+/* A dashboard JWT for org_id signed with the suite's secret, malloc'd: Supabase's
+ * audience, issued now, valid ttl_s (negative: expired that long ago, issued
+ * an hour before). */
 char *vt_token(const vt_suite *s, const char *org_id, long ttl_s);
+/* The headers of Vapi's HMAC credential for body (body_len bytes) sent at unix
+ * second ts, signed with the suite's HMAC key: list is {"x-signature: …",
+ * "x-timestamp: …", NULL}, ready for vt_http (it points into h). */
+typedef struct vt_hmac_headers {
+    char signature[96];
+    char timestamp[48];
+    const char *list[3];
+} vt_hmac_headers;
+void vt_hmac_sign(const vt_suite *s, const char *body, size_t body_len, int64_t ts, vt_hmac_headers *h);
+/* GET path on the suite's gateway as the operator (Authorization: Bearer <metrics token>),
+ * or anonymously when as_operator is false. */
+vt_response vt_operator_get(const vt_suite *s, const char *path, bool as_operator);
 
 /* Sleeps ms milliseconds. */
 void vt_sleep_ms(int ms);

@@ -16,6 +16,7 @@
 #include "answer.h"
 #include "settings.h"
 #include "vx_log.h"
+#include "vx_vapi.h"
 
 #define MAX_NAME    100
 #define MAX_SUMMARY 500 /* bytes of the last call's summary handed to the assistant */
@@ -71,6 +72,17 @@ tool_status assistant_request_answer(const tool_ctx *ctx, const char *phone_numb
     cJSON_AddStringToObject(vars, "org_id", ctx->org_id);
     cJSON *meta = cJSON_AddObjectToObject(overrides, "metadata");
     cJSON_AddStringToObject(meta, "org_id", ctx->org_id);
+    /* Signed for this call: the later messages of the call find their org
+     * by it (tier 2), and no one can name an org there without it. */
+    char org_sig[65];
+    if (vx_vapi_org_hint_sign(ctx->org_id, ctx->vapi_call_id, org_sig) == 0) {
+        cJSON_AddStringToObject(vars, "org_sig", org_sig);
+        cJSON_AddStringToObject(meta, "org_sig", org_sig);
+    } else {
+        /* Without a call id there is nothing to sign for: the call's later
+         * messages then resolve by assistant or number only. */
+        vx_log_warn(ctx->request_id, ctx->org_id, "assistant-request without a call id: org hint not signed");
+    }
 
     vx_buf first = VX_BUF_INIT, full = VX_BUF_INIT, org = VX_BUF_INIT;
     caller_names(res, &first, &full);

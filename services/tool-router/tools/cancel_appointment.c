@@ -1,10 +1,11 @@
 /*
  * cancel_appointment: the cancelAppointment tool (contract in tools.h).
  *
- * Design: the appointment is found and locked by booking_find, then its
- * status becomes 'cancelled', which frees the time at once (the exclusion
- * constraint only covers booked rows) — no savepoint needed, nothing can
- * collide. The Google event, when there is one, is deleted after the
+ * Design: the appointment is found and locked by own_appointment_find —
+ * only one booked with the number the call comes from (own_appointment.h;
+ * anything else is refused and nothing changes) — then its status becomes
+ * 'cancelled', which frees the time at once (the exclusion constraint only
+ * covers booked rows) — no savepoint needed, nothing can collide. The Google event, when there is one, is deleted after the
  * commit; Google failing (or no longer connected) is logged, never fatal.
  */
 #include "tools/tools.h"
@@ -13,9 +14,11 @@
 
 #include "calendar/booking.h"
 #include "calendar/schedule.h"
+#include "tools/own_appointment.h"
 #include "vx_log.h"
 
 #define STMT_CANCEL "sched_change_cancel"
+#define STMT_OWNER  "sched_change_cancel_owner"
 
 static const char CANCEL_SQL[] =
     "UPDATE appointments SET status = 'cancelled' WHERE org_id = $1::uuid AND id = $2::uuid AND status = 'booked'";
@@ -23,15 +26,14 @@ static const char CANCEL_SQL[] =
 void cancel_appointment_prepare(vx_pg *pg)
 {
     vx_pg_prepare(pg, STMT_CANCEL, CANCEL_SQL);
+    own_appointment_prepare(pg, STMT_OWNER);
 }
 
 tool_status cancel_appointment_run(const tool_ctx *ctx, tool_result *out)
 {
     schedule s;
-    if (schedule_load(ctx, &s) != 0)
-        return TOOL_RETRY;
     booking_appointment a;
-    int rc = booking_find(ctx, &s, &a, out);
+    int rc = own_appointment_find(ctx, STMT_OWNER, &s, &a, out);
     if (rc != 0)
         return rc < 0 ? TOOL_RETRY : TOOL_DONE;
     local_time w;

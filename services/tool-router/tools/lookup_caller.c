@@ -11,6 +11,14 @@
  * computed by the server so the sentence needs no clock arithmetic here.
  * LIMIT_ROWS is one more than we list, so "several" and "too many to list"
  * can be told apart.
+ *
+ * Privacy (issue 9): whoever is on the line can say any name, number or
+ * address, so what a match gives back is a hint, never a contact detail —
+ * the first name, the phone's last two digits ("…42"), the email's first
+ * letters ("j***@d***.example"). Only a record whose phone is the number the
+ * call comes from (ctx->caller_number) is the caller's own: then the full
+ * name and the last call are said too. The email and phone are read only to
+ * make the hints and to recognise the caller; they never leave this file.
  */
 #include "tools/tools.h"
 
@@ -23,17 +31,18 @@
 #include "vx_utf8.h"
 #include "vx_validate.h"
 
-#define MAX_LISTED 5
-#define LIMIT_ROWS "6"
-#define MAX_KEY    200
+#define MAX_LISTED       5
+#define LIMIT_ROWS       "6"
+#define MAX_KEY          200
+#define MIN_NAME_LETTERS 3
 
 #define COLUMNS                                                                                                                    \
-    "SELECT id::text, first_name, last_name, email, phone::text, lead_status,"                                                     \
+    "SELECT first_name, last_name, email, phone::text,"                                                                            \
     " to_char(last_contacted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                                            \
     " floor(extract(epoch FROM now() - last_contacted_at) / 86400)::int FROM contacts WHERE org_id = $1::uuid AND "
 #define ORDER " ORDER BY last_contacted_at DESC NULLS LAST, created_at DESC LIMIT " LIMIT_ROWS
 
-enum { COL_ID, COL_FIRST, COL_LAST, COL_EMAIL, COL_PHONE, COL_STATUS, COL_LAST_CONTACTED, COL_DAYS };
+enum { COL_FIRST, COL_LAST, COL_EMAIL, COL_PHONE, COL_LAST_CONTACTED, COL_DAYS };
 
 /* Numbers are compared as text ($2::text, not $2::e164): a cast to the domain
  * is not a constant to the planner, so it would not use contacts (org_id, phone). */
@@ -91,6 +100,17 @@ static void normalize_name(const char *in, vx_buf *out)
         out->data[--out->len] = '\0';
 }
 
+/* The letters of a name: ASCII letters and digits, and every non-ASCII
+ * character (the first byte of each UTF-8 sequence); not spaces or
+ * punctuation, so "J. D." has two. */
+static size_t name_letters(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += *p >= 0xc0 || isalnum(*p);
+    return n;
+}
+
 static const char *guess_type(const char *key)
 {
     if (strchr(key, '@') != NULL)
@@ -114,51 +134,95 @@ static void full_name(const PGresult *res, int row, vx_buf *out)
     }
 }
 
-static void add_nullable(cJSON *obj, const char *key, const char *value)
+/* The first character of s (a whole UTF-8 sequence; one byte when s is not UTF-8). */
+static void put_first_char(vx_buf *out, const char *s, size_t n)
 {
-    if (value != NULL)
-        cJSON_AddStringToObject(obj, key, value);
-    else
-        cJSON_AddNullToObject(obj, key);
+    size_t len = vx_utf8_seq_len((const unsigned char *)s, n);
+    vx_buf_append(out, s, len > 0 ? len : 1);
 }
 
-static void say_found(const PGresult *res, tool_result *out)
+void lookup_caller_email_hint(const char *email, vx_buf *out)
 {
-    vx_buf name = VX_BUF_INIT;
-    full_name(res, 0, &name);
-    const char *first = vx_pg_value(res, 0, COL_FIRST);
-    const char *days_s = vx_pg_value(res, 0, COL_DAYS);
-    long days = days_s != NULL ? strtol(days_s, NULL, 10) : -1;
-    const char *greet = first != NULL && first[0] != '\0' ? first : "there";
-    if (days_s == NULL || days < 0)
-        tool_say(out, "Found you, %s!", greet);
-    else if (days == 0)
-        tool_say(out, "Found you, %s! Your last call with us was less than a day ago.", greet);
-    else
-        tool_say(out, "Found you, %s! Your last call with us was %ld day%s ago.", greet, days, days == 1 ? "" : "s");
+    vx_buf_reset(out);
+    const char *at = email != NULL ? strrchr(email, '@') : NULL;
+    if (at == NULL || at == email || at[1] == '\0' || at[1] == '.')
+        return;
+    const char *domain = at + 1, *dot = strrchr(domain, '.');
+    put_first_char(out, email, (size_t)(at - email));
+    vx_buf_puts(out, "***@");
+    put_first_char(out, domain, strlen(domain));
+    vx_buf_puts(out, "***");
+    if (dot != NULL && dot[1] != '\0')
+        vx_buf_puts(out, dot);
+}
 
+/* The last two digits of an E.164 number, NULL for anything shorter than one. */
+static const char *phone_tail(const char *phone)
+{
+    size_t n = phone != NULL ? strlen(phone) : 0;
+    return n >= 8 ? phone + n - 2 : NULL;
+}
+
+void lookup_caller_phone_hint(const char *phone, vx_buf *out)
+{
+    vx_buf_reset(out);
+    const char *tail = phone_tail(phone);
+    if (tail != NULL)
+        vx_buf_printf(out, "\xe2\x80\xa6%s", tail);
+}
+
+/* {"firstName", "phoneHint", "emailHint"} of a row, the hints when on file. */
+static cJSON *contact_hints(const PGresult *res, int row, vx_buf *scratch)
+{
+    cJSON *c = cJSON_CreateObject();
+    const char *first = vx_pg_value(res, row, COL_FIRST);
+    cJSON_AddStringToObject(c, "firstName", first != NULL ? first : "");
+    lookup_caller_phone_hint(vx_pg_value(res, row, COL_PHONE), scratch);
+    if (scratch->len > 0)
+        cJSON_AddStringToObject(c, "phoneHint", scratch->data);
+    lookup_caller_email_hint(vx_pg_value(res, row, COL_EMAIL), scratch);
+    if (scratch->len > 0)
+        cJSON_AddStringToObject(c, "emailHint", scratch->data);
+    return c;
+}
+
+/* The row's phone is the number this call comes from. */
+static bool is_callers(const tool_ctx *ctx, const PGresult *res, int row)
+{
+    const char *phone = vx_pg_value(res, row, COL_PHONE);
+    return ctx->caller_number != NULL && phone != NULL && strcmp(phone, ctx->caller_number) == 0;
+}
+
+static void say_found(const tool_ctx *ctx, const PGresult *res, tool_result *out)
+{
+    vx_buf said = VX_BUF_INIT, scratch = VX_BUF_INIT;
+    const char *first = vx_pg_value(res, 0, COL_FIRST);
+    bool callers = is_callers(ctx, res, 0);
     out->extra = cJSON_CreateObject();
     cJSON_AddBoolToObject(out->extra, "found", true);
-    cJSON *c = cJSON_AddObjectToObject(out->extra, "contact");
-    cJSON_AddStringToObject(c, "id", vx_pg_value(res, 0, COL_ID));
-    cJSON_AddStringToObject(c, "name", name.data);
-    add_nullable(c, "email", vx_pg_value(res, 0, COL_EMAIL));
-    add_nullable(c, "phone", vx_pg_value(res, 0, COL_PHONE));
-    add_nullable(c, "lead_status", vx_pg_value(res, 0, COL_STATUS));
-    add_nullable(c, "last_contacted_at", vx_pg_value(res, 0, COL_LAST_CONTACTED));
-    vx_buf_free(&name);
-}
-
-/* "j…@acme.com": enough to tell two people apart, not enough to learn an address. */
-static void email_hint(const char *email, vx_buf *out)
-{
-    const char *at = strrchr(email, '@');
-    vx_buf_reset(out);
-    if (at == NULL || at == email)
-        return;
-    size_t first = vx_utf8_seq_len((const unsigned char *)email, (size_t)(at - email));
-    vx_buf_append(out, email, first > 0 ? first : 1);
-    vx_buf_printf(out, "\xe2\x80\xa6%s", at);
+    cJSON_AddBoolToObject(out->extra, "callerKnown", callers);
+    cJSON *c = contact_hints(res, 0, &scratch);
+    cJSON_AddItemToObject(out->extra, "contact", c);
+    if (first == NULL || first[0] == '\0')
+        vx_buf_puts(&said, "Found you!");
+    else
+        vx_buf_printf(&said, "Found you, %s!", first);
+    if (callers) {
+        /* The caller's own record: their name and their last call with us. */
+        full_name(res, 0, &scratch);
+        cJSON_AddStringToObject(c, "name", scratch.data != NULL ? scratch.data : "");
+        const char *last = vx_pg_value(res, 0, COL_LAST_CONTACTED), *days_s = vx_pg_value(res, 0, COL_DAYS);
+        if (last != NULL)
+            cJSON_AddStringToObject(c, "lastContactedAt", last);
+        long days = days_s != NULL ? strtol(days_s, NULL, 10) : -1;
+        if (days == 0)
+            vx_buf_puts(&said, " Your last call with us was less than a day ago.");
+        else if (days > 0)
+            vx_buf_printf(&said, " Your last call with us was %ld day%s ago.", days, days == 1 ? "" : "s");
+    }
+    tool_say(out, "%s", said.data);
+    vx_buf_free(&said);
+    vx_buf_free(&scratch);
 }
 
 static void say_several(const PGresult *res, tool_result *out)
@@ -172,29 +236,25 @@ static void say_several(const PGresult *res, tool_result *out)
         return;
     }
     cJSON *list = cJSON_AddArrayToObject(out->extra, "contacts");
-    vx_buf sentence = VX_BUF_INIT, name = VX_BUF_INIT, hint = VX_BUF_INIT;
+    vx_buf sentence = VX_BUF_INIT, scratch = VX_BUF_INIT;
     vx_buf_printf(&sentence, "I found %d people who match:", n);
     for (int i = 0; i < n; i++) {
-        full_name(res, i, &name);
-        const char *email = vx_pg_value(res, i, COL_EMAIL), *phone = vx_pg_value(res, i, COL_PHONE);
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddStringToObject(c, "name", name.data);
-        vx_buf_printf(&sentence, "%s %s", i == 0 ? "" : (i == n - 1 ? " and" : ","), name.len > 0 ? name.data : "someone");
-        if (email != NULL && email[0] != '\0') {
-            email_hint(email, &hint);
-            cJSON_AddStringToObject(c, "emailHint", hint.data != NULL ? hint.data : "");
-            vx_buf_printf(&sentence, " (email %s)", hint.data != NULL ? hint.data : "on file");
-        } else if (phone != NULL && strlen(phone) >= 8) {
-            const char *tail = phone + strlen(phone) - 4;
-            cJSON_AddStringToObject(c, "phoneLast4", tail);
+        const char *first = vx_pg_value(res, i, COL_FIRST), *email = vx_pg_value(res, i, COL_EMAIL);
+        const char *tail = phone_tail(vx_pg_value(res, i, COL_PHONE));
+        cJSON_AddItemToArray(list, contact_hints(res, i, &scratch));
+        vx_buf_printf(&sentence, "%s %s", i == 0 ? "" : (i == n - 1 ? " and" : ","),
+                      first != NULL && first[0] != '\0' ? first : "someone");
+        if (tail != NULL) {
             vx_buf_printf(&sentence, " (phone ending in %s)", tail);
+        } else if (email != NULL && email[0] != '\0' && email[0] != '@') {
+            vx_buf_puts(&sentence, " (email starting with ");
+            put_first_char(&sentence, email, strlen(email));
+            vx_buf_putc(&sentence, ')');
         }
-        cJSON_AddItemToArray(list, c);
     }
     tool_say(out, "%s. Which one are you?", sentence.data);
     vx_buf_free(&sentence);
-    vx_buf_free(&name);
-    vx_buf_free(&hint);
+    vx_buf_free(&scratch);
 }
 
 void lookup_caller_plan(const tool_ctx *ctx, tool_read *read, tool_result *out)
@@ -227,8 +287,8 @@ void lookup_caller_plan(const tool_ctx *ctx, tool_read *read, tool_result *out)
         vx_buf_puts(norm, key);
     } else if (strcasecmp(type, "name") == 0) {
         normalize_name(key, norm);
-        if (norm->len < 2) {
-            tool_fail(out, "Could you tell me your full name?");
+        if (name_letters(norm->data != NULL ? norm->data : "") < MIN_NAME_LETTERS) {
+            tool_fail(out, "I need at least three letters of a name to look someone up. Could you tell me your full name?");
             return;
         }
         stmt = "lookup_name";
@@ -244,7 +304,6 @@ void lookup_caller_plan(const tool_ctx *ctx, tool_read *read, tool_result *out)
 
 tool_status lookup_caller_answer(const tool_ctx *ctx, const PGresult *rows, tool_result *out)
 {
-    (void)ctx;
     int n = PQntuples(rows);
     if (n == 0) {
         tool_say(out, "I couldn't find anyone matching that in our records. Would you like me to take your details as a new "
@@ -252,7 +311,7 @@ tool_status lookup_caller_answer(const tool_ctx *ctx, const PGresult *rows, tool
         out->extra = cJSON_CreateObject();
         cJSON_AddBoolToObject(out->extra, "found", false);
     } else if (n == 1) {
-        say_found(rows, out);
+        say_found(ctx, rows, out);
     } else {
         say_several(rows, out);
     }

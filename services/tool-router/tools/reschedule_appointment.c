@@ -2,14 +2,16 @@
  * reschedule_appointment: the rescheduleAppointment tool (contract in
  * tools.h).
  *
- * Design: the appointment is found and locked by booking_find (its id, or
- * the caller's phone and maybe its current start). Moving keeps its
- * duration, takes the org's current buffer and runs inside the booking
- * savepoint, so the exclusion constraint protects it exactly like a new
- * booking — a row never collides with its own old time, and its own Google
- * event is left out of the busy times (google_link's ignored span). The
- * Google event, when there is one, is moved after the commit; Google
- * failing is logged, never fatal.
+ * Design: the appointment is found and locked by own_appointment_find (its
+ * id, or the caller's phone and maybe its current start) — only one booked
+ * with the number the call comes from (own_appointment.h; anything else is
+ * refused before the new time is even looked at, and nothing changes).
+ * Moving keeps its duration, takes the org's current buffer and runs
+ * inside the booking savepoint, so the exclusion constraint protects it
+ * exactly like a new booking — a row never collides with its own old time,
+ * and its own Google event is left out of the busy times (google_link's
+ * ignored span). The Google event, when there is one, is moved after the
+ * commit; Google failing is logged, never fatal.
  */
 #include "tools/tools.h"
 
@@ -19,10 +21,12 @@
 #include "calendar/args.h"
 #include "calendar/booking.h"
 #include "calendar/schedule.h"
+#include "tools/own_appointment.h"
 #include "vx_log.h"
 #include "vx_time.h"
 
-#define STMT_MOVE "sched_change_move"
+#define STMT_MOVE  "sched_change_move"
+#define STMT_OWNER "sched_change_move_owner"
 
 static const char MOVE_SQL[] = "UPDATE appointments SET starts_at = $3::timestamptz, ends_at = $4::timestamptz,"
                                " buffer_minutes = $5::integer WHERE org_id = $1::uuid AND id = $2::uuid AND status = 'booked'";
@@ -30,6 +34,7 @@ static const char MOVE_SQL[] = "UPDATE appointments SET starts_at = $3::timestam
 void reschedule_appointment_prepare(vx_pg *pg)
 {
     vx_pg_prepare(pg, STMT_MOVE, MOVE_SQL);
+    own_appointment_prepare(pg, STMT_OWNER);
 }
 
 /* Moves a inside the savepoint; *taken when another booking holds the time (rolled back to the savepoint). */
@@ -60,8 +65,6 @@ static int move(const tool_ctx *ctx, const schedule *s, const booking_appointmen
 tool_status reschedule_appointment_run(const tool_ctx *ctx, tool_result *out)
 {
     schedule s;
-    if (schedule_load(ctx, &s) != 0)
-        return TOOL_RETRY;
     booking_appointment a;
     memset(&a, 0, sizeof(a));
     google_link g;
@@ -69,7 +72,7 @@ tool_status reschedule_appointment_run(const tool_ctx *ctx, tool_result *out)
     local_time w;
     int64_t start_ms = 0;
     bool taken = false;
-    int rc = booking_find(ctx, &s, &a, out);
+    int rc = own_appointment_find(ctx, STMT_OWNER, &s, &a, out);
     if (rc == 0) {
         args_status st;
         rc = args_instant(ctx, "newStart", s.timezone, &start_ms, &st);

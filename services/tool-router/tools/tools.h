@@ -23,7 +23,9 @@
  * declaration, and the whole menu of the voice agent reads on one page.
  * Each function is named after its file: <file>_run is the tool_fn,
  * <file>_prepare registers the file's own statements (shared calendar and
- * transfer statements are registered by their modules).
+ * transfer statements are registered by their modules). One module here
+ * is not a tool: own_appointment (its own header), the rule the two tools
+ * that change an appointment share.
  */
 #ifndef TOOL_ROUTER_TOOLS_TOOLS_H
 #define TOOL_ROUTER_TOOLS_TOOLS_H
@@ -40,15 +42,28 @@
  *          10-digit US number, or 1 + 10 digits), then an exact match;
  *   email  case-insensitive exact match;
  *   name   case-insensitive "first last", or a single word matching the start
- *          of the first name ("Jon" finds Jonathan).
+ *          of the first name ("Jon" finds Jonathan); fewer than three
+ *          letters is refused at once: "I need at least three letters of a
+ *          name to look someone up. Could you tell me your full name?"
+ * Privacy: whoever is on the line can say anyone's name, number or address,
+ * so an answer never holds a contact's email, phone, id or lead data — at
+ * most their first name and hints: "phoneHint" "…42" (the last two digits),
+ * "emailHint" "j***@d***.example" (first letter of the name and the domain,
+ * the domain's last label). A record whose phone is the number the call
+ * comes from (ctx->caller_number) is the caller's own ("callerKnown"): only
+ * then are its full name and last call given.
  * Answers:
  *   none      "I couldn't find …", extra {"found":false}
- *   one       "Found you, John! …", extra {"found":true,"contact":{id,name,
- *             email,phone,lead_status,last_contacted_at}}
- *   several   a question which one, told apart by a masked email
- *             ("j…@acme.com") or the last 4 digits of the phone — never
- *             another person's full number or address; extra
- *             {"found":false,"multipleMatches":true,"contacts":[…]}
+ *   one       "Found you, John!" — the caller's own record adds "Your last
+ *             call with us was 6 days ago." — extra {"found":true,
+ *             "callerKnown":bool,"contact":{firstName,phoneHint?,emailHint?}},
+ *             the caller's own contact also {name,lastContactedAt?}
+ *   several   "I found 2 people who match: Sam (phone ending in 42) and Sara
+ *             (email starting with s). Which one are you?" (each told apart
+ *             by the phone's ending, else the email's first letter; more
+ *             than five: asks for a phone number or email instead); extra
+ *             {"found":false,"multipleMatches":true,"contacts":[{firstName,
+ *             phoneHint?,emailHint?}…]}
  * Read-only, and a one-read tool (tool_read in tool.h): the framework runs
  * the reads of many callers in one round trip.
  */
@@ -59,6 +74,12 @@ tool_status lookup_caller_answer(const tool_ctx *ctx, const PGresult *rows, tool
 /* A spoken/typed phone number as E.164 into out; false when it is not
  * unambiguously one ("555-1234", letters, too short or long). */
 bool lookup_caller_e164(const char *in, char out[LOOKUP_CALLER_E164_SIZE]);
+/* The hints an answer gives instead of a contact detail, into out (emptied
+ * first): "jane.doe@doe.example" → "j***@d***.example" ("" when it is not an
+ * address with a name and a domain; NULL too); an E.164 number → "…42" its
+ * last two digits ("" when shorter than 8 characters, or NULL). */
+void lookup_caller_email_hint(const char *email, vx_buf *out);
+void lookup_caller_phone_hint(const char *phone, vx_buf *out);
 
 /*
  * checkAvailability(date?, service?) — the openings of the asked day in the
@@ -94,7 +115,9 @@ tool_status book_clinic_appointment_run(const tool_ctx *ctx, tool_result *out);
  * rescheduleAppointment(appointmentId? | phone? + currentStart?, newStart)
  * — moves the caller's booked appointment (see booking_find in
  * calendar/booking.h for how it is found; another org's id is "not found")
- * to newStart, keeping its duration, under the same checks and collision
+ * to newStart, only when it was booked with the number the call comes from
+ * (tools/own_appointment.h: else, and on a call without a caller number,
+ * the refusal OWN_APPOINTMENT_REFUSAL and nothing changes), keeping its duration, under the same checks and collision
  * rule as a booking. The Google event, when there is one, follows after the
  * commit. Side effects: claimed in the ledger.
  */
@@ -103,9 +126,10 @@ tool_status reschedule_appointment_run(const tool_ctx *ctx, tool_result *out);
 
 /*
  * cancelAppointment(appointmentId? | phone? + currentStart?) — cancels the
- * caller's booked appointment, which frees its time at once; the Google
- * event, when there is one, is deleted after the commit. Side effects:
- * claimed in the ledger.
+ * caller's booked appointment, which frees its time at once — only one
+ * booked with the number the call comes from, as for rescheduleAppointment
+ * (tools/own_appointment.h); the Google event, when there is one, is
+ * deleted after the commit. Side effects: claimed in the ledger.
  */
 void cancel_appointment_prepare(vx_pg *pg);
 tool_status cancel_appointment_run(const tool_ctx *ctx, tool_result *out);

@@ -4,14 +4,15 @@
  * x-timestamp values and body, each in its own exact-size heap block and not
  * NUL-terminated (as h2o hands them over), so a read past a value is an ASan
  * report. auth_vapi must answer what a reference written here from the
- * documented rules answers (any method accepting is enough):
- *   - x-vapi-secret equal to the secret, or "Bearer <secret>" (scheme in any
- *     case, spaces before the token skipped), when a secret is configured;
- *   - HMAC when a key is configured: x-timestamp 1-20 digits, read as
- *     milliseconds above 999999999999, within the window of now on both
- *     sides; x-signature the hex HMAC-SHA256 (OpenSSL's, here) of
- *     "{x-timestamp}.{body}", either case, optionally after "sha256=".
- * A mismatch aborts. Random bytes almost never carry a valid signature, so
+ * documented rules answers (the one method configured decides):
+ *   - HMAC when a key is configured, and then nothing else: x-timestamp 1-20
+ *     digits, read as milliseconds above 999999999999, within the window of
+ *     now on both sides; x-signature the hex HMAC-SHA256 (OpenSSL's, here) of
+ *     "{x-timestamp}.{body}", either case, optionally after "sha256=";
+ *   - else x-vapi-secret equal to the secret, or "Bearer <secret>" (scheme in
+ *     any case, spaces before the token skipped), when a secret is configured.
+ * A mismatch aborts. An accepted signature is accepted once: the same
+ * request again, against the replay cache, is AUTH_REPLAY. Random bytes almost never carry a valid signature, so
  * flags in the input let the harness sign them itself (then upper-case,
  * prefix or corrupt the signature) and put now near the timestamp.
  * auth_dashboard runs on the Authorization value too (no crash; a token it
@@ -188,8 +189,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .vapi_secret = (flags & F_NO_SECRET) ? NULL : SECRET,
         .vapi_hmac_secret = (flags & F_NO_HMAC) ? NULL : HMAC_KEY,
         .hmac_window_s = 1 + 25 * (flags2 >> 3),
-        .jwt_secret = "fuzz-jwt-secret",
+        .replay = replay_create(4),
+        .jwt = {"fuzz-jwt-secret", VX_JWT_DEFAULT_AUDIENCE, NULL, VX_JWT_DEFAULT_MAX_LIFETIME_S, VX_JWT_DEFAULT_LEEWAY_S},
     };
+    if (cfg.replay == NULL)
+        abort();
 
     int64_t ref_ts;
     bool overflow;
@@ -239,11 +243,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     auth_vapi_headers h = {{secret, len[0]}, {authz, len[1]}, {sig, len[2]}, {ts, len[3]}};
-    bool want = ref_secret(&cfg, secret, len[0]) || ref_bearer(&cfg, authz, len[1]) || ref_hmac(&cfg, &h, body, body_len, now);
-    if (auth_vapi(&cfg, &h, body, body_len, now) != want)
+    bool want = cfg.vapi_hmac_secret != NULL ? ref_hmac(&cfg, &h, body, body_len, now)
+                                             : ref_secret(&cfg, secret, len[0]) || ref_bearer(&cfg, authz, len[1]);
+    if ((auth_vapi(&cfg, &h, body, body_len, now) == AUTH_OK) != want)
+        abort();
+    /* Sent again: a signature is good once; the shared secret every time; a refusal stays one. */
+    auth_status again = auth_vapi(&cfg, &h, body, body_len, now);
+    if (again != (!want ? AUTH_DENIED : cfg.vapi_hmac_secret != NULL ? AUTH_REPLAY : AUTH_OK))
         abort();
     /* What the flags built must be judged as built. */
-    if ((flags & F_SECRET) && !(flags & F_NO_SECRET) && !want)
+    if ((flags & F_SECRET) && !(flags & F_NO_SECRET) && (flags & F_NO_HMAC) && !want)
         abort();
     if ((flags & F_SIGN) && !(flags & (F_CORRUPT | F_NO_HMAC)) && ts_ok && (flags & F_NEAR) &&
         3 * (offset < 0 ? -(int64_t)offset : offset) <= cfg.hmac_window_s && !want)
@@ -253,6 +262,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (auth_dashboard(&cfg, h.authorization, now, &claims) == VX_JWT_OK && !vx_is_uuid(claims.org_id, strlen(claims.org_id)))
         abort();
 
+    replay_destroy(cfg.replay);
     free(body);
     free(ts);
     free(sig);

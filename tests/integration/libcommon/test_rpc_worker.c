@@ -4,7 +4,10 @@
  *
  * What it must keep from vx_rpc_serve: every GatewayRequest answered with the
  * handler's GatewayResponse, health answered from the worker's own thread, a
- * bad envelope answered 400. What it adds: many requests in flight at once
+ * bad envelope answered 400, and only the gateway's signed, unexpired, unseen
+ * envelopes served (vx_envelope): unsigned, forged, tampered, moved to
+ * another subject, replayed or expired ones are answered 401 and never
+ * reach the handler. What it adds: many requests in flight at once
  * (answered in batches), none lost when the worker is stopped in the middle of
  * them, and service again after the NATS server restarts (cnats reattaches the
  * new socket from its reconnect thread). Batched workers
@@ -29,7 +32,9 @@
 #include <unistd.h>
 
 #include "vt.h"
+#include "vx_envelope.h"
 #include "vx_log.h"
+#include "vx_time.h"
 #include "vx_rpc.h"
 #include "voxanne/v1/gateway.pb-c.h"
 
@@ -74,21 +79,29 @@ static void pack_request(const char *body, uint8_t **out, size_t *len)
     vt_pack_gateway_request("echo", NULL, body, false, 0, out, len);
 }
 
-/* One request; returns the response (caller frees) or NULL on timeout. */
-static Voxanne__V1__GatewayResponse *ask(const char *body, int timeout_ms)
+/* Sends request and returns the response (caller frees) or NULL on timeout; destroys request. */
+static Voxanne__V1__GatewayResponse *ask_msg(natsMsg *request, int timeout_ms)
 {
-    uint8_t *buf;
-    size_t len;
-    pack_request(body, &buf, &len);
     natsMsg *reply = NULL;
-    natsStatus s = natsConnection_Request(&reply, client, "rpc." SERVICE ".echo", buf, (int)len, timeout_ms);
-    free(buf);
+    natsStatus s = natsConnection_RequestMsg(&reply, client, request, timeout_ms);
+    natsMsg_Destroy(request);
     if (s != NATS_OK)
         return NULL;
     Voxanne__V1__GatewayResponse *resp =
         voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(reply), (const uint8_t *)natsMsg_GetData(reply));
     natsMsg_Destroy(reply);
     return resp;
+}
+
+/* One request as the gateway sends it; returns the response (caller frees) or NULL on timeout. */
+static Voxanne__V1__GatewayResponse *ask(const char *body, int timeout_ms)
+{
+    uint8_t *buf;
+    size_t len;
+    pack_request(body, &buf, &len);
+    natsMsg *request = vt_signed_msg("rpc." SERVICE ".echo", NULL, buf, len);
+    free(buf);
+    return ask_msg(request, timeout_ms);
 }
 
 static void test_request_answered(void **state)
@@ -113,15 +126,92 @@ static void test_health_and_bad_envelope(void **state)
     vx_rpc_worker *w = vx_rpc_worker_start(vt_env("NATS_URL"), SERVICE, echo, healthy, &E);
     assert_non_null(w);
     assert_true(vt_wait_service_healthy(client, SERVICE, 10000));
-    natsMsg *reply = NULL;
-    assert_int_equal(natsConnection_Request(&reply, client, "rpc." SERVICE ".echo", "\xff\xff\xff", 3, 10000), NATS_OK);
-    Voxanne__V1__GatewayResponse *resp =
-        voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(reply), (const uint8_t *)natsMsg_GetData(reply));
+    /* Signed by the gateway, but not a GatewayRequest. */
+    Voxanne__V1__GatewayResponse *resp = ask_msg(vt_signed_msg("rpc." SERVICE ".echo", NULL, "\xff\xff\xff", 3), 10000);
     assert_non_null(resp);
     assert_int_equal(resp->status, 400);
     assert_non_null(strstr((const char *)resp->body.data, "\"code\":\"bad_envelope\""));
     voxanne__v1__gateway_response__free_unpacked(resp, NULL);
-    natsMsg_Destroy(reply);
+    vx_rpc_worker_destroy(w);
+}
+
+/* Asserts that request (destroyed) is answered 401 with code, and that the handler never saw it. */
+static void assert_refused(natsMsg *request, const char *code)
+{
+    int handled = atomic_load(&E.handled);
+    Voxanne__V1__GatewayResponse *resp = ask_msg(request, 10000);
+    assert_non_null(resp);
+    assert_int_equal(resp->status, 401);
+    char want[64];
+    snprintf(want, sizeof(want), "\"code\":\"%s\"", code);
+    assert_non_null(memmem(resp->body.data, resp->body.len, want, strlen(want)));
+    voxanne__v1__gateway_response__free_unpacked(resp, NULL);
+    assert_int_equal(atomic_load(&E.handled), handled);
+}
+
+/* A signed request whose signature header is replaced by signature. */
+static natsMsg *with_signature(const uint8_t *buf, size_t len, const char *signature)
+{
+    natsMsg *msg = vt_signed_msg("rpc." SERVICE ".echo", NULL, buf, len);
+    assert_int_equal(natsMsgHeader_Set(msg, VX_ENVELOPE_HEADER, signature), NATS_OK);
+    return msg;
+}
+
+static void test_only_the_gateways_fresh_envelopes_are_served(void **state)
+{
+    vx_rpc_worker *w = vx_rpc_worker_start(vt_env("NATS_URL"), SERVICE, echo, healthy, &E);
+    assert_non_null(w);
+    uint8_t *buf;
+    size_t len;
+    pack_request("forged", &buf, &len);
+
+    /* No signature: anyone on the bus. */
+    natsMsg *unsigned_msg = NULL;
+    assert_int_equal(natsMsg_Create(&unsigned_msg, "rpc." SERVICE ".echo", NULL, (const char *)buf, (int)len), NATS_OK);
+    assert_refused(unsigned_msg, "envelope_unsigned");
+    /* Signed with another service's key: a compromised service forging. */
+    char other_hex[65], signature[VX_ENVELOPE_SIG_SIZE];
+    uint8_t other[VX_ENVELOPE_KEY_LEN];
+    vt_envelope_key_hex("tools", other_hex);
+    assert_int_equal(vx_envelope_key_parse(other_hex, other), 0);
+    vx_envelope_sign(other, "rpc." SERVICE ".echo", buf, len, signature);
+    assert_refused(with_signature(buf, len, signature), "envelope_unsigned");
+    /* The right key, signed for another subject of the same service. */
+    char own_hex[65];
+    uint8_t own[VX_ENVELOPE_KEY_LEN];
+    vt_envelope_key_hex(SERVICE, own_hex);
+    assert_int_equal(vx_envelope_key_parse(own_hex, own), 0);
+    vx_envelope_sign(own, "rpc." SERVICE ".other", buf, len, signature);
+    assert_refused(with_signature(buf, len, signature), "envelope_unsigned");
+    /* Malformed signatures. */
+    assert_refused(with_signature(buf, len, "v1=00"), "envelope_unsigned");
+    assert_refused(with_signature(buf, len, ""), "envelope_unsigned");
+    /* A byte of the payload changed after signing (say, the org id). */
+    natsMsg *signed_msg = vt_signed_msg("rpc." SERVICE ".echo", NULL, buf, len);
+    const char *good = NULL;
+    assert_int_equal(natsMsgHeader_Get(signed_msg, VX_ENVELOPE_HEADER, &good), NATS_OK);
+    snprintf(signature, sizeof(signature), "%s", good);
+    natsMsg_Destroy(signed_msg);
+    buf[len - 1] ^= 1;
+    assert_refused(with_signature(buf, len, signature), "envelope_unsigned");
+    buf[len - 1] ^= 1;
+
+    /* The genuine envelope is served once; the same bytes again are a replay. */
+    Voxanne__V1__GatewayResponse *resp = ask_msg(with_signature(buf, len, signature), 10000);
+    assert_non_null(resp);
+    assert_int_equal(resp->status, 201);
+    voxanne__v1__gateway_response__free_unpacked(resp, NULL);
+    assert_refused(with_signature(buf, len, signature), "envelope_replayed");
+    free(buf);
+
+    /* Signed, but expired (the gateway answered 504 already): no work is done. */
+    vt_pack_gateway_request("echo", NULL, "late", false, vx_now_ms() - 1, &buf, &len);
+    assert_refused(vt_signed_msg("rpc." SERVICE ".echo", NULL, buf, len), "envelope_expired");
+    free(buf);
+    /* Signed, with a deadline too far ahead to be remembered against replay. */
+    vt_pack_gateway_request("echo", NULL, "forever", false, vx_now_ms() + VX_ENVELOPE_MAX_AHEAD_MS + 60000, &buf, &len);
+    assert_refused(vt_signed_msg("rpc." SERVICE ".echo", NULL, buf, len), "envelope_deadline");
+    free(buf);
     vx_rpc_worker_destroy(w);
 }
 
@@ -150,7 +240,9 @@ static void send_burst(burst *b, int n)
         uint8_t *buf;
         size_t len;
         pack_request(body, &buf, &len);
-        assert_int_equal(natsConnection_PublishRequest(client, "rpc." SERVICE ".echo", reply, buf, (int)len), NATS_OK);
+        natsMsg *request = vt_signed_msg("rpc." SERVICE ".echo", reply, buf, len);
+        assert_int_equal(natsConnection_PublishMsg(client, request), NATS_OK);
+        natsMsg_Destroy(request);
         free(buf);
     }
     assert_int_equal(natsConnection_FlushTimeout(client, 5000), NATS_OK);
@@ -303,6 +395,12 @@ static void test_batch_handler_sees_a_burst_together(void **state)
     vx_rpc_worker_destroy(w);
 }
 
+static void *destroy_worker(void *w)
+{
+    vx_rpc_worker_destroy(w);
+    return NULL;
+}
+
 static void test_deferred_requests_hold_back_no_others(void **state)
 {
     B.defer_even = true;
@@ -322,20 +420,29 @@ static void test_deferred_requests_hold_back_no_others(void **state)
             usleep(10 * 1000);
     }
     assert_int_equal(held, BURST / 2);
-    /* This thread answers them, on another connection. */
+    /* The worker is asked to stop while they are held: it keeps its
+     * connection until they are answered. This thread answers them; they
+     * leave on the worker's connection, the only one NATS lets reply. */
+    pthread_t destroyer;
+    assert_int_equal(pthread_create(&destroyer, NULL, destroy_worker, w), 0);
+    usleep(50 * 1000);
     for (int i = 0; i < held; i++) {
         vx_rpc_reply reply = {.content_type = "application/json"};
         echo_reply(vx_rpc_deferred_request(B.held[i]), &reply);
-        vx_rpc_deferred_answer(B.held[i], client, &reply);
+        vx_rpc_deferred_answer(B.held[i], &reply);
     }
     assert_int_equal(collect_echoes(&b, BURST / 2, 5000), BURST / 2);
+    pthread_join(destroyer, NULL);
     natsSubscription_Destroy(b.inbox);
-    vx_rpc_worker_destroy(w);
 }
 
 static int group_setup(void **state)
 {
     vx_log_init("test_rpc_worker");
+    /* This process is the service: its key, as the suite gives it. */
+    char key[65];
+    vt_envelope_key_hex(SERVICE, key);
+    setenv("ENVELOPE_KEY", key, 1);
     atomic_init(&E.handled, 0);
     atomic_init(&E.slow_us, 0);
     atomic_init(&E.one_thread, true);
@@ -361,6 +468,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_answered),
         cmocka_unit_test(test_health_and_bad_envelope),
+        cmocka_unit_test(test_only_the_gateways_fresh_envelopes_are_served),
         cmocka_unit_test(test_burst_answered_by_one_thread),
         cmocka_unit_test(test_stop_loses_no_request_in_flight),
         cmocka_unit_test(test_serves_again_after_nats_restart),

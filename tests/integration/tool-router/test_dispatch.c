@@ -208,15 +208,34 @@ static void test_org_resolution_tiers(void **state)
 {
     char body[1024];
     bool err;
-    /* Tier 2: no assistant id, the org id we put in assistantOverrides.metadata. */
+    /* Tier 2: no assistant id, the org id we put in assistantOverrides.metadata, signed for this call. */
+    char sig[65];
+    vt_org_hint_sig(CLINICS.org_b, "tier2", sig);
     snprintf(body, sizeof(body),
              "{\"message\":{\"type\":\"tool-calls\",\"call\":{\"id\":\"tier2\",\"assistantOverrides\":{\"metadata\":{\"org_id\":"
-             "\"%s\"}}},\"toolCallList\":[{\"id\":\"o-1\",\"function\":{\"name\":\"lookupCaller\",\"arguments\":{\"searchKey\":"
-             "\"Bob Brown\"}}}]}}",
-             CLINICS.org_b);
+             "\"%s\",\"org_sig\":\"%s\"}}},\"toolCallList\":[{\"id\":\"o-1\",\"function\":{\"name\":\"lookupCaller\","
+             "\"arguments\":{\"searchKey\":\"Bob Brown\"}}}]}}",
+             CLINICS.org_b, sig);
     tr_answer a = tr_webhook(body);
     assert_non_null(strstr(tr_said(&a, 0, NULL), "Found you, Bob!"));
     tr_answer_free(&a);
+    /* The same org id unsigned, or signed for another call: not served (org ids are not secret). */
+    const char *forged[] = {"", ",\"org_sig\":\"0000000000000000000000000000000000000000000000000000000000000000\""};
+    char other_call_sig[96];
+    vt_org_hint_sig(CLINICS.org_b, "another-call", sig);
+    snprintf(other_call_sig, sizeof(other_call_sig), ",\"org_sig\":\"%s\"", sig);
+    const char *attempts[] = {forged[0], forged[1], other_call_sig};
+    for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
+        snprintf(body, sizeof(body),
+                 "{\"message\":{\"type\":\"tool-calls\",\"call\":{\"id\":\"tier2-forged\",\"assistantOverrides\":{\"metadata\":"
+                 "{\"org_id\":\"%s\"%s}}},\"toolCallList\":[{\"id\":\"o-1f\",\"function\":{\"name\":\"lookupCaller\","
+                 "\"arguments\":{\"searchKey\":\"Bob Brown\"}}}]}}",
+                 CLINICS.org_b, attempts[i]);
+        a = tr_webhook(body);
+        assert_string_equal(tr_said(&a, 0, NULL), "I'm sorry, I can't access this practice's records right now.");
+        assert_null(strstr(a.body, "Bob"));
+        tr_answer_free(&a);
+    }
     /* Tier 3: the phone number id, then the called number. */
     snprintf(
         body, sizeof(body),
@@ -297,10 +316,10 @@ static void test_expired_request_runs_no_side_effects(void **state)
     vx_buf_printf(&calls, "%s,%s", c1, c2);
     char *body = tr_tool_calls(CLINICS.asst_a, call_id, CLINICS.jane_phone, calls.data);
     tr_answer a = tr_send(false, NULL, body, true, vx_now_ms() - 1000);
-    /* The gateway has answered Vapi already: the message is not run at all (a
-     * message that writes waits in the pool's queue, where expired ones are dropped). */
-    assert_int_equal(a.status, 503);
-    assert_non_null(strstr(a.body, "\"code\":\"expired\""));
+    /* The gateway has answered Vapi already: the message is not run at all,
+     * refused on arrival (vx_rpc) before any handler sees it. */
+    assert_int_equal(a.status, 401);
+    assert_non_null(strstr(a.body, "\"code\":\"envelope_expired\""));
     tr_answer_free(&a);
     assert_int_equal(tr_sql_long1("SELECT count(*) FROM call_logs WHERE vapi_call_id = $1", call_id), 0);
     assert_int_equal(tr_sql_long1("SELECT count(*) FROM tool_calls WHERE vapi_call_id = $1", call_id), 0);
@@ -424,9 +443,12 @@ static void test_envelope_errors(void **state)
     a = tr_webhook("{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":[]}}");
     assert_string_equal(a.body, "{\"results\":[]}");
     tr_answer_free(&a);
-    /* Not a GatewayRequest at all. */
+    /* Not a GatewayRequest at all (signed, as only the gateway can). */
     natsMsg *m = NULL;
-    assert_int_equal(natsConnection_RequestString(&m, TR.nc, VX_SUBJECT_TOOLS_WEBHOOK, "\xff\xff\xff garbage", 2000), NATS_OK);
+    static const char garbage[] = "\xff\xff\xff garbage";
+    natsMsg *request = vt_signed_msg(VX_SUBJECT_TOOLS_WEBHOOK, NULL, garbage, sizeof(garbage) - 1);
+    assert_int_equal(natsConnection_RequestMsg(&m, TR.nc, request, 2000), NATS_OK);
+    natsMsg_Destroy(request);
     Voxanne__V1__GatewayResponse *g =
         voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
     assert_non_null(g);

@@ -78,7 +78,9 @@ static void publish_within(const char *body, const char *reply, int64_t deadline
     uint8_t *buf;
     size_t len;
     vt_pack_gateway_request(VX_SUBJECT_TOOLS_WEBHOOK, NULL, body, true, vx_now_ms() + deadline_ms, &buf, &len);
-    assert_int_equal(natsConnection_PublishRequest(T.nc, VX_SUBJECT_TOOLS_WEBHOOK, reply, buf, (int)len), NATS_OK);
+    natsMsg *request = vt_signed_msg(VX_SUBJECT_TOOLS_WEBHOOK, reply, buf, len);
+    assert_int_equal(natsConnection_PublishMsg(T.nc, request), NATS_OK);
+    natsMsg_Destroy(request);
     free(buf);
 }
 

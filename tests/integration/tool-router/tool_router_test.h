@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "vx_vapi.h"
 #include "settings.h"
 #include "voxanne/v1/gateway.pb-c.h"
 #include "voxanne/v1/rag.pb-c.h"
@@ -109,6 +110,10 @@ static inline void tr_open_common(const char *name)
 static inline void tr_open_in_process(const char *name, bool with_nats)
 {
     tr_open_common(name);
+    /* This process is tool-router: it signs org hints with the suite's key. */
+    char org_hint_key[65];
+    vt_envelope_key_hex(VX_VAPI_ORG_HINT_KEY_NAME, org_hint_key);
+    setenv("ORG_HINT_KEY", org_hint_key, 1);
     settings_defaults(&TR.config);
     TR.config.vault_miss_ttl_ms = 0; /* stand-ins start and stop between tests */
     TR.d = dispatch_create(vt_env("DATABASE_URL"), with_nats ? TR.nc : NULL, NULL, &TR.config, NULL);

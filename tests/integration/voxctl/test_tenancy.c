@@ -11,7 +11,10 @@
  *   - rows for another org cannot be inserted, and a row's org cannot be
  *     changed, not even by the superuser (the trigger holds);
  *   - another org's rows cannot be deleted or updated: the statements succeed
- *     and touch nothing.
+ *     and touch nothing;
+ *   - the cross-org look-ups answer active organizations only, and
+ *     parked_messages (no org to scope it) is write-only for the app role,
+ *     purged through purge_parked_messages() with a retention of a day or more.
  *
  * Environment: DATABASE_URL (the app role: every proof runs as it) and
  * ADMIN_DATABASE_URL (the superuser: used to check), as deploy/local/infra.sh
@@ -324,6 +327,115 @@ static void test_org_row_rights(void **state)
     rollback(g.admin);
 }
 
+/* Regression (issue 9, migration 0007): the look-ups that place a Vapi
+ * message checked only that the key existed, so a suspended organization
+ * kept getting its calls served and stored. Each look-up now answers an
+ * active organization only, and again once it is reactivated. */
+static void test_lookups_answer_active_orgs_only(void **state)
+{
+    char org[VX_UUID_STR_LEN + 1], tag[VX_UUID_STR_LEN + 1], assistant[64], phone_id[64], phone[16];
+    vt_uuid(org);
+    vt_uuid(tag);
+    snprintf(assistant, sizeof(assistant), "asst-susp-%s", tag);
+    snprintf(phone_id, sizeof(phone_id), "pn-susp-%s", tag);
+    vt_random_e164(phone);
+    const char *po[2] = {org, "Suspension test org"};
+    vt_sql_exec(g.admin, "INSERT INTO organizations (id, name) VALUES ($1, $2)", 2, po);
+    remember_org(org);
+    const char *pa[4] = {org, assistant, phone_id, phone};
+    vt_sql_exec(g.admin,
+                "INSERT INTO agents (org_id, vapi_assistant_id, vapi_phone_number_id, phone_number) VALUES ($1, $2, $3, $4)", 4,
+                pa);
+
+    static const char *const lookups[] = {"SELECT org_for_assistant($1)::text", "SELECT org_for_phone_number_id($1)::text",
+                                          "SELECT org_for_phone_number($1)::text",
+                                          "SELECT CASE WHEN org_exists($1::uuid) THEN $1::text END"};
+    const char *keys[4] = {assistant, phone_id, phone, org};
+    static const char *const states[] = {"active", "suspended", "active"};
+    for (size_t s = 0; s < sizeof(states) / sizeof(states[0]); s++) {
+        const char *ps[2] = {org, states[s]};
+        vt_sql_exec(g.admin, "UPDATE organizations SET status = $2 WHERE id = $1", 2, ps);
+        bool active = strcmp(states[s], "active") == 0;
+        for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++) {
+            char *found = vt_sql_value(g.app, lookups[i], 1, &keys[i]);
+            if (active && (found == NULL || strcmp(found, org) != 0))
+                fail_msg("%s: an active org is not found (got %s)", lookups[i], found != NULL ? found : "NULL");
+            if (!active && found != NULL)
+                fail_msg("%s: a suspended org is still found", lookups[i]);
+            free(found);
+        }
+    }
+}
+
+/* Inserts a parked message received days_ago days ago, as the superuser; the
+ * request id tells the rows of this run apart. */
+static void park_as_admin(const char *request_id, int days_ago)
+{
+    char days[16];
+    snprintf(days, sizeof(days), "%d", days_ago);
+    const char *p[2] = {request_id, days};
+    vt_sql_exec(g.admin,
+                "INSERT INTO parked_messages (received_at, reason, request_id, payload)"
+                " VALUES (now() - make_interval(days => $2::int), 'org-not-resolved', $1, '{}')",
+                2, p);
+}
+
+static long parked_with_request(const char *request_id)
+{
+    const char *p[1] = {request_id};
+    return vt_sql_long(g.admin, "SELECT count(*) FROM parked_messages WHERE request_id = $1", 1, p);
+}
+
+/* Regression (issue 9, migration 0007): parked_messages holds whole Vapi
+ * messages of every org (transcripts, callers' numbers) without an org to
+ * scope them, and the app role could read them all and they were kept for
+ * ever. The app role may now only add to it, and purge what is older than a
+ * retention of at least a day through purge_parked_messages(). */
+static void test_parked_messages_are_write_only(void **state)
+{
+    char tag[VX_UUID_STR_LEN + 1], fresh[64], old[64], recent[64], mine[64];
+    vt_uuid(tag);
+    snprintf(fresh, sizeof(fresh), "it-parked-fresh-%s", tag);
+    snprintf(old, sizeof(old), "it-parked-old-%s", tag);
+    snprintf(recent, sizeof(recent), "it-parked-recent-%s", tag);
+    snprintf(mine, sizeof(mine), "it-parked-app-%s", tag);
+
+    /* Adding is what webhook-ingest does: allowed, redeliveries included. */
+    const char *pm[1] = {mine};
+    const char *park_sql = "INSERT INTO parked_messages (reason, request_id, payload) VALUES ('org-not-resolved', $1, '{}')"
+                           " ON CONFLICT DO NOTHING";
+    assert_string_equal(sqlstate_of(g.app, park_sql, 1, pm), "");
+    assert_string_equal(sqlstate_of(g.app, park_sql, 1, pm), "");
+    assert_int_equal(parked_with_request(mine), 1);
+
+    /* Reading, changing or deleting it is not. */
+    assert_string_equal(sqlstate_of(g.app, "SELECT count(*) FROM parked_messages", 0, NULL), "42501");
+    assert_string_equal(sqlstate_of(g.app, "SELECT payload FROM parked_messages WHERE request_id = $1", 1, pm), "42501");
+    assert_string_equal(sqlstate_of(g.app, "UPDATE parked_messages SET reason = 'x' WHERE request_id = $1", 1, pm), "42501");
+    assert_string_equal(sqlstate_of(g.app, "DELETE FROM parked_messages WHERE request_id = $1", 1, pm), "42501");
+    assert_string_equal(sqlstate_of(g.app, "TRUNCATE parked_messages", 0, NULL), "42501");
+
+    /* The purge deletes what is older than the retention, nothing younger … */
+    park_as_admin(old, 31);
+    park_as_admin(recent, 29);
+    park_as_admin(fresh, 0);
+    char *purged = vt_sql_value(g.app, "SELECT purge_parked_messages(30, 1000)::text", 0, NULL);
+    assert_non_null(purged);
+    assert_true(atol(purged) >= 1);
+    free(purged);
+    assert_int_equal(parked_with_request(old), 0);
+    assert_int_equal(parked_with_request(recent), 1);
+    assert_int_equal(parked_with_request(fresh), 1);
+    /* … and never keeps less than a day, whatever the app role asks. */
+    assert_string_equal(sqlstate_of(g.app, "SELECT purge_parked_messages(0, 1000)", 0, NULL), "22023");
+    assert_string_equal(sqlstate_of(g.app, "SELECT purge_parked_messages(-5, 1000)", 0, NULL), "22023");
+    assert_string_equal(sqlstate_of(g.app, "SELECT purge_parked_messages(NULL, 1000)", 0, NULL), "22023");
+    assert_int_equal(parked_with_request(fresh), 1);
+
+    const char *pr[4] = {fresh, old, recent, mine};
+    vt_sql_exec(g.admin, "DELETE FROM parked_messages WHERE request_id IN ($1, $2, $3, $4)", 4, pr);
+}
+
 static void test_other_org_rows_untouchable(void **state)
 {
     ensure_tenants();
@@ -391,6 +503,8 @@ int main(void)
         cmocka_unit_test_teardown(test_org_id_cannot_change, end_transactions),
         cmocka_unit_test_teardown(test_org_row_rights, end_transactions),
         cmocka_unit_test_teardown(test_other_org_rows_untouchable, end_transactions),
+        cmocka_unit_test_teardown(test_lookups_answer_active_orgs_only, end_transactions),
+        cmocka_unit_test_teardown(test_parked_messages_are_write_only, end_transactions),
     };
     return cmocka_run_group_tests_name("tenancy (row-level security)", tests, group_setup, group_teardown);
 }

@@ -13,7 +13,8 @@
  * Covered: a full report maps every column; a redelivered report (new msg id)
  * keeps one row; late status-updates never reopen a completed call; a
  * status-update alone creates the row; an unresolvable org is parked, never
- * guessed; the metadata and phone tiers of org resolution; a permanent SQL
+ * guessed; a suspended org's messages are parked too (issue 9); the
+ * metadata and phone tiers of org resolution; a permanent SQL
  * error is parked instead of retried forever; malformed JSON and garbage
  * protobuf neither crash the service nor block later messages; the health
  * responder; a burst of reports all stored, once each; PostgreSQL stopped while reports arrive
@@ -351,25 +352,70 @@ static void test_unknown_org_is_parked(void **state)
     assert_int_equal(calls_with_id(id), 0);
 }
 
-static void test_metadata_tier(void **state)
+/* A report for call id with an unknown assistant and, in the call's
+ * metadata, org_id with org_sig (NULL: none). */
+static void metadata_report(char *json, size_t cap, const char *id, const char *asst, const char *org_id, const char *org_sig)
 {
-    char id[37], asst[40], json[1024];
-    vt_uuid(id);
-    vt_uuid(asst);
-    snprintf(json, sizeof json,
+    char sig[96] = "";
+    if (org_sig != NULL)
+        snprintf(sig, sizeof sig, ",\"org_sig\":\"%s\"", org_sig);
+    snprintf(json, cap,
              "{\"message\":{\"type\":\"end-of-call-report\",\"endedReason\":\"assistant-ended-call\","
              "\"startedAt\":\"2025-01-02T10:00:00Z\",\"endedAt\":\"2025-01-02T10:01:30Z\",\"cost\":0.05,"
              "\"call\":{\"id\":\"%s\",\"type\":\"outboundPhoneCall\",\"assistantId\":\"%s\","
              "\"customer\":{\"number\":\"+14155550177\"},"
-             "\"assistantOverrides\":{\"metadata\":{\"org_id\":\"%s\"}}},"
+             "\"assistantOverrides\":{\"metadata\":{\"org_id\":\"%s\"%s}}},"
              "\"artifact\":{\"transcript\":\"AI: Hi\"},\"analysis\":{\"summary\":\"Short.\"}}}",
-             id, asst, T.org_b);
+             id, asst, org_id, sig);
+}
+
+static void test_metadata_tier(void **state)
+{
+    char id[37], asst[40], json[1024], sig[65];
+    vt_uuid(id);
+    vt_uuid(asst);
+    vt_org_hint_sig(T.org_b, id, sig);
+    metadata_report(json, sizeof json, id, asst, T.org_b, sig);
     publish_json("end-of-call-report", id, json);
     wait_call_row(id);
     assert_column(id, "org_id", T.org_b);
     assert_column(id, "call_type", "outbound");
     assert_column(id, "duration_seconds", "90");
     assert_column(id, "caller_name", "Unknown Caller");
+}
+
+static long parked_unresolved(const char *call_id);
+
+/* Org ids are not secret: a call whose metadata names an org without our
+ * signature for this very call is parked, never stored in that org. */
+static void test_unsigned_org_hint_is_parked(void **state)
+{
+    char id[37], other_call[37], asst[40], json[1024], sig[65];
+    vt_uuid(asst);
+    /* No signature. */
+    vt_uuid(id);
+    metadata_report(json, sizeof json, id, asst, T.org_b, NULL);
+    publish_json("end-of-call-report", id, json);
+    wait_drained();
+    assert_int_equal(parked_unresolved(id), 1);
+    assert_int_equal(calls_with_id(id), 0);
+    /* A genuine signature, but of another call (copied from it). */
+    vt_uuid(id);
+    vt_uuid(other_call);
+    vt_org_hint_sig(T.org_b, other_call, sig);
+    metadata_report(json, sizeof json, id, asst, T.org_b, sig);
+    publish_json("end-of-call-report", id, json);
+    wait_drained();
+    assert_int_equal(parked_unresolved(id), 1);
+    assert_int_equal(calls_with_id(id), 0);
+    /* This call's signature for org A, moved to org B. */
+    vt_uuid(id);
+    vt_org_hint_sig(T.org_a, id, sig);
+    metadata_report(json, sizeof json, id, asst, T.org_b, sig);
+    publish_json("end-of-call-report", id, json);
+    wait_drained();
+    assert_int_equal(parked_unresolved(id), 1);
+    assert_int_equal(calls_with_id(id), 0);
 }
 
 /* A report for an assistant id, built like test_metadata_tier's but without metadata. */
@@ -437,6 +483,57 @@ static void test_moved_assistant_is_seen_at_once(void **state)
     }
 }
 
+static long parked_unresolved(const char *call_id)
+{
+    const char *p[1] = {call_id};
+    return vt_sql_long(T.admin, "SELECT count(*) FROM parked_messages WHERE vapi_call_id = $1 AND reason = 'org-not-resolved'", 1,
+                       p);
+}
+
+/* Regression (issue 9): a suspended organization's calls were still stored.
+ * Once it is suspended its messages are parked like an unknown org's, by
+ * every tier — as soon as the trigger's NOTIFY reaches the service, not when
+ * a cached answer expires (60 s while the listener is connected). */
+static void test_suspended_org_is_parked(void **state)
+{
+    char org[37], asst[64], u[37], id[37];
+    vt_uuid(u);
+    snprintf(asst, sizeof asst, "asst-suspended-%s", u);
+    vt_create_org(T.admin, "Ingest IT suspended org", asst, NULL, NULL, org);
+    vt_uuid(id);
+    publish_report_for_assistant(id, asst);
+    wait_call_row(id); /* served while active, and the answer cached */
+
+    const char *po[1] = {org};
+    vt_sql_exec(T.admin, "UPDATE organizations SET status = 'suspended' WHERE id = $1", 1, po);
+    int64_t t0_ms = vx_monotonic_us() / 1000;
+    long parked = 0;
+    while (parked == 0 && vx_monotonic_us() / 1000 - t0_ms < WAIT_MS) {
+        vt_uuid(id);
+        publish_report_for_assistant(id, asst);
+        wait_drained();
+        parked = parked_unresolved(id);
+        if (parked == 0)
+            assert_int_equal(calls_with_id(id), 1); /* stored before the notification came */
+    }
+    assert_int_equal(parked, 1);
+    assert_int_equal(calls_with_id(id), 0);
+
+    /* The metadata tier (the org id we put in the call, signed) does not reach it either. */
+    char json[1024], sig[65];
+    vt_uuid(id);
+    vt_org_hint_sig(org, id, sig);
+    snprintf(json, sizeof json,
+             "{\"message\":{\"type\":\"end-of-call-report\",\"endedReason\":\"assistant-ended-call\","
+             "\"call\":{\"id\":\"%s\",\"assistantId\":\"%s\",\"assistantOverrides\":{\"metadata\":{\"org_id\":\"%s\","
+             "\"org_sig\":\"%s\"}}}}}",
+             id, asst, org, sig);
+    publish_json("end-of-call-report", id, json);
+    wait_drained();
+    assert_int_equal(parked_unresolved(id), 1);
+    assert_int_equal(calls_with_id(id), 0);
+}
+
 static void test_phone_tiers(void **state)
 {
     /* phoneNumberId (the legacy fixture has assistantId null). */
@@ -478,10 +575,12 @@ static void test_permanent_sql_error_is_parked(void **state)
     publish_json("end-of-call-report", id, report);
     free(report);
     wait_call_row(id);
+    char sig[65];
+    vt_org_hint_sig(T.org_b, id, sig);
     snprintf(json, sizeof json,
              "{\"message\":{\"type\":\"end-of-call-report\",\"endedReason\":\"customer-ended-call\","
-             "\"call\":{\"id\":\"%s\",\"assistantOverrides\":{\"variableValues\":{\"org_id\":\"%s\"}}}}}",
-             id, T.org_b);
+             "\"call\":{\"id\":\"%s\",\"assistantOverrides\":{\"variableValues\":{\"org_id\":\"%s\",\"org_sig\":\"%s\"}}}}}",
+             id, T.org_b, sig);
     publish_json("end-of-call-report", id, json);
     wait_drained();
     const char *p[1] = {id};
@@ -633,8 +732,10 @@ int main(void)
         cmocka_unit_test(test_status_update_alone_creates_the_call),
         cmocka_unit_test(test_unknown_org_is_parked),
         cmocka_unit_test(test_metadata_tier),
+        cmocka_unit_test(test_unsigned_org_hint_is_parked),
         cmocka_unit_test(test_phone_tiers),
         cmocka_unit_test(test_moved_assistant_is_seen_at_once),
+        cmocka_unit_test(test_suspended_org_is_parked),
         cmocka_unit_test(test_permanent_sql_error_is_parked),
         cmocka_unit_test(test_garbage_does_not_stop_the_service),
         cmocka_unit_test(test_ignored_types_are_acknowledged),

@@ -1,6 +1,7 @@
 /*
- * Unit tests of services/gateway/auth.c: the three Vapi methods and dashboard
- * JWTs. The HMAC method branch by branch: the key configured or not; the
+ * Unit tests of services/gateway/auth.c: the Vapi methods (the shared secret
+ * alone, or the HMAC credential alone once its key is configured, each
+ * signature once), dashboard JWTs and the operator token. The HMAC method branch by branch: the key configured or not; the
  * x-timestamp syntax (digits only, at most 20, seconds or milliseconds), the
  * replay window on both sides and at its edges; the signature's forms (hex in
  * either case, an optional "sha256=" prefix) and every way it can be wrong
@@ -24,7 +25,25 @@
 
 #define NOW 1800000000LL
 
-static const auth_config CFG = {"s3cret", "hmac-key", 300, "jwt-secret"};
+#define JWT_SECRET "jwt-secret-of-at-least-thirty-two-bytes"
+#define ORG        "0b8e9a44-6c1f-4f7e-9d55-2f1b7a3c9e10"
+
+/* The dashboard policy the gateway uses by default. */
+#define JWT_POLICY                                                                                                                 \
+    {                                                                                                                              \
+        JWT_SECRET, VX_JWT_DEFAULT_AUDIENCE, NULL, VX_JWT_DEFAULT_MAX_LIFETIME_S, VX_JWT_DEFAULT_LEEWAY_S                          \
+    }
+
+/* The HMAC credential configured (the shared secret too, which it overrides); no replay cache. */
+static const auth_config CFG = {.vapi_secret = "s3cret", .vapi_hmac_secret = "hmac-key", .hmac_window_s = 300, .jwt = JWT_POLICY};
+/* The shared secret only. */
+static const auth_config SECRET_ONLY = {.vapi_secret = "s3cret", .hmac_window_s = 300, .jwt = JWT_POLICY};
+
+/* True when auth_vapi lets the request through. */
+static bool vapi_ok(const auth_config *cfg, const auth_vapi_headers *h, const char *body, size_t body_len, int64_t now)
+{
+    return auth_vapi(cfg, h, body, body_len, now) == AUTH_OK;
+}
 
 static auth_slice sl(const char *s)
 {
@@ -43,33 +62,36 @@ static void sign(const char *key, const char *ts, const char *body, char out[65]
 static void test_shared_secret_header(void **state)
 {
     auth_vapi_headers h = {sl("s3cret"), sl(NULL), sl(NULL), sl(NULL)};
-    assert_true(auth_vapi(&CFG, &h, "{}", 2, NOW));
+    assert_true(vapi_ok(&SECRET_ONLY, &h, "{}", 2, NOW));
     h.secret = sl("s3cre");
-    assert_false(auth_vapi(&CFG, &h, "{}", 2, NOW));
+    assert_false(vapi_ok(&SECRET_ONLY, &h, "{}", 2, NOW));
     h.secret = sl("s3cret ");
-    assert_false(auth_vapi(&CFG, &h, "{}", 2, NOW));
+    assert_false(vapi_ok(&SECRET_ONLY, &h, "{}", 2, NOW));
     h.secret = sl("");
-    assert_false(auth_vapi(&CFG, &h, "{}", 2, NOW));
+    assert_false(vapi_ok(&SECRET_ONLY, &h, "{}", 2, NOW));
+    /* With the HMAC key configured too: refused (test_hmac_configured_refuses_the_shared_secret). */
+    h.secret = sl("s3cret");
+    assert_false(vapi_ok(&CFG, &h, "{}", 2, NOW));
 }
 
 static void test_bearer(void **state)
 {
     auth_vapi_headers h = {sl(NULL), sl("Bearer s3cret"), sl(NULL), sl(NULL)};
-    assert_true(auth_vapi(&CFG, &h, "{}", 2, NOW));
+    assert_true(vapi_ok(&SECRET_ONLY, &h, "{}", 2, NOW));
     h.authorization = sl("bearer s3cret");
-    assert_true(auth_vapi(&CFG, &h, "{}", 2, NOW));
+    assert_true(vapi_ok(&SECRET_ONLY, &h, "{}", 2, NOW));
     h.authorization = sl("Basic s3cret");
-    assert_false(auth_vapi(&CFG, &h, "{}", 2, NOW));
+    assert_false(vapi_ok(&SECRET_ONLY, &h, "{}", 2, NOW));
     h.authorization = sl("Bearer ");
-    assert_false(auth_vapi(&CFG, &h, "{}", 2, NOW));
+    assert_false(vapi_ok(&SECRET_ONLY, &h, "{}", 2, NOW));
 }
 
 static void test_no_secret_configured_accepts_nothing_by_secret(void **state)
 {
-    auth_config cfg = CFG;
+    auth_config cfg = SECRET_ONLY;
     cfg.vapi_secret = NULL;
     auth_vapi_headers h = {sl(""), sl("Bearer "), sl(NULL), sl(NULL)};
-    assert_false(auth_vapi(&cfg, &h, "{}", 2, NOW));
+    assert_false(vapi_ok(&cfg, &h, "{}", 2, NOW));
 }
 
 static void test_hmac(void **state)
@@ -79,31 +101,31 @@ static void test_hmac(void **state)
     snprintf(ts, sizeof(ts), "%lld", NOW - 10);
     sign("hmac-key", ts, body, sig);
     auth_vapi_headers h = {sl(NULL), sl(NULL), sl(sig), sl(ts)};
-    assert_true(auth_vapi(&CFG, &h, body, strlen(body), NOW));
+    assert_true(vapi_ok(&CFG, &h, body, strlen(body), NOW));
     snprintf(prefixed, sizeof(prefixed), "sha256=%s", sig);
     h.signature = sl(prefixed);
-    assert_true(auth_vapi(&CFG, &h, body, strlen(body), NOW));
+    assert_true(vapi_ok(&CFG, &h, body, strlen(body), NOW));
     /* Milliseconds are understood too. */
     char ts_ms[32], sig_ms[65];
     snprintf(ts_ms, sizeof(ts_ms), "%lld", (NOW - 10) * 1000);
     sign("hmac-key", ts_ms, body, sig_ms);
     auth_vapi_headers hm = {sl(NULL), sl(NULL), sl(sig_ms), sl(ts_ms)};
-    assert_true(auth_vapi(&CFG, &hm, body, strlen(body), NOW));
+    assert_true(vapi_ok(&CFG, &hm, body, strlen(body), NOW));
     /* A changed body, a wrong key, a stale or future timestamp all fail. */
     h.signature = sl(sig);
-    assert_false(auth_vapi(&CFG, &h, "{}", 2, NOW));
+    assert_false(vapi_ok(&CFG, &h, "{}", 2, NOW));
     char bad[65];
     sign("other-key", ts, body, bad);
     h.signature = sl(bad);
-    assert_false(auth_vapi(&CFG, &h, body, strlen(body), NOW));
+    assert_false(vapi_ok(&CFG, &h, body, strlen(body), NOW));
     h.signature = sl(sig);
-    assert_false(auth_vapi(&CFG, &h, body, strlen(body), NOW + 400));
-    assert_false(auth_vapi(&CFG, &h, body, strlen(body), NOW - 400));
+    assert_false(vapi_ok(&CFG, &h, body, strlen(body), NOW + 400));
+    assert_false(vapi_ok(&CFG, &h, body, strlen(body), NOW - 400));
     h.timestamp = sl("12a");
-    assert_false(auth_vapi(&CFG, &h, body, strlen(body), NOW));
+    assert_false(vapi_ok(&CFG, &h, body, strlen(body), NOW));
     h.timestamp = sl(ts);
     h.signature = sl("abc");
-    assert_false(auth_vapi(&CFG, &h, body, strlen(body), NOW));
+    assert_false(vapi_ok(&CFG, &h, body, strlen(body), NOW));
 }
 
 /* The hex signature of "{ts}.{body}" (body_len bytes, may hold NULs) under key. */
@@ -128,7 +150,7 @@ static const char BODY[] = "{\"message\":{\"type\":\"end-of-call-report\"}}";
 static bool hmac_accepts(const auth_config *cfg, const char *sig, const char *ts, const char *body, size_t body_len, int64_t now)
 {
     auth_vapi_headers h = {sl(NULL), sl(NULL), sl(sig), sl(ts)};
-    return auth_vapi(cfg, &h, body, body_len, now);
+    return vapi_ok(cfg, &h, body, body_len, now);
 }
 
 /* Signs BODY at ts with the configured key and asks auth_vapi at now. */
@@ -303,7 +325,7 @@ static void test_hmac_timestamp_syntax(void **state)
     char sig[65];
     sign_raw("hmac-key", sec, BODY, strlen(BODY), sig);
     h.signature = sl(sig);
-    assert_false(auth_vapi(&CFG, &h, BODY, strlen(BODY), NOW));
+    assert_false(vapi_ok(&CFG, &h, BODY, strlen(BODY), NOW));
     /* A leading zero keeps the value (the signature covers the header as sent);
      * more than 20 characters are refused whatever they say. */
     snprintf(buf, sizeof(buf), "0%s", sec);
@@ -367,6 +389,9 @@ static void test_hmac_not_configured(void **state)
     cfg.vapi_hmac_secret = "";
     sign_raw("", ts, BODY, strlen(BODY), sig);
     assert_false(hmac_accepts(&cfg, sig, ts, BODY, strlen(BODY), NOW));
+    /* … and leaves the shared secret in charge. */
+    auth_vapi_headers secret = {sl("s3cret"), sl(NULL), sl(NULL), sl(NULL)};
+    assert_int_equal(auth_vapi(&cfg, &secret, BODY, strlen(BODY), NOW), AUTH_OK);
     /* HMAC alone, without a shared secret configured, works. */
     cfg.vapi_secret = NULL;
     cfg.vapi_hmac_secret = "hmac-key";
@@ -374,48 +399,209 @@ static void test_hmac_not_configured(void **state)
     assert_true(hmac_accepts(&cfg, sig, ts, BODY, strlen(BODY), NOW));
 }
 
-/* Any one method that accepts is enough; the others being wrong changes nothing. */
-static void test_methods_are_alternatives(void **state)
+/* Regression (issue 9): with the HMAC key configured, the shared secret (header
+ * or bearer) still authenticated any body; a captured x-vapi-secret works
+ * forever. Now the HMAC credential is the only method once its key is set. */
+static void test_hmac_configured_refuses_the_shared_secret(void **state)
 {
     char ts[32], sig[65];
     snprintf(ts, sizeof(ts), "%lld", NOW);
     sign_raw("hmac-key", ts, BODY, strlen(BODY), sig);
     size_t n = strlen(BODY);
-    auth_vapi_headers h = {sl("s3cret"), sl("Bearer wrong"), sl("bad"), sl("bad")};
-    assert_true(auth_vapi(&CFG, &h, BODY, n, NOW));
-    h = (auth_vapi_headers){sl("wrong"), sl("Bearer s3cret"), sl("bad"), sl("12a")};
-    assert_true(auth_vapi(&CFG, &h, BODY, n, NOW));
+    /* The right shared secret, as header or bearer, with a wrong or no signature. */
+    auth_vapi_headers h = {sl("s3cret"), sl(NULL), sl(NULL), sl(NULL)};
+    assert_int_equal(auth_vapi(&CFG, &h, BODY, n, NOW), AUTH_DENIED);
+    assert_int_equal(auth_vapi(&SECRET_ONLY, &h, BODY, n, NOW), AUTH_OK);
+    h = (auth_vapi_headers){sl("s3cret"), sl("Bearer wrong"), sl("bad"), sl("bad")};
+    assert_false(vapi_ok(&CFG, &h, BODY, n, NOW));
+    h = (auth_vapi_headers){sl(NULL), sl("Bearer s3cret"), sl(NULL), sl(NULL)};
+    assert_int_equal(auth_vapi(&CFG, &h, BODY, n, NOW), AUTH_DENIED);
+    assert_int_equal(auth_vapi(&SECRET_ONLY, &h, BODY, n, NOW), AUTH_OK);
+    h = (auth_vapi_headers){sl("s3cret"), sl("Bearer s3cret"), sl(sig), sl("12a")};
+    assert_false(vapi_ok(&CFG, &h, BODY, n, NOW));
+    h = (auth_vapi_headers){sl("s3cret"), sl("Bearer s3cret"), sl(sig), sl(ts)};
+    assert_false(vapi_ok(&CFG, &h, BODY, n, NOW + 301)); /* stale: the secret does not rescue it */
+    /* The signature alone passes, whatever else is wrong. */
     h = (auth_vapi_headers){sl("wrong"), sl("Bearer wrong"), sl(sig), sl(ts)};
-    assert_true(auth_vapi(&CFG, &h, BODY, n, NOW));
-    h = (auth_vapi_headers){sl("wrong"), sl("Bearer wrong"), sl(sig), sl(ts)};
-    assert_false(auth_vapi(&CFG, &h, BODY, n, NOW + 301));
+    assert_int_equal(auth_vapi(&CFG, &h, BODY, n, NOW), AUTH_OK);
     /* Nothing at all. */
     h = (auth_vapi_headers){sl(NULL), sl(NULL), sl(NULL), sl(NULL)};
-    assert_false(auth_vapi(&CFG, &h, NULL, 0, NOW));
-    assert_false(auth_vapi(&CFG, &h, BODY, n, NOW));
+    assert_false(vapi_ok(&CFG, &h, NULL, 0, NOW));
+    assert_false(vapi_ok(&CFG, &h, BODY, n, NOW));
+    assert_false(vapi_ok(&SECRET_ONLY, &h, BODY, n, NOW));
     /* The HMAC key is not a shared secret, nor the shared secret an HMAC key. */
     h = (auth_vapi_headers){sl("hmac-key"), sl("Bearer hmac-key"), sl(NULL), sl(NULL)};
-    assert_false(auth_vapi(&CFG, &h, BODY, n, NOW));
+    assert_false(vapi_ok(&CFG, &h, BODY, n, NOW));
     sign_raw("s3cret", ts, BODY, n, sig);
     h = (auth_vapi_headers){sl(NULL), sl(NULL), sl(sig), sl(ts)};
-    assert_false(auth_vapi(&CFG, &h, BODY, n, NOW));
+    assert_false(vapi_ok(&CFG, &h, BODY, n, NOW));
+    /* Without the key, a signature means nothing: the shared secret decides. */
+    sign_raw("hmac-key", ts, BODY, n, sig);
+    h = (auth_vapi_headers){sl(NULL), sl(NULL), sl(sig), sl(ts)};
+    assert_int_equal(auth_vapi(&SECRET_ONLY, &h, BODY, n, NOW), AUTH_DENIED);
+}
+
+/* Regression (issue 9): a signed request could be replayed as long as its
+ * timestamp stayed in the window. Each signature now authenticates one request. */
+static void test_hmac_replay_is_refused(void **state)
+{
+    auth_config cfg = CFG;
+    cfg.replay = replay_create(1024);
+    assert_non_null(cfg.replay);
+    char ts[32], sig[65], buf[96];
+    snprintf(ts, sizeof(ts), "%lld", NOW - 100);
+    sign_raw("hmac-key", ts, BODY, strlen(BODY), sig);
+    auth_vapi_headers h = {sl(NULL), sl(NULL), sl(sig), sl(ts)};
+    const size_t n = strlen(BODY);
+    assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW), AUTH_OK);
+    assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW), AUTH_REPLAY);
+    assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW + 200), AUTH_REPLAY); /* still in the window */
+    /* Another spelling of the same signature is the same signature. */
+    for (size_t i = 0; i < 64; i++)
+        buf[i] = (sig[i] >= 'a' && sig[i] <= 'f') ? (char)(sig[i] - 32) : sig[i];
+    buf[64] = '\0';
+    h.signature = sl(buf);
+    assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW), AUTH_REPLAY);
+    snprintf(buf, sizeof(buf), "sha256=%s", sig);
+    h.signature = sl(buf);
+    assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW), AUTH_REPLAY);
+    /* A replay with the shared secret beside it is still a replay (the secret counts for nothing). */
+    h = (auth_vapi_headers){sl("s3cret"), sl("Bearer s3cret"), sl(sig), sl(ts)};
+    assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW), AUTH_REPLAY);
+    /* Out of the window it is refused as stale, not as a replay: nothing is remembered for it. */
+    assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW + 201), AUTH_DENIED);
+    /* A wrong signature is denied, and never remembered. */
+    h = (auth_vapi_headers){sl(NULL), sl(NULL), sl("00"), sl(ts)};
+    size_t before = replay_count(cfg.replay);
+    assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW), AUTH_DENIED);
+    assert_int_equal(replay_count(cfg.replay), before);
+    /* The same body at another timestamp is another signature (a new delivery). */
+    char ts2[32], sig2[65];
+    snprintf(ts2, sizeof(ts2), "%lld", NOW - 99);
+    sign_raw("hmac-key", ts2, BODY, n, sig2);
+    h = (auth_vapi_headers){sl(NULL), sl(NULL), sl(sig2), sl(ts2)};
+    assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW), AUTH_OK);
+    assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW), AUTH_REPLAY);
+    /* The same instant in milliseconds is signed differently: its own signature, once. */
+    char ts_ms[32], sig_ms[65];
+    snprintf(ts_ms, sizeof(ts_ms), "%lld", (NOW - 100) * 1000);
+    sign_raw("hmac-key", ts_ms, BODY, n, sig_ms);
+    h = (auth_vapi_headers){sl(NULL), sl(NULL), sl(sig_ms), sl(ts_ms)};
+    assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW), AUTH_OK);
+    assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW), AUTH_REPLAY);
+    /* The shared-secret method has nothing to replay against: it is the same every time. */
+    auth_config secret_only = SECRET_ONLY;
+    secret_only.replay = cfg.replay;
+    h = (auth_vapi_headers){sl("s3cret"), sl(NULL), sl(NULL), sl(NULL)};
+    assert_int_equal(auth_vapi(&secret_only, &h, BODY, n, NOW), AUTH_OK);
+    assert_int_equal(auth_vapi(&secret_only, &h, BODY, n, NOW), AUTH_OK);
+    replay_destroy(cfg.replay);
+}
+
+static char *dashboard_token(const char *secret, const char *audience, const char *issuer, int64_t iat, int64_t exp)
+{
+    vx_jwt_grant g = {
+        .org_id = ORG, .user_id = "user-1", .role = "owner", .audience = audience, .issuer = issuer, .iat = iat, .exp = exp};
+    char *tok = vx_jwt_sign(secret, &g);
+    assert_non_null(tok);
+    char *header = malloc(strlen(tok) + 8);
+    assert_non_null(header);
+    sprintf(header, "Bearer %s", tok);
+    free(tok);
+    return header;
 }
 
 static void test_dashboard_jwt(void **state)
 {
-    char *tok = vx_jwt_sign("jwt-secret", "0b8e9a44-6c1f-4f7e-9d55-2f1b7a3c9e10", "user-1", "owner", NOW - 5, NOW + 60);
-    char header[2048];
-    snprintf(header, sizeof(header), "Bearer %s", tok);
+    char *header = dashboard_token(JWT_SECRET, NULL, NULL, NOW - 5, NOW + 60);
+    const char *tok = header + strlen("Bearer ");
     vx_jwt_claims claims;
     assert_int_equal(auth_dashboard(&CFG, sl(header), NOW, &claims), VX_JWT_OK);
-    assert_string_equal(claims.org_id, "0b8e9a44-6c1f-4f7e-9d55-2f1b7a3c9e10");
+    assert_string_equal(claims.org_id, ORG);
     assert_int_equal(auth_dashboard(&CFG, sl(header), NOW + 61, &claims), VX_JWT_EXPIRED);
     assert_int_equal(auth_dashboard(&CFG, sl(tok), NOW, &claims), VX_JWT_MALFORMED);
     assert_int_equal(auth_dashboard(&CFG, sl(NULL), NOW, &claims), VX_JWT_MALFORMED);
     auth_config other = CFG;
-    other.jwt_secret = "not-the-secret";
+    other.jwt.secret = "not-the-secret-but-just-as-long-as-it";
     assert_int_equal(auth_dashboard(&other, sl(header), NOW, &claims), VX_JWT_BAD_SIGNATURE);
-    free(tok);
+    free(header);
+}
+
+/* Regression (issue 9): the gateway checked neither aud nor iss nor how long
+ * a token lives; its policy (JWT_AUDIENCE, JWT_ISSUER, JWT_MAX_LIFETIME_S) now decides. */
+static void test_dashboard_jwt_policy(void **state)
+{
+    vx_jwt_claims claims;
+    /* Audience: Supabase's by default; another one configured. */
+    char *header = dashboard_token(JWT_SECRET, "anon", NULL, NOW - 5, NOW + 60);
+    assert_int_equal(auth_dashboard(&CFG, sl(header), NOW, &claims), VX_JWT_BAD_AUDIENCE);
+    auth_config cfg = CFG;
+    cfg.jwt.audience = "anon";
+    assert_int_equal(auth_dashboard(&cfg, sl(header), NOW, &claims), VX_JWT_OK);
+    free(header);
+    /* Issuer: not looked at unless configured; then exactly it. */
+    header = dashboard_token(JWT_SECRET, NULL, "https://abcd.supabase.co/auth/v1", NOW - 5, NOW + 60);
+    assert_int_equal(auth_dashboard(&CFG, sl(header), NOW, &claims), VX_JWT_OK);
+    cfg = CFG;
+    cfg.jwt.issuer = "https://abcd.supabase.co/auth/v1";
+    assert_int_equal(auth_dashboard(&cfg, sl(header), NOW, &claims), VX_JWT_OK);
+    cfg.jwt.issuer = "https://other.supabase.co/auth/v1";
+    assert_int_equal(auth_dashboard(&cfg, sl(header), NOW, &claims), VX_JWT_BAD_ISSUER);
+    free(header);
+    header = dashboard_token(JWT_SECRET, NULL, NULL, NOW - 5, NOW + 60);
+    assert_int_equal(auth_dashboard(&cfg, sl(header), NOW, &claims), VX_JWT_BAD_ISSUER);
+    free(header);
+    /* Lifetime: 24 h by default, edge included; a shorter maximum configured. */
+    header = dashboard_token(JWT_SECRET, NULL, NULL, NOW - 5, NOW - 5 + 24 * 3600);
+    assert_int_equal(auth_dashboard(&CFG, sl(header), NOW, &claims), VX_JWT_OK);
+    cfg = CFG;
+    cfg.jwt.max_lifetime_s = 3600;
+    assert_int_equal(auth_dashboard(&cfg, sl(header), NOW, &claims), VX_JWT_BAD_LIFETIME);
+    free(header);
+    header = dashboard_token(JWT_SECRET, NULL, NULL, NOW - 5, NOW - 5 + 24 * 3600 + 1);
+    assert_int_equal(auth_dashboard(&CFG, sl(header), NOW, &claims), VX_JWT_BAD_LIFETIME);
+    free(header);
+    /* Issued in the future: a minute of clock difference is allowed, not more. */
+    header = dashboard_token(JWT_SECRET, NULL, NULL, NOW + 60, NOW + 3600);
+    assert_int_equal(auth_dashboard(&CFG, sl(header), NOW, &claims), VX_JWT_OK);
+    free(header);
+    header = dashboard_token(JWT_SECRET, NULL, NULL, NOW + 61, NOW + 3600);
+    assert_int_equal(auth_dashboard(&CFG, sl(header), NOW, &claims), VX_JWT_NOT_YET_VALID);
+    free(header);
+}
+
+/* Regression (issue 9): /metrics and /ready answered anyone. The operator
+ * token (METRICS_TOKEN) is compared in constant time; unset, the operator
+ * routes are disabled. */
+static void test_operator_token(void **state)
+{
+    auth_config cfg = CFG;
+    assert_int_equal(auth_operator(&cfg, sl("Bearer anything")), AUTH_DISABLED);
+    cfg.metrics_token = "";
+    assert_int_equal(auth_operator(&cfg, sl("Bearer ")), AUTH_DISABLED);
+    cfg.metrics_token = "metrics-token-0123456789";
+    assert_int_equal(auth_operator(&cfg, sl("Bearer metrics-token-0123456789")), AUTH_OK);
+    assert_int_equal(auth_operator(&cfg, sl("bearer metrics-token-0123456789")), AUTH_OK);
+    assert_int_equal(auth_operator(&cfg, sl("Bearer   metrics-token-0123456789")), AUTH_OK);
+    const char *wrong[] = {NULL,
+                           "",
+                           "Bearer ",
+                           "metrics-token-0123456789",
+                           "Basic metrics-token-0123456789",
+                           "Bearer metrics-token-012345678",
+                           "Bearer metrics-token-01234567890",
+                           "Bearer metrics-token-0123456788",
+                           "Bearer METRICS-TOKEN-0123456789",
+                           "Bearer metrics-token-0123456789 ",
+                           "Bearer s3cret",
+                           "Bearer " JWT_SECRET};
+    for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+        if (auth_operator(&cfg, sl(wrong[i])) != AUTH_DENIED)
+            fail_msg("operator token \"%s\" was not denied", wrong[i] != NULL ? wrong[i] : "(none)");
+    }
+    /* A NUL inside: the header's length counts. */
+    const char nul[] = "Bearer metrics-token-0123456789\0x";
+    assert_int_equal(auth_operator(&cfg, (auth_slice){nul, sizeof(nul) - 1}), AUTH_DENIED);
 }
 
 int main(void)
@@ -432,8 +618,11 @@ int main(void)
         cmocka_unit_test(test_hmac_timestamp_overflow),
         cmocka_unit_test(test_hmac_empty_body),
         cmocka_unit_test(test_hmac_not_configured),
-        cmocka_unit_test(test_methods_are_alternatives),
+        cmocka_unit_test(test_hmac_configured_refuses_the_shared_secret),
+        cmocka_unit_test(test_hmac_replay_is_refused),
         cmocka_unit_test(test_dashboard_jwt),
+        cmocka_unit_test(test_dashboard_jwt_policy),
+        cmocka_unit_test(test_operator_token),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

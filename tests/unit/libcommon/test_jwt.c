@@ -2,7 +2,8 @@
  * Unit tests for libcommon/vx_jwt.c. Besides sign → verify round trips,
  * hostile tokens are built by hand (any header and payload JSON, signed with
  * any key or not at all) so each rejection path is reached on purpose:
- * alg confusion, tampering, expiry, nbf, missing or malformed org, sizes.
+ * alg confusion, tampering, expiry, nbf, missing or malformed org, sizes,
+ * and the policy: audience, issuer, iat and the longest lifetime (issue 9).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,16 +46,35 @@ static char *make_token(const char *header, const char *payload, const char *key
 
 static const char *const hs256 = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
 
+/* What the gateway asks by default: Supabase's audience, no issuer, 24 h at most. */
+static const vx_jwt_policy POLICY = {SECRET, VX_JWT_DEFAULT_AUDIENCE, NULL, VX_JWT_DEFAULT_MAX_LIFETIME_S, VX_JWT_DEFAULT_LEEWAY_S};
+
+/* The claims every hand-built payload needs besides exp and org, as Supabase writes them. */
+#define AUD_IAT "\"aud\":\"authenticated\",\"iat\":1721999990"
+
 static char *payload_with(const char *extra)
 {
     vx_buf b = VX_BUF_INIT;
-    vx_buf_printf(&b, "{\"sub\":\"" USER "\",\"exp\":%lld,\"app_metadata\":{\"org_id\":\"" ORG "\"}%s}", NOW + 3600, extra);
+    vx_buf_printf(&b, "{\"sub\":\"" USER "\"," AUD_IAT ",\"exp\":%lld,\"app_metadata\":{\"org_id\":\"" ORG "\"}%s}", NOW + 3600,
+                  extra);
     return vx_buf_steal(&b);
+}
+
+static vx_jwt_status verify_with(const char *token, const vx_jwt_policy *policy, vx_jwt_claims *c)
+{
+    return vx_jwt_verify(token, strlen(token), policy, NOW, c);
 }
 
 static vx_jwt_status verify(const char *token, vx_jwt_claims *c)
 {
-    return vx_jwt_verify(token, strlen(token), SECRET, NOW, c);
+    return verify_with(token, &POLICY, c);
+}
+
+/* A token for ORG signed by vx_jwt_sign with the default audience and no issuer. */
+static char *sign(const char *secret, const char *user, const char *role, int64_t iat, int64_t exp)
+{
+    vx_jwt_grant g = {.org_id = ORG, .user_id = user, .role = role, .iat = iat, .exp = exp};
+    return vx_jwt_sign(secret, &g);
 }
 
 /* Verifies a hand-built token and returns the status. */
@@ -71,7 +91,7 @@ static vx_jwt_status verify_built(const char *header, const char *payload, const
 
 static void test_sign_verify_round_trip(void **state)
 {
-    char *t = vx_jwt_sign(SECRET, ORG, USER, "admin", NOW - 10, NOW + 3600);
+    char *t = sign(SECRET, USER, "admin", NOW - 10, NOW + 3600);
     assert_non_null(t);
     vx_jwt_claims c;
     assert_int_equal(verify(t, &c), VX_JWT_OK);
@@ -91,49 +111,55 @@ static void test_sign_verify_round_trip(void **state)
     assert_non_null(strstr((char *)json, "\"role\":\"authenticated\""));
     assert_non_null(strstr((char *)json, "\"app_metadata\":{\"org_id\":\"" ORG "\",\"role\":\"admin\"}"));
     assert_non_null(strstr((char *)json, "\"exp\":1722003600"));
+    assert_non_null(strstr((char *)json, "\"iat\":1721999990"));
+    assert_non_null(strstr((char *)json, "\"aud\":\"authenticated\""));
+    assert_null(strstr((char *)json, "\"iss\"")); /* none asked for */
     free(json);
     /* No role: falls back to the top-level "authenticated"; out may be NULL. */
     free(t);
-    t = vx_jwt_sign(SECRET, ORG, NULL, NULL, NOW, NOW + 60);
+    t = sign(SECRET, NULL, NULL, NOW, NOW + 60);
     assert_int_equal(verify(t, &c), VX_JWT_OK);
     assert_string_equal(c.role, "authenticated");
     assert_string_equal(c.sub, "");
-    assert_int_equal(vx_jwt_verify(t, strlen(t), SECRET, NOW, NULL), VX_JWT_OK);
+    assert_int_equal(vx_jwt_verify(t, strlen(t), &POLICY, NOW, NULL), VX_JWT_OK);
     free(t);
-    assert_null(vx_jwt_sign(NULL, ORG, USER, NULL, NOW, NOW + 60));
+    assert_null(sign(NULL, USER, NULL, NOW, NOW + 60));
+    vx_jwt_grant no_org = {.iat = NOW, .exp = NOW + 60};
+    assert_null(vx_jwt_sign(SECRET, &no_org));
+    assert_null(vx_jwt_sign(SECRET, NULL));
 }
 
 static void test_length_is_honoured(void **state)
 {
-    char *t = vx_jwt_sign(SECRET, ORG, USER, NULL, NOW, NOW + 60);
+    char *t = sign(SECRET, USER, NULL, NOW, NOW + 60);
     size_t n = strlen(t);
     char *padded = malloc(n + 8);
     memcpy(padded, t, n);
     memcpy(padded + n, "garbage", 8);
     vx_jwt_claims c;
-    assert_int_equal(vx_jwt_verify(padded, n, SECRET, NOW, &c), VX_JWT_OK);
-    assert_int_equal(vx_jwt_verify(padded, n + 7, SECRET, NOW, &c), VX_JWT_MALFORMED);
-    assert_int_not_equal(vx_jwt_verify(padded, n - 1, SECRET, NOW, &c), VX_JWT_OK);
+    assert_int_equal(vx_jwt_verify(padded, n, &POLICY, NOW, &c), VX_JWT_OK);
+    assert_int_equal(vx_jwt_verify(padded, n + 7, &POLICY, NOW, &c), VX_JWT_MALFORMED);
+    assert_int_not_equal(vx_jwt_verify(padded, n - 1, &POLICY, NOW, &c), VX_JWT_OK);
     free(padded);
     free(t);
 }
 
 static void test_expired(void **state)
 {
-    char *t = vx_jwt_sign(SECRET, ORG, USER, NULL, NOW - 100, NOW);
+    char *t = sign(SECRET, USER, NULL, NOW - 100, NOW);
     assert_int_equal(verify(t, NULL), VX_JWT_EXPIRED); /* exp == now is expired */
     free(t);
-    t = vx_jwt_sign(SECRET, ORG, USER, NULL, NOW - 100, NOW - 1);
+    t = sign(SECRET, USER, NULL, NOW - 100, NOW - 1);
     assert_int_equal(verify(t, NULL), VX_JWT_EXPIRED);
     free(t);
-    t = vx_jwt_sign(SECRET, ORG, USER, NULL, NOW - 100, NOW + 1);
+    t = sign(SECRET, USER, NULL, NOW - 100, NOW + 1);
     assert_int_equal(verify(t, NULL), VX_JWT_OK);
     free(t);
 }
 
 static void test_exp_missing_or_wrong_type(void **state)
 {
-    const char *org = "\"app_metadata\":{\"org_id\":\"" ORG "\"}";
+    const char *org = AUD_IAT ",\"app_metadata\":{\"org_id\":\"" ORG "\"}";
     char p[256];
     snprintf(p, sizeof p, "{\"sub\":\"u\",%s}", org);
     assert_int_equal(verify_built(hs256, p, SECRET), VX_JWT_EXPIRED);
@@ -141,8 +167,9 @@ static void test_exp_missing_or_wrong_type(void **state)
     assert_int_equal(verify_built(hs256, p, SECRET), VX_JWT_EXPIRED);
     snprintf(p, sizeof p, "{\"exp\":null,%s}", org);
     assert_int_equal(verify_built(hs256, p, SECRET), VX_JWT_EXPIRED);
-    snprintf(p, sizeof p, "{\"exp\":1e300,%s}", org); /* huge but valid: clamped, not UB */
-    assert_int_equal(verify_built(hs256, p, SECRET), VX_JWT_OK);
+    /* Huge but a number: clamped, not UB, and far longer than any lifetime allowed. */
+    snprintf(p, sizeof p, "{\"exp\":1e300,%s}", org);
+    assert_int_equal(verify_built(hs256, p, SECRET), VX_JWT_BAD_LIFETIME);
 }
 
 static void test_nbf(void **state)
@@ -160,7 +187,7 @@ static void test_nbf(void **state)
 
 static void test_wrong_key(void **state)
 {
-    char *t = vx_jwt_sign("another-secret", ORG, USER, NULL, NOW, NOW + 60);
+    char *t = sign("another-secret", USER, NULL, NOW, NOW + 60);
     assert_int_equal(verify(t, NULL), VX_JWT_BAD_SIGNATURE);
     free(t);
     char *p = payload_with("");
@@ -196,8 +223,8 @@ static void test_alg_confusion(void **state)
 
 static void test_tampered(void **state)
 {
-    char *t = vx_jwt_sign(SECRET, ORG, USER, "member", NOW, NOW + 60);
-    char *evil = vx_jwt_sign("attacker", ORG, USER, "owner", NOW, NOW + 60);
+    char *t = sign(SECRET, USER, "member", NOW, NOW + 60);
+    char *evil = sign("attacker", USER, "owner", NOW, NOW + 60);
     /* Payload of evil, header and signature of t. */
     char *t1 = strchr(t, '.'), *t2 = strrchr(t, '.');
     char *e1 = strchr(evil, '.'), *e2 = strrchr(evil, '.');
@@ -217,7 +244,7 @@ static void test_tampered(void **state)
 static void test_org(void **state)
 {
     char p[256];
-    const char *exp = "\"exp\":1722003600";
+    const char *exp = "\"exp\":1722003600," AUD_IAT;
     snprintf(p, sizeof p, "{%s}", exp);
     assert_int_equal(verify_built(hs256, p, SECRET), VX_JWT_NO_ORG);
     snprintf(p, sizeof p, "{%s,\"app_metadata\":{}}", exp);
@@ -253,14 +280,190 @@ static void test_role_and_sub(void **state)
     char sub[200];
     memset(sub, 'u', sizeof sub);
     char payload[512];
-    snprintf(payload, sizeof payload, "{\"sub\":\"%.127s\",\"exp\":1722003600,\"app_metadata\":{\"org_id\":\"" ORG "\"}}", sub);
+    snprintf(payload, sizeof payload,
+             "{\"sub\":\"%.127s\",\"exp\":1722003600," AUD_IAT ",\"app_metadata\":{\"org_id\":\"" ORG "\"}}", sub);
     assert_int_equal(verify_built(hs256, payload, SECRET), VX_JWT_OK);
-    snprintf(payload, sizeof payload, "{\"sub\":\"%.128s\",\"exp\":1722003600,\"app_metadata\":{\"org_id\":\"" ORG "\"}}", sub);
+    snprintf(payload, sizeof payload,
+             "{\"sub\":\"%.128s\",\"exp\":1722003600," AUD_IAT ",\"app_metadata\":{\"org_id\":\"" ORG "\"}}", sub);
     assert_int_equal(verify_built(hs256, payload, SECRET), VX_JWT_MALFORMED);
-    snprintf(payload, sizeof payload, "{\"sub\":7,\"exp\":1722003600,\"app_metadata\":{\"org_id\":\"" ORG "\"}}");
+    snprintf(payload, sizeof payload, "{\"sub\":7,\"exp\":1722003600," AUD_IAT ",\"app_metadata\":{\"org_id\":\"" ORG "\"}}");
     assert_int_equal(verify_built(hs256, payload, SECRET), VX_JWT_MALFORMED);
-    snprintf(payload, sizeof payload, "{\"role\":\"%.64s\",\"exp\":1722003600,\"app_metadata\":{\"org_id\":\"" ORG "\"}}", sub);
+    snprintf(payload, sizeof payload,
+             "{\"role\":\"%.64s\",\"exp\":1722003600," AUD_IAT ",\"app_metadata\":{\"org_id\":\"" ORG "\"}}", sub);
     assert_int_equal(verify_built(hs256, payload, SECRET), VX_JWT_MALFORMED);
+}
+
+/* The payload of a token with aud_json as "aud" (NULL: none), iss_json as
+ * "iss" (NULL: none), iat_json as "iat" (NULL: none) and exp; malloc'd. */
+static char *claims_json(const char *aud_json, const char *iss_json, const char *iat_json, long long exp)
+{
+    vx_buf b = VX_BUF_INIT;
+    vx_buf_puts(&b, "{\"sub\":\"" USER "\"");
+    if (aud_json)
+        vx_buf_printf(&b, ",\"aud\":%s", aud_json);
+    if (iss_json)
+        vx_buf_printf(&b, ",\"iss\":%s", iss_json);
+    if (iat_json)
+        vx_buf_printf(&b, ",\"iat\":%s", iat_json);
+    vx_buf_printf(&b, ",\"exp\":%lld,\"app_metadata\":{\"org_id\":\"" ORG "\"}}", exp);
+    return vx_buf_steal(&b);
+}
+
+/* Builds the token of claims_json(…), signed with SECRET, and verifies it under policy. */
+static vx_jwt_status verify_claims(const vx_jwt_policy *policy, const char *aud_json, const char *iss_json, const char *iat_json,
+                                   long long exp)
+{
+    char *p = claims_json(aud_json, iss_json, iat_json, exp);
+    char *t = make_token(hs256, p, SECRET);
+    vx_jwt_claims c;
+    vx_jwt_status st = verify_with(t, policy, &c);
+    if (st != VX_JWT_OK)
+        assert_string_equal(c.org_id, "");
+    free(t);
+    free(p);
+    return st;
+}
+
+#define IAT "1721999990"
+
+/* Regression (issue 9): any token signed with JWT_SECRET opened the dashboard
+ * API, whatever its audience — Supabase signs its anon and service_role keys
+ * with the same secret. aud must now name our audience. */
+static void test_audience(void **state)
+{
+    const long long exp = NOW + 3600;
+    assert_int_equal(verify_claims(&POLICY, "\"authenticated\"", NULL, IAT, exp), VX_JWT_OK);
+    assert_int_equal(verify_claims(&POLICY, NULL, NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    assert_int_equal(verify_claims(&POLICY, "null", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    assert_int_equal(verify_claims(&POLICY, "\"anon\"", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    assert_int_equal(verify_claims(&POLICY, "\"\"", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    assert_int_equal(verify_claims(&POLICY, "\"Authenticated\"", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    assert_int_equal(verify_claims(&POLICY, "\"authenticated \"", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    assert_int_equal(verify_claims(&POLICY, "42", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    assert_int_equal(verify_claims(&POLICY, "{\"aud\":\"authenticated\"}", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    /* RFC 7519 §4.1.3: an array of audiences, one of them ours. */
+    assert_int_equal(verify_claims(&POLICY, "[\"other\",\"authenticated\"]", NULL, IAT, exp), VX_JWT_OK);
+    assert_int_equal(verify_claims(&POLICY, "[]", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    assert_int_equal(verify_claims(&POLICY, "[\"other\",7,null]", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    assert_int_equal(verify_claims(&POLICY, "[[\"authenticated\"]]", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    /* Another configured audience; none configured accepts nothing. */
+    vx_jwt_policy other = POLICY;
+    other.audience = "voxanne-dashboard";
+    assert_int_equal(verify_claims(&other, "\"authenticated\"", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    assert_int_equal(verify_claims(&other, "\"voxanne-dashboard\"", NULL, IAT, exp), VX_JWT_OK);
+    vx_jwt_grant g = {.org_id = ORG, .audience = "voxanne-dashboard", .iat = NOW, .exp = NOW + 60};
+    char *t = vx_jwt_sign(SECRET, &g);
+    assert_int_equal(verify_with(t, &other, NULL), VX_JWT_OK);
+    assert_int_equal(verify(t, NULL), VX_JWT_BAD_AUDIENCE);
+    free(t);
+    other.audience = NULL;
+    assert_int_equal(verify_claims(&other, "\"authenticated\"", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+    other.audience = "";
+    assert_int_equal(verify_claims(&other, "\"\"", NULL, IAT, exp), VX_JWT_BAD_AUDIENCE);
+}
+
+/* Regression (issue 9): iss was never looked at. With an issuer configured it must match exactly. */
+static void test_issuer(void **state)
+{
+    const long long exp = NOW + 3600;
+    const char *aud = "\"authenticated\"";
+    /* None configured: iss is not looked at. */
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, IAT, exp), VX_JWT_OK);
+    assert_int_equal(verify_claims(&POLICY, aud, "\"https://anyone.example\"", IAT, exp), VX_JWT_OK);
+    vx_jwt_policy p = POLICY;
+    p.issuer = "";
+    assert_int_equal(verify_claims(&p, aud, NULL, IAT, exp), VX_JWT_OK);
+    p.issuer = "https://abcd.supabase.co/auth/v1";
+    assert_int_equal(verify_claims(&p, aud, "\"https://abcd.supabase.co/auth/v1\"", IAT, exp), VX_JWT_OK);
+    assert_int_equal(verify_claims(&p, aud, NULL, IAT, exp), VX_JWT_BAD_ISSUER);
+    assert_int_equal(verify_claims(&p, aud, "null", IAT, exp), VX_JWT_BAD_ISSUER);
+    assert_int_equal(verify_claims(&p, aud, "\"https://abcd.supabase.co/auth/v1/\"", IAT, exp), VX_JWT_BAD_ISSUER);
+    assert_int_equal(verify_claims(&p, aud, "\"https://evil.supabase.co/auth/v1\"", IAT, exp), VX_JWT_BAD_ISSUER);
+    assert_int_equal(verify_claims(&p, aud, "[\"https://abcd.supabase.co/auth/v1\"]", IAT, exp), VX_JWT_BAD_ISSUER);
+    assert_int_equal(verify_claims(&p, aud, "\"\"", IAT, exp), VX_JWT_BAD_ISSUER);
+    /* vx_jwt_sign writes the issuer asked for. */
+    vx_jwt_grant g = {.org_id = ORG, .issuer = p.issuer, .iat = NOW, .exp = NOW + 60};
+    char *t = vx_jwt_sign(SECRET, &g);
+    assert_int_equal(verify_with(t, &p, NULL), VX_JWT_OK);
+    free(t);
+    g.issuer = "voxctl";
+    t = vx_jwt_sign(SECRET, &g);
+    assert_int_equal(verify_with(t, &p, NULL), VX_JWT_BAD_ISSUER);
+    assert_int_equal(verify(t, NULL), VX_JWT_OK);
+    free(t);
+}
+
+/* Regression (issue 9): a token was good until its exp, however far away
+ * (voxctl minted 30-day tokens), iat was not required and could lie in the future. */
+static void test_lifetime(void **state)
+{
+    const char *aud = "\"authenticated\"";
+    const long long max = VX_JWT_DEFAULT_MAX_LIFETIME_S;
+    /* iat is required, a NumericDate, not before 1970. */
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, NULL, NOW + 60), VX_JWT_BAD_LIFETIME);
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, "null", NOW + 60), VX_JWT_BAD_LIFETIME);
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, "\"1721999990\"", NOW + 60), VX_JWT_BAD_LIFETIME);
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, "-1", NOW + 60), VX_JWT_BAD_LIFETIME);
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, "-1e300", NOW + 60), VX_JWT_BAD_LIFETIME);
+    /* exp - iat: at most the maximum, edge included, and positive. */
+    char iat[32];
+    snprintf(iat, sizeof iat, "%lld", NOW - 100);
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, iat, NOW - 100 + max), VX_JWT_OK);
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, iat, NOW - 100 + max + 1), VX_JWT_BAD_LIFETIME);
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, iat, NOW + 30L * 24 * 3600), VX_JWT_BAD_LIFETIME);
+    snprintf(iat, sizeof iat, "%lld", NOW + 30);
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, iat, NOW + 30), VX_JWT_BAD_LIFETIME);   /* exp == iat */
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, iat, NOW + 20), VX_JWT_BAD_LIFETIME);   /* exp before iat */
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, "1.5", NOW + 60), VX_JWT_BAD_LIFETIME); /* 1970 + 1 s */
+    /* iat a little ahead of our clock is the issuer's clock; more is not. */
+    snprintf(iat, sizeof iat, "%lld", NOW + VX_JWT_DEFAULT_LEEWAY_S);
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, iat, NOW + 3600), VX_JWT_OK);
+    snprintf(iat, sizeof iat, "%lld", NOW + VX_JWT_DEFAULT_LEEWAY_S + 1);
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, iat, NOW + 3600), VX_JWT_NOT_YET_VALID);
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, "1e300", NOW + 3600), VX_JWT_NOT_YET_VALID);
+    /* Another maximum. */
+    vx_jwt_policy hour = POLICY;
+    hour.max_lifetime_s = 3600;
+    char *t = sign(SECRET, USER, NULL, NOW - 10, NOW - 10 + 3600);
+    assert_int_equal(verify_with(t, &hour, NULL), VX_JWT_OK);
+    free(t);
+    t = sign(SECRET, USER, NULL, NOW - 10, NOW - 10 + 3601);
+    assert_int_equal(verify_with(t, &hour, NULL), VX_JWT_BAD_LIFETIME);
+    assert_int_equal(verify(t, NULL), VX_JWT_OK);
+    free(t);
+    /* The checks run in order: an expired token is expired, however long it was. */
+    assert_int_equal(verify_claims(&POLICY, aud, NULL, "1000", NOW - 1), VX_JWT_EXPIRED);
+}
+
+/* A Supabase access token as GoTrue issues it (the org added to app_metadata
+ * by the project's hook) is accepted as it is, issuer configured or not. */
+static void test_supabase_access_token(void **state)
+{
+    const char *payload = "{\"aud\":\"authenticated\",\"exp\":1722003590,\"iat\":1721999990,"
+                          "\"iss\":\"https://abcd.supabase.co/auth/v1\",\"sub\":\"" USER "\","
+                          "\"email\":\"owner@clinic.example\",\"phone\":\"\","
+                          "\"app_metadata\":{\"provider\":\"email\",\"providers\":[\"email\"],\"org_id\":\"" ORG "\","
+                          "\"role\":\"owner\"},\"user_metadata\":{\"name\":\"Owner\"},\"role\":\"authenticated\","
+                          "\"aal\":\"aal1\",\"amr\":[{\"method\":\"password\",\"timestamp\":1721999990}],"
+                          "\"session_id\":\"7c1d8f4e-2b3a-4c5d-9e6f-0a1b2c3d4e5f\",\"is_anonymous\":false}";
+    char *t = make_token(hs256, payload, SECRET);
+    vx_jwt_claims c;
+    assert_int_equal(verify(t, &c), VX_JWT_OK);
+    assert_string_equal(c.org_id, ORG);
+    assert_string_equal(c.sub, USER);
+    assert_string_equal(c.role, "owner");
+    vx_jwt_policy p = POLICY;
+    p.issuer = "https://abcd.supabase.co/auth/v1";
+    p.max_lifetime_s = 3600; /* Supabase's default expiry */
+    assert_int_equal(verify_with(t, &p, &c), VX_JWT_OK);
+    free(t);
+    /* Supabase's anon key: signed with the same secret, role "anon", no aud, ten years. */
+    t = make_token(hs256,
+                   "{\"iss\":\"supabase\",\"ref\":\"abcd\",\"role\":\"anon\",\"iat\":1721999990,\"exp\":2037575990,"
+                   "\"app_metadata\":{\"org_id\":\"" ORG "\"}}",
+                   SECRET);
+    assert_int_not_equal(verify(t, NULL), VX_JWT_OK);
+    free(t);
 }
 
 static void test_garbage(void **state)
@@ -280,8 +483,11 @@ static void test_garbage(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(verify(bad[i], NULL), VX_JWT_MALFORMED);
-    assert_int_equal(vx_jwt_verify(NULL, 0, SECRET, NOW, NULL), VX_JWT_MALFORMED);
+    assert_int_equal(vx_jwt_verify(NULL, 0, &POLICY, NOW, NULL), VX_JWT_MALFORMED);
     assert_int_equal(vx_jwt_verify("a.b.c", 5, NULL, NOW, NULL), VX_JWT_MALFORMED);
+    vx_jwt_policy no_secret = POLICY;
+    no_secret.secret = NULL;
+    assert_int_equal(vx_jwt_verify("a.b.c", 5, &no_secret, NOW, NULL), VX_JWT_MALFORMED);
     char *p = payload_with("");
     /* Header or payload that is not one JSON object. */
     assert_int_equal(verify_built("not json", p, SECRET), VX_JWT_MALFORMED);
@@ -313,10 +519,12 @@ static void test_size_cap(void **state)
 
 static void test_status_strings(void **state)
 {
-    for (int s = VX_JWT_OK; s <= VX_JWT_NO_ORG; s++) {
+    /* Every status has its own reason (the statuses are negative: count down). */
+    for (int s = VX_JWT_OK; s >= VX_JWT_BAD_LIFETIME; s--) {
         const char *str = vx_jwt_status_str((vx_jwt_status)s);
         assert_non_null(str);
         assert_true(strlen(str) > 0);
+        assert_string_not_equal(str, "invalid token");
     }
     assert_string_equal(vx_jwt_status_str(VX_JWT_EXPIRED), "token expired");
 }
@@ -348,6 +556,10 @@ int main(void)
         cmocka_unit_test(test_tampered),
         cmocka_unit_test(test_org),
         cmocka_unit_test(test_role_and_sub),
+        cmocka_unit_test(test_audience),
+        cmocka_unit_test(test_issuer),
+        cmocka_unit_test(test_lifetime),
+        cmocka_unit_test(test_supabase_access_token),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_status_strings),

@@ -127,6 +127,36 @@ static void test_real_table_subjects(void **state)
     assert_int_equal(vx_routes_check_service("tools", tools, 2), 0);
 }
 
+/* Regression (issue 9): /metrics and /ready were VX_AUTH_NONE. Only liveness
+ * is anonymous now: metrics are the operator's, readiness details too. */
+static void test_real_table_local_routes_auth(void **state)
+{
+    size_t n;
+    const vx_route *t = vx_routes_table(&n);
+    int seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        switch (t[i].target) {
+        case VX_TARGET_HEALTH:
+            assert_int_equal(t[i].auth, VX_AUTH_NONE);
+            seen |= 1;
+            break;
+        case VX_TARGET_READY:
+            assert_int_equal(t[i].auth, VX_AUTH_OPERATOR_DETAILS);
+            seen |= 2;
+            break;
+        case VX_TARGET_METRICS:
+            assert_int_equal(t[i].auth, VX_AUTH_OPERATOR);
+            seen |= 4;
+            break;
+        default:
+            /* Nothing that reaches a service is anonymous or the operator's. */
+            assert_true(t[i].auth == VX_AUTH_VAPI || t[i].auth == VX_AUTH_DASHBOARD);
+            break;
+        }
+    }
+    assert_int_equal(seen, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_service_check_agrees),
         cmocka_unit_test(test_service_check_finds_mismatches),
         cmocka_unit_test(test_real_table_subjects),
+        cmocka_unit_test(test_real_table_local_routes_auth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

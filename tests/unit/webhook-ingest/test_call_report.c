@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "call_report.h"
+#include "vx_vapi.h"
 
 static char *read_fixture(const char *name, size_t *len)
 {
@@ -272,7 +273,7 @@ static void test_missing_call(void **state)
     assert_string_equal(c.phone_number_id, "pn-1"); /* fallback message.phoneNumber.id */
     assert_string_equal(c.caller_number, "+14155550199");
     assert_string_equal(c.caller_name, "Sam");
-    assert_string_equal(c.metadata_org_id, "6b1f0e3c-1111-4222-8333-444455556666"); /* lower-cased */
+    assert_null(c.metadata_org_id); /* no call id: no org hint can be signed for it */
     assert_string_equal(c.ended_reason, "silence-timed-out");
     ingest_call_free(&c);
 }
@@ -408,28 +409,36 @@ static void test_call_types(void **state)
 static void test_org_hints(void **state)
 {
     ingest_call c;
+    char json[1024], sig[65];
     /* Not UUIDs: they do not count. */
-    parse_str("{\"message\":{\"type\":\"end-of-call-report\",\"call\":{\"assistantOverrides\":{\"metadata\":"
+    parse_str("{\"message\":{\"type\":\"end-of-call-report\",\"call\":{\"id\":\"c1\",\"assistantOverrides\":{\"metadata\":"
               "{\"org_id\":\"acme\"},\"variableValues\":{\"org_id\":\"' OR 1=1 --\"}},\"metadata\":{\"org_id\":42}}}}",
               &c);
     assert_null(c.metadata_org_id);
     ingest_call_free(&c);
-    /* The first UUID wins, in the documented order. */
-    parse_str("{\"message\":{\"type\":\"end-of-call-report\",\"call\":{\"metadata\":{\"org_id\":"
+    /* UUIDs we did not sign for this call: the caller's side wrote them, they do not count. */
+    parse_str("{\"message\":{\"type\":\"end-of-call-report\",\"call\":{\"id\":\"c1\",\"metadata\":{\"org_id\":"
               "\"11111111-1111-4111-8111-111111111111\"},\"assistantOverrides\":{\"variableValues\":{\"org_id\":"
               "\"22222222-2222-4222-8222-222222222222\"}}}}}",
               &c);
-    assert_string_equal(c.metadata_org_id, "22222222-2222-4222-8222-222222222222");
+    assert_null(c.metadata_org_id);
     ingest_call_free(&c);
-    parse_str("{\"message\":{\"type\":\"end-of-call-report\",\"call\":{\"assistantOverrides\":{\"metadata\":{\"orgId\":"
-              "\"33333333-3333-4333-8333-333333333333\"}}}}}",
-              &c);
+    /* Signed by tool-router's assistant-request answer for this call. */
+    assert_int_equal(vx_vapi_org_hint_sign("33333333-3333-4333-8333-333333333333", "c2", sig), 0);
+    snprintf(json, sizeof(json),
+             "{\"message\":{\"type\":\"end-of-call-report\",\"call\":{\"id\":\"c2\",\"assistantOverrides\":{\"metadata\":"
+             "{\"orgId\":\"33333333-3333-4333-8333-333333333333\",\"org_sig\":\"%s\"}}}}}",
+             sig);
+    parse_str(json, &c);
     assert_string_equal(c.metadata_org_id, "33333333-3333-4333-8333-333333333333");
     ingest_call_free(&c);
-    parse_str("{\"message\":{\"type\":\"end-of-call-report\",\"call\":{\"metadata\":{\"org_id\":"
-              "\"44444444-4444-4444-8444-444444444444\"}}}}",
-              &c);
-    assert_string_equal(c.metadata_org_id, "44444444-4444-4444-8444-444444444444");
+    /* The same signature on another call is nothing. */
+    snprintf(json, sizeof(json),
+             "{\"message\":{\"type\":\"end-of-call-report\",\"call\":{\"id\":\"c3\",\"assistantOverrides\":{\"metadata\":"
+             "{\"orgId\":\"33333333-3333-4333-8333-333333333333\",\"org_sig\":\"%s\"}}}}}",
+             sig);
+    parse_str(json, &c);
+    assert_null(c.metadata_org_id);
     ingest_call_free(&c);
 }
 
@@ -510,6 +519,7 @@ static void test_kinds_and_statuses(void **state)
 
 int main(void)
 {
+    setenv("ORG_HINT_KEY", "8899aabbccddeeff00112233445566778899aabbccddeeff0011223344556677", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_full),        cmocka_unit_test(test_report_legacy),
         cmocka_unit_test(test_status_updates),     cmocka_unit_test(test_numeric_timestamps),

@@ -134,12 +134,12 @@ static void test_google_calendar(void **state)
     availability_says(G.google_org, d, false, "I have 9:00 AM, 9:30 AM and 11:30 AM.");
     /* Onto a time overlapping its own event: that event must not block it. */
     snprintf(args, sizeof(args), "{\"appointmentId\":\"%s\",\"newStart\":\"%sT11:15\"}", id, d);
-    expect(RESCHEDULE, G.google_org, args, NULL, false, "11:15 AM");
+    expect(RESCHEDULE, G.google_org, args, "+15550107001", false, "11:15 AM"); /* Gail calls: only hers to change */
     ev = fake_event();
     assert_int_equal(event_start(ev), instant(d, "11:15", NY));
     cJSON_Delete(ev);
     snprintf(args, sizeof(args), "{\"appointmentId\":\"%s\"}", id);
-    expect(CANCEL, G.google_org, args, NULL, false, "is cancelled");
+    expect(CANCEL, G.google_org, args, "+15550107001", false, "is cancelled");
     ev = fake_event();
     assert_string_equal(cJSON_GetObjectItem(ev, "status")->valuestring, "cancelled");
     cJSON_Delete(ev);

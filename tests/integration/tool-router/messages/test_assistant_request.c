@@ -41,6 +41,11 @@ static void test_assistant_request(void **state)
     assert_string_equal(tr_str(vars, "customerFirstName"), "Jane");
     assert_string_equal(tr_str(vars, "lastCallSummary"), "Asked about teeth whitening prices.");
     assert_string_equal(tr_str(cJSON_GetObjectItem(o, "metadata"), "org_id"), CLINICS.org_a);
+    /* Signed for this call: the call's later messages find org A by it (tier 2). */
+    char sig[65];
+    vt_org_hint_sig(CLINICS.org_a, "ar-1", sig);
+    assert_string_equal(tr_str(cJSON_GetObjectItem(o, "metadata"), "org_sig"), sig);
+    assert_string_equal(tr_str(vars, "org_sig"), sig);
     assert_string_equal(tr_str(o, "firstMessage"), "Hi Jane, thanks for calling Acme Dental! How can I help you today?");
     assert_null(cJSON_GetObjectItem(a.json, "error"));
     tr_answer_free(&a);

@@ -1,0 +1,52 @@
+/*
+ * access: who may use a dashboard route. The router asks before every
+ * handler, so no route can forget it; a refusal is answered here, as
+ * {"error", "code"}, and nothing is read.
+ *
+ * A request is served only when
+ *   1. it carries a dashboard token's organization (401 "unauthorized");
+ *   2. the token's role is one of the dashboard's, exactly as written:
+ *      "owner" or "staff" (403 "unknown_role"). The gateway forwards
+ *      app_metadata.role, else the top-level role (libcommon/vx_jwt.h), so a
+ *      Supabase token that carries no app role arrives as "authenticated"
+ *      and is refused: it says someone signed in, not what they may do;
+ *   3. the route admits that role (403 "forbidden");
+ *   4. the organization is active (403 "org_suspended"; "org_not_found" when
+ *      no such organization exists). Read under the org's own claims on every
+ *      request, never cached: a suspension applies to the next request.
+ *
+ * What each role may do (router.c's table): both read the call log — the
+ * front desk works from it; anything that manages the organization (agent,
+ * credentials, GDPR erasure) is the owner's.
+ */
+#ifndef DASHBOARD_ACCESS_H
+#define DASHBOARD_ACCESS_H
+
+#include <stdbool.h>
+
+#include "vx_pg.h"
+#include "vx_rpc.h"
+
+/* The dashboard's roles, as bits so a route can admit several. */
+typedef enum {
+    DASHBOARD_ROLE_OWNER = 1u << 0,
+    DASHBOARD_ROLE_STAFF = 1u << 1,
+} dashboard_role;
+#define DASHBOARD_MEMBERS (DASHBOARD_ROLE_OWNER | DASHBOARD_ROLE_STAFF)
+
+/* The role named by a token's role claim, or 0 when it is none of the dashboard's. */
+unsigned dashboard_access_role(const char *role);
+
+/* Checks 1–3 for a route that admits the roles in the mask roles (no
+ * database). Returns true when the request may go on; otherwise reply holds
+ * the refusal (logged). */
+bool dashboard_access_token(const vx_gateway_request *req, unsigned roles, vx_rpc_reply *reply);
+
+/* Registers the statement of dashboard_access_org on pg. */
+void dashboard_access_prepare(vx_pg *pg);
+/* Check 4, for a request that passed dashboard_access_token: one read under
+ * the org's claims. Returns true when the org is active; otherwise reply
+ * holds the refusal (403, or 503 when the database cannot be read). */
+bool dashboard_access_org(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply);
+
+#endif

@@ -1,0 +1,351 @@
+/*
+ * The bus against a hostile neighbour (issue 9), with the whole suite
+ * running: a client holding another service's NATS credentials — or none —
+ * cannot read another org's data, call tool-router as Vapi, subscribe to
+ * ">", touch the VAPI stream, or answer the gateway's inboxes; and what the
+ * permissions let through unsigned (admin's reach, a stolen connection) is
+ * refused by every service's envelope check.
+ *
+ * The permissions are deploy/nats/users.conf, as every deployment runs them
+ * (tests/run-all.sh starts NATS with them; each service runs as its own user).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vt.h"
+#include "vx_routes.h"
+#include "vx_time.h"
+
+static vt_suite suite;
+static PGconn *admin;
+static char org_a[37], org_b[37], call_b[37], assistant_a[37];
+static natsConnection *root; /* the tests' admin */
+
+/* A connection as one user, counting the permission errors the server sends it. */
+typedef struct peer {
+    natsConnection *nc;
+    atomic_int refused;
+} peer;
+
+static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
+{
+    peer *p = closure;
+    if (err == NATS_NOT_PERMITTED)
+        atomic_fetch_add(&p->refused, 1);
+}
+
+/* Connects as user with password (NULLs: no credentials). Returns the status of the connect. */
+static natsStatus connect_as(peer *p, const char *user, const char *password)
+{
+    atomic_init(&p->refused, 0);
+    p->nc = NULL;
+    natsOptions *opts = NULL;
+    assert_int_equal(natsOptions_Create(&opts), NATS_OK);
+    natsOptions_SetURL(opts, vt_env("VX_NATS_SERVICE_URL"));
+    if (user != NULL)
+        natsOptions_SetUserInfo(opts, user, password);
+    natsOptions_SetErrorHandler(opts, on_error, p);
+    natsOptions_SetMaxReconnect(opts, 0);
+    natsStatus s = natsConnection_Connect(&p->nc, opts);
+    natsOptions_Destroy(opts);
+    return s;
+}
+
+static void connect_as_service(peer *p, const char *user)
+{
+    char *password = vt_nats_password(user);
+    assert_int_equal(connect_as(p, user, password), NATS_OK);
+    free(password);
+}
+
+static void peer_close(peer *p)
+{
+    natsConnection_Destroy(p->nc);
+    p->nc = NULL;
+}
+
+/* Waits (round trips to the server, then up to 2 s) until the server has
+ * refused something more than before: true when it did. */
+static bool refused_since(peer *p, int before)
+{
+    natsConnection_FlushTimeout(p->nc, 2000);
+    for (int i = 0; i < 100 && atomic_load(&p->refused) <= before; i++)
+        vt_sleep_ms(20);
+    return atomic_load(&p->refused) > before;
+}
+
+/* Publishes on subject as p: true when the server refused it. */
+static bool publish_refused(peer *p, const char *subject, const char *reply, const void *data, size_t len)
+{
+    int before = atomic_load(&p->refused);
+    natsStatus s = reply != NULL ? natsConnection_PublishRequest(p->nc, subject, reply, data, (int)len)
+                                 : natsConnection_Publish(p->nc, subject, data, (int)len);
+    assert_true(s == NATS_OK || s == NATS_NOT_PERMITTED);
+    return s == NATS_NOT_PERMITTED || refused_since(p, before);
+}
+
+/* Subscribes to subject as p: true when the server refused it. */
+static bool subscribe_refused(peer *p, const char *subject)
+{
+    int before = atomic_load(&p->refused);
+    natsSubscription *sub = NULL;
+    natsStatus s = natsConnection_SubscribeSync(&sub, p->nc, subject);
+    bool refused = s == NATS_NOT_PERMITTED || refused_since(p, before);
+    natsSubscription_Destroy(sub);
+    return refused;
+}
+
+/* A GatewayRequest for org (a dashboard user) or as Vapi, packed into buf. */
+static size_t pack(uint8_t *buf, size_t cap, const char *org, bool vapi, const char *body)
+{
+    Voxanne__V1__GatewayRequest req = VOXANNE__V1__GATEWAY_REQUEST__INIT;
+    Voxanne__V1__AuthContext auth = VOXANNE__V1__AUTH_CONTEXT__INIT;
+    auth.org_id = (char *)(org != NULL ? org : "");
+    auth.role = org != NULL ? "owner" : "";
+    auth.vapi = vapi;
+    req.auth = &auth;
+    req.request_id = "bus-test";
+    req.body.data = (uint8_t *)body;
+    req.body.len = body != NULL ? strlen(body) : 0;
+    req.deadline_unix_ms = vx_now_ms() + 5000;
+    size_t len = voxanne__v1__gateway_request__get_packed_size(&req);
+    assert_true(len <= cap);
+    return voxanne__v1__gateway_request__pack(&req, buf);
+}
+
+static const char *const SERVICE_USERS[] = {"gateway", "webhook-ingest", "dashboard-api", "tool-router"};
+#define N_USERS (sizeof(SERVICE_USERS) / sizeof(SERVICE_USERS[0]))
+
+static void test_no_credentials_no_bus(void **state)
+{
+    peer p;
+    assert_int_not_equal(connect_as(&p, NULL, NULL), NATS_OK);
+    natsConnection_Destroy(p.nc);
+    assert_int_not_equal(connect_as(&p, "tool-router", "not-its-password"), NATS_OK);
+    natsConnection_Destroy(p.nc);
+    /* A service's user with the admin's password is no admin. */
+    char *admin_password = vt_nats_password("admin");
+    assert_int_not_equal(connect_as(&p, "gateway", admin_password), NATS_OK);
+    natsConnection_Destroy(p.nc);
+    free(admin_password);
+}
+
+static void test_no_service_listens_to_everything(void **state)
+{
+    for (size_t i = 0; i < N_USERS; i++) {
+        peer p;
+        connect_as_service(&p, SERVICE_USERS[i]);
+        assert_true(subscribe_refused(&p, ">"));
+        assert_true(subscribe_refused(&p, "rpc.>"));
+        assert_true(subscribe_refused(&p, "_INBOX.>"));
+        /* Nor another's requests or replies. */
+        assert_true(subscribe_refused(&p, "_INBOX.gateway.>") == (strcmp(SERVICE_USERS[i], "gateway") != 0));
+        assert_true(subscribe_refused(&p, "rpc.dashboard.>") == (strcmp(SERVICE_USERS[i], "dashboard-api") != 0));
+        peer_close(&p);
+    }
+}
+
+static void test_another_service_cannot_read_an_orgs_calls(void **state)
+{
+    /* tool-router (or any service but the gateway) asking dashboard-api for
+     * org B's calls — even with a validly signed envelope it could not make. */
+    uint8_t buf[512];
+    size_t len = pack(buf, sizeof(buf), org_b, false, NULL);
+    for (size_t i = 1; i < N_USERS; i++) {
+        peer p;
+        connect_as_service(&p, SERVICE_USERS[i]);
+        int before = atomic_load(&p.refused);
+        natsMsg *request = vt_signed_msg("rpc.dashboard.calls.list", NULL, buf, len);
+        natsMsg *reply = NULL;
+        natsStatus s = natsConnection_RequestMsg(&reply, p.nc, request, 1000);
+        natsMsg_Destroy(request);
+        assert_int_not_equal(s, NATS_OK);
+        assert_null(reply);
+        if (strcmp(SERVICE_USERS[i], "dashboard-api") != 0)
+            assert_true(refused_since(&p, before));
+        peer_close(&p);
+    }
+}
+
+static void test_only_the_gateway_speaks_as_vapi(void **state)
+{
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"message\":{\"type\":\"tool-calls\",\"call\":{\"id\":\"bus-call\",\"assistantId\":\"%s\"},"
+             "\"toolCallList\":[{\"id\":\"t1\",\"type\":\"function\",\"function\":{\"name\":\"lookupCaller\","
+             "\"arguments\":{\"searchKey\":\"+15550001234\",\"searchType\":\"phone\"}}}]}}",
+             assistant_a);
+    uint8_t buf[1024];
+    size_t len = pack(buf, sizeof(buf), NULL, true, body);
+    for (size_t i = 1; i < N_USERS; i++) {
+        peer p;
+        connect_as_service(&p, SERVICE_USERS[i]);
+        assert_true(publish_refused(&p, VX_SUBJECT_TOOLS_WEBHOOK, NULL, buf, len));
+        assert_true(publish_refused(&p, VX_SUBJECT_TOOLS_TOOL, NULL, buf, len));
+        /* Nor past the gateway's authentication into the durable stream. */
+        assert_true(publish_refused(&p, "vapi.msg.end-of-call-report", NULL, body, strlen(body)));
+        peer_close(&p);
+    }
+}
+
+static void test_the_stream_is_out_of_reach(void **state)
+{
+    static const char *const admin_only[] = {
+        "$JS.API.STREAM.PURGE.VAPI",
+        "$JS.API.STREAM.DELETE.VAPI",
+        "$JS.API.STREAM.MSG.GET.VAPI",
+        "$JS.API.STREAM.MSG.DELETE.VAPI",
+        "$JS.API.CONSUMER.CREATE.VAPI.spy",
+        "$JS.API.CONSUMER.DURABLE.CREATE.VAPI.spy",
+        "$JS.API.STREAM.LIST",
+    };
+    for (size_t i = 0; i < N_USERS; i++) {
+        peer p;
+        connect_as_service(&p, SERVICE_USERS[i]);
+        for (size_t j = 0; j < sizeof(admin_only) / sizeof(admin_only[0]); j++)
+            assert_true(publish_refused(&p, admin_only[j], NULL, "{}", 2));
+        /* Reading the stored messages directly. */
+        assert_true(subscribe_refused(&p, "vapi.msg.>"));
+        peer_close(&p);
+    }
+    /* Only those who publish or consume it may even look at it. */
+    peer p;
+    connect_as_service(&p, "dashboard-api");
+    assert_true(publish_refused(&p, "$JS.API.STREAM.INFO.VAPI", NULL, "", 0));
+    peer_close(&p);
+    connect_as_service(&p, "tool-router");
+    assert_true(publish_refused(&p, "$JS.API.STREAM.INFO.VAPI", NULL, "", 0));
+    assert_true(publish_refused(&p, "$JS.API.CONSUMER.MSG.NEXT.VAPI.webhook-ingest", NULL, "", 0));
+    peer_close(&p);
+}
+
+static void test_nobody_answers_for_another(void **state)
+{
+    /* A forged reply to one of the gateway's inboxes: refused at the bus. */
+    for (size_t i = 1; i < N_USERS; i++) {
+        peer p;
+        connect_as_service(&p, SERVICE_USERS[i]);
+        assert_true(publish_refused(&p, "_INBOX.gateway.guess.0.1.1", NULL, "forged", 6));
+        peer_close(&p);
+    }
+    /* The gateway reaches only what its routes need: never the vault. */
+    peer p;
+    connect_as_service(&p, "gateway");
+    assert_true(publish_refused(&p, "rpc.vault.google.token", NULL, "", 0));
+    assert_true(publish_refused(&p, "rpc.rag.search", NULL, "", 0));
+    peer_close(&p);
+}
+
+static void test_unsigned_envelopes_are_refused_by_every_service(void **state)
+{
+    /* Past the permissions (the admin's reach), a request without the
+     * gateway's signature is still refused by the service itself. */
+    uint8_t buf[512];
+    static const struct {
+        const char *subject;
+        bool vapi;
+    } targets[] = {
+        {"rpc.dashboard.calls.list", false},
+        {VX_SUBJECT_TOOLS_WEBHOOK, true},
+        {VX_SUBJECT_TOOLS_TOOL, true},
+    };
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+        size_t len = pack(buf, sizeof(buf), targets[i].vapi ? NULL : org_b, targets[i].vapi, "{\"message\":{}}");
+        natsMsg *reply = NULL;
+        assert_int_equal(natsConnection_Request(&reply, root, targets[i].subject, buf, (int)len, 5000), NATS_OK);
+        Voxanne__V1__GatewayResponse *resp = voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(reply),
+                                                                                   (const uint8_t *)natsMsg_GetData(reply));
+        assert_non_null(resp);
+        assert_int_equal(resp->status, 401);
+        assert_non_null(memmem(resp->body.data, resp->body.len, "envelope_unsigned", strlen("envelope_unsigned")));
+        assert_null(memmem(resp->body.data, resp->body.len, call_b, strlen(call_b)));
+        voxanne__v1__gateway_response__free_unpacked(resp, NULL);
+        natsMsg_Destroy(reply);
+    }
+    /* A signed envelope replayed: served once, refused after. */
+    size_t len = pack(buf, sizeof(buf), org_b, false, NULL);
+    natsMsg *first = vt_signed_msg("rpc.dashboard.calls.list", NULL, buf, len);
+    const char *signature = NULL;
+    assert_int_equal(natsMsgHeader_Get(first, "Vx-Signature", &signature), NATS_OK);
+    natsMsg *again = NULL;
+    assert_int_equal(natsMsg_Create(&again, "rpc.dashboard.calls.list", NULL, (const char *)buf, (int)len), NATS_OK);
+    assert_int_equal(natsMsgHeader_Set(again, "Vx-Signature", signature), NATS_OK);
+    long statuses[2];
+    natsMsg *requests[2] = {first, again};
+    for (int i = 0; i < 2; i++) {
+        natsMsg *reply = NULL;
+        assert_int_equal(natsConnection_RequestMsg(&reply, root, requests[i], 5000), NATS_OK);
+        Voxanne__V1__GatewayResponse *resp = voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(reply),
+                                                                                   (const uint8_t *)natsMsg_GetData(reply));
+        assert_non_null(resp);
+        statuses[i] = resp->status;
+        voxanne__v1__gateway_response__free_unpacked(resp, NULL);
+        natsMsg_Destroy(reply);
+    }
+    natsMsg_Destroy(first);
+    natsMsg_Destroy(again);
+    assert_int_equal(statuses[0], 200);
+    assert_int_equal(statuses[1], 401);
+}
+
+static void test_the_suite_still_works_through_the_gateway(void **state)
+{
+    /* The permissions are not so tight that the real path breaks. */
+    char *token = vt_token(&suite, org_b, 600);
+    char auth[2048];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    const char *headers[] = {auth, NULL};
+    char url[128];
+    snprintf(url, sizeof(url), "%s/api/calls", suite.base_url);
+    vt_response r = vt_http("GET", url, headers, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, call_b));
+    vt_response_free(&r);
+    free(token);
+}
+
+static int setup(void **state)
+{
+    admin = vt_admin();
+    vt_uuid(assistant_a);
+    vt_create_org(admin, "Bus A", assistant_a, NULL, NULL, org_a);
+    vt_create_org(admin, "Bus B", NULL, NULL, NULL, org_b);
+    vt_uuid(call_b);
+    const char *p[2] = {org_b, call_b};
+    vt_sql_exec(admin, "INSERT INTO call_logs (org_id, vapi_call_id, call_sid, status) VALUES ($1, $2, 'vapi-' || $2, 'completed')",
+                2, p);
+    VT_REQUIRE(natsConnection_ConnectTo(&root, vt_env("NATS_URL")) == NATS_OK, "cannot connect to NATS as admin");
+    vt_suite_start(&suite);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    vt_suite_stop(&suite);
+    natsConnection_Destroy(root);
+    PQfinish(admin);
+    nats_Close();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_credentials_no_bus),
+        cmocka_unit_test(test_no_service_listens_to_everything),
+        cmocka_unit_test(test_another_service_cannot_read_an_orgs_calls),
+        cmocka_unit_test(test_only_the_gateway_speaks_as_vapi),
+        cmocka_unit_test(test_the_stream_is_out_of_reach),
+        cmocka_unit_test(test_nobody_answers_for_another),
+        cmocka_unit_test(test_unsigned_envelopes_are_refused_by_every_service),
+        cmocka_unit_test(test_the_suite_still_works_through_the_gateway),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

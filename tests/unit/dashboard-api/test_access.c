@@ -1,0 +1,104 @@
+/*
+ * Unit test of services/dashboard-api/access.c's token checks: only the
+ * dashboard's roles ("owner", "staff", exactly) are served, a route admits
+ * only the roles its table entry names, and every refusal is the suite's
+ * {"error", "code"} JSON. Regression (issue 9): the role the gateway
+ * forwards was never looked at, so any token of an org read all its calls.
+ * (The organization's status needs the database: see
+ * tests/integration/dashboard-api.)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "access.h"
+
+#define ORG "0b8e9a44-6c1f-4f7e-9d55-2f1b7a3c9e10"
+
+/* Runs dashboard_access_token for a request of org with role, and checks the outcome. */
+static void expect(const char *org, const char *role, unsigned roles, unsigned status, const char *code)
+{
+    Voxanne__V1__GatewayRequest req = VOXANNE__V1__GATEWAY_REQUEST__INIT;
+    Voxanne__V1__AuthContext auth = VOXANNE__V1__AUTH_CONTEXT__INIT;
+    req.request_id = "unit-access";
+    req.route = "rpc.dashboard.calls.list";
+    auth.org_id = (char *)org;
+    auth.role = (char *)role;
+    req.auth = org != NULL ? &auth : NULL;
+    vx_rpc_reply reply = {0};
+    bool allowed = dashboard_access_token(&req, roles, &reply);
+    if (status == 0) {
+        assert_true(allowed);
+        assert_int_equal(reply.status, 0);
+        assert_int_equal(reply.body.len, 0);
+    } else {
+        assert_false(allowed);
+        assert_int_equal(reply.status, status);
+        char want[96];
+        snprintf(want, sizeof(want), "\"code\":\"%s\"", code);
+        assert_non_null(reply.body.data);
+        assert_non_null(strstr(reply.body.data, want));
+        assert_non_null(strstr(reply.body.data, "\"error\":"));
+    }
+    vx_buf_free(&reply.body);
+}
+
+static void test_the_dashboard_roles(void **state)
+{
+    assert_int_equal(dashboard_access_role("owner"), DASHBOARD_ROLE_OWNER);
+    assert_int_equal(dashboard_access_role("staff"), DASHBOARD_ROLE_STAFF);
+    static const char *const others[] = {"",      "authenticated", "anon",   "service_role", "admin",   "member",
+                                         "Owner", "OWNER",         " owner", "owner ",       "staff\n", "owner\xff"};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+        assert_int_equal(dashboard_access_role(others[i]), 0);
+    assert_int_equal(dashboard_access_role(NULL), 0);
+}
+
+static void test_members_are_served(void **state)
+{
+    expect(ORG, "owner", DASHBOARD_MEMBERS, 0, NULL);
+    expect(ORG, "staff", DASHBOARD_MEMBERS, 0, NULL);
+    expect(ORG, "owner", DASHBOARD_ROLE_OWNER, 0, NULL);
+}
+
+static void test_unknown_and_empty_roles_are_refused(void **state)
+{
+    expect(ORG, "", DASHBOARD_MEMBERS, 403, "unknown_role");
+    expect(ORG, "authenticated", DASHBOARD_MEMBERS, 403, "unknown_role");
+    expect(ORG, "anon", DASHBOARD_MEMBERS, 403, "unknown_role");
+    expect(ORG, "service_role", DASHBOARD_MEMBERS, 403, "unknown_role");
+    expect(ORG, "Owner", DASHBOARD_MEMBERS, 403, "unknown_role");
+    expect(ORG, NULL, DASHBOARD_MEMBERS, 403, "unknown_role");
+}
+
+static void test_a_route_admits_only_its_roles(void **state)
+{
+    expect(ORG, "staff", DASHBOARD_ROLE_OWNER, 403, "forbidden");
+    expect(ORG, "owner", DASHBOARD_ROLE_STAFF, 403, "forbidden");
+    expect(ORG, "owner", 0, 403, "forbidden");
+}
+
+static void test_no_org_is_unauthorized(void **state)
+{
+    expect(NULL, "owner", DASHBOARD_MEMBERS, 401, "unauthorized");
+    expect("", "owner", DASHBOARD_MEMBERS, 401, "unauthorized");
+    expect("not-a-uuid", "owner", DASHBOARD_MEMBERS, 401, "unauthorized");
+    /* Checked before the role: no org, no answer about roles. */
+    expect("", "authenticated", DASHBOARD_MEMBERS, 401, "unauthorized");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_the_dashboard_roles),
+        cmocka_unit_test(test_members_are_served),
+        cmocka_unit_test(test_unknown_and_empty_roles_are_refused),
+        cmocka_unit_test(test_a_route_admits_only_its_roles),
+        cmocka_unit_test(test_no_org_is_unauthorized),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
