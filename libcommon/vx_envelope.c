@@ -1,23 +1,20 @@
 /*
- * vx_envelope: HMAC-SHA256 signatures of gateway envelopes, and the replay
- * guard that remembers them until they expire.
+ * vx_envelope: HMAC-SHA256 signatures of gateway envelopes.
  */
 #include "vx_envelope.h"
 
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vx_crypto.h"
 #include "vx_routes.h"
 
-#define KEY_LABEL    "voxanne-envelope-key-v1:"
-#define MAC_LABEL    "voxanne-envelope-v1\n"
-#define SIG_PREFIX   "v1="
-#define SERVICE_MAX  32
-#define REPLAY_PROBE 8
+#define KEY_LABEL   "voxanne-envelope-key-v1:"
+#define MAC_LABEL   "voxanne-envelope-v1\n"
+#define SIG_PREFIX  "v1="
+#define SERVICE_MAX 32
 
 int vx_envelope_key_parse(const char *hex, uint8_t key[VX_ENVELOPE_KEY_LEN])
 {
@@ -175,80 +172,4 @@ vx_envelope_signer *vx_envelope_signer_for_routes(const uint8_t master[VX_ENVELO
             n++;
         }
     return vx_envelope_signer_create(master, services, n);
-}
-
-/* ---- replay guard ---- */
-
-typedef struct replay_slot {
-    uint64_t tag;        /* the MAC's first 8 bytes: a collision needs 2^64 work for a forger who cannot MAC anyway */
-    int64_t deadline_ms; /* 0: empty */
-} replay_slot;
-
-struct vx_envelope_replay {
-    pthread_mutex_t lock;
-    size_t mask;
-    uint64_t evicted;
-    replay_slot slots[];
-};
-
-vx_envelope_replay *vx_envelope_replay_create(size_t capacity)
-{
-    size_t n = 16;
-    while (n < capacity)
-        n <<= 1;
-    vx_envelope_replay *r = calloc(1, sizeof(*r) + n * sizeof(r->slots[0]));
-    if (r == NULL)
-        return NULL;
-    pthread_mutex_init(&r->lock, NULL);
-    r->mask = n - 1;
-    return r;
-}
-
-bool vx_envelope_replay_first_use(vx_envelope_replay *r, const uint8_t mac[32], int64_t deadline_ms, int64_t now_ms)
-{
-    uint64_t tag;
-    memcpy(&tag, mac, sizeof(tag));
-    /* The MAC is uniformly random: its next bytes pick the slot. */
-    uint64_t start;
-    memcpy(&start, mac + 8, sizeof(start));
-    pthread_mutex_lock(&r->lock);
-    replay_slot *free_slot = NULL, *soonest = NULL;
-    for (size_t i = 0; i < REPLAY_PROBE; i++) {
-        replay_slot *slot = &r->slots[(start + i) & r->mask];
-        bool live = slot->deadline_ms > now_ms;
-        if (live && slot->tag == tag) {
-            pthread_mutex_unlock(&r->lock);
-            return false;
-        }
-        if (!live) {
-            if (free_slot == NULL)
-                free_slot = slot;
-        } else if (soonest == NULL || slot->deadline_ms < soonest->deadline_ms) {
-            soonest = slot;
-        }
-    }
-    if (free_slot == NULL) {
-        free_slot = soonest;
-        r->evicted++;
-    }
-    free_slot->tag = tag;
-    free_slot->deadline_ms = deadline_ms;
-    pthread_mutex_unlock(&r->lock);
-    return true;
-}
-
-uint64_t vx_envelope_replay_evicted(vx_envelope_replay *r)
-{
-    pthread_mutex_lock(&r->lock);
-    uint64_t n = r->evicted;
-    pthread_mutex_unlock(&r->lock);
-    return n;
-}
-
-void vx_envelope_replay_destroy(vx_envelope_replay *r)
-{
-    if (r == NULL)
-        return;
-    pthread_mutex_destroy(&r->lock);
-    free(r);
 }

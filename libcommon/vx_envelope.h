@@ -68,17 +68,7 @@ void vx_envelope_signer_destroy(vx_envelope_signer *s);
 vx_envelope_signer *vx_envelope_signer_for_routes(const uint8_t master[VX_ENVELOPE_KEY_LEN]);
 /* (vx_rpc_publish_signed sends a signed envelope: this module needs no NATS.) */
 
-/* Replay guard: remembers each accepted MAC until its envelope's deadline.
- * A fixed table (bounded memory); thread-safe. When every slot a MAC may
- * take holds a live entry, the one expiring first is forgotten early and
- * counted (vx_envelope_replay_evicted): under that load a replay of exactly
- * that envelope would pass — the permissions still stand in front. */
-typedef struct vx_envelope_replay vx_envelope_replay;
-/* capacity: slots, rounded up to a power of two. NULL when out of memory. */
-vx_envelope_replay *vx_envelope_replay_create(size_t capacity);
-/* True the first time mac is offered before its deadline; false for a replay. */
-bool vx_envelope_replay_first_use(vx_envelope_replay *r, const uint8_t mac[32], int64_t deadline_ms, int64_t now_ms);
-uint64_t vx_envelope_replay_evicted(vx_envelope_replay *r);
-void vx_envelope_replay_destroy(vx_envelope_replay *r);
+/* (Replays: vx_rpc remembers each accepted MAC until its envelope's
+ * deadline in a libcommon/vx_replay cache.) */
 
 #endif

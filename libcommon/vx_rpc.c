@@ -18,19 +18,21 @@
 #include "vx_envelope.h"
 #include "vx_log.h"
 #include "vx_natsloop.h"
+#include "vx_replay.h"
 #include "vx_time.h"
 
-/* Remembered signatures (2 MiB): with the gateway's default 5 s deadlines
- * the table holds every live one up to ~26k requests/s per process; beyond
- * that the soonest to expire are forgotten first (vx_envelope.h). */
-#define REPLAY_SLOTS 131072
+/* Signatures remembered against replays (vx_replay, ~52 bytes each, touched
+ * as used): with the gateway's default 5 s deadlines the table holds every
+ * live one up to ~13k requests/s per process; beyond that the oldest
+ * deadlines are refused until it drains, never a replay let through. */
+#define REPLAY_SLOTS 65536
 
 /* This service's envelope key (ENVELOPE_KEY) and replay guard, one per
  * process: every subscription of a service checks the same signatures. */
 static struct {
     pthread_once_t once;
     uint8_t key[VX_ENVELOPE_KEY_LEN];
-    vx_envelope_replay *replay;
+    vx_replay *replay;
 } envelope = {.once = PTHREAD_ONCE_INIT};
 
 static void envelope_load(void)
@@ -40,7 +42,7 @@ static void envelope_load(void)
                         "(`voxctl envelope-key <program>` derives it from the gateway's ENVELOPE_MASTER_KEY)\n");
         exit(VX_EXIT_CONFIG);
     }
-    envelope.replay = vx_envelope_replay_create(REPLAY_SLOTS);
+    envelope.replay = vx_replay_create(REPLAY_SLOTS, "gateway envelopes");
     if (envelope.replay == NULL)
         abort();
 }
@@ -74,7 +76,8 @@ static const char *freshness_refusal(const vx_gateway_request *req, const uint8_
         *code = "envelope_deadline";
         return "The request envelope's deadline is too far ahead.";
     }
-    if (!vx_envelope_replay_first_use(envelope.replay, mac, req->deadline_unix_ms, now)) {
+    /* Deadlines are times the envelope stays acceptable until: window 0. */
+    if (vx_replay_check(envelope.replay, mac, req->deadline_unix_ms, now, 0) != VX_REPLAY_FRESH) {
         *code = "envelope_replayed";
         return "The request envelope was already served.";
     }

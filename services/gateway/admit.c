@@ -11,7 +11,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <h2o/http1.h>
-#include <h2o/http2.h>
 
 #include "vx_log.h"
 #include "vx_time.h"
@@ -321,14 +320,7 @@ static void on_handshake(h2o_socket_t *sock, const char *err)
         close_conn(c);
         return;
     }
-    h2o_iovec_t proto = h2o_socket_ssl_get_selected_protocol(sock);
-    for (const h2o_iovec_t *id = h2o_http2_alpn_protocols; id->len != 0; id++) {
-        if (proto.len == id->len && memcmp(proto.base, id->base, proto.len) == 0) {
-            detach(c);
-            h2o_http2_accept(&c->thread->accept_ctx, sock, c->connected_at);
-            return;
-        }
-    }
+    /* Only HTTP/1.1 is offered by ALPN (server.c): every request's head is judged here. */
     h2o_socket_read_start(sock, on_tls_readable);
     if (sock->input->size > 0)
         on_tls_readable(sock, NULL);

@@ -26,10 +26,10 @@
  *   - otherwise the connection goes to h2o with the bytes read so far, as if
  *     h2o had read them itself, and h2o reads the body within its
  *     max_request_entity_size (the body limit).
- * With TLS the handshake comes first (within cfg.head_timeout_ms); an HTTP/2
- * connection then goes to h2o at once (each stream's body is bounded by the
- * limit, but not judged on its head); HTTP/1.1 is read by h2o (to decrypt it)
- * and judged the same way.
+ * With TLS the handshake comes first (within cfg.head_timeout_ms); ALPN
+ * offers HTTP/1.1 only (server.c: h2o would read an HTTP/2 stream's body
+ * before anything could judge its head), read by h2o (to decrypt it) and
+ * judged the same way.
  *
  * Everything runs on the loop thread that accepted the connection.
  */

@@ -100,7 +100,7 @@ auth_status auth_vapi(const auth_config *cfg, const auth_vapi_headers *h, const 
         uint8_t mac[VX_SHA256_LEN];
         if (!hmac_matches(cfg, h, body, body_len, now, &ts, mac))
             return AUTH_DENIED;
-        if (cfg->replay != NULL && replay_check(cfg->replay, mac, ts, now, cfg->hmac_window_s) != REPLAY_FRESH)
+        if (cfg->replay != NULL && vx_replay_check(cfg->replay, mac, ts, now, cfg->hmac_window_s) != VX_REPLAY_FRESH)
             return AUTH_REPLAY;
         return AUTH_OK;
     }

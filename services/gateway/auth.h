@@ -4,7 +4,7 @@
  * Vapi authenticates with the one method configured for it:
  *   - with VAPI_WEBHOOK_HMAC_SECRET set, only the HMAC credential
  *     (x-signature = hex HMAC-SHA256 of "{x-timestamp}.{raw body}", the
- *     timestamp within the window, each signature used once: see replay.h).
+ *     timestamp within the window, each signature used once: see vx_replay.h).
  *     The shared secret is then refused even when VAPI_WEBHOOK_SECRET is set
  *     too: a static secret travels with every request and authenticates any
  *     body forever, so keeping it would leave the weaker method open beside
@@ -22,14 +22,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "replay.h"
+#include "vx_replay.h"
 #include "vx_jwt.h"
 
 typedef struct auth_config {
     const char *vapi_secret;      /* shared secret; ignored when vapi_hmac_secret is set */
     const char *vapi_hmac_secret; /* HMAC key; when set, the only Vapi method */
     int64_t hmac_window_s;        /* accepted clock skew for x-timestamp */
-    replay *replay;               /* signatures already used; NULL: no replay check (the gateway always sets one) */
+    vx_replay *replay;            /* signatures already used; NULL: no replay check (the gateway always sets one) */
     vx_jwt_policy jwt;            /* dashboard tokens */
     const char *metrics_token;    /* operator bearer token; NULL: operator routes are disabled */
 } auth_config;

@@ -49,10 +49,19 @@ static void on_reply(upstream_call *call, upstream_outcome outcome, natsMsg *msg
         vx_log_error(ctx->request_id, NULL, "service answered with an invalid envelope", "route", ctx->route->subject);
         http_respond_error(ctx, 502, "bad_upstream_answer", "The service gave an answer the gateway could not read.");
     } else {
-        for (size_t i = 0; i < resp->n_headers; i++)
-            http_add_header(ctx, resp->headers[i]->key, resp->headers[i]->value, strlen(resp->headers[i]->value));
-        http_respond(ctx, resp->status, resp->content_type[0] ? resp->content_type : "application/json",
-                     (const char *)resp->body.data, resp->body.len);
+        /* What a service says goes into the client's response only as data:
+         * a header or content type with a CR/LF (a forged or broken answer)
+         * is dropped, never copied into the response head. */
+        for (size_t i = 0; i < resp->n_headers; i++) {
+            if (http_header_forwardable(resp->headers[i]->key, resp->headers[i]->value))
+                http_add_header(ctx, resp->headers[i]->key, resp->headers[i]->value, strlen(resp->headers[i]->value));
+            else
+                vx_log_warn(ctx->request_id, NULL, "service answer header dropped", "route", ctx->route->subject);
+        }
+        const char *type = resp->content_type;
+        if (type[0] == '\0' || !http_header_value_safe(type))
+            type = "application/json";
+        http_respond(ctx, resp->status, type, (const char *)resp->body.data, resp->body.len);
     }
     if (resp != NULL)
         voxanne__v1__gateway_response__free_unpacked(resp, NULL);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "forward.h"
@@ -57,6 +58,55 @@ void http_add_header(request_ctx *ctx, const char *name, const char *value, size
     char *v = h2o_mem_alloc_pool(&req->pool, value_len);
     memcpy(v, value, value_len);
     h2o_add_header_by_str(&req->pool, &req->res.headers, n, name_len, 1, NULL, v, value_len);
+}
+
+/* RFC 9110 tchar. */
+static bool is_token_char(unsigned char c)
+{
+    return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+bool http_header_value_safe(const char *value)
+{
+    if (value == NULL || strlen(value) > 1024)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++)
+        if (!((*p >= 0x20 && *p != 0x7f) || *p == '\t'))
+            return false;
+    return true;
+}
+
+bool http_header_forwardable(const char *name, const char *value)
+{
+    /* Headers the gateway sets or that frame the response: never a service's to choose. */
+    static const char *const owned[] = {
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "trailer",
+        "te",
+        "content-type",
+        "x-request-id",
+        "set-cookie",
+        "server",
+        "date",
+        "vary",
+        "location",
+        "strict-transport-security",
+    };
+    if (name == NULL || name[0] == '\0' || strlen(name) > 64)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
+        if (!is_token_char(*p))
+            return false;
+    if (strncasecmp(name, "access-control-", 15) == 0)
+        return false;
+    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+        if (strcasecmp(name, owned[i]) == 0)
+            return false;
+    return http_header_value_safe(value);
 }
 
 static void add_cors_headers(request_ctx *ctx)

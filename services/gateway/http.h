@@ -73,5 +73,15 @@ void http_respond(request_ctx *ctx, unsigned status, const char *content_type, c
 void http_respond_error(request_ctx *ctx, unsigned status, const char *code, const char *message);
 /* Adds a response header (name must be lower case); call before http_respond. */
 void http_add_header(request_ctx *ctx, const char *name, const char *value, size_t value_len);
+/* True when a service's answer may carry this header to the client: the
+ * name an RFC 9110 token, the value visible characters, spaces and tabs
+ * only (no CR, LF or NUL: a header a service sends can never split the
+ * response or add one of its own), and the name none the gateway owns —
+ * framing (content-length, transfer-encoding, connection…), the request id,
+ * CORS, cookies. */
+bool http_header_forwardable(const char *name, const char *value);
+/* The value rule alone (a service's content type): at most 1 KiB of visible
+ * characters, spaces and tabs. */
+bool http_header_value_safe(const char *value);
 
 #endif

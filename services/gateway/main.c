@@ -79,7 +79,8 @@ int main(void)
 
     int status = VX_EXIT_FAILED;
     jsCtx *js = NULL;
-    if (gw->auth.vapi_hmac_secret != NULL && (gw->auth.replay = replay_create((size_t)replay_capacity)) == NULL)
+    if (gw->auth.vapi_hmac_secret != NULL &&
+        (gw->auth.replay = vx_replay_create((size_t)replay_capacity, "signed Vapi requests")) == NULL)
         goto out;
     gw->nats_url = nats_url;
     gw->nc = vx_nats_connect(nats_url, "gateway");
@@ -108,7 +109,7 @@ out:
     readiness_stop(&gw->readiness);
     server_dispose(gw);
     readiness_destroy(&gw->readiness);
-    replay_destroy(gw->auth.replay);
+    vx_replay_destroy(gw->auth.replay);
     if (js != NULL)
         jsCtx_Destroy(js);
     vx_nats_close(gw->nc);

@@ -183,8 +183,12 @@ static int setup_tls(gateway *gw)
         vx_log_error(NULL, NULL, "cannot load TLS certificate or key", "cert", gw->cfg.tls_cert_file);
         return -1;
     }
-    /* ALPN: HTTP/2 when the client offers it, else HTTP/1.1. */
-    h2o_ssl_register_alpn_protocols(gw->ssl_ctx, h2o_http2_alpn_protocols);
+    /* ALPN: HTTP/1.1 only. h2o 2.2.5 reads an HTTP/2 stream's whole body
+     * before any handler can refuse it, and a connection may open ~100
+     * streams: memory before authentication the admit step could not bound
+     * (issue 9). HTTP/2 to clients is the load balancer's to terminate. */
+    static const h2o_iovec_t http1_only[] = {{H2O_STRLIT("http/1.1")}, {NULL, 0}};
+    h2o_ssl_register_alpn_protocols(gw->ssl_ctx, http1_only);
     return 0;
 }
 

@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -167,6 +170,100 @@ static void test_absent_service_is_503_not_a_timeout(void **state)
     free(token);
 }
 
+/* A rogue answerer on rpc.dashboard.> (what a forged or broken reply would
+ * say): healthy to the readiness poll, and every request answered with
+ * header values and a content type that try to split the response. */
+static void rogue_answer(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    const char *reply = natsMsg_GetReply(msg);
+    uint8_t buf[1024];
+    size_t len;
+    if (strstr(natsMsg_GetSubject(msg), ".health") != NULL) {
+        Voxanne__V1__HealthReply h = VOXANNE__V1__HEALTH_REPLY__INIT;
+        h.service = "dashboard";
+        h.ok = true;
+        h.detail = "rogue";
+        len = voxanne__v1__health_reply__pack(&h, buf);
+    } else {
+        Voxanne__V1__GatewayResponse resp = VOXANNE__V1__GATEWAY_RESPONSE__INIT;
+        Voxanne__V1__KeyValue split = VOXANNE__V1__KEY_VALUE__INIT, fine = VOXANNE__V1__KEY_VALUE__INIT,
+                              cookie = VOXANNE__V1__KEY_VALUE__INIT;
+        split.key = "x-split";
+        split.value = "1\r\nset-cookie: stolen=1";
+        fine.key = "x-fine";
+        fine.value = "yes";
+        cookie.key = "set-cookie";
+        cookie.value = "session=rogue";
+        Voxanne__V1__KeyValue *headers[] = {&split, &fine, &cookie};
+        resp.headers = headers;
+        resp.n_headers = 3;
+        resp.status = 200;
+        resp.content_type = "text/html\r\nx-injected: 1";
+        resp.body.data = (uint8_t *)"{}";
+        resp.body.len = 2;
+        len = voxanne__v1__gateway_response__pack(&resp, buf);
+    }
+    if (reply != NULL)
+        natsConnection_Publish(nc, reply, buf, (int)len);
+    natsMsg_Destroy(msg);
+}
+
+/* GET path with headers over a raw HTTP/1.1 connection: the whole answer, head included (malloc'd). */
+static char *raw_get(const char *path, const char *auth)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)suite.port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    char req[2048];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n%s\r\nConnection: close\r\n\r\n", path, auth);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    size_t cap = 65536, len = 0;
+    char *out = malloc(cap);
+    ssize_t got;
+    while (len + 1 < cap && (got = read(fd, out + len, cap - len - 1)) > 0)
+        len += (size_t)got;
+    out[len] = '\0';
+    close(fd);
+    return out;
+}
+
+/* A service's answer reaches the client's response head only as data: a
+ * header or content type with CR/LF is dropped, never copied (a forged
+ * reply cannot split the response or set a cookie). */
+static void test_a_services_headers_cannot_split_the_response(void **state)
+{
+    char *token = vt_token(&suite, org, 300);
+    char auth[1024];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    assert_int_equal(vt_stop(suite.dashboard, SIGTERM, 5000), 0);
+    assert_true(ready_says("dashboard", false));
+    natsConnection *rogue = NULL;
+    natsSubscription *sub = NULL;
+    assert_int_equal(natsConnection_ConnectTo(&rogue, vt_env("NATS_URL")), NATS_OK);
+    assert_int_equal(natsConnection_Subscribe(&sub, rogue, "rpc.dashboard.>", rogue_answer, NULL), NATS_OK);
+    assert_true(ready_says("dashboard", true));
+
+    char *answer = raw_get("/api/calls", auth);
+    assert_non_null(strstr(answer, "HTTP/1.1 200"));
+    char *body = strstr(answer, "\r\n\r\n");
+    assert_non_null(body);
+    *body = '\0'; /* the head only */
+    assert_non_null(strstr(answer, "x-fine: yes"));
+    assert_null(strstr(answer, "x-split"));
+    assert_null(strstr(answer, "stolen"));
+    assert_null(strstr(answer, "set-cookie"));
+    assert_null(strstr(answer, "x-injected"));
+    assert_non_null(strstr(answer, "content-type: application/json"));
+    free(answer);
+
+    natsSubscription_Destroy(sub);
+    natsConnection_Destroy(rogue);
+    suite.dashboard = vt_spawn("dashboard-api", "dashboard-api", NULL);
+    assert_true(ready_says("dashboard", true));
+    free(token);
+}
+
 /* Tries a lookup every 100 ms for up to 20 s; true once one is answered from the database. */
 static bool lookup_works_within_20s(const char *label)
 {
@@ -247,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_answers_reach_their_own_requests),
         cmocka_unit_test(test_gateway_refuses_a_guessable_jwt_secret),
         cmocka_unit_test(test_absent_service_is_503_not_a_timeout),
+        cmocka_unit_test(test_a_services_headers_cannot_split_the_response),
         cmocka_unit_test(test_everything_works_again_after_nats_restarts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -189,7 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .vapi_secret = (flags & F_NO_SECRET) ? NULL : SECRET,
         .vapi_hmac_secret = (flags & F_NO_HMAC) ? NULL : HMAC_KEY,
         .hmac_window_s = 1 + 25 * (flags2 >> 3),
-        .replay = replay_create(4),
+        .replay = vx_replay_create(4, "test signatures"),
         .jwt = {"fuzz-jwt-secret", VX_JWT_DEFAULT_AUDIENCE, NULL, VX_JWT_DEFAULT_MAX_LIFETIME_S, VX_JWT_DEFAULT_LEEWAY_S},
     };
     if (cfg.replay == NULL)
@@ -262,7 +262,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (auth_dashboard(&cfg, h.authorization, now, &claims) == VX_JWT_OK && !vx_is_uuid(claims.org_id, strlen(claims.org_id)))
         abort();
 
-    replay_destroy(cfg.replay);
+    vx_replay_destroy(cfg.replay);
     free(body);
     free(ts);
     free(sig);

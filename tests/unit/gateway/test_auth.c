@@ -446,7 +446,7 @@ static void test_hmac_configured_refuses_the_shared_secret(void **state)
 static void test_hmac_replay_is_refused(void **state)
 {
     auth_config cfg = CFG;
-    cfg.replay = replay_create(1024);
+    cfg.replay = vx_replay_create(1024, "test signatures");
     assert_non_null(cfg.replay);
     char ts[32], sig[65], buf[96];
     snprintf(ts, sizeof(ts), "%lld", NOW - 100);
@@ -472,9 +472,9 @@ static void test_hmac_replay_is_refused(void **state)
     assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW + 201), AUTH_DENIED);
     /* A wrong signature is denied, and never remembered. */
     h = (auth_vapi_headers){sl(NULL), sl(NULL), sl("00"), sl(ts)};
-    size_t before = replay_count(cfg.replay);
+    size_t before = vx_replay_count(cfg.replay);
     assert_int_equal(auth_vapi(&cfg, &h, BODY, n, NOW), AUTH_DENIED);
-    assert_int_equal(replay_count(cfg.replay), before);
+    assert_int_equal(vx_replay_count(cfg.replay), before);
     /* The same body at another timestamp is another signature (a new delivery). */
     char ts2[32], sig2[65];
     snprintf(ts2, sizeof(ts2), "%lld", NOW - 99);
@@ -495,7 +495,7 @@ static void test_hmac_replay_is_refused(void **state)
     h = (auth_vapi_headers){sl("s3cret"), sl(NULL), sl(NULL), sl(NULL)};
     assert_int_equal(auth_vapi(&secret_only, &h, BODY, n, NOW), AUTH_OK);
     assert_int_equal(auth_vapi(&secret_only, &h, BODY, n, NOW), AUTH_OK);
-    replay_destroy(cfg.replay);
+    vx_replay_destroy(cfg.replay);
 }
 
 static char *dashboard_token(const char *secret, const char *audience, const char *issuer, int64_t iat, int64_t exp)

@@ -1,6 +1,6 @@
 /*
  * test_envelope: the gateway's envelope signatures (libcommon/vx_envelope) —
- * keys, derivation per service, signing and verifying, and the replay guard.
+ * keys, derivation per service, signing and verifying (replays: test_replay.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,56 +149,12 @@ static void test_signer(void **state)
     vx_envelope_signer_destroy(s);
 }
 
-static void mac_of(int i, uint8_t mac[32])
-{
-    vx_sha256(&i, sizeof(i), mac);
-}
-
-static void test_replay_guard(void **state)
-{
-    vx_envelope_replay *r = vx_envelope_replay_create(100);
-    assert_non_null(r);
-    uint8_t a[32], b[32];
-    mac_of(1, a);
-    mac_of(2, b);
-    int64_t now = 1000000;
-    assert_true(vx_envelope_replay_first_use(r, a, now + 5000, now));
-    assert_false(vx_envelope_replay_first_use(r, a, now + 5000, now + 1));    /* a replay */
-    assert_false(vx_envelope_replay_first_use(r, a, now + 5000, now + 4999)); /* still one, until the deadline */
-    assert_true(vx_envelope_replay_first_use(r, b, now + 5000, now));
-    /* Past its deadline the envelope is refused as expired by vx_rpc; the guard may forget it. */
-    assert_true(vx_envelope_replay_first_use(r, a, now + 20000, now + 5000));
-    assert_int_equal(vx_envelope_replay_evicted(r), 0);
-    vx_envelope_replay_destroy(r);
-}
-
-static void test_replay_guard_full(void **state)
-{
-    /* 16 slots: a thousand live envelopes cannot all be remembered; memory
-     * stays bounded, the soonest to expire go first, and that is counted. */
-    vx_envelope_replay *r = vx_envelope_replay_create(1);
-    assert_non_null(r);
-    int64_t now = 1000000;
-    uint8_t mac[32];
-    for (int i = 0; i < 1000; i++) {
-        mac_of(i, mac);
-        assert_true(vx_envelope_replay_first_use(r, mac, now + 1000 + i, now));
-    }
-    assert_true(vx_envelope_replay_evicted(r) >= 1000 - 16);
-    /* The latest ones are still remembered. */
-    mac_of(999, mac);
-    assert_false(vx_envelope_replay_first_use(r, mac, now + 1999, now));
-    vx_envelope_replay_destroy(r);
-    vx_envelope_replay_destroy(NULL);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_parse),       cmocka_unit_test(test_service_keys_differ_and_are_stable),
         cmocka_unit_test(test_subject_service), cmocka_unit_test(test_program_service),
         cmocka_unit_test(test_sign_and_verify), cmocka_unit_test(test_signer),
-        cmocka_unit_test(test_replay_guard),    cmocka_unit_test(test_replay_guard_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,12 +1,12 @@
 /*
- * replay: a fixed pool of nodes, chained in a hash table by signature (the
+ * vx_replay: a fixed pool of nodes, chained in a hash table by signature (the
  * MAC is keyed by our secret, so its first bytes are already uniform) and
  * ordered by timestamp in a binary min-heap, so the next signature to forget
  * is always at the top: expiry and eviction are O(log n), lookups O(1).
  * Node links are index + 1 (0: none) so that calloc'd memory is an empty
  * cache and pages are only touched as signatures arrive.
  */
-#include "replay.h"
+#include "vx_replay.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -17,28 +17,29 @@
 
 #include "vx_log.h"
 
-typedef struct replay_node {
+typedef struct vx_replay_node {
     uint8_t mac[VX_SHA256_LEN];
     int64_t ts;
     uint32_t next; /* in its bucket's chain, or in the free list; index + 1, 0: none */
-} replay_node;
+} vx_replay_node;
 
-struct replay {
+struct vx_replay {
     pthread_mutex_t lock;
     size_t capacity;
     size_t count;  /* nodes remembered (in the heap) */
     size_t used;   /* nodes [0, used) have been handed out at least once */
     uint32_t free; /* recycled nodes, index + 1 */
-    replay_node *nodes;
+    vx_replay_node *nodes;
     uint32_t *buckets; /* chain heads, index + 1 */
     size_t mask;       /* buckets - 1, a power of two minus one */
     uint32_t *heap;    /* node indices, the smallest ts first */
     bool forgot;       /* floor holds the largest timestamp forgotten so far */
     int64_t floor;
     uint64_t evictions; /* forgotten before their timestamp left the window */
+    const char *what;   /* for the log line */
 };
 
-replay *replay_create(size_t capacity)
+vx_replay *vx_replay_create(size_t capacity, const char *what)
 {
     if (capacity == 0 || capacity > UINT32_MAX / 2) {
         vx_log_error(NULL, NULL, "replay cache capacity out of range");
@@ -47,7 +48,7 @@ replay *replay_create(size_t capacity)
     size_t buckets = 1;
     while (buckets < capacity)
         buckets <<= 1;
-    replay *r = calloc(1, sizeof(*r));
+    vx_replay *r = calloc(1, sizeof(*r));
     if (r != NULL) {
         r->nodes = calloc(capacity, sizeof(*r->nodes));
         r->buckets = calloc(buckets, sizeof(*r->buckets));
@@ -55,16 +56,17 @@ replay *replay_create(size_t capacity)
     }
     if (r == NULL || r->nodes == NULL || r->buckets == NULL || r->heap == NULL) {
         vx_log_error(NULL, NULL, "out of memory for the replay cache");
-        replay_destroy(r);
+        vx_replay_destroy(r);
         return NULL;
     }
     r->capacity = capacity;
+    r->what = what;
     r->mask = buckets - 1;
     pthread_mutex_init(&r->lock, NULL);
     return r;
 }
 
-void replay_destroy(replay *r)
+void vx_replay_destroy(vx_replay *r)
 {
     if (r == NULL)
         return;
@@ -76,14 +78,14 @@ void replay_destroy(replay *r)
     free(r);
 }
 
-static uint32_t *bucket_of(replay *r, const uint8_t mac[VX_SHA256_LEN])
+static uint32_t *bucket_of(vx_replay *r, const uint8_t mac[VX_SHA256_LEN])
 {
     uint64_t h;
     memcpy(&h, mac, sizeof(h));
     return &r->buckets[h & r->mask];
 }
 
-static bool contains(replay *r, const uint8_t mac[VX_SHA256_LEN])
+static bool contains(vx_replay *r, const uint8_t mac[VX_SHA256_LEN])
 {
     for (uint32_t i = *bucket_of(r, mac); i != 0; i = r->nodes[i - 1].next)
         if (memcmp(r->nodes[i - 1].mac, mac, VX_SHA256_LEN) == 0)
@@ -91,19 +93,19 @@ static bool contains(replay *r, const uint8_t mac[VX_SHA256_LEN])
     return false;
 }
 
-static int64_t heap_ts(replay *r, size_t at)
+static int64_t heap_ts(vx_replay *r, size_t at)
 {
     return r->nodes[r->heap[at]].ts;
 }
 
-static void heap_swap(replay *r, size_t a, size_t b)
+static void heap_swap(vx_replay *r, size_t a, size_t b)
 {
     uint32_t t = r->heap[a];
     r->heap[a] = r->heap[b];
     r->heap[b] = t;
 }
 
-static void heap_push(replay *r, uint32_t node)
+static void heap_push(vx_replay *r, uint32_t node)
 {
     size_t at = r->count++;
     r->heap[at] = node;
@@ -113,7 +115,7 @@ static void heap_push(replay *r, uint32_t node)
     }
 }
 
-static uint32_t heap_pop(replay *r)
+static uint32_t heap_pop(vx_replay *r)
 {
     uint32_t top = r->heap[0];
     r->heap[0] = r->heap[--r->count];
@@ -134,10 +136,10 @@ static uint32_t heap_pop(replay *r)
 
 /* Forgets the signature with the smallest timestamp; from now on nothing up
  * to that timestamp is accepted (a replay of it could not be recognised). */
-static void forget_oldest(replay *r)
+static void forget_oldest(vx_replay *r)
 {
     uint32_t node = heap_pop(r);
-    replay_node *n = &r->nodes[node];
+    vx_replay_node *n = &r->nodes[node];
     if (!r->forgot || n->ts > r->floor)
         r->floor = n->ts;
     r->forgot = true;
@@ -149,7 +151,7 @@ static void forget_oldest(replay *r)
     r->free = node + 1;
 }
 
-static void remember(replay *r, const uint8_t mac[VX_SHA256_LEN], int64_t ts)
+static void remember(vx_replay *r, const uint8_t mac[VX_SHA256_LEN], int64_t ts)
 {
     uint32_t node;
     if (r->free != 0) {
@@ -158,7 +160,7 @@ static void remember(replay *r, const uint8_t mac[VX_SHA256_LEN], int64_t ts)
     } else {
         node = (uint32_t)r->used++;
     }
-    replay_node *n = &r->nodes[node];
+    vx_replay_node *n = &r->nodes[node];
     memcpy(n->mac, mac, VX_SHA256_LEN);
     n->ts = ts;
     uint32_t *bucket = bucket_of(r, mac);
@@ -167,21 +169,21 @@ static void remember(replay *r, const uint8_t mac[VX_SHA256_LEN], int64_t ts)
     heap_push(r, node);
 }
 
-replay_status replay_check(replay *r, const uint8_t mac[VX_SHA256_LEN], int64_t ts, int64_t now, int64_t window_s)
+vx_replay_status vx_replay_check(vx_replay *r, const uint8_t mac[VX_SHA256_LEN], int64_t ts, int64_t now, int64_t window)
 {
-    replay_status st = REPLAY_FRESH;
+    vx_replay_status st = VX_REPLAY_FRESH;
     uint64_t evicted = 0;
     pthread_mutex_lock(&r->lock);
     /* What left the window cannot be replayed any more: the window check refuses it. */
-    while (r->count > 0 && heap_ts(r, 0) < now - window_s)
+    while (r->count > 0 && heap_ts(r, 0) < now - window)
         forget_oldest(r);
     if (r->forgot && ts <= r->floor) {
-        st = REPLAY_FORGOTTEN;
+        st = VX_REPLAY_FORGOTTEN;
     } else if (contains(r, mac)) {
-        st = REPLAY_SEEN;
+        st = VX_REPLAY_SEEN;
     } else if (r->count == r->capacity && ts <= heap_ts(r, 0)) {
         /* Full, and this one would be the first to go: it cannot be remembered. */
-        st = REPLAY_FORGOTTEN;
+        st = VX_REPLAY_FORGOTTEN;
     } else {
         if (r->count == r->capacity) {
             forget_oldest(r);
@@ -194,13 +196,13 @@ replay_status replay_check(replay *r, const uint8_t mac[VX_SHA256_LEN], int64_t 
         char capacity[24], count[24];
         snprintf(capacity, sizeof(capacity), "%zu", r->capacity);
         snprintf(count, sizeof(count), "%" PRIu64, evicted);
-        vx_log_warn(NULL, NULL, "replay cache full: older signed Vapi requests are refused until it drains", "capacity", capacity,
+        vx_log_warn(NULL, NULL, "replay cache full: the oldest are refused until it drains", "of", r->what, "capacity", capacity,
                     "evictions", count);
     }
     return st;
 }
 
-size_t replay_count(replay *r)
+size_t vx_replay_count(vx_replay *r)
 {
     pthread_mutex_lock(&r->lock);
     size_t n = r->count;
