@@ -8,7 +8,9 @@
  * has expired or was seen before. A compromised service holds only its own
  * key: it cannot forge a request to another, nor change a byte of one (the
  * org, user, role, route, request id, deadline and body are all in the
- * signed payload).
+ * signed payload). The gateway puts a nonce in each envelope
+ * (GatewayRequest.nonce), so two requests are never the same bytes and an
+ * envelope seen twice is a replay.
  *
  * Keys: the gateway holds ENVELOPE_MASTER_KEY (64 hex digits); a service
  * holds ENVELOPE_KEY, its own key derived from the master for its service

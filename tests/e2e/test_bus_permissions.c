@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "vt.h"
+#include "vx_crypto.h"
 #include "vx_routes.h"
 #include "vx_time.h"
 
@@ -115,6 +116,10 @@ static size_t pack(uint8_t *buf, size_t cap, const char *org, bool vapi, const c
     req.body.data = (uint8_t *)body;
     req.body.len = body != NULL ? strlen(body) : 0;
     req.deadline_unix_ms = vx_now_ms() + 5000;
+    uint8_t nonce[16];
+    vx_random_bytes(nonce, sizeof(nonce)); /* as the gateway: no two envelopes alike */
+    req.nonce.data = nonce;
+    req.nonce.len = sizeof(nonce);
     size_t len = voxanne__v1__gateway_request__get_packed_size(&req);
     assert_true(len <= cap);
     return voxanne__v1__gateway_request__pack(&req, buf);

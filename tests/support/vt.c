@@ -606,8 +606,13 @@ void vt_pack_gateway_request(const char *route, const char *path_tool, const cha
     }
     req.body.data = (uint8_t *)body;
     req.body.len = strlen(body);
-    /* As the gateway: a deadline its timeout ahead (services refuse none). */
+    /* As the gateway: a deadline its timeout ahead (services refuse none),
+     * and a nonce of its own (identical envelopes would be replays). */
     req.deadline_unix_ms = deadline_ms != 0 ? deadline_ms : vx_now_ms() + 10000;
+    uint8_t nonce[16];
+    vx_random_bytes(nonce, sizeof(nonce));
+    req.nonce.data = nonce;
+    req.nonce.len = sizeof(nonce);
     *len = voxanne__v1__gateway_request__get_packed_size(&req);
     *buf = malloc(*len > 0 ? *len : 1);
     VT_REQUIRE(*buf != NULL, "out of memory");

@@ -21,6 +21,7 @@
 
 #include "voxanne/v1/gateway.pb-c.h"
 #include "vt.h"
+#include "vx_crypto.h"
 #include "vx_time.h"
 
 static natsConnection *nc;
@@ -50,6 +51,10 @@ static Voxanne__V1__GatewayResponse *call_as(const char *subject, const char *ro
         req.n_path_params = 1;
     }
     req.deadline_unix_ms = vx_now_ms() + 5000;
+    uint8_t nonce[16];
+    vx_random_bytes(nonce, sizeof(nonce)); /* as the gateway: no two envelopes alike */
+    req.nonce.data = nonce;
+    req.nonce.len = sizeof(nonce);
     uint8_t buf[1024];
     size_t len = voxanne__v1__gateway_request__pack(&req, buf);
     return vt_gateway_call(nc, subject, buf, len);

@@ -401,6 +401,27 @@ static void *destroy_worker(void *w)
     return NULL;
 }
 
+/* Two requests alike in everything the client chose — the same request id,
+ * body and deadline (the same millisecond) — are two requests: each
+ * envelope has its own nonce, so neither is taken for a replay of the other. */
+static void test_alike_requests_are_not_replays(void **state)
+{
+    vx_rpc_worker *w = vx_rpc_worker_start(vt_env("NATS_URL"), SERVICE, echo, healthy, &E);
+    assert_non_null(w);
+    int64_t deadline = vx_now_ms() + 10000;
+    for (int i = 0; i < 2; i++) {
+        uint8_t *buf;
+        size_t len;
+        vt_pack_gateway_request("echo", NULL, "same", false, deadline, &buf, &len);
+        Voxanne__V1__GatewayResponse *resp = ask_msg(vt_signed_msg("rpc." SERVICE ".echo", NULL, buf, len), 10000);
+        free(buf);
+        assert_non_null(resp);
+        assert_int_equal(resp->status, 201);
+        voxanne__v1__gateway_response__free_unpacked(resp, NULL);
+    }
+    vx_rpc_worker_destroy(w);
+}
+
 static void test_deferred_requests_hold_back_no_others(void **state)
 {
     B.defer_even = true;
@@ -469,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_request_answered),
         cmocka_unit_test(test_health_and_bad_envelope),
         cmocka_unit_test(test_only_the_gateways_fresh_envelopes_are_served),
+        cmocka_unit_test(test_alike_requests_are_not_replays),
         cmocka_unit_test(test_burst_answered_by_one_thread),
         cmocka_unit_test(test_stop_loses_no_request_in_flight),
         cmocka_unit_test(test_serves_again_after_nats_restart),
