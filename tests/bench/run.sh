@@ -10,7 +10,8 @@
 #   JetStream) with p50/p99 — then how fast webhook-ingest drains them into
 #   PostgreSQL (rows per second).
 #   envelope: the gateway's signature on a request, signed and verified.
-# BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook runs one part.
+# BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook runs one part;
+# BENCH_NATS_PERMISSIONS=off runs NATS without the suite's users (to measure their cost).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/release}
@@ -27,6 +28,13 @@ cleanup() {
 trap cleanup EXIT
 
 deploy/local/infra.sh start "$state" >/dev/null
+# BENCH_NATS_PERMISSIONS=off: the same suite on a NATS without users and
+# permissions (what they cost the server per message; never a deployment).
+if [[ ${BENCH_NATS_PERMISSIONS:-on} == off ]]; then
+    sed -i '/^include .\/users.conf$/d' "$state/nats/nats.conf"
+    deploy/local/infra.sh nats-stop "$state" >/dev/null
+    deploy/local/infra.sh nats-start "$state" >/dev/null
+fi
 # shellcheck disable=SC1091
 . "$state/env"
 export MIGRATIONS_DIR=$PWD/migrations JWT_SECRET=bench-jwt-secret-with-32-bytes-at-least VAPI_WEBHOOK_SECRET=bench-vapi-secret LOG_LEVEL=warn
