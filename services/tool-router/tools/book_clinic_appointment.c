@@ -30,12 +30,18 @@
 #define STMT_CONTACT "sched_book_contact"
 #define STMT_INSERT  "sched_book_insert"
 
-/* A returning caller keeps the names on file; email and lead status follow the booking. */
+/* A returning caller keeps the names on file; lead status follows the
+ * booking. The email on file changes only when the booking comes from that
+ * contact's own number ($6): anyone may book under any number they say, but
+ * must not rewrite another patient's email that way (it would receive their
+ * confirmations); otherwise a given email only fills an empty one. */
 static const char CONTACT_SQL[] =
     "INSERT INTO contacts (org_id, phone, first_name, last_name, email, lead_status, last_contacted_at)"
     " VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, 'booked', now())"
     " ON CONFLICT (org_id, phone) DO UPDATE SET first_name = COALESCE(contacts.first_name, EXCLUDED.first_name),"
-    " last_name = COALESCE(contacts.last_name, EXCLUDED.last_name), email = COALESCE(EXCLUDED.email, contacts.email),"
+    " last_name = COALESCE(contacts.last_name, EXCLUDED.last_name),"
+    " email = CASE WHEN $6::boolean THEN COALESCE(EXCLUDED.email, contacts.email)"
+    " ELSE COALESCE(contacts.email, EXCLUDED.email) END,"
     " lead_status = 'booked', last_contacted_at = now()"
     " RETURNING id";
 
@@ -146,8 +152,11 @@ static int write_booking(const tool_ctx *ctx, const schedule *s, const book_args
     *taken = false;
     if (booking_run(ctx, BOOKING_STMT_SAVEPOINT, 0, NULL) != 0)
         return -1;
-    const char *cp[5] = {ctx->org_id, a->phone, a->first, a->last, a->email};
-    PGresult *r = schedule_exec(ctx, STMT_CONTACT, 5, cp);
+    /* Is the number booked under the one the call comes from? */
+    char caller[ARGS_E164_SIZE];
+    bool own = ctx->caller_number != NULL && args_e164(ctx->caller_number, caller) && strcmp(caller, a->phone) == 0;
+    const char *cp[6] = {ctx->org_id, a->phone, a->first, a->last, a->email, own ? "true" : "false"};
+    PGresult *r = schedule_exec(ctx, STMT_CONTACT, 6, cp);
     if (r == NULL || PQntuples(r) != 1) {
         PQclear(r);
         return -1;

@@ -56,6 +56,27 @@ static vt_run_result run_token(const char *org, const char *const *more_args, co
     return vt_run(g.voxctl, args, env);
 }
 
+/* Only the dashboard's roles: a token with another (admin, authenticated…)
+ * would be refused by dashboard-api with 403 on every request. */
+static void test_token_roles_are_the_dashboards(void **state)
+{
+    const char *roles[] = {"admin", "authenticated", "Owner", "service_role", ""};
+    char org[37];
+    vt_uuid(org);
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+        const char *args[] = {"--role", roles[i], NULL};
+        vt_run_result r = run_token(org, args, NULL);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, "owner or staff"));
+        assert_int_equal(strlen(r.out), 0);
+        vt_run_free(&r);
+    }
+    const char *staff[] = {"--role", "staff", NULL};
+    vt_run_result r = run_token(org, staff, NULL);
+    assert_int_equal(r.status, 0);
+    vt_run_free(&r);
+}
+
 /* The token printed (without its newline), verified under p at now. */
 static vx_jwt_status verify_printed(const vt_run_result *r, const vx_jwt_policy *p, int64_t now, vx_jwt_claims *claims)
 {
@@ -214,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_token_is_accepted_by_vx_jwt),
         cmocka_unit_test(test_token_follows_the_gateway_policy),
         cmocka_unit_test(test_token_refuses_without_secret_or_org),
+        cmocka_unit_test(test_token_roles_are_the_dashboards),
     };
     return cmocka_run_group_tests_name("voxctl token", tests, group_setup, NULL);
 }

@@ -5,6 +5,7 @@
  *
  * Proves: a booking stores the contact (names, E.164 phone, email, lead
  * status) and the appointment (service name, call ids, buffer) and says so;
+ * only a call from a contact's own number changes the email on file;
  * the same slot then conflicts and offers the nearest free slots; a
  * collision only through the buffer is refused, right after the buffer is
  * free, and a losing booking leaves no contact behind; the org's time zone
@@ -59,6 +60,45 @@ static void test_book_then_conflict(void **state)
     expect_all(BOOK, org, args, NULL, true, "I'm sorry, that time was just taken.", "9:30 AM, 10:30 AM", NULL);
     assert_int_equal(booked_count(org), 1);
     assert_int_equal(contact_count(org), 1);
+}
+
+/* The email on file of a contact changes only when the booking comes from
+ * that contact's own number: booking under someone else's number must not
+ * redirect their confirmations (issue 9, live-call privacy). */
+static void test_only_the_owner_of_a_number_changes_its_email(void **state)
+{
+    char org[37], d[11], args[300];
+    new_org(org, NY, 30, 0, 60);
+    every_day(org);
+    local_date(NY, 6, d);
+    const char *p[1] = {org};
+    /* Kim books from her own number, with her email. */
+    snprintf(args, sizeof(args),
+             "{\"name\":\"Kim Lee\",\"phone\":\"+15550103000\",\"email\":\"kim@example.com\",\"start\":\"%sT09:00\"}", d);
+    expect(BOOK, org, args, "+15550103000", false, "We'll see you then, Kim!");
+    /* Someone else, calling from another number, books under Kim's number with their own email. */
+    snprintf(args, sizeof(args),
+             "{\"name\":\"Kim Lee\",\"phone\":\"+15550103000\",\"email\":\"attacker@example.net\",\"start\":\"%sT11:00\"}", d);
+    expect(BOOK, org, args, "+15550109999", false, "We'll see you then");
+    char *email = vt_sql_value(TR.admin, "SELECT email FROM contacts WHERE org_id = $1 AND phone = '+15550103000'", 1, p);
+    assert_string_equal(email, "kim@example.com");
+    free(email);
+    /* Kim herself may change it. */
+    snprintf(args, sizeof(args),
+             "{\"name\":\"Kim Lee\",\"phone\":\"+15550103000\",\"email\":\"kim@new.example\",\"start\":\"%sT10:00\"}", d);
+    expect(BOOK, org, args, "+15550103000", false, "We'll see you then");
+    email = vt_sql_value(TR.admin, "SELECT email FROM contacts WHERE org_id = $1 AND phone = '+15550103000'", 1, p);
+    assert_string_equal(email, "kim@new.example");
+    free(email);
+    /* A contact without an email gets the one given, from any number. */
+    snprintf(args, sizeof(args), "{\"name\":\"Lou Park\",\"phone\":\"+15550103001\",\"start\":\"%sT10:30\"}", d);
+    expect(BOOK, org, args, "+15550103001", false, "We'll see you then");
+    snprintf(args, sizeof(args),
+             "{\"name\":\"Lou Park\",\"phone\":\"+15550103001\",\"email\":\"lou@example.com\",\"start\":\"%sT11:30\"}", d);
+    expect(BOOK, org, args, "+15550108888", false, "We'll see you then");
+    email = vt_sql_value(TR.admin, "SELECT email FROM contacts WHERE org_id = $1 AND phone = '+15550103001'", 1, p);
+    assert_string_equal(email, "lou@example.com");
+    free(email);
 }
 
 static void test_collision_through_the_buffer(void **state)
@@ -294,6 +334,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_book_then_conflict),
+        cmocka_unit_test(test_only_the_owner_of_a_number_changes_its_email),
         cmocka_unit_test(test_collision_through_the_buffer),
         cmocka_unit_test(test_org_timezone),
         cmocka_unit_test(test_past_and_horizon),
