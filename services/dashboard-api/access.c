@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "org_read.h"
 #include "vx_log.h"
 #include "vx_validate.h"
 
@@ -62,19 +63,9 @@ bool dashboard_access_org(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply
 {
     const char *org = req->auth->org_id;
     const char *params[1] = {org};
-    PGresult *res = NULL;
-    if (vx_pg_begin_org_reads(pg, org) == 0) {
-        res = vx_pg_exec(pg, STMT_ORG_STATUS, 1, params);
-        if (res != NULL)
-            vx_pg_commit(pg); /* ends the read scope: nothing is sent */
-        else
-            vx_pg_rollback(pg);
-    }
-    if (res == NULL) {
-        vx_log_error(req->request_id, org, "database read failed", "statement", STMT_ORG_STATUS, "error", vx_pg_error(pg));
-        vx_rpc_reply_error(reply, 503, "database_unavailable", "The database is not available right now. Please retry.");
+    PGresult *res = dashboard_read_as_org(pg, req, STMT_ORG_STATUS, 1, params, reply);
+    if (res == NULL)
         return false;
-    }
     const char *status = PQntuples(res) == 1 ? vx_pg_value(res, 0, 0) : NULL;
     bool active = status != NULL && strcmp(status, "active") == 0;
     if (status == NULL) {

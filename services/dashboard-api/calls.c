@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "org_read.h"
 #include "vx_log.h"
 #include "vx_query.h"
 #include "vx_validate.h"
@@ -40,28 +41,6 @@ void dashboard_calls_prepare(vx_pg *pg)
                   "SELECT row_to_json(c)::text FROM (SELECT " DETAIL_COLUMNS " FROM call_logs WHERE org_id = $1 AND id = $2) c");
 }
 
-/* Runs one read statement under the org's claims (vx_pg_begin_org_reads:
- * the claims and the statement in one round trip, no BEGIN/COMMIT); NULL
- * (reply already set) on failure. */
-static PGresult *read_as_org(vx_pg *pg, const vx_gateway_request *req, const char *stmt, int n, const char *const *params,
-                             vx_rpc_reply *reply)
-{
-    const char *org = req->auth->org_id;
-    PGresult *res = NULL;
-    if (vx_pg_begin_org_reads(pg, org) == 0) {
-        res = vx_pg_exec(pg, stmt, n, params);
-        if (res != NULL)
-            vx_pg_commit(pg); /* ends the read scope: nothing is sent */
-        else
-            vx_pg_rollback(pg);
-    }
-    if (res == NULL) {
-        vx_log_error(req->request_id, org, "database read failed", "statement", stmt, "error", vx_pg_error(pg));
-        vx_rpc_reply_error(reply, 503, "database_unavailable", "The database is not available right now. Please retry.");
-    }
-    return res;
-}
-
 void dashboard_calls_list(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
     long page = 1, limit = 20;
@@ -85,7 +64,7 @@ void dashboard_calls_list(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply
     snprintf(limit_s, sizeof(limit_s), "%ld", limit);
     snprintf(offset_s, sizeof(offset_s), "%ld", (page - 1) * limit);
     const char *params[4] = {req->auth->org_id, st == VX_QUERY_OK ? status : NULL, limit_s, offset_s};
-    PGresult *res = read_as_org(pg, req, "calls_list", 4, params, reply);
+    PGresult *res = dashboard_read_as_org(pg, req, "calls_list", 4, params, reply);
     if (res == NULL)
         return;
     reply->status = 200;
@@ -103,7 +82,7 @@ void dashboard_calls_get(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply 
         return;
     }
     const char *params[2] = {req->auth->org_id, id};
-    PGresult *res = read_as_org(pg, req, "calls_get", 2, params, reply);
+    PGresult *res = dashboard_read_as_org(pg, req, "calls_get", 2, params, reply);
     if (res == NULL)
         return;
     if (PQntuples(res) == 0)

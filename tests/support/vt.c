@@ -94,21 +94,27 @@ static void bus_identity_for(const char *program, bus_identity *id)
     fclose(f);
 }
 
+/* The key derived for name from the run's ENVELOPE_MASTER_KEY, as voxctl derives it. */
+static void derived_key(const char *name, uint8_t key[VX_ENVELOPE_KEY_LEN])
+{
+    uint8_t master[VX_ENVELOPE_KEY_LEN];
+    VT_REQUIRE(vx_envelope_key_parse(vt_env("ENVELOPE_MASTER_KEY"), master) == 0, "ENVELOPE_MASTER_KEY is not 64 hex digits");
+    vx_envelope_service_key(master, name, key);
+}
+
 void vt_envelope_key_hex(const char *service, char out[2 * VX_ENVELOPE_KEY_LEN + 1])
 {
-    uint8_t master[VX_ENVELOPE_KEY_LEN], key[VX_ENVELOPE_KEY_LEN];
-    VT_REQUIRE(vx_envelope_key_parse(vt_env("ENVELOPE_MASTER_KEY"), master) == 0, "ENVELOPE_MASTER_KEY is not 64 hex digits");
-    vx_envelope_service_key(master, service, key);
+    uint8_t key[VX_ENVELOPE_KEY_LEN];
+    derived_key(service, key);
     vx_hex_encode(key, sizeof(key), out);
 }
 
 natsMsg *vt_signed_msg(const char *subject, const char *reply, const void *data, size_t len)
 {
-    uint8_t master[VX_ENVELOPE_KEY_LEN], key[VX_ENVELOPE_KEY_LEN];
+    uint8_t key[VX_ENVELOPE_KEY_LEN];
     char service[64], signature[VX_ENVELOPE_SIG_SIZE];
-    VT_REQUIRE(vx_envelope_key_parse(vt_env("ENVELOPE_MASTER_KEY"), master) == 0, "ENVELOPE_MASTER_KEY is not 64 hex digits");
     VT_REQUIRE(vx_envelope_subject_service(subject, service, sizeof(service)) == 0, "not an rpc.<service> subject");
-    vx_envelope_service_key(master, service, key);
+    derived_key(service, key);
     vx_envelope_sign(key, subject, data, len, signature);
     natsMsg *msg = NULL;
     VT_REQUIRE(natsMsg_Create(&msg, subject, reply, data, (int)len) == NATS_OK, "natsMsg_Create");
@@ -119,9 +125,8 @@ natsMsg *vt_signed_msg(const char *subject, const char *reply, const void *data,
 void vt_org_hint_sig(const char *org_id, const char *call_id, char out[65])
 {
     /* Signed as tool-router signs, with the key the suite gives it. */
-    uint8_t master[VX_ENVELOPE_KEY_LEN], key[VX_ENVELOPE_KEY_LEN];
-    VT_REQUIRE(vx_envelope_key_parse(vt_env("ENVELOPE_MASTER_KEY"), master) == 0, "ENVELOPE_MASTER_KEY is not 64 hex digits");
-    vx_envelope_service_key(master, VX_VAPI_ORG_HINT_KEY_NAME, key);
+    uint8_t key[VX_ENVELOPE_KEY_LEN];
+    derived_key(VX_VAPI_ORG_HINT_KEY_NAME, key);
     VT_REQUIRE(vx_vapi_org_hint_sign_with(key, org_id, call_id, out) == 0, "cannot sign an org hint");
 }
 
