@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "voxanne/v1/gateway.pb-c.h"
-#include "vx_crypto.h"
 #include "vx_log.h"
 #include "vx_rpc.h"
 #include "vx_time.h"
@@ -109,17 +108,12 @@ void forward_rpc(request_ctx *ctx, const char *body, size_t body_len)
     }
     greq.auth = &auth;
     greq.deadline_unix_ms = vx_now_ms() + (int64_t)ctx->thread->gw->cfg.upstream_timeout_ms;
-    /* Unique per envelope (random per thread, then counted): two requests —
-     * even with the same client-given request id in the same millisecond —
-     * are never the same bytes, so only a true copy is a replay. */
-    gw_thread *t = ctx->thread;
-    if (t->nonce_count == 0)
-        vx_random_bytes(t->nonce_prefix, sizeof(t->nonce_prefix));
-    uint8_t nonce[16];
-    uint64_t count = ++t->nonce_count;
-    memcpy(nonce, t->nonce_prefix, sizeof(t->nonce_prefix));
-    memcpy(nonce + 8, &count, sizeof(count));
-    greq.nonce.data = nonce;
+    /* Unique per envelope: two requests — even with the same client-given
+     * request id in the same millisecond — are never the same bytes, so
+     * only a true copy is a replay. */
+    uint64_t nonce[2];
+    http_unique_id(nonce);
+    greq.nonce.data = (uint8_t *)nonce;
     greq.nonce.len = sizeof(nonce);
 
     size_t len = voxanne__v1__gateway_request__get_packed_size(&greq);

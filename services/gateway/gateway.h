@@ -55,9 +55,6 @@ typedef struct gw_thread {
     natsSubscription *inbox; /* synchronous: "<inbox_prefix>.<index>.*.*" */
     h2o_timeout_t upstream_timeout;
     upstream_table pending;
-    /* Envelope nonces (forward.c): a random prefix per thread, then a count. Loop thread only. */
-    uint8_t nonce_prefix[8];
-    uint64_t nonce_count;
     /* admit: connections still being read up to their request head (or
      * lingering after a refusal), and their timeouts. Loop thread only. */
     h2o_linklist_t admitting;

@@ -156,6 +156,17 @@ void http_respond_error(request_ctx *ctx, unsigned status, const char *code, con
     vx_buf_free(&body);
 }
 
+void http_unique_id(uint64_t out[2])
+{
+    /* A random per-thread prefix and a counter: unique, unguessable enough,
+     * and no getrandom(2) on every request. */
+    static _Thread_local uint64_t prefix, counter;
+    if (prefix == 0)
+        vx_random_bytes(&prefix, sizeof(prefix));
+    out[0] = prefix;
+    out[1] = ++counter;
+}
+
 /* Keeps a caller's X-Request-Id when it is short and printable (so it is safe
  * in logs and headers); otherwise makes a new random one. */
 static void make_request_id(h2o_iovec_t given, char out[REQUEST_ID_MAX + 1])
@@ -167,12 +178,9 @@ static void make_request_id(h2o_iovec_t given, char out[REQUEST_ID_MAX + 1])
         memcpy(out, given.base, given.len);
         out[given.len] = '\0';
     } else {
-        /* A random per-thread prefix and a counter: unique, unguessable enough for
-         * an id, and no getrandom(2) on every request. */
-        static _Thread_local uint64_t prefix, counter;
-        if (prefix == 0)
-            vx_random_bytes(&prefix, sizeof(prefix));
-        snprintf(out, REQUEST_ID_MAX + 1, "%016" PRIx64 "%016" PRIx64, prefix, ++counter);
+        uint64_t id[2];
+        http_unique_id(id);
+        snprintf(out, REQUEST_ID_MAX + 1, "%016" PRIx64 "%016" PRIx64, id[0], id[1]);
     }
 }
 

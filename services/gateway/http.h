@@ -73,6 +73,9 @@ void http_respond(request_ctx *ctx, unsigned status, const char *content_type, c
 void http_respond_error(request_ctx *ctx, unsigned status, const char *code, const char *message);
 /* Adds a response header (name must be lower case); call before http_respond. */
 void http_add_header(request_ctx *ctx, const char *name, const char *value, size_t value_len);
+/* 128 bits unique in this process (a random per-thread prefix, then a
+ * count): request ids made here, envelope nonces. */
+void http_unique_id(uint64_t out[2]);
 /* True when a service's answer may carry this header to the client: the
  * name an RFC 9110 token, the value visible characters, spaces and tabs
  * only (no CR, LF or NUL: a header a service sends can never split the
