@@ -34,7 +34,8 @@ PKGS_gateway := libh2o-evloop libnats libcjson openssl libprotobuf-c
 PKGS_webhook-ingest := libnats libpq libcjson libcrypto libprotobuf-c
 PKGS_tool-router := libnats libpq libcjson libcurl libcrypto libprotobuf-c
 PKGS_dashboard-api := libnats libpq libcjson libcrypto libprotobuf-c
-PKGS_voxctl := libpq libcjson libcrypto
+PKGS_credential-vault := libnats libpq libcjson libcurl libcrypto libprotobuf-c
+PKGS_voxctl := libpq libcjson libcrypto libnats libprotobuf-c
 # Tests, fakes and harnesses may use any of them.
 PKGS_ALL := libh2o-evloop libnats libpq libcjson libcurl openssl libprotobuf-c
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm

@@ -10,6 +10,9 @@
 #                             (what `voxctl envelope-key --program <p>` prints)
 #   ORG_HINT_KEY              tool-router signs org ids into calls with it,
 #                             webhook-ingest checks them (`voxctl org-hint-key`)
+#   ENCRYPTION_KEY            credential-vault's alone: it seals every org's
+#                             provider credentials. Losing it loses them all;
+#                             replacing it is a rotation (README: voxctl vault rotate)
 #
 # The services never see the master key, only their own. Keep the output as
 # you keep any secret (the compose .env: mode 0600). JWT_SECRET,
@@ -43,9 +46,10 @@ master=$(openssl rand -hex 32)
 say ENVELOPE_MASTER_KEY "$master"
 # The programs that serve gateway requests, and the service name their key is for
 # (libcommon/vx_envelope.c, vx_envelope_program_service).
-for pair in tool-router:tools dashboard-api:dashboard webhook-ingest:ingest; do
+for pair in tool-router:tools dashboard-api:dashboard webhook-ingest:ingest credential-vault:integrations; do
     program=${pair%%:*}
     name=${program^^}
     say "ENVELOPE_KEY_${name//-/_}" "$(key_for "$master" "${pair#*:}")"
 done
 say ORG_HINT_KEY "$(key_for "$master" org-hint)"
+say ENCRYPTION_KEY "$(openssl rand -hex 32)"

@@ -1,6 +1,6 @@
 /*
  * vx_crypto: SHA-256, HMAC-SHA256, constant-time comparison, randomness,
- * hex and base64url on top of OpenSSL 3 (AES-256-GCM: vx_aead.c).
+ * hex, base64 and base64url on top of OpenSSL 3 (AES-256-GCM: vx_aead.c).
  *
  * Design: thin wrappers over OpenSSL's one-shot EVP APIs, with the sharp
  * edges filed off:
@@ -14,8 +14,8 @@
  *     zero unused bits), so every byte string has exactly one accepted
  *     encoding — a JWT signature cannot be re-encoded to slip past a
  *     "seen before" check.
- * Hex and base64url are written here rather than with OpenSSL's BIO/EVP
- * encoders, which produce the standard alphabet with padding and newlines.
+ * Hex, base64 and base64url are written here rather than with OpenSSL's
+ * BIO/EVP encoders, which add newlines (and know no base64url).
  */
 #include "vx_crypto.h"
 
@@ -121,10 +121,13 @@ int vx_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_len)
     return 0;
 }
 
+static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* Returns NULL only when the allocation fails or the size would overflow. */
-char *vx_base64url_encode(const uint8_t *in, size_t len)
+/* Both encodings in one: the alphabet differs, and only base64 pads the last
+ * group to four characters. Returns NULL only when the allocation fails or
+ * the size would overflow. */
+static char *b64_encode(const char *alphabet, bool pad, const uint8_t *in, size_t len)
 {
     if (len > (SIZE_MAX - 4) / 4 * 3)
         return NULL;
@@ -134,23 +137,39 @@ char *vx_base64url_encode(const uint8_t *in, size_t len)
     size_t o = 0, i = 0;
     for (; i + 3 <= len; i += 3) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = b64url_alphabet[v >> 18];
-        out[o++] = b64url_alphabet[v >> 12 & 63];
-        out[o++] = b64url_alphabet[v >> 6 & 63];
-        out[o++] = b64url_alphabet[v & 63];
+        out[o++] = alphabet[v >> 18];
+        out[o++] = alphabet[v >> 12 & 63];
+        out[o++] = alphabet[v >> 6 & 63];
+        out[o++] = alphabet[v & 63];
     }
     if (len - i == 1) {
         uint32_t v = (uint32_t)in[i] << 16;
-        out[o++] = b64url_alphabet[v >> 18];
-        out[o++] = b64url_alphabet[v >> 12 & 63];
+        out[o++] = alphabet[v >> 18];
+        out[o++] = alphabet[v >> 12 & 63];
+        if (pad) {
+            out[o++] = '=';
+            out[o++] = '=';
+        }
     } else if (len - i == 2) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        out[o++] = b64url_alphabet[v >> 18];
-        out[o++] = b64url_alphabet[v >> 12 & 63];
-        out[o++] = b64url_alphabet[v >> 6 & 63];
+        out[o++] = alphabet[v >> 18];
+        out[o++] = alphabet[v >> 12 & 63];
+        out[o++] = alphabet[v >> 6 & 63];
+        if (pad)
+            out[o++] = '=';
     }
     out[o] = '\0';
     return out;
+}
+
+char *vx_base64_encode(const uint8_t *in, size_t len)
+{
+    return b64_encode(b64_alphabet, true, in, len);
+}
+
+char *vx_base64url_encode(const uint8_t *in, size_t len)
+{
+    return b64_encode(b64url_alphabet, false, in, len);
 }
 
 static int b64url_val(char c)

@@ -1,6 +1,6 @@
 /*
  * vx_crypto: the primitives Voxanne needs, on OpenSSL — SHA-256, HMAC-SHA256,
- * constant-time comparison, randomness, hex and base64url. AES-256-GCM lives
+ * constant-time comparison, randomness, hex, base64 and base64url. AES-256-GCM lives
  * apart, in vx_aead (only the credential vault may open).
  *
  * Functions return 0 on success and -1 on failure; on failure output buffers
@@ -29,6 +29,10 @@ int vx_hex_digit(char c);
 /* Decodes exactly 2*out_len hex characters (either case). */
 int vx_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_len);
 
+/* base64 with the standard alphabet and '=' padding (RFC 4648 §4, as HTTP Basic
+ * authentication uses); returns a malloc'd NUL-terminated string (NULL only
+ * when memory runs out). */
+char *vx_base64_encode(const uint8_t *in, size_t len);
 /* base64url without padding (RFC 4648 §5, as JWT uses); returns a malloc'd NUL-terminated string
  * (NULL only when memory runs out). */
 char *vx_base64url_encode(const uint8_t *in, size_t len);

@@ -1,6 +1,9 @@
 /*
  * vx_query: a small, strict query-string reader. Strict because its output
  * goes into SQL parameters and JSON: invalid encodings are errors, not guesses.
+ * The writer encodes everything but the unreserved characters, so what it
+ * writes means the same to every reader (a form body, a URL's query, a
+ * signature computed over either).
  */
 #include "vx_query.h"
 
@@ -72,4 +75,29 @@ vx_query_status vx_query_long(const char *query, const char *key, long min, long
         return VX_QUERY_INVALID;
     *out = v;
     return VX_QUERY_OK;
+}
+
+/* Appends s percent-encoded: only RFC 3986's unreserved characters stay as they are. */
+static void encode(vx_buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)(s != NULL ? s : ""); *p != '\0'; p++) {
+        unsigned char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+            c == '~') {
+            vx_buf_putc(out, (char)c);
+        } else {
+            char esc[3] = {'%', hex[c >> 4], hex[c & 0x0F]};
+            vx_buf_append(out, esc, sizeof esc);
+        }
+    }
+}
+
+void vx_query_append(vx_buf *out, const char *key, const char *value)
+{
+    if (out->len > 0)
+        vx_buf_putc(out, '&');
+    encode(out, key);
+    vx_buf_putc(out, '=');
+    encode(out, value);
 }

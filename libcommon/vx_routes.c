@@ -23,6 +23,11 @@ static const vx_route ROUTES[] = {
     {"POST", "/api/vapi/tools/{tool}", VX_AUTH_VAPI, VX_TARGET_VAPI_TOOL, VX_SUBJECT_TOOLS_TOOL},
     {"GET", "/api/calls", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_CALLS_LIST},
     {"GET", "/api/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_CALLS_GET},
+    {"GET", "/api/integrations", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_LIST},
+    {"POST", "/api/integrations/twilio", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_TWILIO_CONNECT},
+    {"DELETE", "/api/integrations/twilio", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_TWILIO_DELETE},
+    {"GET", "/api/integrations/google/authorize", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_GOOGLE_AUTHORIZE},
+    {"GET", "/api/integrations/google/callback", VX_AUTH_SERVICE, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_GOOGLE_CALLBACK},
 };
 
 const vx_route *vx_routes_table(size_t *count)

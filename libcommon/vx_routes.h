@@ -36,6 +36,13 @@
 /* The dashboard's calls. */
 #define VX_SUBJECT_CALLS_LIST "rpc.dashboard.calls.list"
 #define VX_SUBJECT_CALLS_GET  "rpc.dashboard.calls.get"
+/* The owner's integrations (credential-vault: the only service that holds
+ * the secrets behind them, so the only one that can validate and store them). */
+#define VX_SUBJECT_INTEGRATIONS_LIST             "rpc.integrations.list"
+#define VX_SUBJECT_INTEGRATIONS_TWILIO_CONNECT   "rpc.integrations.twilio.connect"
+#define VX_SUBJECT_INTEGRATIONS_TWILIO_DELETE    "rpc.integrations.twilio.delete"
+#define VX_SUBJECT_INTEGRATIONS_GOOGLE_AUTHORIZE "rpc.integrations.google.authorize"
+#define VX_SUBJECT_INTEGRATIONS_GOOGLE_CALLBACK  "rpc.integrations.google.callback"
 
 typedef enum {
     VX_AUTH_NONE,             /* anyone: liveness (/health) only */
@@ -43,6 +50,8 @@ typedef enum {
     VX_AUTH_DASHBOARD,        /* Authorization: Bearer <HS256 JWT> with app_metadata.org_id */
     VX_AUTH_OPERATOR,         /* Authorization: Bearer <METRICS_TOKEN>; 404 when no token is configured */
     VX_AUTH_OPERATOR_DETAILS, /* anyone, but only the operator's bearer token unlocks the details of the answer (/ready) */
+    VX_AUTH_SERVICE,          /* the service authenticates the request itself (Google's OAuth callback: its signed state);
+                                 forwarded without an auth context, and only this kind may answer with a redirect */
 } vx_route_auth;
 
 typedef enum {

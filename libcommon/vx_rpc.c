@@ -137,6 +137,17 @@ void vx_rpc_reply_json(vx_rpc_reply *reply, unsigned status, const char *json)
     vx_buf_puts(&reply->body, json);
 }
 
+void vx_rpc_reply_header(vx_rpc_reply *reply, const char *name, const char *value)
+{
+    if (reply->nheaders == VX_RPC_MAX_HEADERS) {
+        vx_log_error(NULL, NULL, "rpc reply header dropped: too many", "name", name);
+        return;
+    }
+    vx_buf_append(&reply->headers, name, strlen(name) + 1);
+    vx_buf_append(&reply->headers, value, strlen(value) + 1);
+    reply->nheaders++;
+}
+
 void vx_rpc_reply_error(vx_rpc_reply *reply, unsigned status, const char *code, const char *message)
 {
     reply->status = status;
@@ -163,6 +174,18 @@ static void respond(natsConnection *nc, natsMsg *msg, const vx_rpc_reply *reply)
     resp.content_type = (char *)(reply->content_type != NULL ? reply->content_type : "application/json");
     resp.body.data = (uint8_t *)reply->body.data;
     resp.body.len = reply->body.len;
+    Voxanne__V1__KeyValue kv[VX_RPC_MAX_HEADERS], *kvp[VX_RPC_MAX_HEADERS];
+    const char *h = reply->headers.data;
+    for (size_t i = 0; i < reply->nheaders && i < VX_RPC_MAX_HEADERS; i++) {
+        voxanne__v1__key_value__init(&kv[i]);
+        kv[i].key = (char *)h;
+        h += strlen(h) + 1;
+        kv[i].value = (char *)h;
+        h += strlen(h) + 1;
+        kvp[i] = &kv[i];
+        resp.n_headers = i + 1;
+    }
+    resp.headers = kvp;
     size_t len = voxanne__v1__gateway_response__get_packed_size(&resp);
     uint8_t *buf = malloc(len > 0 ? len : 1);
     if (buf == NULL)
@@ -213,6 +236,7 @@ static vx_gateway_request *decode_or_answer(natsConnection *nc, natsMsg *msg, co
         vx_rpc_reply_error(&reply, 401, code, refused);
         respond(nc, msg, &reply);
         vx_buf_free(&reply.body);
+        vx_buf_free(&reply.headers);
         voxanne__v1__gateway_request__free_unpacked(req, NULL);
         natsMsg_Destroy(msg);
         return NULL;
@@ -235,6 +259,7 @@ static vx_gateway_request *decode_or_answer(natsConnection *nc, natsMsg *msg, co
         vx_rpc_reply_error(&reply, 400, "bad_envelope", "The request envelope could not be decoded.");
         respond(nc, msg, &reply);
         vx_buf_free(&reply.body);
+        vx_buf_free(&reply.headers);
         natsMsg_Destroy(msg);
     }
     return req;
@@ -250,6 +275,7 @@ static void finish_request(natsConnection *nc, natsMsg *msg, vx_gateway_request 
     respond(nc, msg, reply);
     voxanne__v1__gateway_request__free_unpacked(req, NULL);
     vx_buf_free(&reply->body);
+    vx_buf_free(&reply->headers);
     natsMsg_Destroy(msg);
 }
 
@@ -437,6 +463,7 @@ void vx_rpc_deferred_answer(vx_rpc_deferred *d, vx_rpc_reply *reply)
         vx_log_warn(d->req->request_id, NULL, "rpc answer dropped: its worker is gone");
         voxanne__v1__gateway_request__free_unpacked(d->req, NULL);
         vx_buf_free(&reply->body);
+        vx_buf_free(&reply->headers);
         natsMsg_Destroy(d->msg);
     }
     c->outstanding--;

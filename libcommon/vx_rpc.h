@@ -34,10 +34,15 @@ typedef Voxanne__V1__GatewayRequest vx_gateway_request;
 
 typedef struct vx_rpc_deferred vx_rpc_deferred;
 
+#define VX_RPC_MAX_HEADERS 8
+
 typedef struct vx_rpc_reply {
     unsigned status;
     const char *content_type; /* static string; default application/json */
     vx_buf body;
+    /* Response headers as "name\0value\0" pairs (vx_rpc_reply_header). */
+    vx_buf headers;
+    size_t nheaders;
     /* vx_rpc's own: the request this reply answers, for vx_rpc_defer. */
     struct {
         natsMsg *msg;
@@ -113,6 +118,11 @@ void vx_rpc_require_envelope_key(void);
 
 /* Sets a JSON body. */
 void vx_rpc_reply_json(vx_rpc_reply *reply, unsigned status, const char *json);
+/* Adds a response header (name in lower case). The gateway copies it into
+ * the HTTP answer unless it is one the gateway owns (services/gateway/http.c
+ * http_header_forwardable); a Location only on routes whose service
+ * authenticates its callers itself (VX_AUTH_SERVICE), for a 302/303. */
+void vx_rpc_reply_header(vx_rpc_reply *reply, const char *name, const char *value);
 /* Sets {"error": message, "code": code} with status. */
 void vx_rpc_reply_error(vx_rpc_reply *reply, unsigned status, const char *code, const char *message);
 

@@ -69,12 +69,20 @@ fi
 if ! grep -q DEV_METRICS_TOKEN "$state/secrets"; then
     (umask 077 && echo "export DEV_METRICS_TOKEN=$(openssl rand -hex 16)" >>"$state/secrets")
 fi
+# credential-vault's key, kept with the state: the credentials stored in
+# this folder's database are sealed with it.
+if ! grep -q DEV_ENCRYPTION_KEY "$state/secrets"; then
+    (umask 077 && echo "DEV_ENCRYPTION_KEY=$(openssl rand -hex 32)" >>"$state/secrets")
+fi
 # shellcheck disable=SC1091
 . "$state/secrets"
 export VAPI_WEBHOOK_SECRET=${VAPI_WEBHOOK_SECRET:-$DEV_VAPI_WEBHOOK_SECRET}
 export JWT_SECRET=${JWT_SECRET:-$DEV_JWT_SECRET}
 export ENVELOPE_MASTER_KEY=${ENVELOPE_MASTER_KEY:-$DEV_ENVELOPE_MASTER_KEY}
 export METRICS_TOKEN=${METRICS_TOKEN:-$DEV_METRICS_TOKEN}
+# Not exported: suite_start hands it to credential-vault alone.
+VAULT_ENCRYPTION_KEY=${ENCRYPTION_KEY:-$DEV_ENCRYPTION_KEY}
+export GATEWAY_READY_SERVICES=${GATEWAY_READY_SERVICES:-ingest,dashboard,tools,integrations}
 export MIGRATIONS_DIR=$PWD/migrations
 
 # Appends this run's section to the env file infra.sh wrote, replacing the

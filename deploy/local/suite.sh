@@ -2,7 +2,7 @@
 # make up the suite, started in the order that lets the gateway come up last.
 # Adding a service means adding it to SUITE_SERVICES, nowhere else.
 
-SUITE_SERVICES=(webhook-ingest dashboard-api tool-router gateway)
+SUITE_SERVICES=(webhook-ingest dashboard-api tool-router credential-vault gateway)
 SUITE_PIDS=()
 
 # suite_start <build dir> <log dir>: starts every program in the background,
@@ -13,6 +13,9 @@ SUITE_PIDS=()
 #   caller's environment); every other program gets only its own key
 #   (voxctl envelope-key), never the master, and the key of the org hints
 #   tool-router signs into calls (voxctl org-hint-key).
+# - Only credential-vault gets the credentials' key: VAULT_ENCRYPTION_KEY
+#   (else ENCRYPTION_KEY) as its ENCRYPTION_KEY, with ENCRYPTION_KEY_PREVIOUS
+#   when a rotation is under way. Every other program runs without either.
 suite_start() {
     local build=$1 logs=$2 svc
     local -a identity
@@ -26,6 +29,11 @@ suite_start() {
             identity=(-u ENVELOPE_MASTER_KEY "${identity[@]}"
                 ENVELOPE_KEY="$("$build/bin/voxctl" envelope-key --program "$svc" 2>/dev/null || true)"
                 ORG_HINT_KEY="$("$build/bin/voxctl" org-hint-key 2>/dev/null || true)")
+        fi
+        if [[ $svc == credential-vault ]]; then
+            identity+=(ENCRYPTION_KEY="${VAULT_ENCRYPTION_KEY:-${ENCRYPTION_KEY:-}}")
+        else
+            identity=(-u ENCRYPTION_KEY -u ENCRYPTION_KEY_PREVIOUS "${identity[@]}")
         fi
         env "${identity[@]}" "$build/bin/$svc" >>"$logs/$svc.log" 2>&1 &
         SUITE_PIDS+=($!)

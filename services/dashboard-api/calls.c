@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "org_read.h"
+#include "vx_access.h"
 #include "vx_log.h"
 #include "vx_query.h"
 #include "vx_validate.h"
@@ -64,7 +64,7 @@ void dashboard_calls_list(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply
     snprintf(limit_s, sizeof(limit_s), "%ld", limit);
     snprintf(offset_s, sizeof(offset_s), "%ld", (page - 1) * limit);
     const char *params[4] = {req->auth->org_id, st == VX_QUERY_OK ? status : NULL, limit_s, offset_s};
-    PGresult *res = dashboard_read_as_org(pg, req, "calls_list", 4, params, reply);
+    PGresult *res = vx_access_read_as_org(pg, req, "calls_list", 4, params, reply);
     if (res == NULL)
         return;
     reply->status = 200;
@@ -82,7 +82,7 @@ void dashboard_calls_get(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply 
         return;
     }
     const char *params[2] = {req->auth->org_id, id};
-    PGresult *res = dashboard_read_as_org(pg, req, "calls_get", 2, params, reply);
+    PGresult *res = vx_access_read_as_org(pg, req, "calls_get", 2, params, reply);
     if (res == NULL)
         return;
     if (PQntuples(res) == 0)

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "access.h"
+#include "vx_access.h"
 #include "calls.h"
 #include "vx_log.h"
 #include "vx_pg.h"
@@ -32,10 +32,10 @@ typedef void (*dashboard_handler)(vx_pg *pg, const vx_gateway_request *req, vx_r
 static const struct {
     const char *subject;
     dashboard_handler handler;
-    unsigned roles; /* dashboard_role bits admitted */
+    unsigned roles; /* vx_role bits admitted */
 } HANDLERS[] = {
-    {VX_SUBJECT_CALLS_LIST, dashboard_calls_list, DASHBOARD_MEMBERS},
-    {VX_SUBJECT_CALLS_GET, dashboard_calls_get, DASHBOARD_MEMBERS},
+    {VX_SUBJECT_CALLS_LIST, dashboard_calls_list, VX_ROLE_MEMBERS},
+    {VX_SUBJECT_CALLS_GET, dashboard_calls_get, VX_ROLE_MEMBERS},
 };
 #define NHANDLERS (sizeof(HANDLERS) / sizeof(HANDLERS[0]))
 
@@ -52,7 +52,7 @@ static void dispatch(void *state, const vx_gateway_request *req, vx_rpc_reply *r
     dashboard_worker *w = state;
     for (size_t i = 0; i < NHANDLERS; i++) {
         if (strcmp(req->route, HANDLERS[i].subject) == 0) {
-            if (dashboard_access_token(req, HANDLERS[i].roles, reply) && dashboard_access_org(w->pg, req, reply))
+            if (vx_access_token(req, HANDLERS[i].roles, reply) && vx_access_org(w->pg, req, reply))
                 HANDLERS[i].handler(w->pg, req, reply);
             return;
         }
@@ -76,7 +76,7 @@ dashboard_worker *dashboard_worker_create(const char *database_url)
     if (w == NULL)
         abort();
     w->pg = vx_pg_create(database_url);
-    dashboard_access_prepare(w->pg);
+    vx_access_prepare(w->pg);
     dashboard_calls_prepare(w->pg);
     return w;
 }

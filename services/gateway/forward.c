@@ -5,12 +5,22 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "voxanne/v1/gateway.pb-c.h"
 #include "vx_log.h"
 #include "vx_rpc.h"
 #include "vx_time.h"
 #include "gateway.h"
+
+/* A Location is the gateway's to set (http_header_forwardable), except on
+ * the routes whose service authenticates the browser itself — Google's OAuth
+ * callback, which ends by sending the owner back to the dashboard. */
+static bool redirect_allowed(const request_ctx *ctx, const Voxanne__V1__GatewayResponse *resp, const Voxanne__V1__KeyValue *h)
+{
+    return ctx->route->auth == VX_AUTH_SERVICE && (resp->status == 302 || resp->status == 303) &&
+           strcasecmp(h->key, "location") == 0 && http_header_value_safe(h->value);
+}
 
 /* Copies an h2o slice into a NUL-terminated string in the request pool. */
 static char *pool_str(h2o_req_t *req, const char *s, size_t len)
@@ -53,7 +63,8 @@ static void on_reply(upstream_call *call, upstream_outcome outcome, natsMsg *msg
          * a header or content type with a CR/LF (a forged or broken answer)
          * is dropped, never copied into the response head. */
         for (size_t i = 0; i < resp->n_headers; i++) {
-            if (http_header_forwardable(resp->headers[i]->key, resp->headers[i]->value))
+            if (http_header_forwardable(resp->headers[i]->key, resp->headers[i]->value) ||
+                redirect_allowed(ctx, resp, resp->headers[i]))
                 http_add_header(ctx, resp->headers[i]->key, resp->headers[i]->value, strlen(resp->headers[i]->value));
             else
                 vx_log_warn(ctx->request_id, NULL, "service answer header dropped", "route", ctx->route->subject);
@@ -101,7 +112,7 @@ void forward_rpc(request_ctx *ctx, const char *body, size_t body_len)
     greq.body.len = body_len;
     if (ctx->is_vapi) {
         auth.vapi = true;
-    } else {
+    } else if (ctx->route->auth != VX_AUTH_SERVICE) {
         auth.org_id = ctx->claims.org_id;
         auth.user_id = ctx->claims.sub;
         auth.role = ctx->claims.role;

@@ -204,6 +204,7 @@ static bool authenticate(request_ctx *ctx)
     int64_t now = vx_now_ms() / 1000;
     switch (ctx->route->auth) {
     case VX_AUTH_NONE:
+    case VX_AUTH_SERVICE:
         return true;
     case VX_AUTH_VAPI: {
         h2o_iovec_t s = HEADER(req, "x-vapi-secret"), a = HEADER(req, "authorization");
@@ -319,7 +320,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
      * callers learn nothing about which paths exist beyond 401. */
     if (!authenticate(ctx))
         return 0;
-    ctx->verified = ctx->route->auth != VX_AUTH_NONE && (ctx->route->auth != VX_AUTH_OPERATOR_DETAILS || ctx->is_operator);
+    ctx->verified = ctx->route->auth != VX_AUTH_NONE && ctx->route->auth != VX_AUTH_SERVICE &&
+                    (ctx->route->auth != VX_AUTH_OPERATOR_DETAILS || ctx->is_operator);
     if (m->bad_param != NULL) {
         http_respond_error(ctx, 400, "invalid_id", "The id in the path must be a UUID.");
         return 0;
@@ -381,6 +383,7 @@ static head_refusal judge_credentials(gateway *gw, const http_head *head, const 
     *verdict = HTTP_HEAD_UNVERIFIED;
     switch (route->auth) {
     case VX_AUTH_NONE:
+    case VX_AUTH_SERVICE:
         return (head_refusal){0, NULL, NULL};
     case VX_AUTH_VAPI: {
         const char *hmac_secret = gw->auth.vapi_hmac_secret;

@@ -1,10 +1,11 @@
 /*
  * voxctl: the operator's command line — migrate the database, create
- * organizations and agents, mint dashboard tokens.
+ * organizations and agents, mint dashboard tokens, have credential-vault
+ * rotate its key.
  *
  * This file only wires: it picks the command, parses its options, reads the
  * environment and hands over to the module that does the work (migrate.c,
- * orgs.c, agents.c, token.c). Exit status: 0 done, 1 failed, 2 usage error
+ * orgs.c, agents.c, token.c, vault.c). Exit status: 0 done, 1 failed, 2 usage error
  * (see cli.h). Results go to stdout, everything else to stderr.
  *
  * Settings come from the environment; in a shell that has none of them,
@@ -25,11 +26,13 @@
 #include "migrate.h"
 #include "orgs.h"
 #include "token.h"
+#include "vault.h"
 #include "vx_config.h"
 #include "vx_crypto.h"
 #include "vx_envelope.h"
 #include "vx_jwt.h"
 #include "vx_log.h"
+#include "vx_nats.h"
 #include "vx_pg.h"
 #include "vx_vapi.h"
 
@@ -61,11 +64,20 @@ static const char usage_text[] = "usage: voxctl <command> [options]\n"
                                  "      Print ORG_HINT_KEY, the key tool-router signs org ids into a call's\n"
                                  "      metadata with and webhook-ingest checks them with, derived from\n"
                                  "      ENVELOPE_MASTER_KEY.\n"
+                                 "  vault rotate [--timeout-s <seconds>]\n"
+                                 "      Have the running credential-vault re-encrypt every credential under its\n"
+                                 "      current key, batch after batch (a line each, then a summary; each batch\n"
+                                 "      may take --timeout-s, default 60). To change the key: on every vault\n"
+                                 "      replica set ENCRYPTION_KEY to the new key and ENCRYPTION_KEY_PREVIOUS to\n"
+                                 "      the old one, restart them, then run this; once it reports 0 remaining,\n"
+                                 "      ENCRYPTION_KEY_PREVIOUS can be removed. Needs NATS_URL, as the admin NATS\n"
+                                 "      user (NATS_USER=admin, NATS_PASSWORD).\n"
                                  "  help\n"
                                  "      Show this text.\n"
                                  "\n"
-                                 "settings: DATABASE_URL, ADMIN_DATABASE_URL, JWT_SECRET, MIGRATIONS_DIR from the\n"
-                                 "environment. When none of the first three is set, voxctl run from a checkout\n"
+                                 "settings: DATABASE_URL, ADMIN_DATABASE_URL, JWT_SECRET, MIGRATIONS_DIR, NATS_URL\n"
+                                 "(and NATS_USER, NATS_PASSWORD, NATS_TLS_*) from the environment. When none of\n"
+                                 "DATABASE_URL, ADMIN_DATABASE_URL, JWT_SECRET is set, voxctl run from a checkout\n"
                                  "reads them from the env file `make run` writes: $VOXANNE_STATE_DIR/env, else\n"
                                  "<checkout>/.run/env.\n"
                                  "\n"
@@ -303,6 +315,25 @@ static int cmd_org_hint_key(int argc, char **argv)
     return print_derived_key(VX_VAPI_ORG_HINT_KEY_NAME);
 }
 
+static int cmd_vault_rotate(int argc, char **argv)
+{
+    vxctl_vault_rotate_spec spec;
+    vxctl_status st = vxctl_vault_rotate_args(argc, argv, &spec);
+    if (st != VXCTL_OK)
+        return st;
+    const char *url = vx_config_str("NATS_URL", NULL);
+    if (url == NULL) {
+        vxctl_errorf("vault rotate: NATS_URL is not set: export it (the NATS server credential-vault is connected to), with "
+                     "NATS_USER=admin and its NATS_PASSWORD");
+        return VXCTL_USAGE;
+    }
+    natsConnection *nc = vxctl_vault_connect(url);
+    st = nc != NULL ? vxctl_vault_rotate(nc, &spec) : VXCTL_FAILED;
+    vx_nats_close(nc);
+    nats_Close();
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     /* voxctl reports its own errors on stderr and keeps stdout for results;
@@ -317,7 +348,7 @@ int main(int argc, char **argv)
         return VXCTL_OK;
     }
     bool known = strcmp(cmd, "migrate") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "org") == 0 || strcmp(cmd, "agent") == 0 ||
-                 strcmp(cmd, "envelope-key") == 0 || strcmp(cmd, "org-hint-key") == 0;
+                 strcmp(cmd, "envelope-key") == 0 || strcmp(cmd, "org-hint-key") == 0 || strcmp(cmd, "vault") == 0;
     if (!known)
         return usage_error("unknown command: ", cmd);
     if (vxctl_args_want_help(argc - 2, argv + 2)) {
@@ -332,6 +363,11 @@ int main(int argc, char **argv)
         return cmd_org_hint_key(argc - 2, argv + 2);
     if (strcmp(cmd, "token") == 0)
         return cmd_token(argc - 2, argv + 2);
+    if (strcmp(cmd, "vault") == 0) {
+        if (argc < 3 || strcmp(argv[2], "rotate") != 0)
+            return usage_error("expected 'rotate' after ", cmd);
+        return cmd_vault_rotate(argc - 3, argv + 3);
+    }
     if (strcmp(cmd, "org") == 0 || strcmp(cmd, "agent") == 0) {
         if (argc < 3 || strcmp(argv[2], "create") != 0)
             return usage_error("expected 'create' after ", cmd);

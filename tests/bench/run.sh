@@ -10,7 +10,9 @@
 #   JetStream) with p50/p99 — then how fast webhook-ingest drains them into
 #   PostgreSQL (rows per second).
 #   envelope: the gateway's signature on a request, signed and verified.
-# BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook runs one part;
+#   vault: a service's credential get from credential-vault over NATS,
+#   uncached and cached, p50/p99.
+# BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook|vault runs one part;
 # BENCH_NATS_PERMISSIONS=off runs NATS without the suite's users (to measure their cost).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,6 +42,7 @@ fi
 export MIGRATIONS_DIR=$PWD/migrations JWT_SECRET=bench-jwt-secret-with-32-bytes-at-least VAPI_WEBHOOK_SECRET=bench-vapi-secret LOG_LEVEL=warn
 ENVELOPE_MASTER_KEY=$(openssl rand -hex 32)
 export ENVELOPE_MASTER_KEY
+VAULT_ENCRYPTION_KEY=$(openssl rand -hex 32)
 # A free port below infra.sh's range (20000-40000), so the two never pick the same one.
 free_port() {
     local port i
@@ -75,6 +78,11 @@ wrk_run() {
 
 # What the gateway's envelope signature costs, on its own (no servers involved).
 [[ -n ${BENCH_ONLY:-} || ! -x $build/tests/bench/bench_envelope ]] || "$build/tests/bench/bench_envelope"
+
+# A credential read as a service makes it, uncached then cached (BENCH_ONLY=vault alone).
+if [[ ${BENCH_ONLY:-vault} == vault && -x $build/tests/bench/bench_vault ]]; then
+    NATS_URL="nats://admin:$(<"$VX_NATS_USERS_DIR/admin")@${NATS_URL#nats://}" "$build/tests/bench/bench_vault" "$ADMIN_DATABASE_URL" 2000
+fi
 
 if [[ ${BENCH_ONLY:-tools} == tools && -x $build/bin/tool-router ]]; then
     # A clinic with hours every day, a buffer, a transfer number and 1,000 contacts.

@@ -21,7 +21,7 @@ for user in $(sed -n 's/^ *user: *\([a-z0-9_-]*\) *$/\1/p' deploy/nats/users.con
 done
 master=$(value ENVELOPE_MASTER_KEY)
 [[ $master =~ ^[0-9a-f]{64}$ ]] || fail "ENVELOPE_MASTER_KEY is not 64 hex digits"
-for program in tool-router dashboard-api webhook-ingest; do
+for program in tool-router dashboard-api webhook-ingest credential-vault; do
     name=${program^^}
     want=$(ENVELOPE_MASTER_KEY=$master "$voxctl" envelope-key --program "$program")
     got=$(value "ENVELOPE_KEY_${name//-/_}")
@@ -29,6 +29,8 @@ for program in tool-router dashboard-api webhook-ingest; do
 done
 want=$(ENVELOPE_MASTER_KEY=$master "$voxctl" org-hint-key)
 [[ $(value ORG_HINT_KEY) == "$want" ]] || fail "ORG_HINT_KEY is not voxctl's"
+[[ $(value ENCRYPTION_KEY) =~ ^[0-9a-f]{64}$ ]] || fail "ENCRYPTION_KEY is not 64 hex digits"
+[[ $(value ENCRYPTION_KEY) != "$master" ]] || fail "ENCRYPTION_KEY is the envelope master key"
 # Fresh each time, never a fixed value.
 [[ $(deploy/secrets.sh | sed -n 's/^ENVELOPE_MASTER_KEY=//p') != "$master" ]] || fail "two runs gave the same master key"
 # The kubectl form carries the same names.

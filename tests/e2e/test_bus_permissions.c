@@ -125,7 +125,7 @@ static size_t pack(uint8_t *buf, size_t cap, const char *org, bool vapi, const c
     return voxanne__v1__gateway_request__pack(&req, buf);
 }
 
-static const char *const SERVICE_USERS[] = {"gateway", "webhook-ingest", "dashboard-api", "tool-router"};
+static const char *const SERVICE_USERS[] = {"gateway", "webhook-ingest", "dashboard-api", "tool-router", "credential-vault"};
 #define N_USERS (sizeof(SERVICE_USERS) / sizeof(SERVICE_USERS[0]))
 
 static void test_no_credentials_no_bus(void **state)
@@ -240,11 +240,46 @@ static void test_nobody_answers_for_another(void **state)
         assert_true(publish_refused(&p, "_INBOX.gateway.guess.0.1.1", NULL, "forged", 6));
         peer_close(&p);
     }
-    /* The gateway reaches only what its routes need: never the vault. */
+    /* The gateway reaches only what its routes need: never the vault, not
+     * even on a subject that names another caller. */
     peer p;
     connect_as_service(&p, "gateway");
-    assert_true(publish_refused(&p, "rpc.vault.google.token", NULL, "", 0));
+    assert_true(publish_refused(&p, "rpc.vault.tool-router.google_token", NULL, "", 0));
     assert_true(publish_refused(&p, "rpc.rag.search", NULL, "", 0));
+    peer_close(&p);
+}
+
+/* The vault: each service may ask only on its own rpc.vault.<user>. prefix
+ * (the subject names the caller), tool-router only for Google tokens; the
+ * vault itself publishes only its cache evictions and replies. */
+static void test_only_the_named_caller_reaches_the_vault(void **state)
+{
+    peer p;
+    connect_as_service(&p, "tool-router");
+    assert_false(publish_refused(&p, "rpc.vault.tool-router.google_token", NULL, "", 0));
+    assert_true(publish_refused(&p, "rpc.vault.tool-router.get", NULL, "", 0));
+    assert_true(publish_refused(&p, "rpc.vault.notifier.get", NULL, "", 0));
+    assert_true(publish_refused(&p, "rpc.integrations.list", NULL, "", 0));
+    assert_true(subscribe_refused(&p, "rpc.vault.>"));
+    peer_close(&p);
+    const char *never[] = {"dashboard-api", "webhook-ingest"};
+    for (size_t i = 0; i < 2; i++) {
+        connect_as_service(&p, never[i]);
+        assert_true(publish_refused(&p, "rpc.vault.tool-router.google_token", NULL, "", 0));
+        assert_true(publish_refused(&p, "rpc.vault.admin.rotate", NULL, "", 0));
+        assert_true(publish_refused(&p, "vault.evict", NULL, "", 0));
+        peer_close(&p);
+    }
+    connect_as_service(&p, "gateway");
+    assert_true(publish_refused(&p, "vault.evict", NULL, "", 0));
+    peer_close(&p);
+    connect_as_service(&p, "credential-vault");
+    assert_false(subscribe_refused(&p, "rpc.vault.>"));
+    assert_false(publish_refused(&p, "vault.evict", NULL, "", 0));
+    assert_true(publish_refused(&p, "rpc.tools.webhook", NULL, "", 0));
+    assert_true(publish_refused(&p, "rpc.vault.tool-router.google_token", NULL, "", 0));
+    assert_true(subscribe_refused(&p, "rpc.tools.>"));
+    assert_true(publish_refused(&p, "_INBOX.gateway.guess.0.1.1", NULL, "forged", 6));
     peer_close(&p);
 }
 
@@ -349,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_only_the_gateway_speaks_as_vapi),
         cmocka_unit_test(test_the_stream_is_out_of_reach),
         cmocka_unit_test(test_nobody_answers_for_another),
+        cmocka_unit_test(test_only_the_named_caller_reaches_the_vault),
         cmocka_unit_test(test_unsigned_envelopes_are_refused_by_every_service),
         cmocka_unit_test(test_the_suite_still_works_through_the_gateway),
     };

@@ -45,4 +45,7 @@ n=$(awk '$1 ~ /^connections=(1|10|100)$/ && $2 ~ /^reports_acknowledged=/ {
         if (r[2] > 0 && e[2] * 2 < r[2]) ok++ } END { print ok + 0 }' "$logs/bench.out")
 [[ $n -eq 3 ]] || fail "make bench: expected 3 acknowledged webhook figure lines, got $n"
 grep -q '^ingest: ' "$logs/bench.out" || fail "make bench: no ingest drain figure"
+for what in uncached cached; do
+    grep -Eq "^  vault get $what .* failed=0$" "$logs/bench.out" || fail "make bench: no vault $what figure without failures"
+done
 echo "ok: make bench printed every figure"

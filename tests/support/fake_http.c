@@ -67,6 +67,8 @@ static bool read_request(int fd, vx_buf *in, fake_request *q)
     if (sscanf(in->data, "%15s %2047s %15s", q->method, q->path, version) != 3)
         return false;
     q->close = strcmp(version, "HTTP/1.0") == 0;
+    char *mark = strchr(q->path, '?');
+    q->query = mark != NULL ? mark + 1 : "";
     size_t clen = 0;
     for (char *line = strstr(in->data, "\r\n"); line != NULL && line < end; line = strstr(line + 2, "\r\n")) {
         char *h = line + 2;
@@ -74,6 +76,8 @@ static bool read_request(int fd, vx_buf *in, fake_request *q)
             clen = strtoul(h + 15, NULL, 10);
         else if (strncasecmp(h, "Authorization:", 14) == 0)
             sscanf(h + 14, " %1023[^\r\n]", q->auth);
+        else if (strncasecmp(h, "Content-Type:", 13) == 0)
+            sscanf(h + 13, " %255[^\r\n]", q->content_type);
         else if (strncasecmp(h, "Connection:", 11) == 0 && strncasecmp(h + 11, " close", 6) == 0)
             q->close = true;
     }
@@ -107,14 +111,22 @@ static const char *reason_phrase(int status)
     switch (status) {
     case 200:
         return "OK";
+    case 201:
+        return "Created";
     case 204:
         return "No Content";
+    case 302:
+        return "Found";
     case 400:
         return "Bad Request";
     case 401:
         return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
+    case 405:
+        return "Method Not Allowed";
     case 409:
         return "Conflict";
     case 410:
@@ -139,7 +151,7 @@ static void *serve(void *arg)
             free(q.body);
             break;
         }
-        fake_response r = {0, NULL, VX_BUF_INIT};
+        fake_response r = {.status = 0, .extra_headers = NULL, .body = VX_BUF_INIT, .headers = VX_BUF_INIT};
         H.route(&q, &r);
         char status[8];
         snprintf(status, sizeof(status), "%d", r.status);
@@ -147,15 +159,19 @@ static void *serve(void *arg)
         vx_buf out = VX_BUF_INIT;
         vx_buf_printf(&out, "HTTP/1.1 %d %s\r\n", r.status, reason_phrase(r.status));
         if (r.status != 204)
-            vx_buf_printf(&out, "Content-Type: application/json; charset=UTF-8\r\nContent-Length: %zu\r\n", r.body.len);
+            vx_buf_printf(&out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+                          r.content_type != NULL ? r.content_type : "application/json; charset=UTF-8", r.body.len);
         if (r.extra_headers != NULL)
             vx_buf_puts(&out, r.extra_headers);
+        if (r.headers.len > 0)
+            vx_buf_append(&out, r.headers.data, r.headers.len);
         vx_buf_puts(&out, q.close ? "Connection: close\r\n\r\n" : "\r\n");
         if (r.body.len > 0 && r.status != 204)
             vx_buf_append(&out, r.body.data, r.body.len);
         bool ok = send(fd, out.data, out.len, MSG_NOSIGNAL) == (ssize_t)out.len;
         vx_buf_free(&out);
         vx_buf_free(&r.body);
+        vx_buf_free(&r.headers);
         free(q.body);
         if (!ok || q.close)
             break;

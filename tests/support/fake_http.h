@@ -3,9 +3,10 @@
  * services (tests/fakes/): a fake is its route function plus its state.
  *
  * Design: blocking sockets on 127.0.0.1, keep-alive, Content-Length bodies,
- * one detached thread per connection; every answer is JSON (or empty for
- * 204). SIGTERM/SIGINT stop accepting; open connections are given up to 5 s
- * to finish, so a fake exits cleanly (and leak-free under ASan).
+ * one detached thread per connection; answers are JSON unless the route
+ * says otherwise (Twilio's XML), and empty for 204. SIGTERM/SIGINT stop
+ * accepting; open connections are given up to 5 s to finish, so a fake
+ * exits cleanly (and leak-free under ASan).
  */
 #ifndef FAKE_HTTP_H
 #define FAKE_HTTP_H
@@ -18,8 +19,10 @@
 
 typedef struct fake_request {
     char method[16];
-    char path[2048]; /* as sent, query included */
-    char auth[1024]; /* the Authorization header's value, or "" */
+    char path[2048];        /* as sent, query included */
+    const char *query;      /* points into path just past its '?' (stays valid if path is cut there), or "" */
+    char auth[1024];        /* the Authorization header's value, or "" */
+    char content_type[256]; /* the Content-Type header's value, or "" */
     bool close;
     char *body; /* NUL-terminated */
     size_t body_len;
@@ -29,6 +32,8 @@ typedef struct fake_response {
     int status;
     const char *extra_headers; /* "Name: value\r\n"… or NULL */
     vx_buf body;
+    const char *content_type; /* NULL: "application/json; charset=UTF-8" */
+    vx_buf headers;           /* more "Name: value\r\n" lines built per answer (a Location); freed by the server */
 } fake_response;
 
 /* Answers one request (called on the connection's thread). */

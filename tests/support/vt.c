@@ -226,20 +226,27 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *userdata)
     return add;
 }
 
+/* Copies the value of header name (lower case, with its colon) from line into out. */
+static void header_value(const char *ptr, size_t len, const char *name, char *out, size_t cap)
+{
+    size_t n = strlen(name);
+    if (len <= n || strncasecmp(ptr, name, n) != 0)
+        return;
+    size_t start = n;
+    while (start < len && ptr[start] == ' ')
+        start++;
+    size_t end = len;
+    while (end > start && (ptr[end - 1] == '\r' || ptr[end - 1] == '\n'))
+        end--;
+    snprintf(out, cap, "%.*s", (int)(end - start), ptr + start);
+}
+
 static size_t on_header(char *ptr, size_t size, size_t n, void *userdata)
 {
     vt_response *r = userdata;
     size_t len = size * n;
-    static const char name[] = "x-request-id:";
-    if (len > sizeof(name) && strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
-        size_t start = sizeof(name) - 1;
-        while (start < len && ptr[start] == ' ')
-            start++;
-        size_t end = len;
-        while (end > start && (ptr[end - 1] == '\r' || ptr[end - 1] == '\n'))
-            end--;
-        snprintf(r->request_id, sizeof(r->request_id), "%.*s", (int)(end - start), ptr + start);
-    }
+    header_value(ptr, len, "x-request-id:", r->request_id, sizeof(r->request_id));
+    header_value(ptr, len, "location:", r->location, sizeof(r->location));
     return len;
 }
 
@@ -551,8 +558,13 @@ char *vt_vapi_report(const char *call_id, const char *assistant_id)
 
 char *vt_token(const vt_suite *s, const char *org_id, long ttl_s)
 {
+    return vt_token_as(s, org_id, "owner", ttl_s);
+}
+
+char *vt_token_as(const vt_suite *s, const char *org_id, const char *role, long ttl_s)
+{
     int64_t now = vx_now_ms() / 1000;
-    vx_jwt_grant g = {.org_id = org_id, .user_id = "user-1", .role = "owner", .iat = now, .exp = now + ttl_s};
+    vx_jwt_grant g = {.org_id = org_id, .user_id = "user-1", .role = role, .iat = now, .exp = now + ttl_s};
     if (ttl_s <= 0)
         g.iat = now - 3600;
     return vx_jwt_sign(s->jwt_secret, &g);

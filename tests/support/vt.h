@@ -46,6 +46,7 @@ typedef struct vt_response {
     char *body;
     size_t body_len;
     char request_id[80];
+    char location[2048]; /* the Location header of a redirect, "" when none */
 } vt_response;
 /* headers: NULL-terminated "Name: value" list, may be NULL. body may be NULL. A new connection each time. */
 vt_response vt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t body_len);
@@ -145,6 +146,8 @@ char *vt_vapi_report(const char *call_id, const char *assistant_id);
  * audience, issued now, valid ttl_s (negative: expired that long ago, issued
  * an hour before). */
 char *vt_token(const vt_suite *s, const char *org_id, long ttl_s);
+/* The same with another role claim ("staff", …). */
+char *vt_token_as(const vt_suite *s, const char *org_id, const char *role, long ttl_s);
 /* The headers of Vapi's HMAC credential for body (body_len bytes) sent at unix
  * second ts, signed with the suite's HMAC key: list is {"x-signature: …",
  * "x-timestamp: …", NULL}, ready for vt_http (it points into h). */

@@ -251,11 +251,13 @@ static void record_event_id(const tool_ctx *ctx, const pending_event *p, const c
                 vx_pg_error(ctx->pg));
 }
 
+/* What each booking_google_op does to the event, for log lines. */
+static const char *const CHANGE_NAMES[] = {"created", "moved", "deleted"};
+
 /* After commit: applies the change. Failure is logged, never fatal: the
  * appointment stands (or is cancelled) whatever Google says. */
 static void apply_after_commit(const tool_ctx *ctx, void *data, tool_result *result)
 {
-    static const char *const what[] = {"created", "moved", "deleted"};
     pending_event *p = data;
     p->conn.request_id = ctx->request_id;
     p->conn.org_id = ctx->org_id;
@@ -271,8 +273,8 @@ static void apply_after_commit(const tool_ctx *ctx, void *data, tool_result *res
         st = google_calendar_event_delete(&p->conn, p->event_id);
     }
     if (st != GOOGLE_CALENDAR_OK) {
-        vx_log_warn(ctx->request_id, ctx->org_id, "google calendar event not changed", "change", what[p->op], "appointment_id",
-                    p->appointment_id, "status", google_calendar_status_name(st));
+        vx_log_warn(ctx->request_id, ctx->org_id, "google calendar event not changed", "change", CHANGE_NAMES[p->op],
+                    "appointment_id", p->appointment_id, "status", google_calendar_status_name(st));
         return;
     }
     if (created != NULL)
@@ -292,6 +294,9 @@ void booking_defer_google(const google_link *g, booking_google_op op, const char
                           int64_t start_ms, int64_t end_ms, const char *tz, const char *summary, const char *description,
                           tool_result *out)
 {
+    if (!g->connected && g->reconnect_needed) /* the owner's to fix: the event is not there */
+        vx_log_warn(g->conn.request_id, g->conn.org_id, "google calendar event not changed", "change", CHANGE_NAMES[op],
+                    "appointment_id", appointment_id, "status", "google calendar needs reconnecting");
     if (!g->connected)
         return;
     pending_event *p = calloc(1, sizeof(*p));

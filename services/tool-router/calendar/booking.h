@@ -109,7 +109,8 @@ int booking_find(const tool_ctx *ctx, const schedule *s, booking_appointment *a,
 typedef enum { BOOKING_GOOGLE_INSERT = 0, BOOKING_GOOGLE_MOVE = 1, BOOKING_GOOGLE_DELETE = 2 } booking_google_op;
 
 /* Schedules a Google Calendar change as out's after-commit work (nothing when g
- * is not connected): outside calls never hold the transaction — and the locks
+ * is not connected; logged at warn when that is because Google needs
+ * reconnecting): outside calls never hold the transaction — and the locks
  * of what it wrote — open, and never happen if it rolls back. event_id is the
  * existing event (MOVE, DELETE); an insert derives its id from appointment_id
  * and records the created id on the appointment. Strings are copied; failures

@@ -20,15 +20,17 @@
 void google_link_open(const tool_ctx *ctx, google_link *g)
 {
     memset(g, 0, sizeof(*g));
+    g->conn.request_id = ctx->request_id;
+    g->conn.org_id = ctx->org_id;
     long miss_ttl = ctx->settings != NULL ? ctx->settings->vault_miss_ttl_ms : 0;
-    if (vault_google_token(ctx->nc, ctx->request_id, ctx->org_id, miss_ttl, &g->access_token, &g->calendar_id) != 0)
+    vault_status st = vault_google_token(ctx->nc, ctx->request_id, ctx->org_id, miss_ttl, &g->access_token, &g->calendar_id);
+    g->reconnect_needed = st == VAULT_RECONNECT_NEEDED;
+    if (st != VAULT_OK)
         return;
     g->conn.base_url = ctx->settings != NULL ? ctx->settings->google_calendar_base_url : getenv("GOOGLE_CALENDAR_BASE_URL");
     g->conn.timeout_ms = ctx->settings != NULL ? ctx->settings->google_timeout_ms : 0; /* 0: the client's default */
     g->conn.access_token = g->access_token;
     g->conn.calendar_id = g->calendar_id;
-    g->conn.request_id = ctx->request_id;
-    g->conn.org_id = ctx->org_id;
     g->connected = true;
 }
 

@@ -9,6 +9,13 @@
  * the link for the rest of that call, so one slow Google costs one timeout,
  * not one per query.
  *
+ * One way of being unconnected is told apart: the org connected Google, but
+ * Google refused its token and the owner must connect it again
+ * (reconnect_needed). The tools still work on the internal calendar alone,
+ * but then neither Google's busy times were checked nor is its calendar
+ * updated, so what they tell the caller must not sound final about the
+ * clinic's calendar.
+ *
  * Ownership: a google_link lives on the tool's stack; google_link_open fills
  * it (always: unconnected on any trouble) and google_link_close wipes the
  * token and frees what open allocated. Closing an unconnected or zeroed link
@@ -27,7 +34,8 @@
 
 typedef struct google_link {
     bool connected;
-    char *access_token; /* secret: never logged */
+    bool reconnect_needed; /* not connected because Google refused the org's token (the vault said so) */
+    char *access_token;    /* secret: never logged */
     char *calendar_id;
     google_calendar_conn conn; /* points into the fields above */
     /* A span Google's busy times are read without: the appointment being
@@ -35,7 +43,9 @@ typedef struct google_link {
     int64_t ignore_start_ms, ignore_end_ms;
 } google_link;
 
-/* Asks the vault (ctx->nc; NULL means no Google) for the org's calendar. */
+/* Asks the vault (ctx->nc; NULL means no Google) for the org's calendar.
+ * Also sets g->conn's request and org ids (ctx's), connected or not, for
+ * the log lines of what is done with the link. */
 void google_link_open(const tool_ctx *ctx, google_link *g);
 void google_link_close(google_link *g);
 

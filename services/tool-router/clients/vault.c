@@ -4,10 +4,16 @@
  * Design: one protobuf request, one reply, nothing cached but the fact that
  * the vault did not answer (a thread-local deadline: workers and pool
  * threads never share it, so no lock). The token is copied out of the
- * decoded reply and the reply's copy is wiped before it is freed.
+ * decoded reply and the reply's copy is wiped before it is freed. The
+ * reply's status is read first: "reconnect needed" wins over whatever the
+ * other fields say, and a status the vault sends for a failure (denied,
+ * unreadable, unavailable, invalid) is a failure here too; VAULT_OK and
+ * VAULT_NOT_FOUND leave it to `connected` (a vault that predates the status
+ * field sends neither).
  */
 #include "clients/vault.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +37,38 @@ static char *dup_or_abort(const char *s)
     return d;
 }
 
-int vault_google_token(natsConnection *nc, const char *request_id, const char *org_id, long miss_ttl_ms, char **access_token,
-                       char **calendar_id)
+/* The outcome a decoded reply stands for (the token is not touched). */
+static vault_status reply_status(const char *request_id, const char *org_id, const Voxanne__V1__GoogleTokenReply *rep)
+{
+    switch (rep->status) {
+    case VOXANNE__V1__VAULT_STATUS__VAULT_RECONNECT_NEEDED:
+        vx_log_warn(request_id, org_id, "google calendar not used", "reason", "google calendar needs reconnecting");
+        return VAULT_RECONNECT_NEEDED;
+    case VOXANNE__V1__VAULT_STATUS__VAULT_OK:
+    case VOXANNE__V1__VAULT_STATUS__VAULT_NOT_FOUND:
+        break;
+    default: {
+        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&voxanne__v1__vault_status__descriptor, rep->status);
+        vx_log_warn(request_id, org_id, "google calendar not used", "reason", "vault refused", "status",
+                    v != NULL ? v->name : "unknown");
+        return VAULT_ERROR;
+    }
+    }
+    if (!rep->connected || rep->access_token == NULL || rep->access_token[0] == '\0') {
+        vx_log_debug(request_id, org_id, "google calendar not used", "reason",
+                     rep->error != NULL && rep->error[0] != '\0' ? rep->error : "not connected");
+        return VAULT_NOT_CONNECTED;
+    }
+    return VAULT_OK;
+}
+
+vault_status vault_google_token(natsConnection *nc, const char *request_id, const char *org_id, long miss_ttl_ms,
+                                char **access_token, char **calendar_id)
 {
     *access_token = NULL;
     *calendar_id = NULL;
     if (nc == NULL || (miss_ttl_ms > 0 && vx_now_ms() < vault_absent_until_ms))
-        return -1;
+        return VAULT_NOT_CONNECTED;
     Voxanne__V1__GoogleTokenRequest req = VOXANNE__V1__GOOGLE_TOKEN_REQUEST__INIT;
     req.request_id = (char *)(request_id != NULL ? request_id : "");
     req.org_id = (char *)org_id;
@@ -49,31 +80,29 @@ int vault_google_token(natsConnection *nc, const char *request_id, const char *o
     natsMsg *msg = NULL;
     natsStatus st = natsConnection_Request(&msg, nc, VAULT_GOOGLE_TOKEN_SUBJECT, buf, (int)len, VAULT_TIMEOUT_MS);
     free(buf);
-    if (st != NATS_OK || natsMsg_IsNoResponders(msg)) {
+    bool no_vault = st == NATS_NO_RESPONDERS || (st == NATS_OK && natsMsg_IsNoResponders(msg));
+    if (st != NATS_OK || no_vault) {
         if (miss_ttl_ms > 0)
             vault_absent_until_ms = vx_now_ms() + miss_ttl_ms;
         vx_log_debug(request_id, org_id, "google calendar not used", "reason",
-                     st != NATS_OK ? natsStatus_GetText(st) : "no credential vault");
+                     no_vault ? "no credential vault" : natsStatus_GetText(st));
         natsMsg_Destroy(msg);
-        return -1;
+        return no_vault ? VAULT_NOT_CONNECTED : VAULT_ERROR;
     }
     Voxanne__V1__GoogleTokenReply *rep =
         voxanne__v1__google_token_reply__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
     natsMsg_Destroy(msg);
     if (rep == NULL) {
         vx_log_warn(request_id, org_id, "google calendar not used", "reason", "unreadable vault reply");
-        return -1;
+        return VAULT_ERROR;
     }
-    int rc = -1;
-    if (!rep->connected || rep->access_token == NULL || rep->access_token[0] == '\0') {
-        vx_log_debug(request_id, org_id, "google calendar not used", "reason",
-                     rep->error != NULL && rep->error[0] != '\0' ? rep->error : "not connected");
-    } else {
+    vault_status rc = reply_status(request_id, org_id, rep);
+    if (rc == VAULT_OK) {
         *access_token = dup_or_abort(rep->access_token);
         *calendar_id = dup_or_abort(rep->calendar_id != NULL && rep->calendar_id[0] != '\0' ? rep->calendar_id : "primary");
-        memset(rep->access_token, 0, strlen(rep->access_token));
-        rc = 0;
     }
+    if (rep->access_token != NULL)
+        memset(rep->access_token, 0, strlen(rep->access_token));
     voxanne__v1__google_token_reply__free_unpacked(rep, NULL);
     return rc;
 }

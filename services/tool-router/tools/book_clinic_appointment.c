@@ -10,7 +10,10 @@
  * too: nothing is left of a lost race — and the caller hears the nearest
  * free slots. Google Calendar, when the org has it, is asked before the
  * write (an outside event blocks the time too) and gets the event after the
- * commit; Google failing never fails the booking.
+ * commit; Google failing never fails the booking. When Google needs
+ * reconnecting the booking is made on the internal calendar alone, and the
+ * caller hears that the clinic will confirm the time rather than "we'll see
+ * you then".
  */
 #include "tools/tools.h"
 
@@ -225,8 +228,12 @@ tool_status book_clinic_appointment_run(const tool_ctx *ctx, tool_result *out)
     }
     if (rc == 0) {
         booking_queue_confirmation(ctx, id);
-        tool_say(out, "You're booked for %s %s on %s at %s. We'll see you then, %s!", booking_article(a.service_name),
-                 a.service_name, w.date_label, w.time, a.first);
+        if (g.reconnect_needed) /* Google's busy times were not checked, nor is the event made: nothing final to promise */
+            tool_say(out, "You're booked for %s %s on %s at %s, %s. The clinic will confirm the time with you shortly.",
+                     booking_article(a.service_name), a.service_name, w.date_label, w.time, a.first);
+        else
+            tool_say(out, "You're booked for %s %s on %s at %s. We'll see you then, %s!", booking_article(a.service_name),
+                     a.service_name, w.date_label, w.time, a.first);
         vx_log_info(ctx->request_id, ctx->org_id, "appointment booked", "appointment_id", id);
     }
     google_link_close(&g);

@@ -7,6 +7,9 @@
  * 'cancelled', which frees the time at once (the exclusion constraint only
  * covers booked rows) — no savepoint needed, nothing can collide. The Google event, when there is one, is deleted after the
  * commit; Google failing (or no longer connected) is logged, never fatal.
+ * The caller's answer is the same when Google needs reconnecting: the
+ * cancellation is done, and nothing about the clinic's calendar is said
+ * (the owner's side is logged).
  */
 #include "tools/tools.h"
 
@@ -43,7 +46,7 @@ tool_status cancel_appointment_run(const tool_ctx *ctx, tool_result *out)
     if (a.event_id[0] != '\0') {
         google_link g;
         google_link_open(ctx, &g);
-        if (!g.connected)
+        if (!g.connected && !g.reconnect_needed) /* needing reconnecting: booking_defer_google says so */
             vx_log_warn(ctx->request_id, ctx->org_id, "google calendar event not deleted", "appointment_id", a.id, "status",
                         "not connected");
         booking_defer_google(&g, BOOKING_GOOGLE_DELETE, a.event_id, a.id, 0, 0, s.timezone, NULL, NULL, out);

@@ -11,7 +11,9 @@
  * exactly like a new booking — a row never collides with its own old time,
  * and its own Google event is left out of the busy times (google_link's
  * ignored span). The Google event, when there is one, is moved after the
- * commit; Google failing is logged, never fatal.
+ * commit; Google failing is logged, never fatal. When Google needs
+ * reconnecting the move is made on the internal calendar alone, and the
+ * caller hears that the clinic will confirm the new time.
  */
 #include "tools/tools.h"
 
@@ -99,7 +101,11 @@ tool_status reschedule_appointment_run(const tool_ctx *ctx, tool_result *out)
         booking_defer_google(&g, BOOKING_GOOGLE_MOVE, a.event_id, a.id, start_ms, start_ms + length_ms, s.timezone, NULL, NULL,
                              out);
     if (rc == 0) {
-        tool_say(out, "Done: your %s is now on %s at %s.", a.service, w.date_label, w.time);
+        if (g.reconnect_needed) /* as for a booking: Google's busy times were not checked, nor is its event moved */
+            tool_say(out, "Done: your %s is now on %s at %s. The clinic will confirm the new time with you shortly.", a.service,
+                     w.date_label, w.time);
+        else
+            tool_say(out, "Done: your %s is now on %s at %s.", a.service, w.date_label, w.time);
         vx_log_info(ctx->request_id, ctx->org_id, "appointment rescheduled", "appointment_id", a.id);
     }
     google_link_close(&g);

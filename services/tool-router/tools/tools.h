@@ -106,7 +106,11 @@ tool_status check_availability_run(const tool_ctx *ctx, tool_result *out);
  * hears "that time was just taken" and the nearest free slots, and nothing
  * of the attempt is kept. A bad argument changes nothing and asks again.
  * With Google Calendar: its busy times block too, and the event is created
- * after the commit. Side effects: claimed in the ledger.
+ * after the commit. Answers "You're booked for a Cleaning on Tuesday, March
+ * 10 at 10:00 AM. We'll see you then, Ann!" — or, when the org's Google
+ * Calendar needs reconnecting (booked on the internal calendar alone),
+ * "You're booked for … at 10:00 AM, Ann. The clinic will confirm the time
+ * with you shortly." Side effects: claimed in the ledger.
  */
 void book_clinic_appointment_prepare(vx_pg *pg);
 tool_status book_clinic_appointment_run(const tool_ctx *ctx, tool_result *out);
@@ -119,7 +123,9 @@ tool_status book_clinic_appointment_run(const tool_ctx *ctx, tool_result *out);
  * (tools/own_appointment.h: else, and on a call without a caller number,
  * the refusal OWN_APPOINTMENT_REFUSAL and nothing changes), keeping its duration, under the same checks and collision
  * rule as a booking. The Google event, when there is one, follows after the
- * commit. Side effects: claimed in the ledger.
+ * commit. Answers "Done: your Cleaning is now on … at 10:30 AM." — with
+ * " The clinic will confirm the new time with you shortly." when the org's
+ * Google Calendar needs reconnecting. Side effects: claimed in the ledger.
  */
 void reschedule_appointment_prepare(vx_pg *pg);
 tool_status reschedule_appointment_run(const tool_ctx *ctx, tool_result *out);

@@ -1,7 +1,8 @@
 /*
  * Unit tests for libcommon/vx_crypto.c against published vectors: SHA-256
- * (FIPS 180-2), HMAC-SHA256 (RFC 4231), base64 (RFC 4648 §10, in the url
- * alphabet), plus strict decoding's failure paths. AES-256-GCM: test_aead.c.
+ * (FIPS 180-2), HMAC-SHA256 (RFC 4231), base64 (RFC 4648 §10, in the
+ * standard alphabet with padding and in the url alphabet without), plus
+ * strict decoding's failure paths. AES-256-GCM: test_aead.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,6 +123,53 @@ static void test_base64url_vectors(void **state)
     check_b64("\0\0", 2, "AAA");
 }
 
+static void check_std(const char *in, size_t len, const char *expected)
+{
+    char *enc = vx_base64_encode((const uint8_t *)in, len);
+    assert_non_null(enc);
+    assert_string_equal(enc, expected);
+    free(enc);
+}
+
+static void test_base64_vectors(void **state)
+{
+    /* RFC 4648 §10, padded to a multiple of four. */
+    check_std("", 0, "");
+    check_std("f", 1, "Zg==");
+    check_std("fo", 2, "Zm8=");
+    check_std("foo", 3, "Zm9v");
+    check_std("foob", 4, "Zm9vYg==");
+    check_std("fooba", 5, "Zm9vYmE=");
+    check_std("foobar", 6, "Zm9vYmFy");
+    /* The standard alphabet's last two characters, where base64url differs. */
+    check_std("\xfb\xff", 2, "+/8=");
+    check_std("\xfb\xef\xbe", 3, "++++");
+    check_std("\xff\xff\xff", 3, "////");
+    check_std("\0\0", 2, "AAA=");
+    check_std("\0", 1, "AA==");
+    /* RFC 7617 §2's example: HTTP Basic credentials "Aladdin:open sesame". */
+    check_std("Aladdin:open sesame", 19, "QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+    /* NULL with no bytes is the empty string. */
+    char *enc = vx_base64_encode(NULL, 0);
+    assert_non_null(enc);
+    assert_string_equal(enc, "");
+    free(enc);
+    /* Every length up to 64 has the padded length and only '=' at the end. */
+    uint8_t buf[64];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)(i * 37 + 11);
+    for (size_t n = 0; n <= sizeof buf; n++) {
+        enc = vx_base64_encode(buf, n);
+        assert_non_null(enc);
+        size_t out_len = strlen(enc);
+        assert_int_equal(out_len, (n + 2) / 3 * 4);
+        size_t pad = n % 3 == 0 ? 0 : 3 - n % 3;
+        for (size_t i = 0; i < out_len; i++)
+            assert_true((enc[i] == '=') == (i >= out_len - pad));
+        free(enc);
+    }
+}
+
 static int decode(const char *s)
 {
     uint8_t *out = NULL;
@@ -166,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_base64url_vectors),
+        cmocka_unit_test(test_base64_vectors),
         cmocka_unit_test(test_base64url_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

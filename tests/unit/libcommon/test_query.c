@@ -4,7 +4,9 @@
  * ('+' is a space, both hex cases, every malformed escape, an encoded NUL),
  * the size of the output buffer (exactly fitting, one byte short — checked
  * with exact-size heap buffers so a one-byte overflow is an ASan report), and
- * vx_query_long (bounds, garbage, overflow, absent keeps the default).
+ * vx_query_long (bounds, garbage, overflow, absent keeps the default), and
+ * vx_query_append (what is kept and what is encoded, the '&' between pairs,
+ * and that every byte reads back unchanged through vx_query_get).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -277,6 +279,75 @@ static void test_long_refuses_leading_space_and_plus(void **state)
     }
 }
 
+/* What vx_query_append writes for one pair on an empty buffer (static copy). */
+static const char *appended(const char *key, const char *value)
+{
+    static char copy[1024];
+    vx_buf b = VX_BUF_INIT;
+    vx_query_append(&b, key, value);
+    snprintf(copy, sizeof(copy), "%s", b.data);
+    vx_buf_free(&b);
+    return copy;
+}
+
+static void test_append_encoding(void **state)
+{
+    /* RFC 3986's unreserved characters stay as they are. */
+    assert_string_equal(appended("a", "AZaz09-._~"), "a=AZaz09-._~");
+    /* A space is %20, never '+'; '+' itself must be encoded (a reader takes '+' for a space). */
+    assert_string_equal(appended("q", "x y"), "q=x%20y");
+    assert_string_equal(appended("PhoneNumber", "+15551234567"), "PhoneNumber=%2B15551234567");
+    /* Everything else, reserved characters included, in upper-case hex. */
+    assert_string_equal(appended("u", "https://x.example/cb?a=1&b=2#f"), "u=https%3A%2F%2Fx.example%2Fcb%3Fa%3D1%26b%3D2%23f");
+    assert_string_equal(appended("s", "!*'();:@&=+$,/?#[]%\""), "s=%21%2A%27%28%29%3B%3A%40%26%3D%2B%24%2C%2F%3F%23%5B%5D%25%22");
+    assert_string_equal(appended("c", "\x01\x1f\x7f"), "c=%01%1F%7F");
+    /* UTF-8 byte by byte. */
+    assert_string_equal(appended("n", "caf\xC3\xA9"), "n=caf%C3%A9");
+    assert_string_equal(appended("n", "\xFF"), "n=%FF");
+    /* The key is encoded the same way. */
+    assert_string_equal(appended("a b&c", "1"), "a%20b%26c=1");
+    /* Empty and NULL values are the empty value. */
+    assert_string_equal(appended("a", ""), "a=");
+    assert_string_equal(appended("a", NULL), "a=");
+}
+
+static void test_append_joins_pairs(void **state)
+{
+    vx_buf b = VX_BUF_INIT;
+    vx_query_append(&b, "grant_type", "authorization_code");
+    vx_query_append(&b, "code", "4/0Ab cd");
+    vx_query_append(&b, "redirect_uri", "https://app.example/oauth/callback");
+    assert_string_equal(
+        b.data, "grant_type=authorization_code&code=4%2F0Ab%20cd&redirect_uri=https%3A%2F%2Fapp.example%2Foauth%2Fcallback");
+    vx_buf_free(&b);
+    /* A buffer that already holds something (a URL's query) gets the '&' too. */
+    vx_buf_puts(&b, "a=1");
+    vx_query_append(&b, "b", "2");
+    assert_string_equal(b.data, "a=1&b=2");
+    vx_buf_free(&b);
+}
+
+static void test_append_round_trips(void **state)
+{
+    /* Every byte but NUL, in one value, reads back as it was written. */
+    char value[256];
+    for (int i = 1; i < 256; i++)
+        value[i - 1] = (char)i;
+    value[255] = '\0';
+    vx_buf b = VX_BUF_INIT;
+    vx_query_append(&b, "first", "x");
+    vx_query_append(&b, "all", value);
+    vx_query_append(&b, "last", "+ &=");
+    char out[256];
+    assert_int_equal(vx_query_get(b.data, "all", out, sizeof(out)), VX_QUERY_OK);
+    assert_string_equal(out, value);
+    assert_int_equal(vx_query_get(b.data, "last", out, sizeof(out)), VX_QUERY_OK);
+    assert_string_equal(out, "+ &=");
+    assert_int_equal(vx_query_get(b.data, "first", out, sizeof(out)), VX_QUERY_OK);
+    assert_string_equal(out, "x");
+    vx_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +361,9 @@ int main(void)
         cmocka_unit_test(test_long),
         cmocka_unit_test(test_long_refuses_and_keeps_the_default),
         cmocka_unit_test(test_long_refuses_leading_space_and_plus),
+        cmocka_unit_test(test_append_encoding),
+        cmocka_unit_test(test_append_joins_pairs),
+        cmocka_unit_test(test_append_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "access.h"
+#include "vx_access.h"
 
 #define ORG "0b8e9a44-6c1f-4f7e-9d55-2f1b7a3c9e10"
 
-/* Runs dashboard_access_token for a request of org with role, and checks the outcome. */
+/* Runs vx_access_token for a request of org with role, and checks the outcome. */
 static void expect(const char *org, const char *role, unsigned roles, unsigned status, const char *code)
 {
     Voxanne__V1__GatewayRequest req = VOXANNE__V1__GATEWAY_REQUEST__INIT;
@@ -30,7 +30,7 @@ static void expect(const char *org, const char *role, unsigned roles, unsigned s
     auth.role = (char *)role;
     req.auth = org != NULL ? &auth : NULL;
     vx_rpc_reply reply = {0};
-    bool allowed = dashboard_access_token(&req, roles, &reply);
+    bool allowed = vx_access_token(&req, roles, &reply);
     if (status == 0) {
         assert_true(allowed);
         assert_int_equal(reply.status, 0);
@@ -49,46 +49,46 @@ static void expect(const char *org, const char *role, unsigned roles, unsigned s
 
 static void test_the_dashboard_roles(void **state)
 {
-    assert_int_equal(dashboard_access_role("owner"), DASHBOARD_ROLE_OWNER);
-    assert_int_equal(dashboard_access_role("staff"), DASHBOARD_ROLE_STAFF);
+    assert_int_equal(vx_access_role("owner"), VX_ROLE_OWNER);
+    assert_int_equal(vx_access_role("staff"), VX_ROLE_STAFF);
     static const char *const others[] = {"",      "authenticated", "anon",   "service_role", "admin",   "member",
                                          "Owner", "OWNER",         " owner", "owner ",       "staff\n", "owner\xff"};
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
-        assert_int_equal(dashboard_access_role(others[i]), 0);
-    assert_int_equal(dashboard_access_role(NULL), 0);
+        assert_int_equal(vx_access_role(others[i]), 0);
+    assert_int_equal(vx_access_role(NULL), 0);
 }
 
 static void test_members_are_served(void **state)
 {
-    expect(ORG, "owner", DASHBOARD_MEMBERS, 0, NULL);
-    expect(ORG, "staff", DASHBOARD_MEMBERS, 0, NULL);
-    expect(ORG, "owner", DASHBOARD_ROLE_OWNER, 0, NULL);
+    expect(ORG, "owner", VX_ROLE_MEMBERS, 0, NULL);
+    expect(ORG, "staff", VX_ROLE_MEMBERS, 0, NULL);
+    expect(ORG, "owner", VX_ROLE_OWNER, 0, NULL);
 }
 
 static void test_unknown_and_empty_roles_are_refused(void **state)
 {
-    expect(ORG, "", DASHBOARD_MEMBERS, 403, "unknown_role");
-    expect(ORG, "authenticated", DASHBOARD_MEMBERS, 403, "unknown_role");
-    expect(ORG, "anon", DASHBOARD_MEMBERS, 403, "unknown_role");
-    expect(ORG, "service_role", DASHBOARD_MEMBERS, 403, "unknown_role");
-    expect(ORG, "Owner", DASHBOARD_MEMBERS, 403, "unknown_role");
-    expect(ORG, NULL, DASHBOARD_MEMBERS, 403, "unknown_role");
+    expect(ORG, "", VX_ROLE_MEMBERS, 403, "unknown_role");
+    expect(ORG, "authenticated", VX_ROLE_MEMBERS, 403, "unknown_role");
+    expect(ORG, "anon", VX_ROLE_MEMBERS, 403, "unknown_role");
+    expect(ORG, "service_role", VX_ROLE_MEMBERS, 403, "unknown_role");
+    expect(ORG, "Owner", VX_ROLE_MEMBERS, 403, "unknown_role");
+    expect(ORG, NULL, VX_ROLE_MEMBERS, 403, "unknown_role");
 }
 
 static void test_a_route_admits_only_its_roles(void **state)
 {
-    expect(ORG, "staff", DASHBOARD_ROLE_OWNER, 403, "forbidden");
-    expect(ORG, "owner", DASHBOARD_ROLE_STAFF, 403, "forbidden");
+    expect(ORG, "staff", VX_ROLE_OWNER, 403, "forbidden");
+    expect(ORG, "owner", VX_ROLE_STAFF, 403, "forbidden");
     expect(ORG, "owner", 0, 403, "forbidden");
 }
 
 static void test_no_org_is_unauthorized(void **state)
 {
-    expect(NULL, "owner", DASHBOARD_MEMBERS, 401, "unauthorized");
-    expect("", "owner", DASHBOARD_MEMBERS, 401, "unauthorized");
-    expect("not-a-uuid", "owner", DASHBOARD_MEMBERS, 401, "unauthorized");
+    expect(NULL, "owner", VX_ROLE_MEMBERS, 401, "unauthorized");
+    expect("", "owner", VX_ROLE_MEMBERS, 401, "unauthorized");
+    expect("not-a-uuid", "owner", VX_ROLE_MEMBERS, 401, "unauthorized");
     /* Checked before the role: no org, no answer about roles. */
-    expect("", "authenticated", DASHBOARD_MEMBERS, 401, "unauthorized");
+    expect("", "authenticated", VX_ROLE_MEMBERS, 401, "unauthorized");
 }
 
 int main(void)

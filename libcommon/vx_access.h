@@ -1,7 +1,8 @@
 /*
- * access: who may use a dashboard route. The router asks before every
- * handler, so no route can forget it; a refusal is answered here, as
- * {"error", "code"}, and nothing is read.
+ * vx_access: who may use a dashboard route — the owner's routes that
+ * dashboard-api serves and the integrations routes credential-vault serves.
+ * Each service's router asks before every handler, so no route can forget
+ * it; a refusal is answered here, as {"error", "code"}, and nothing is read.
  *
  * A request is served only when
  *   1. it carries a dashboard token's organization (401 "unauthorized");
@@ -15,12 +16,12 @@
  *      no such organization exists). Read under the org's own claims on every
  *      request, never cached: a suspension applies to the next request.
  *
- * What each role may do (router.c's table): both read the call log — the
+ * What each role may do (each service's router table): both read the call log — the
  * front desk works from it; anything that manages the organization (agent,
  * credentials, GDPR erasure) is the owner's.
  */
-#ifndef DASHBOARD_ACCESS_H
-#define DASHBOARD_ACCESS_H
+#ifndef VX_ACCESS_H
+#define VX_ACCESS_H
 
 #include <stdbool.h>
 
@@ -29,24 +30,32 @@
 
 /* The dashboard's roles, as bits so a route can admit several. */
 typedef enum {
-    DASHBOARD_ROLE_OWNER = 1u << 0,
-    DASHBOARD_ROLE_STAFF = 1u << 1,
-} dashboard_role;
-#define DASHBOARD_MEMBERS (DASHBOARD_ROLE_OWNER | DASHBOARD_ROLE_STAFF)
+    VX_ROLE_OWNER = 1u << 0,
+    VX_ROLE_STAFF = 1u << 1,
+} vx_role;
+#define VX_ROLE_MEMBERS (VX_ROLE_OWNER | VX_ROLE_STAFF)
 
 /* The role named by a token's role claim, or 0 when it is none of the dashboard's. */
-unsigned dashboard_access_role(const char *role);
+unsigned vx_access_role(const char *role);
 
 /* Checks 1–3 for a route that admits the roles in the mask roles (no
  * database). Returns true when the request may go on; otherwise reply holds
  * the refusal (logged). */
-bool dashboard_access_token(const vx_gateway_request *req, unsigned roles, vx_rpc_reply *reply);
+bool vx_access_token(const vx_gateway_request *req, unsigned roles, vx_rpc_reply *reply);
 
-/* Registers the statement of dashboard_access_org on pg. */
-void dashboard_access_prepare(vx_pg *pg);
-/* Check 4, for a request that passed dashboard_access_token: one read under
+/* Registers the statement of vx_access_org on pg. */
+void vx_access_prepare(vx_pg *pg);
+/* Check 4, for a request that passed vx_access_token: one read under
  * the org's claims. Returns true when the org is active; otherwise reply
  * holds the refusal (403, or 503 when the database cannot be read). */
-bool dashboard_access_org(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply);
+bool vx_access_org(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply);
+
+/* Runs the prepared statement stmt with params as req's org, as every
+ * dashboard read is made (vx_pg_begin_org_reads: the claims and the statement
+ * in one round trip, so row-level security scopes it). The result (the
+ * caller clears it), or NULL with reply set to 503 (logged) when the
+ * database could not be read. */
+PGresult *vx_access_read_as_org(vx_pg *pg, const vx_gateway_request *req, const char *stmt, int n, const char *const *params,
+                                vx_rpc_reply *reply);
 
 #endif

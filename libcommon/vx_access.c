@@ -1,25 +1,24 @@
 /*
- * access: the dashboard's roles and the organization's status (see access.h).
+ * vx_access: the dashboard's roles and the organization's status (see vx_access.h).
  */
-#include "access.h"
+#include "vx_access.h"
 
 #include <string.h>
 
-#include "org_read.h"
 #include "vx_log.h"
 #include "vx_validate.h"
 
-#define STMT_ORG_STATUS "dashboard_org_status"
+#define STMT_ORG_STATUS "vx_access_org_status"
 
 static const struct {
     const char *name;
-    dashboard_role role;
+    vx_role role;
 } ROLES[] = {
-    {"owner", DASHBOARD_ROLE_OWNER},
-    {"staff", DASHBOARD_ROLE_STAFF},
+    {"owner", VX_ROLE_OWNER},
+    {"staff", VX_ROLE_STAFF},
 };
 
-unsigned dashboard_access_role(const char *role)
+unsigned vx_access_role(const char *role)
 {
     for (size_t i = 0; role != NULL && i < sizeof(ROLES) / sizeof(ROLES[0]); i++) {
         if (strcmp(role, ROLES[i].name) == 0)
@@ -28,14 +27,14 @@ unsigned dashboard_access_role(const char *role)
     return 0;
 }
 
-bool dashboard_access_token(const vx_gateway_request *req, unsigned roles, vx_rpc_reply *reply)
+bool vx_access_token(const vx_gateway_request *req, unsigned roles, vx_rpc_reply *reply)
 {
     const Voxanne__V1__AuthContext *auth = req->auth;
     if (auth == NULL || auth->org_id == NULL || !vx_is_uuid(auth->org_id, strlen(auth->org_id))) {
         vx_rpc_reply_error(reply, 401, "unauthorized", "A dashboard token with an organization is required.");
         return false;
     }
-    unsigned role = dashboard_access_role(auth->role);
+    unsigned role = vx_access_role(auth->role);
     if (role == 0) {
         /* The role comes from a verified token: it names no secret. */
         vx_log_warn(req->request_id, auth->org_id, "dashboard request refused: unknown role", "role", auth->role, "route",
@@ -53,17 +52,17 @@ bool dashboard_access_token(const vx_gateway_request *req, unsigned roles, vx_rp
     return true;
 }
 
-void dashboard_access_prepare(vx_pg *pg)
+void vx_access_prepare(vx_pg *pg)
 {
     /* Under the org's claims: row-level security shows its own row only. */
     vx_pg_prepare(pg, STMT_ORG_STATUS, "SELECT status FROM organizations WHERE id = $1::uuid");
 }
 
-bool dashboard_access_org(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
+bool vx_access_org(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
     const char *org = req->auth->org_id;
     const char *params[1] = {org};
-    PGresult *res = dashboard_read_as_org(pg, req, STMT_ORG_STATUS, 1, params, reply);
+    PGresult *res = vx_access_read_as_org(pg, req, STMT_ORG_STATUS, 1, params, reply);
     if (res == NULL)
         return false;
     const char *status = PQntuples(res) == 1 ? vx_pg_value(res, 0, 0) : NULL;
@@ -78,4 +77,23 @@ bool dashboard_access_org(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply
     }
     PQclear(res);
     return active;
+}
+
+PGresult *vx_access_read_as_org(vx_pg *pg, const vx_gateway_request *req, const char *stmt, int n, const char *const *params,
+                                vx_rpc_reply *reply)
+{
+    const char *org = req->auth->org_id;
+    PGresult *res = NULL;
+    if (vx_pg_begin_org_reads(pg, org) == 0) {
+        res = vx_pg_exec(pg, stmt, n, params);
+        if (res != NULL)
+            vx_pg_commit(pg); /* ends the read scope: nothing is sent */
+        else
+            vx_pg_rollback(pg);
+    }
+    if (res == NULL) {
+        vx_log_error(req->request_id, org, "database read failed", "statement", stmt, "error", vx_pg_error(pg));
+        vx_rpc_reply_error(reply, 503, "database_unavailable", "The database is not available right now. Please retry.");
+    }
+    return res;
 }

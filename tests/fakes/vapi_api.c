@@ -1,0 +1,421 @@
+/*
+ * vapi_api: a wire-faithful fake of Vapi's REST API for tests
+ * (contracts/vapi.md §4, §4.3, §4.4, §4.6), as a standalone program: the
+ * credentials and phone numbers the credential vault creates and deletes.
+ *
+ *   VAPI_API_FAKE_PORT   port on 127.0.0.1 (required)
+ *   VAPI_API_FAKE_KEY    the one private key accepted as "Authorization: Bearer …" (required)
+ *
+ * API (JSON bodies; ids are UUIDs; objects carry id, orgId, createdAt, updatedAt):
+ *   POST   /credential    {"provider":"twilio","accountSid","authToken" | "apiKey"+"apiSecret","name"?}
+ *                         → 201 {id, orgId, provider, accountSid, name, createdAt, updatedAt} (never a secret)
+ *   DELETE /credential/{id}    → 200 the deleted credential; 404 unknown
+ *   POST   /phone-number  {"provider":"twilio","number" (E.164),"twilioAccountSid","twilioAuthToken"?,
+ *                          "twilioApiKey"?,"twilioApiSecret"?,"name"?,"assistantId"?,"squadId"?,"workflowId"?,
+ *                          "server"?:{"url","credentialId"?,"headers"?,"timeoutSeconds"?,"backoffPlan"?},
+ *                          "smsEnabled"?,"fallbackDestination"?}
+ *                         → 201 TwilioPhoneNumber {id, orgId, provider:"twilio", number, status:"active",
+ *                           twilioAccountSid, twilioAuthToken (Vapi's objects carry it: never log one), name,
+ *                           server, assistantId?, …, createdAt, updatedAt};
+ *                           a number already imported (and not deleted) → 400 "Number already exists"
+ *   DELETE /phone-number/{id}  → 200 the deleted number; 404 unknown
+ * Errors in Vapi's NestJS shape {"message": [..] or "…","error","statusCode"}: an unknown property →
+ * 400 ["property x should not exist"] (no credentialId on a Twilio number: §4.4); a missing or
+ * wrong field → 400; a wrong or missing key → 401 "Invalid Key. Hot tip, …"; unknown paths → 404.
+ *
+ * Test control (no auth):
+ *   GET  /_fake/state   {"credentials":[…],"phoneNumbers":[…],"created":{"credentials":N,"phoneNumbers":M},
+ *                        "deleted":{"credentials":N,"phoneNumbers":M}}: the live objects as answered,
+ *                        but with "authTokenSha256" (hex SHA-256 of the token received, "" when none) in
+ *                        place of a secret; created/deleted count successful calls since the last reset
+ *   POST /_fake/fail {"path":"/phone-number"|"/credential"|"" (any),"method":"POST"|"DELETE"|"" (any),
+ *                     "status":500,"count":1}
+ *                       the next count matching API calls (path equal or under it) answer status in
+ *                       the NestJS shape, without doing anything
+ *   POST /_fake/reset   forgets everything
+ *
+ * Design: routes on tests/support/fake_http's server, one mutex over the
+ * state (cJSON documents); SIGTERM stops it, frees everything and exits 0.
+ * Logs carry method, path and status only (fake_http), never a key or token.
+ */
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_http.h"
+#include "vx_crypto.h"
+#include "vx_log.h"
+#include "vx_time.h"
+#include "vx_validate.h"
+
+static struct {
+    pthread_mutex_t lock;
+    const char *key;
+    char org_id[37];
+    cJSON *credentials, *numbers; /* arrays of objects as answered, plus "authTokenSha256" */
+    int created_credentials, created_numbers, deleted_credentials, deleted_numbers;
+    char fail_path[256], fail_method[16];
+    int fail_status, fail_count;
+} S = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void uuid(char out[37])
+{
+    uint8_t b[16];
+    vx_random_bytes(b, sizeof(b));
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    char hex[33];
+    vx_hex_encode(b, sizeof(b), hex);
+    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 402:
+        return "Payment Required";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 409:
+        return "Conflict";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+/* NestJS's error shape; message as an array (validation) or a string (everything else). */
+static void vapi_error(fake_response *r, int status, const char *message, bool as_array)
+{
+    cJSON *e = cJSON_CreateObject();
+    if (as_array)
+        cJSON_AddItemToObject(e, "message", cJSON_CreateStringArray(&message, 1));
+    else
+        cJSON_AddStringToObject(e, "message", message);
+    cJSON_AddStringToObject(e, "error", reason(status));
+    cJSON_AddNumberToObject(e, "statusCode", status);
+    fake_json_body(r, status, e);
+}
+
+static const char *str(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The first member of obj not in allowed (NULL-terminated), or NULL. */
+static const char *extra_property(const cJSON *obj, const char *const *allowed)
+{
+    for (const cJSON *m = obj->child; m != NULL; m = m->next) {
+        bool known = false;
+        for (size_t i = 0; allowed[i] != NULL && !known; i++)
+            known = strcmp(m->string, allowed[i]) == 0;
+        if (!known)
+            return m->string;
+    }
+    return NULL;
+}
+
+/* Checks that each key present is a string; NULL when so, else the NestJS message. */
+static const char *not_strings(const cJSON *obj, const char *const *keys, char *buf, size_t n)
+{
+    for (size_t i = 0; keys[i] != NULL; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, keys[i]);
+        if (v != NULL && !cJSON_IsString(v)) {
+            snprintf(buf, n, "%s must be a string", keys[i]);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+static void stamp(cJSON *o, const char *id)
+{
+    char now[32];
+    vx_time_format_iso(vx_now_ms(), now);
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "orgId", S.org_id);
+    cJSON_AddStringToObject(o, "createdAt", now);
+    cJSON_AddStringToObject(o, "updatedAt", now);
+}
+
+static void secret_hash(cJSON *o, const char *token)
+{
+    char hex[2 * VX_SHA256_LEN + 1] = "";
+    if (token != NULL) {
+        uint8_t d[VX_SHA256_LEN];
+        vx_sha256(token, strlen(token), d);
+        vx_hex_encode(d, sizeof(d), hex);
+    }
+    cJSON_AddStringToObject(o, "authTokenSha256", hex);
+}
+
+/* POST /credential */
+static void create_credential(const cJSON *in, fake_response *r)
+{
+    static const char *const twilio[] = {"provider", "accountSid", "authToken", "apiKey", "apiSecret", "name", NULL};
+    char buf[160];
+    const char *provider = str(in, "provider");
+    if (provider == NULL || strcmp(provider, "twilio") != 0) {
+        vapi_error(r, 400, "provider must be one of the following values: twilio, vonage, … (this fake knows twilio)", true);
+        return;
+    }
+    const char *extra = extra_property(in, twilio), *why = not_strings(in, twilio, buf, sizeof(buf));
+    if (extra != NULL) {
+        snprintf(buf, sizeof(buf), "property %s should not exist", extra);
+        why = buf;
+    }
+    const char *token = str(in, "authToken");
+    if (why == NULL && (str(in, "accountSid") == NULL || str(in, "accountSid")[0] == '\0'))
+        why = "accountSid must be a string";
+    if (why == NULL && (token == NULL || token[0] == '\0') && (str(in, "apiKey") == NULL || str(in, "apiSecret") == NULL))
+        why = "authToken must be a string";
+    if (why != NULL) {
+        vapi_error(r, 400, why, true);
+        return;
+    }
+    char id[37];
+    uuid(id);
+    cJSON *o = cJSON_CreateObject();
+    stamp(o, id);
+    cJSON_AddStringToObject(o, "provider", "twilio");
+    cJSON_AddStringToObject(o, "accountSid", str(in, "accountSid"));
+    if (str(in, "name") != NULL)
+        cJSON_AddStringToObject(o, "name", str(in, "name"));
+    cJSON *kept = cJSON_Duplicate(o, true);
+    secret_hash(kept, token);
+    cJSON_AddItemToArray(S.credentials, kept);
+    S.created_credentials++;
+    fake_json_body(r, 201, o);
+}
+
+/* Checks server {url, credentialId?, headers?, timeoutSeconds?, backoffPlan?}; NULL when valid. */
+static const char *invalid_server(const cJSON *server, char *buf, size_t n)
+{
+    static const char *const allowed[] = {"url", "credentialId", "headers", "timeoutSeconds", "backoffPlan", NULL};
+    if (!cJSON_IsObject(server))
+        return "server must be an object";
+    const char *extra = extra_property(server, allowed);
+    if (extra != NULL) {
+        snprintf(buf, n, "server.property %s should not exist", extra);
+        return buf;
+    }
+    const char *url = str(server, "url");
+    if (url == NULL || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) || strlen(url) < 10)
+        return "server.url must be a URL address";
+    const cJSON *cred = cJSON_GetObjectItemCaseSensitive(server, "credentialId");
+    if (cred != NULL && !cJSON_IsString(cred))
+        return "server.credentialId must be a string";
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(server, "timeoutSeconds");
+    if (t != NULL && (!cJSON_IsNumber(t) || t->valuedouble < 1 || t->valuedouble > 300))
+        return "server.timeoutSeconds must not be greater than 300";
+    return NULL;
+}
+
+/* POST /phone-number */
+static void import_number(const cJSON *in, fake_response *r)
+{
+    static const char *const twilio[] = {
+        "provider",    "number",  "twilioAccountSid", "twilioAuthToken", "twilioApiKey", "twilioApiSecret",     "name",
+        "assistantId", "squadId", "workflowId",       "server",          "smsEnabled",   "fallbackDestination", NULL};
+    static const char *const strings[] = {"number", "twilioAccountSid", "twilioAuthToken", "twilioApiKey", "twilioApiSecret",
+                                          "name",   "assistantId",      "squadId",         "workflowId",   NULL};
+    char buf[160];
+    const char *provider = str(in, "provider");
+    if (provider == NULL || strcmp(provider, "twilio") != 0) {
+        vapi_error(r, 400, "provider must be one of the following values: byo-phone-number, twilio, vonage, vapi, telnyx", true);
+        return;
+    }
+    const char *extra = extra_property(in, twilio), *why = not_strings(in, strings, buf, sizeof(buf));
+    if (extra != NULL) {
+        snprintf(buf, sizeof(buf), "property %s should not exist", extra);
+        why = buf;
+    }
+    const cJSON *server = cJSON_GetObjectItemCaseSensitive(in, "server");
+    const cJSON *sms = cJSON_GetObjectItemCaseSensitive(in, "smsEnabled");
+    const char *number = str(in, "number");
+    if (why == NULL && (number == NULL || !vx_is_e164(number)))
+        why = "number must be a valid phone number in the E.164 format";
+    if (why == NULL && (str(in, "twilioAccountSid") == NULL || str(in, "twilioAccountSid")[0] == '\0'))
+        why = "twilioAccountSid must be a string";
+    if (why == NULL && server != NULL)
+        why = invalid_server(server, buf, sizeof(buf));
+    if (why == NULL && sms != NULL && !cJSON_IsBool(sms))
+        why = "smsEnabled must be a boolean value";
+    if (why != NULL) {
+        vapi_error(r, 400, why, true);
+        return;
+    }
+    const cJSON *n;
+    cJSON_ArrayForEach(n, S.numbers)
+    {
+        if (strcmp(str(n, "number"), number) == 0) {
+            vapi_error(r, 400, "Number already exists", false);
+            return;
+        }
+    }
+    char id[37];
+    uuid(id);
+    cJSON *o = cJSON_CreateObject();
+    stamp(o, id);
+    cJSON_AddStringToObject(o, "provider", "twilio");
+    cJSON_AddStringToObject(o, "number", number);
+    cJSON_AddStringToObject(o, "status", "active");
+    cJSON_AddStringToObject(o, "twilioAccountSid", str(in, "twilioAccountSid"));
+    static const char *const copied[] = {"name",       "assistantId",         "squadId", "workflowId", "server",
+                                         "smsEnabled", "fallbackDestination", NULL};
+    for (size_t i = 0; copied[i] != NULL; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, copied[i]);
+        if (v != NULL)
+            cJSON_AddItemToObject(o, copied[i], cJSON_Duplicate(v, true));
+    }
+    cJSON *kept = cJSON_Duplicate(o, true);
+    secret_hash(kept, str(in, "twilioAuthToken"));
+    cJSON_AddItemToArray(S.numbers, kept);
+    S.created_numbers++;
+    /* Vapi's number objects carry the Twilio auth token back. */
+    if (str(in, "twilioAuthToken") != NULL)
+        cJSON_AddStringToObject(o, "twilioAuthToken", str(in, "twilioAuthToken"));
+    fake_json_body(r, 201, o);
+}
+
+/* DELETE /{kind}/{id}: 200 with the object (without the fake's hash), or 404. */
+static void delete_one(cJSON *list, const char *id, const char *what, int *deleted, fake_response *r)
+{
+    cJSON *o;
+    cJSON_ArrayForEach(o, list)
+    {
+        if (strcmp(str(o, "id"), id) == 0) {
+            cJSON_DetachItemViaPointer(list, o);
+            cJSON_DeleteItemFromObjectCaseSensitive(o, "authTokenSha256");
+            (*deleted)++;
+            fake_json_body(r, 200, o);
+            return;
+        }
+    }
+    char message[64];
+    snprintf(message, sizeof(message), "%s not found", what);
+    vapi_error(r, 404, message, false);
+}
+
+static bool fail_matches(const fake_request *q, const char *path)
+{
+    size_t n = strlen(S.fail_path);
+    bool path_ok = n == 0 || (strncmp(path, S.fail_path, n) == 0 && (path[n] == '\0' || path[n] == '/'));
+    return S.fail_count > 0 && path_ok && (S.fail_method[0] == '\0' || strcmp(S.fail_method, q->method) == 0);
+}
+
+/* An API call (state locked). */
+static void api(fake_request *q, fake_response *r)
+{
+    char path[2048];
+    snprintf(path, sizeof(path), "%.*s", (int)strcspn(q->path, "?"), q->path);
+    char expected[1100];
+    snprintf(expected, sizeof(expected), "Bearer %s", S.key);
+    if (!vx_ct_equal(q->auth, strlen(q->auth), expected, strlen(expected))) {
+        vapi_error(r, 401, "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa.",
+                   false);
+        return;
+    }
+    if (fail_matches(q, path)) {
+        S.fail_count--;
+        vapi_error(r, S.fail_status, "fake failure", false);
+        return;
+    }
+    char id[128] = "", rest[8] = "";
+    bool post = strcmp(q->method, "POST") == 0, del = strcmp(q->method, "DELETE") == 0;
+    if (post && (strcmp(path, "/credential") == 0 || strcmp(path, "/phone-number") == 0)) {
+        /* NestJS parses JSON only with a JSON Content-Type; anything else is an empty body. */
+        bool json = strncmp(q->content_type, "application/json", 16) == 0;
+        cJSON *in = json ? cJSON_ParseWithLength(q->body, q->body_len) : cJSON_CreateObject();
+        if (!cJSON_IsObject(in))
+            vapi_error(r, 400, "Unexpected token in JSON", false);
+        else if (strcmp(path, "/credential") == 0)
+            create_credential(in, r);
+        else
+            import_number(in, r);
+        cJSON_Delete(in);
+    } else if (del && sscanf(path, "/credential/%127[^/]%7s", id, rest) == 1) {
+        delete_one(S.credentials, id, "Credential", &S.deleted_credentials, r);
+    } else if (del && sscanf(path, "/phone-number/%127[^/]%7s", id, rest) == 1) {
+        delete_one(S.numbers, id, "Phone number", &S.deleted_numbers, r);
+    } else {
+        char message[2100];
+        snprintf(message, sizeof(message), "Cannot %s %s", q->method, path);
+        vapi_error(r, 404, message, false);
+    }
+}
+
+static void control(const fake_request *q, fake_response *r)
+{
+    cJSON *in = cJSON_ParseWithLength(q->body, q->body_len);
+    if (strcmp(q->path, "/_fake/state") == 0 && strcmp(q->method, "GET") == 0) {
+        cJSON *out = cJSON_CreateObject();
+        cJSON_AddItemToObject(out, "credentials", cJSON_Duplicate(S.credentials, true));
+        cJSON_AddItemToObject(out, "phoneNumbers", cJSON_Duplicate(S.numbers, true));
+        cJSON *created = cJSON_AddObjectToObject(out, "created"), *deleted = cJSON_AddObjectToObject(out, "deleted");
+        cJSON_AddNumberToObject(created, "credentials", S.created_credentials);
+        cJSON_AddNumberToObject(created, "phoneNumbers", S.created_numbers);
+        cJSON_AddNumberToObject(deleted, "credentials", S.deleted_credentials);
+        cJSON_AddNumberToObject(deleted, "phoneNumbers", S.deleted_numbers);
+        fake_json_body(r, 200, out);
+    } else if (strcmp(q->path, "/_fake/fail") == 0 && strcmp(q->method, "POST") == 0) {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(in, "status"), *n = cJSON_GetObjectItemCaseSensitive(in, "count");
+        snprintf(S.fail_path, sizeof(S.fail_path), "%s", str(in, "path") != NULL ? str(in, "path") : "");
+        snprintf(S.fail_method, sizeof(S.fail_method), "%s", str(in, "method") != NULL ? str(in, "method") : "");
+        S.fail_status = cJSON_IsNumber(st) ? st->valueint : 500;
+        S.fail_count = cJSON_IsNumber(n) ? n->valueint : 1;
+        r->status = 204;
+    } else if (strcmp(q->path, "/_fake/reset") == 0 && strcmp(q->method, "POST") == 0) {
+        cJSON_Delete(S.credentials);
+        cJSON_Delete(S.numbers);
+        S.credentials = cJSON_CreateArray();
+        S.numbers = cJSON_CreateArray();
+        S.created_credentials = S.created_numbers = S.deleted_credentials = S.deleted_numbers = 0;
+        S.fail_count = 0;
+        r->status = 204;
+    } else {
+        vapi_error(r, 404, "no such control endpoint", false);
+    }
+    cJSON_Delete(in);
+}
+
+static void route(fake_request *q, fake_response *r)
+{
+    pthread_mutex_lock(&S.lock);
+    if (strncmp(q->path, "/_fake/", 7) == 0)
+        control(q, r);
+    else
+        api(q, r);
+    pthread_mutex_unlock(&S.lock);
+}
+
+int main(void)
+{
+    vx_log_init("vapi-api-fake");
+    const char *port_s = getenv("VAPI_API_FAKE_PORT");
+    S.key = getenv("VAPI_API_FAKE_KEY");
+    if (port_s == NULL || atoi(port_s) <= 0 || S.key == NULL || S.key[0] == '\0') {
+        fprintf(stderr, "vapi_api fake: set VAPI_API_FAKE_PORT and VAPI_API_FAKE_KEY\n");
+        return 2;
+    }
+    uuid(S.org_id);
+    S.credentials = cJSON_CreateArray();
+    S.numbers = cJSON_CreateArray();
+    int rc = fake_http_serve(atoi(port_s), route);
+    cJSON_Delete(S.credentials);
+    cJSON_Delete(S.numbers);
+    return rc;
+}
