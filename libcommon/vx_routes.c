@@ -16,18 +16,19 @@
 #include "vx_validate.h"
 
 static const vx_route ROUTES[] = {
-    {"GET", "/health", VX_AUTH_NONE, VX_TARGET_HEALTH, "gateway.health"},
-    {"GET", "/ready", VX_AUTH_OPERATOR_DETAILS, VX_TARGET_READY, "gateway.ready"},
-    {"GET", "/metrics", VX_AUTH_OPERATOR, VX_TARGET_METRICS, "gateway.metrics"},
-    {"POST", "/api/vapi/webhook", VX_AUTH_VAPI, VX_TARGET_VAPI_WEBHOOK, VX_SUBJECT_TOOLS_WEBHOOK},
-    {"POST", "/api/vapi/tools/{tool}", VX_AUTH_VAPI, VX_TARGET_VAPI_TOOL, VX_SUBJECT_TOOLS_TOOL},
-    {"GET", "/api/calls", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_CALLS_LIST},
-    {"GET", "/api/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_CALLS_GET},
-    {"GET", "/api/integrations", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_LIST},
-    {"POST", "/api/integrations/twilio", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_TWILIO_CONNECT},
-    {"DELETE", "/api/integrations/twilio", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_TWILIO_DELETE},
-    {"GET", "/api/integrations/google/authorize", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_GOOGLE_AUTHORIZE},
-    {"GET", "/api/integrations/google/callback", VX_AUTH_SERVICE, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_GOOGLE_CALLBACK},
+    {"GET", "/health", VX_AUTH_NONE, VX_TARGET_HEALTH, "gateway.health", false},
+    {"GET", "/ready", VX_AUTH_OPERATOR_DETAILS, VX_TARGET_READY, "gateway.ready", false},
+    {"GET", "/metrics", VX_AUTH_OPERATOR, VX_TARGET_METRICS, "gateway.metrics", false},
+    {"POST", "/api/vapi/webhook", VX_AUTH_VAPI, VX_TARGET_VAPI_WEBHOOK, VX_SUBJECT_TOOLS_WEBHOOK, false},
+    {"POST", "/api/vapi/tools/{tool}", VX_AUTH_VAPI, VX_TARGET_VAPI_TOOL, VX_SUBJECT_TOOLS_TOOL, false},
+    {"GET", "/api/calls", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_CALLS_LIST, false},
+    {"GET", "/api/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_CALLS_GET, false},
+    {"GET", "/api/integrations", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_LIST, false},
+    {"POST", "/api/integrations/twilio", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_TWILIO_CONNECT, true},
+    {"DELETE", "/api/integrations/twilio", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_TWILIO_DELETE, true},
+    {"GET", "/api/integrations/google/authorize", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_GOOGLE_AUTHORIZE,
+     false},
+    {"GET", "/api/integrations/google/callback", VX_AUTH_SERVICE, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_GOOGLE_CALLBACK, true},
 };
 
 const vx_route *vx_routes_table(size_t *count)

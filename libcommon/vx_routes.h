@@ -69,6 +69,10 @@ typedef struct vx_route {
     vx_route_auth auth;
     vx_route_target target;
     const char *subject; /* the key: "rpc.<service>.<operation>", or "gateway.<name>" for local routes */
+    /* The service calls outside providers (Twilio, Vapi, Google) while the
+     * client waits: the gateway gives it GATEWAY_PROVIDER_TIMEOUT_MS instead
+     * of GATEWAY_UPSTREAM_TIMEOUT_MS. */
+    bool waits_on_providers;
 } vx_route;
 
 #define VX_ROUTE_MAX_PARAMS 4

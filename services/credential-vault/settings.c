@@ -15,7 +15,7 @@ void settings_load(vault_settings *s)
     s->api_workers = (int)vx_config_long("VAULT_WORKERS", 4, 1, 64);
     s->route_workers = (int)vx_config_long("VAULT_ROUTE_WORKERS", 2, 1, 64);
     s->cache_ttl_ms = vx_config_long("VAULT_CACHE_TTL_MS", 30000, 0, 3600000);
-    s->provider_timeout_ms = vx_config_long("PROVIDER_TIMEOUT_MS", 10000, 100, 60000);
+    s->provider_timeout_ms = vx_config_long("PROVIDER_TIMEOUT_MS", 5000, 100, 60000);
     s->twilio_base_url = vx_config_str("TWILIO_API_BASE_URL", "https://api.twilio.com");
     s->vapi.base_url = vx_config_str("VAPI_API_BASE_URL", "https://api.vapi.ai");
     s->vapi.private_key = vx_config_str("VAPI_PRIVATE_KEY", NULL);

@@ -118,7 +118,9 @@ void forward_rpc(request_ctx *ctx, const char *body, size_t body_len)
         auth.role = ctx->claims.role;
     }
     greq.auth = &auth;
-    greq.deadline_unix_ms = vx_now_ms() + (int64_t)ctx->thread->gw->cfg.upstream_timeout_ms;
+    const gateway_config *cfg = &ctx->thread->gw->cfg;
+    bool slow = ctx->route->waits_on_providers;
+    greq.deadline_unix_ms = vx_now_ms() + (int64_t)(slow ? cfg->provider_timeout_ms : cfg->upstream_timeout_ms);
     /* Unique per envelope: two requests — even with the same client-given
      * request id in the same millisecond — are never the same bytes, so
      * only a true copy is a replay. */
@@ -134,7 +136,7 @@ void forward_rpc(request_ctx *ctx, const char *body, size_t body_len)
     voxanne__v1__gateway_request__pack(&greq, buf);
 
     char reply[128];
-    upstream_begin(ctx->thread, &ctx->call, on_reply, ctx, reply, sizeof(reply));
+    upstream_begin(ctx->thread, &ctx->call, on_reply, ctx, slow, reply, sizeof(reply));
     natsStatus s =
         vx_rpc_publish_signed(loop_nats_connection(ctx->thread->nats), ctx->thread->gw->signer, subject, reply, buf, len);
     free(buf);

@@ -31,6 +31,7 @@ typedef struct gateway_config {
     int threads;
     size_t max_body_bytes;
     uint64_t upstream_timeout_ms;
+    uint64_t provider_timeout_ms; /* routes that wait on outside providers (vx_route.waits_on_providers) */
     int max_connections;          /* open at once (all threads); more are closed at once */
     uint64_t head_timeout_ms;     /* from accept (and TLS handshake) until the request head is read */
     uint64_t idle_timeout_ms;     /* keep-alive wait for the next request, and reading a body */
@@ -54,6 +55,7 @@ typedef struct gw_thread {
     loop_nats *nats;
     natsSubscription *inbox; /* synchronous: "<inbox_prefix>.<index>.*.*" */
     h2o_timeout_t upstream_timeout;
+    h2o_timeout_t provider_timeout; /* the same for routes that wait on outside providers */
     upstream_table pending;
     /* admit: connections still being read up to their request head (or
      * lingering after a refusal), and their timeouts. Loop thread only. */

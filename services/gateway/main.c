@@ -27,6 +27,7 @@ int main(void)
     gw->cfg.threads = (int)vx_config_long("GATEWAY_THREADS", cores > 0 ? cores : 1, 1, 64);
     gw->cfg.max_body_bytes = (size_t)vx_config_long("GATEWAY_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024);
     gw->cfg.upstream_timeout_ms = (uint64_t)vx_config_long("GATEWAY_UPSTREAM_TIMEOUT_MS", 5000, 10, 120000);
+    gw->cfg.provider_timeout_ms = (uint64_t)vx_config_long("GATEWAY_PROVIDER_TIMEOUT_MS", 30000, 10, 120000);
     gw->cfg.max_connections = (int)vx_config_long("GATEWAY_MAX_CONNECTIONS", 1024, 1, 1000000);
     gw->cfg.head_timeout_ms = (uint64_t)vx_config_long("GATEWAY_HEAD_TIMEOUT_MS", 5000, 100, 120000);
     gw->cfg.idle_timeout_ms = (uint64_t)vx_config_long("GATEWAY_IDLE_TIMEOUT_MS", 10000, 100, 600000);

@@ -163,6 +163,7 @@ static int setup_thread(gw_thread *t)
     t->accept_ctx.ssl_ctx = gw->ssl_ctx;
     t->queue = h2o_multithread_create_queue(t->loop);
     h2o_timeout_init(t->loop, &t->upstream_timeout, gw->cfg.upstream_timeout_ms);
+    h2o_timeout_init(t->loop, &t->provider_timeout, gw->cfg.provider_timeout_ms);
     h2o_timeout_init(t->loop, &t->accept_pause, ACCEPT_PAUSE_MS);
     t->accept_resume.cb = on_accept_resume;
     upstream_table_init(&t->pending);

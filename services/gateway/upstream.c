@@ -55,7 +55,8 @@ static void release_slot(upstream_table *t, uint32_t slot)
     t->free_list[t->nfree++] = slot;
 }
 
-void upstream_begin(gw_thread *thread, upstream_call *call, upstream_done_cb done, void *data, char *reply, size_t reply_len)
+void upstream_begin(gw_thread *thread, upstream_call *call, upstream_done_cb done, void *data, bool slow, char *reply,
+                    size_t reply_len)
 {
     upstream_table *t = &thread->pending;
     uint32_t slot = take_slot(t);
@@ -68,7 +69,7 @@ void upstream_begin(gw_thread *thread, upstream_call *call, upstream_done_cb don
     t->slots[slot].call = call;
     memset(&call->timeout, 0, sizeof(call->timeout));
     call->timeout.cb = upstream_on_timeout;
-    h2o_timeout_link(thread->loop, &thread->upstream_timeout, &call->timeout);
+    h2o_timeout_link(thread->loop, slow ? &thread->provider_timeout : &thread->upstream_timeout, &call->timeout);
     snprintf(reply, reply_len, "%s.%d.%" PRIu32 ".%" PRIu32, thread->gw->inbox_prefix, thread->index, slot, call->gen);
 }
 

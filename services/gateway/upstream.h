@@ -60,8 +60,9 @@ uint32_t upstream_table_in_flight(const upstream_table *t);
 
 /* Registers call on thread and writes its reply subject into reply (size reply_len).
  * The caller then publishes with that reply subject; if publishing fails it must
- * call upstream_cancel. The timeout starts now. */
-void upstream_begin(struct gw_thread *thread, upstream_call *call, upstream_done_cb done, void *data, char *reply,
+ * call upstream_cancel. The timeout starts now: the provider timeout when
+ * slow (a route that waits on outside providers), else the upstream one. */
+void upstream_begin(struct gw_thread *thread, upstream_call *call, upstream_done_cb done, void *data, bool slow, char *reply,
                     size_t reply_len);
 /* Forgets call without invoking its callback (safe to call when not pending). */
 void upstream_cancel(upstream_call *call);

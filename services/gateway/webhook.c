@@ -161,7 +161,7 @@ static void publish_durable(request_ctx *ctx, const char *subject_token, const c
     char subject[128], reply[128], dedup[160];
     snprintf(subject, sizeof(subject), "%s%s", VX_SUBJECT_VAPI_PREFIX, subject_token);
     webhook_dedup_id(ctx->vapi_type, call_id, status, req->entity.base, req->entity.len, dedup, sizeof(dedup));
-    upstream_begin(ctx->thread, &ctx->call, on_puback, ctx, reply, sizeof(reply));
+    upstream_begin(ctx->thread, &ctx->call, on_puback, ctx, false, reply, sizeof(reply));
 
     natsMsg *msg = NULL;
     natsStatus s = natsMsg_Create(&msg, subject, reply, (const char *)buf, (int)len);

@@ -350,6 +350,24 @@ static void test_delete_removes_it_here_and_at_vapi(void **state)
     vt_response_free(&r);
 }
 
+/* The suite's gateway gives services 2 s (GATEWAY_UPSTREAM_TIMEOUT_MS);
+ * routes that wait on outside providers get GATEWAY_PROVIDER_TIMEOUT_MS
+ * (30 s), so a connect whose Twilio takes 2.4 s is answered, not 504. */
+static void test_a_slow_provider_is_waited_for(void **state)
+{
+    fake_post(twilio_url, "/_fake/slow", "{\"delay_ms\":1200,\"count\":2}");
+    char *body = twilio_body(SID_A, TOKEN_A, number_a);
+    int64_t started = vx_now_ms();
+    vt_response r = api("POST", "/api/integrations/twilio", token_a, body);
+    assert_true(vx_now_ms() - started >= 2400);
+    assert_int_equal(r.status, 200);
+    vt_response_free(&r);
+    free(body);
+    r = api("DELETE", "/api/integrations/twilio", token_a, NULL);
+    assert_int_equal(r.status, 200);
+    vt_response_free(&r);
+}
+
 /* The consent URL's state, and the URL itself checked. malloc'd. */
 static char *authorize(const char *token)
 {
@@ -539,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_the_token_is_nowhere_but_sealed),
         cmocka_unit_test(test_another_org_never_sees_or_deletes_it),
         cmocka_unit_test(test_delete_removes_it_here_and_at_vapi),
+        cmocka_unit_test(test_a_slow_provider_is_waited_for),
         cmocka_unit_test(test_google_refuses_every_state_it_did_not_make_for_that_org),
         cmocka_unit_test(test_google_connects_and_invalid_grant_asks_to_reconnect),
         cmocka_unit_test(test_no_answer_held_a_secret),

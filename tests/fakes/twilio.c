@@ -27,6 +27,7 @@
  *        → 200 {"sid","numbers":[{"phoneNumber","sid":"PN…"}]}
  *   POST /_fake/fail {"status","count"}   the next count API calls answer status with Twilio's error body
  *                                         (401 → 20003, 404 → 20404, 429 → 20429, 500 → 20500, 503 → 20503)
+ *   POST /_fake/slow {"delay_ms","count"}  the next count API calls wait delay_ms, then answer normally
  *   GET  /_fake/requests                  {"items":[{"method","path","auth_ok"}…]} API calls in order (path with
  *                                         its query; never a credential)
  *   POST /_fake/reset                     forgets everything
@@ -42,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fake_http.h"
 #include "vx_buf.h"
@@ -57,6 +59,7 @@ static struct {
                         {"sid","authToken","status","friendlyName","type","created","numbers":[{"phone_number","sid","created"}]} */
     cJSON *requests; /* array of {"method","path","auth_ok"} */
     int fail_status, fail_count;
+    int slow_ms, slow_count; /* the next slow_count API calls wait slow_ms first, then answer normally */
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* RFC 2822, as Twilio writes dates. */
@@ -490,6 +493,11 @@ static void control(const fake_request *q, fake_response *r)
         S.fail_status = cJSON_IsNumber(st) ? st->valueint : 500;
         S.fail_count = cJSON_IsNumber(n) ? n->valueint : 1;
         r->status = 204;
+    } else if (strcmp(q->path, "/_fake/slow") == 0 && post) {
+        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(in, "delay_ms"), *n = cJSON_GetObjectItemCaseSensitive(in, "count");
+        S.slow_ms = cJSON_IsNumber(ms) ? ms->valueint : 0;
+        S.slow_count = cJSON_IsNumber(n) ? n->valueint : 1;
+        r->status = 204;
     } else if (strcmp(q->path, "/_fake/requests") == 0 && strcmp(q->method, "GET") == 0) {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddItemToObject(out, "items", cJSON_Duplicate(S.requests, true));
@@ -510,7 +518,16 @@ static void control(const fake_request *q, fake_response *r)
 static void route(fake_request *q, fake_response *r)
 {
     pthread_mutex_lock(&S.lock);
-    if (strncmp(q->path, "/_fake/", 7) == 0)
+    bool is_api = strncmp(q->path, "/_fake/", 7) != 0;
+    if (is_api && S.slow_count > 0) {
+        /* A slow Twilio: wait outside the lock, so control calls still answer. */
+        int ms = S.slow_ms;
+        S.slow_count--;
+        pthread_mutex_unlock(&S.lock);
+        usleep((useconds_t)ms * 1000);
+        pthread_mutex_lock(&S.lock);
+    }
+    if (!is_api)
         control(q, r);
     else
         api(q, r);

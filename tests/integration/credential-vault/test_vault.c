@@ -106,6 +106,9 @@ static int setup(void **state)
 {
     admin = vt_admin();
     VT_REQUIRE(natsConnection_ConnectTo(&nc, vt_env("NATS_URL")) == NATS_OK, "NATS");
+    /* A deployment has one key: rows other tests sealed under theirs (the
+     * run's database is shared) are not this vault's to rotate. */
+    vt_sql_exec(admin, "DELETE FROM org_credentials", 0, NULL);
     vt_create_org(admin, "Vault A", NULL, NULL, NULL, org_a);
     vt_create_org(admin, "Vault B", NULL, NULL, NULL, org_b);
     vault = start_vault(KEY_OLD, NULL, "30000");
@@ -165,6 +168,49 @@ static void test_get_returns_the_secret_and_logs_the_read(void **state)
                                  "OR position(convert_to($1, 'UTF8') IN c.ciphertext) > 0",
                                  1, p),
                      0);
+}
+
+/* Two replicas, each caching for 30 s: a store or delete answered by one is
+ * seen at once through the other (vault.evict). */
+static void test_a_change_reaches_every_replicas_cache(void **state)
+{
+    char org[37];
+    vt_create_org(admin, "Vault replicas", NULL, NULL, NULL, org);
+    static char k[96];
+    snprintf(k, sizeof(k), "ENCRYPTION_KEY=%s", KEY_OLD);
+    const char *env[] = {k, "VAULT_CACHE_TTL_MS=30000", NULL};
+    pid_t replica = vt_spawn("credential-vault", "credential-vault-replica", env);
+    vt_sleep_ms(500); /* its subscriptions are up well before then */
+    const char *v1 = "{\"accountSid\":\"AC1\",\"authToken\":\"first\"}";
+    const char *v2 = "{\"accountSid\":\"AC1\",\"authToken\":\"second\"}";
+    assert_int_equal(store(org, "twilio", v1), VOXANNE__V1__VAULT_STATUS__VAULT_OK);
+    for (int i = 0; i < 20; i++) { /* both replicas now hold v1 */
+        Voxanne__V1__CredentialReply *r = get(nc, "notifier", org, "twilio");
+        assert_int_equal(r->status, VOXANNE__V1__VAULT_STATUS__VAULT_OK);
+        voxanne__v1__credential_reply__free_unpacked(r, NULL);
+    }
+    assert_int_equal(store(org, "twilio", v2), VOXANNE__V1__VAULT_STATUS__VAULT_OK);
+    vt_sleep_ms(100);
+    for (int i = 0; i < 20; i++) {
+        Voxanne__V1__CredentialReply *r = get(nc, "notifier", org, "twilio");
+        assert_int_equal(r->status, VOXANNE__V1__VAULT_STATUS__VAULT_OK);
+        assert_int_equal(r->secret.len, strlen(v2));
+        assert_memory_equal(r->secret.data, v2, strlen(v2));
+        voxanne__v1__credential_reply__free_unpacked(r, NULL);
+    }
+    Voxanne__V1__CredentialRef del = VOXANNE__V1__CREDENTIAL_REF__INIT;
+    del.request_id = "it-delete";
+    del.org_id = org;
+    del.provider = "twilio";
+    natsMsg *m = ask("admin", "delete", &del.base);
+    natsMsg_Destroy(m);
+    vt_sleep_ms(100);
+    for (int i = 0; i < 20; i++) {
+        Voxanne__V1__CredentialReply *r = get(nc, "notifier", org, "twilio");
+        assert_int_equal(r->status, VOXANNE__V1__VAULT_STATUS__VAULT_NOT_FOUND);
+        voxanne__v1__credential_reply__free_unpacked(r, NULL);
+    }
+    assert_int_equal(vt_stop(replica, SIGTERM, 5000), 0);
 }
 
 static void test_each_caller_asks_only_what_it_may(void **state)
@@ -322,6 +368,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refuses_to_start_without_a_good_key),
         cmocka_unit_test(test_get_returns_the_secret_and_logs_the_read),
+        cmocka_unit_test(test_a_change_reaches_every_replicas_cache),
         cmocka_unit_test(test_each_caller_asks_only_what_it_may),
         cmocka_unit_test(test_a_row_copied_to_another_org_does_not_decrypt),
         cmocka_unit_test(test_rotation_under_reads_loses_nothing),

@@ -11,11 +11,11 @@
 #include "vx_routes.h"
 
 static const vx_route TABLE[] = {
-    {"GET", "/health", VX_AUTH_NONE, VX_TARGET_HEALTH, "gateway.health"},
-    {"GET", "/api/calls", VX_AUTH_DASHBOARD, VX_TARGET_RPC, "rpc.dashboard.calls.list"},
-    {"GET", "/api/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, "rpc.dashboard.calls.get"},
-    {"POST", "/api/vapi/tools/{tool}", VX_AUTH_VAPI, VX_TARGET_VAPI_TOOL, "rpc.tools.tool"},
-    {"GET", "/api/orgs/{org:uuid}/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, "rpc.dashboard.org_calls.get"},
+    {"GET", "/health", VX_AUTH_NONE, VX_TARGET_HEALTH, "gateway.health", false},
+    {"GET", "/api/calls", VX_AUTH_DASHBOARD, VX_TARGET_RPC, "rpc.dashboard.calls.list", false},
+    {"GET", "/api/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, "rpc.dashboard.calls.get", false},
+    {"POST", "/api/vapi/tools/{tool}", VX_AUTH_VAPI, VX_TARGET_VAPI_TOOL, "rpc.tools.tool", false},
+    {"GET", "/api/orgs/{org:uuid}/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, "rpc.dashboard.org_calls.get", false},
 };
 #define N (sizeof(TABLE) / sizeof(TABLE[0]))
 
@@ -160,6 +160,25 @@ static void test_real_table_local_routes_auth(void **state)
     assert_int_equal(seen, 7);
 }
 
+/* Only the routes whose service calls Twilio, Vapi or Google while the
+ * client waits get the gateway's longer provider timeout. */
+static void test_real_table_provider_routes(void **state)
+{
+    size_t n;
+    const vx_route *t = vx_routes_table(&n);
+    int slow = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i].waits_on_providers)
+            continue;
+        slow++;
+        assert_int_equal(t[i].target, VX_TARGET_RPC);
+        assert_true(strcmp(t[i].subject, VX_SUBJECT_INTEGRATIONS_TWILIO_CONNECT) == 0 ||
+                    strcmp(t[i].subject, VX_SUBJECT_INTEGRATIONS_TWILIO_DELETE) == 0 ||
+                    strcmp(t[i].subject, VX_SUBJECT_INTEGRATIONS_GOOGLE_CALLBACK) == 0);
+    }
+    assert_int_equal(slow, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_service_check_finds_mismatches),
         cmocka_unit_test(test_real_table_subjects),
         cmocka_unit_test(test_real_table_local_routes_auth),
+        cmocka_unit_test(test_real_table_provider_routes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
