@@ -294,3 +294,13 @@ int vx_js_ensure_vapi_stream(jsCtx *js)
     cfg.MaxMsgSize = 8 * 1024 * 1024;
     return vx_js_ensure_stream(js, &cfg);
 }
+
+void vx_nats_drain_subscription(natsSubscription **sub)
+{
+    if (*sub == NULL)
+        return;
+    natsSubscription_Drain(*sub);
+    natsSubscription_WaitForDrainCompletion(*sub, 5000);
+    natsSubscription_Destroy(*sub);
+    *sub = NULL;
+}

@@ -48,6 +48,10 @@ natsConnection *vx_nats_connect_with(natsOptions *opts, const char *url);
  * (a PING/PONG, up to 2 s): cnats closes with SO_LINGER 0, a reset that
  * discards output the server has not read — the last replies or acks. */
 void vx_nats_close(natsConnection *nc);
+/* Drains *sub (messages already delivered are handled, no new ones come),
+ * waits up to 5 s for that, destroys it and sets *sub to NULL. NULL: nothing.
+ * The stop of a worker that serves a subscription. */
+void vx_nats_drain_subscription(natsSubscription **sub);
 
 /* Creates the JetStream stream if missing, else updates it to cfg. Returns 0 or -1 (logged). */
 int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg);

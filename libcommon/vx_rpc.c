@@ -137,6 +137,16 @@ void vx_rpc_reply_json(vx_rpc_reply *reply, unsigned status, const char *json)
     vx_buf_puts(&reply->body, json);
 }
 
+void vx_rpc_reply_cjson(vx_rpc_reply *reply, unsigned status, cJSON *root)
+{
+    char *json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (json == NULL)
+        abort(); /* out of memory */
+    vx_rpc_reply_json(reply, status, json);
+    free(json);
+}
+
 void vx_rpc_reply_header(vx_rpc_reply *reply, const char *name, const char *value)
 {
     if (reply->nheaders == VX_RPC_MAX_HEADERS) {

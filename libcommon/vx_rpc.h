@@ -25,6 +25,7 @@
 #define VX_RPC_H
 
 #include <stdbool.h>
+#include <cjson/cJSON.h>
 #include <nats/nats.h>
 #include "vx_buf.h"
 #include "vx_envelope.h"
@@ -118,6 +119,8 @@ void vx_rpc_require_envelope_key(void);
 
 /* Sets a JSON body. */
 void vx_rpc_reply_json(vx_rpc_reply *reply, unsigned status, const char *json);
+/* Sets root, printed, as the JSON body, and deletes root. */
+void vx_rpc_reply_cjson(vx_rpc_reply *reply, unsigned status, cJSON *root);
 /* Adds a response header (name in lower case). The gateway copies it into
  * the HTTP answer unless it is one the gateway owns (services/gateway/http.c
  * http_header_forwardable); a Location only on routes whose service

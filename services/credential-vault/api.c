@@ -16,6 +16,8 @@
 #include "policy.h"
 #include "voxanne/v1/vault.pb-c.h"
 #include "vx_log.h"
+#include "vx_nats.h"
+#include "vx_secret.h"
 #include "vx_validate.h"
 
 #define ROTATE_BATCH 200
@@ -47,7 +49,7 @@ static void send_reply(const api_call *c, const ProtobufCMessage *reply)
     protobuf_c_message_pack(reply, buf);
     natsStatus s = natsConnection_Publish(c->nc, to, buf, (int)len);
     /* The reply may hold a secret. */
-    memset(buf, 0, len);
+    explicit_bzero(buf, len);
     free(buf);
     if (s != NATS_OK)
         vx_log_error(NULL, NULL, "vault reply failed", "error", natsStatus_GetText(s));
@@ -180,7 +182,7 @@ static bool secret_valid(const ProtobufCBinaryData *secret)
         return false;
     cJSON *doc = cJSON_ParseWithLength((const char *)secret->data, secret->len);
     bool ok = cJSON_IsObject(doc);
-    cJSON_Delete(doc);
+    vx_secret_json_delete(doc);
     return ok;
 }
 
@@ -199,7 +201,7 @@ static void on_store(const api_call *c)
                                              req->secret.len, req->label, NULL));
     reply_status(c, status);
     if (req != NULL && req->secret.data != NULL)
-        memset(req->secret.data, 0, req->secret.len);
+        explicit_bzero(req->secret.data, req->secret.len);
     protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
@@ -272,10 +274,7 @@ static void on_google_token(const api_call *c)
         }
     }
     send_reply(c, &r.base);
-    if (token != NULL) {
-        memset(token, 0, strlen(token));
-        free(token);
-    }
+    vx_secret_free(token);
     protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
@@ -379,12 +378,7 @@ int api_worker_start(api_worker *w, natsConnection *nc)
 
 void api_worker_stop(api_worker *w)
 {
-    if (w->sub != NULL) {
-        natsSubscription_Drain(w->sub);
-        natsSubscription_WaitForDrainCompletion(w->sub, 5000);
-        natsSubscription_Destroy(w->sub);
-        w->sub = NULL;
-    }
+    vx_nats_drain_subscription(&w->sub);
 }
 
 void api_worker_destroy(api_worker *w)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "vx_crypto.h"
+#include "vx_secret.h"
 #include "vx_validate.h"
 
 #define CACHE_BUCKETS   1024
@@ -42,10 +43,7 @@ struct cache {
 static void entry_free(entry *e)
 {
     credential_clear(&e->cred);
-    if (e->token != NULL) {
-        memset(e->token, 0, strlen(e->token));
-        free(e->token);
-    }
+    vx_secret_free(e->token);
     free(e);
 }
 

@@ -10,6 +10,7 @@
 #include "clients/google_oauth.h"
 #include "voxanne/v1/vault.pb-c.h"
 #include "vx_log.h"
+#include "vx_secret.h"
 #include "vx_time.h"
 
 /* A read of a secret, from the cache or the database, logged as operation. */
@@ -90,8 +91,8 @@ static char *refresh_token_of(const credential *c)
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "refreshToken");
     char *token = cJSON_IsString(t) && t->valuestring[0] != '\0' ? strdup(t->valuestring) : NULL;
     if (cJSON_IsString(t))
-        memset(t->valuestring, 0, strlen(t->valuestring));
-    cJSON_Delete(doc);
+        explicit_bzero(t->valuestring, strlen(t->valuestring));
+    vx_secret_json_delete(doc);
     return token;
 }
 
@@ -106,8 +107,7 @@ google_token_status credentials_google_token(const vault_ctx *v, vx_pg *pg, cons
             *access_token = cached;
             return GOOGLE_TOKEN_OK;
         }
-        memset(cached, 0, strlen(cached));
-        free(cached);
+        vx_secret_free(cached);
         return GOOGLE_TOKEN_ERROR;
     }
     credential c;
@@ -128,14 +128,12 @@ google_token_status credentials_google_token(const vault_ctx *v, vx_pg *pg, cons
     if (!settings_google_ready(v->settings)) {
         vx_log_warn(request_id, org_id,
                     "google token not refreshed: GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET or GOOGLE_REDIRECT_URI unset");
-        memset(refresh, 0, strlen(refresh));
-        free(refresh);
+        vx_secret_free(refresh);
         return GOOGLE_TOKEN_ERROR;
     }
     google_tokens t = {0};
     google_oauth_status gs = google_oauth_refresh(&v->settings->google, refresh, &t, request_id, org_id);
-    memset(refresh, 0, strlen(refresh));
-    free(refresh);
+    vx_secret_free(refresh);
     if (gs == GOOGLE_OAUTH_INVALID_GRANT) {
         vx_log_warn(request_id, org_id, "google refused the refresh token: the owner must reconnect", "provider", PROVIDER_GOOGLE);
         credentials_mark(v, pg, request_id, org_id, PROVIDER_GOOGLE, false, "reconnect_needed", GOOGLE_RECONNECT_SENTENCE);

@@ -22,7 +22,7 @@ void keyring_key_id(const uint8_t key[VX_AEAD_KEY_LEN], char out[KEYRING_ID_LEN 
     vx_sha256(buf, sizeof(buf), digest);
     vx_hex_encode(digest, KEYRING_ID_LEN / 2, out);
     out[KEYRING_ID_LEN] = '\0';
-    memset(buf, 0, sizeof(buf));
+    explicit_bzero(buf, sizeof(buf));
 }
 
 static int parse_key(const char *hex, keyring_key *out)
@@ -72,7 +72,7 @@ void keyring_load(keyring *out)
 
 void keyring_wipe(keyring *k)
 {
-    memset(k, 0, sizeof(*k));
+    explicit_bzero(k, sizeof(*k));
 }
 
 /* "voxanne-credential-v1\n<org>\n<provider>\n<key id>": what a ciphertext is bound to. */

@@ -30,7 +30,7 @@ char *oauth_state_make(const keyring *k, const char *org_id, int64_t now)
         abort();
     keyring_state_key(k, key);
     state_mac(key, head, (size_t)n, mac);
-    memset(key, 0, sizeof(key));
+    explicit_bzero(key, sizeof(key));
     char *mac64 = vx_base64url_encode(mac, sizeof(mac));
     if (mac64 == NULL)
         abort();
@@ -83,7 +83,7 @@ oauth_state_status oauth_state_check(const keyring *k, const char *state, int64_
         ok = mac_matches(key, state, signed_len, given, computed);
         if (!ok && keyring_previous_state_key(k, key))
             ok = mac_matches(key, state, signed_len, given, computed);
-        memset(key, 0, sizeof(key));
+        explicit_bzero(key, sizeof(key));
     }
     free(given);
     if (!ok)

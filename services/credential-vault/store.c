@@ -24,7 +24,7 @@
 void credential_clear(credential *c)
 {
     if (c->secret != NULL)
-        memset(c->secret, 0, c->secret_len);
+        explicit_bzero(c->secret, c->secret_len);
     free(c->secret);
     free(c->sync_state);
     memset(c, 0, sizeof(*c));

@@ -19,6 +19,7 @@
 #include "vx_access.h"
 #include "calls.h"
 #include "vx_log.h"
+#include "vx_nats.h"
 #include "vx_pg.h"
 #include "vx_routes.h"
 
@@ -88,12 +89,7 @@ int dashboard_worker_start(dashboard_worker *w, natsConnection *nc)
 
 void dashboard_worker_stop(dashboard_worker *w)
 {
-    if (w->sub != NULL) {
-        natsSubscription_Drain(w->sub);
-        natsSubscription_WaitForDrainCompletion(w->sub, 5000);
-        natsSubscription_Destroy(w->sub);
-        w->sub = NULL;
-    }
+    vx_nats_drain_subscription(&w->sub);
 }
 
 void dashboard_worker_destroy(dashboard_worker *w)

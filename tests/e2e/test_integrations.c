@@ -60,31 +60,9 @@ static vt_response api(const char *method, const char *path, const char *token, 
     return r;
 }
 
-static cJSON *fake_json(const char *base, const char *path)
-{
-    char url[256];
-    snprintf(url, sizeof(url), "%s%s", base, path);
-    vt_response r = vt_http("GET", url, NULL, NULL, 0);
-    assert_int_equal(r.status, 200);
-    cJSON *doc = cJSON_Parse(r.body);
-    vt_response_free(&r);
-    assert_non_null(doc);
-    return doc;
-}
-
-/* POSTs body to a fake's control path; any 2xx is success. */
-static void fake_post(const char *base, const char *path, const char *body)
-{
-    char url[256];
-    snprintf(url, sizeof(url), "%s%s", base, path);
-    vt_response r = vt_http("POST", url, NULL, body, strlen(body));
-    VT_REQUIRE(r.status >= 200 && r.status < 300, "a fake refused a control request");
-    vt_response_free(&r);
-}
-
 static int vapi_count(const char *what)
 {
-    cJSON *doc = fake_json(vapi_url, "/_fake/state");
+    cJSON *doc = vt_fake_get_json(vapi_url, "/_fake/state");
     int n = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "created"), what)->valueint;
     cJSON_Delete(doc);
     return n;
@@ -162,7 +140,7 @@ static int setup(void **state)
     char account[256];
     snprintf(account, sizeof(account), "{\"sid\":\"%s\",\"authToken\":\"%s\",\"numbers\":[\"%s\",\"+15550009999\"]}", SID_A,
              TOKEN_A, number_a);
-    fake_post(twilio_url, "/_fake/accounts", account);
+    vt_fake_post(twilio_url, "/_fake/accounts", account);
     return 0;
 }
 
@@ -238,7 +216,7 @@ static void test_a_wrong_token_is_refused_and_vapi_never_called(void **state)
 
 static void test_a_failed_import_is_partial_and_the_retry_finishes_it(void **state)
 {
-    fake_post(vapi_url, "/_fake/fail", "{\"path\":\"/phone-number\",\"method\":\"POST\",\"status\":500,\"count\":1}");
+    vt_fake_post(vapi_url, "/_fake/fail", "{\"path\":\"/phone-number\",\"method\":\"POST\",\"status\":500,\"count\":1}");
     char *body = twilio_body(SID_A, TOKEN_A, number_a);
     vt_response r = api("POST", "/api/integrations/twilio", token_a, body);
     assert_int_equal(r.status, 502);
@@ -270,7 +248,7 @@ static void test_a_failed_import_is_partial_and_the_retry_finishes_it(void **sta
     assert_int_equal(vapi_count("phoneNumbers"), 1);
 
     /* Imported with our server URL and no fixed assistant, and linked to the org's agent. */
-    cJSON *st = fake_json(vapi_url, "/_fake/state");
+    cJSON *st = vt_fake_get_json(vapi_url, "/_fake/state");
     cJSON *num = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "phoneNumbers"), 0);
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(num, "server"), "url")->valuestring,
                         "https://voxanne.example/api/vapi/webhook");
@@ -338,7 +316,7 @@ static void test_delete_removes_it_here_and_at_vapi(void **state)
     assert_int_equal(r.status, 200);
     vt_response_free(&r);
     assert_int_equal(credential_rows(org_a), 0);
-    cJSON *st = fake_json(vapi_url, "/_fake/state");
+    cJSON *st = vt_fake_get_json(vapi_url, "/_fake/state");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(st, "credentials")), 0);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(st, "phoneNumbers")), 0);
     cJSON_Delete(st);
@@ -355,7 +333,7 @@ static void test_delete_removes_it_here_and_at_vapi(void **state)
  * (30 s), so a connect whose Twilio takes 2.4 s is answered, not 504. */
 static void test_a_slow_provider_is_waited_for(void **state)
 {
-    fake_post(twilio_url, "/_fake/slow", "{\"delay_ms\":1200,\"count\":2}");
+    vt_fake_post(twilio_url, "/_fake/slow", "{\"delay_ms\":1200,\"count\":2}");
     char *body = twilio_body(SID_A, TOKEN_A, number_a);
     int64_t started = vx_now_ms();
     vt_response r = api("POST", "/api/integrations/twilio", token_a, body);
@@ -407,7 +385,7 @@ static void google_code(const char *code, const char *email, int expires_in)
     snprintf(body, sizeof(body),
              "{\"code\":\"%s\",\"email\":\"%s\",\"redirectUri\":\"%s/api/integrations/google/callback\",\"expiresIn\":%d}", code,
              email, suite.base_url, expires_in);
-    fake_post(google_url, "/_fake/codes", body);
+    vt_fake_post(google_url, "/_fake/codes", body);
 }
 
 static vt_response callback(const char *state, const char *code)
@@ -459,7 +437,7 @@ static void test_google_refuses_every_state_it_did_not_make_for_that_org(void **
     }
     assert_int_equal(credential_rows(org_a), 0);
     assert_int_equal(credential_rows(org_b), 0);
-    cJSON *stats = fake_json(google_url, "/_fake/stats");
+    cJSON *stats = vt_fake_get_json(google_url, "/_fake/stats");
     assert_int_equal(cJSON_GetObjectItem(stats, "exchanges")->valueint, 0);
     cJSON_Delete(stats);
     free(tampered);
@@ -503,7 +481,7 @@ static void test_google_connects_and_invalid_grant_asks_to_reconnect(void **stat
     natsMsg_Destroy(msg);
 
     /* The owner revokes access at Google; the next refresh gets invalid_grant. */
-    fake_post(google_url, "/_fake/revoke", "{\"email\":\"owner-a@example.com\"}");
+    vt_fake_post(google_url, "/_fake/revoke", "{\"email\":\"owner-a@example.com\"}");
     vt_sleep_ms(1200);
     assert_int_equal(natsConnection_Request(&msg, nc, "rpc.vault.tool-router.google_token", buf, (int)len, 5000), NATS_OK);
     rep = voxanne__v1__google_token_reply__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));

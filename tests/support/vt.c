@@ -671,6 +671,27 @@ void vt_http_post_expect(const char *url, const char *body, long status)
     VT_REQUIRE(got == status, "unexpected HTTP status");
 }
 
+void vt_fake_post(const char *base, const char *path, const char *body)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    vt_response r = vt_http("POST", url, NULL, body, strlen(body));
+    long got = r.status;
+    vt_response_free(&r);
+    VT_REQUIRE(got >= 200 && got < 300, "a fake refused a control request");
+}
+
+cJSON *vt_fake_get_json(const char *base, const char *path)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    vt_response r = vt_http("GET", url, NULL, NULL, 0);
+    cJSON *doc = r.status == 200 ? cJSON_Parse(r.body) : NULL;
+    vt_response_free(&r);
+    VT_REQUIRE(doc != NULL, "a fake's control endpoint gave no JSON");
+    return doc;
+}
+
 pid_t vt_start_service(natsConnection *nc, const char *program, const char *service, const char *log_name,
                        const char *const *extra_env)
 {

@@ -9,6 +9,7 @@
 #ifndef VT_H
 #define VT_H
 
+#include <cjson/cJSON.h>
 #include <libpq-fe.h>
 #include <nats/nats.h>
 #include <stdbool.h>
@@ -61,6 +62,10 @@ void vt_response_free(vt_response *r);
 bool vt_wait_http_ok(const char *url, int timeout_ms);
 /* POSTs body to url and fails the test unless the answer has status. */
 void vt_http_post_expect(const char *url, const char *body, long status);
+/* A fake's control endpoint (tests/fakes/): POSTs body to base + path and
+ * requires a 2xx; GETs base + path and returns its JSON (cJSON_Delete it). */
+void vt_fake_post(const char *base, const char *path, const char *body);
+cJSON *vt_fake_get_json(const char *base, const char *path);
 
 /* The envelope key of a service ("tools") under the run's ENVELOPE_MASTER_KEY, in hex. */
 void vt_envelope_key_hex(const char *service, char out[65]);

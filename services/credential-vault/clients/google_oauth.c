@@ -23,6 +23,7 @@
 #include "vx_buf.h"
 #include "vx_http.h"
 #include "vx_log.h"
+#include "vx_secret.h"
 #include "vx_query.h"
 
 #define MAX_ANSWER_BYTES (64 * 1024)
@@ -56,38 +57,6 @@ static char *xstrdup(const char *s)
     return d;
 }
 
-static void wipe_free(char *s)
-{
-    if (s != NULL) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
-}
-
-/* Zeroes every string below item, then deletes the tree: answers carry tokens. */
-static void wipe_strings(cJSON *item)
-{
-    for (; item != NULL; item = item->next) {
-        if (cJSON_IsString(item) && item->valuestring != NULL)
-            explicit_bzero(item->valuestring, strlen(item->valuestring));
-        wipe_strings(item->child);
-    }
-}
-
-static void wipe_delete(cJSON *root)
-{
-    if (root != NULL)
-        wipe_strings(root->child);
-    cJSON_Delete(root);
-}
-
-static void wipe_answer(vx_http_answer *a)
-{
-    if (a->body.data != NULL)
-        explicit_bzero(a->body.data, a->body.len);
-    vx_buf_free(&a->body);
-}
-
 char *google_oauth_authorize_url(const google_oauth_config *c, const char *state)
 {
     if (c == NULL || c->client_id == NULL || c->client_id[0] == '\0' || c->redirect_uri == NULL || c->redirect_uri[0] == '\0' ||
@@ -116,9 +85,9 @@ void google_tokens_clear(google_tokens *t)
 {
     if (t == NULL)
         return;
-    wipe_free(t->access_token);
-    wipe_free(t->refresh_token);
-    wipe_free(t->scope);
+    vx_secret_free(t->access_token);
+    vx_secret_free(t->refresh_token);
+    vx_secret_free(t->scope);
     memset(t, 0, sizeof(*t));
 }
 
@@ -195,11 +164,11 @@ static google_oauth_status token_request(const google_oauth_config *c, const cha
     }
     if (answer.status != 200) {
         google_oauth_status st = refusal_status(what, &answer, request_id, org_id);
-        wipe_answer(&answer);
+        vx_secret_buf_free(&answer.body);
         return st;
     }
     cJSON *json = answer.body.data != NULL ? cJSON_ParseWithLength(answer.body.data, answer.body.len) : NULL;
-    wipe_answer(&answer);
+    vx_secret_buf_free(&answer.body);
     const cJSON *access = cJSON_GetObjectItemCaseSensitive(json, "access_token");
     const cJSON *refresh = cJSON_GetObjectItemCaseSensitive(json, "refresh_token");
     const cJSON *scope = cJSON_GetObjectItemCaseSensitive(json, "scope");
@@ -221,7 +190,7 @@ static google_oauth_status token_request(const google_oauth_config *c, const cha
         if (out->expires_in < 0)
             out->expires_in = 0;
     }
-    wipe_delete(json);
+    vx_secret_json_delete(json);
     return st;
 }
 

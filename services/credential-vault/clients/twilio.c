@@ -22,6 +22,7 @@
 #include "vx_crypto.h"
 #include "vx_http.h"
 #include "vx_log.h"
+#include "vx_secret.h"
 #include "vx_query.h"
 
 /* A page of 50 numbers is ~100 KiB; the filter keeps it to a few. */
@@ -125,9 +126,7 @@ static twilio_status get_json(const char *url, const char *sid, const char *toke
                                                           : TWILIO_ERROR;
     }
     /* A 200 account answer holds the auth token: wiped, not just freed. */
-    if (answer.body.data != NULL)
-        explicit_bzero(answer.body.data, answer.body.len);
-    vx_buf_free(&answer.body);
+    vx_secret_buf_free(&answer.body);
     return st;
 }
 

@@ -21,6 +21,7 @@
 #include "vx_buf.h"
 #include "vx_http.h"
 #include "vx_log.h"
+#include "vx_secret.h"
 
 #define MAX_ANSWER_BYTES (256 * 1024)
 /* Vapi's validation messages are short; more than this is cut in the log line. */
@@ -38,32 +39,6 @@ bool vapi_api_id_valid(const char *id)
             return false;
     }
     return true;
-}
-
-/* Zeroes every string below item (keys are names, not secrets). */
-static void wipe_strings(cJSON *item)
-{
-    for (; item != NULL; item = item->next) {
-        if (cJSON_IsString(item) && item->valuestring != NULL)
-            explicit_bzero(item->valuestring, strlen(item->valuestring));
-        wipe_strings(item->child);
-    }
-}
-
-/* Deletes a tree that held secrets (a body, an answer): wiped first. */
-static void wipe_delete(cJSON *root)
-{
-    if (root != NULL)
-        wipe_strings(root->child);
-    cJSON_Delete(root);
-}
-
-static void wipe_free(char *s)
-{
-    if (s != NULL) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
 }
 
 /* Logs Vapi's refusal: its "error" and "message" (a string, or an array joined with "; "). */
@@ -146,7 +121,7 @@ static vapi_api_status call(const vapi_api_config *c, const char *method, const 
                              what);
                 st = VAPI_API_ERROR;
             }
-            wipe_delete(obj);
+            vx_secret_json_delete(obj);
         }
     } else if (answer.status >= 400 && answer.status <= 499 && answer.status != 429) {
         log_refusal(what, answer.status, &answer.body, request_id, org_id);
@@ -158,9 +133,7 @@ static vapi_api_status call(const vapi_api_config *c, const char *method, const 
             vx_log_warn(request_id, org_id, "vapi answered something unreadable", "operation", what);
         st = VAPI_API_ERROR;
     }
-    if (answer.body.data != NULL)
-        explicit_bzero(answer.body.data, answer.body.len);
-    vx_buf_free(&answer.body);
+    vx_secret_buf_free(&answer.body);
     return st;
 }
 
@@ -183,11 +156,11 @@ static vapi_api_status create(const vapi_api_config *c, const char *path, cJSON 
                               const char *what, const char *request_id, const char *org_id)
 {
     char *body = cJSON_PrintUnformatted(obj);
-    wipe_delete(obj);
+    vx_secret_json_delete(obj);
     if (body == NULL)
         abort(); /* out of memory */
     vapi_api_status st = call(c, "POST", path, body, false, id, what, request_id, org_id);
-    wipe_free(body);
+    vx_secret_free(body);
     return st;
 }
 

@@ -22,6 +22,7 @@
 #include "integrations/routes.h"
 #include "oauth_state.h"
 #include "vx_log.h"
+#include "vx_secret.h"
 #include "vx_query.h"
 #include "vx_time.h"
 
@@ -39,12 +40,7 @@ void integrations_google_authorize(const route_ctx *r, const vx_gateway_request 
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "url", url);
     free(url);
-    char *json = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (json == NULL)
-        abort();
-    vx_rpc_reply_json(reply, 200, json);
-    free(json);
+    vx_rpc_reply_cjson(reply, 200, root);
 }
 
 /* Ends the round trip: to the dashboard with the outcome, or (no
@@ -74,12 +70,7 @@ static void finish(const route_ctx *r, vx_rpc_reply *reply, const char *reason, 
         cJSON_AddStringToObject(root, "reason", reason);
     if (email != NULL)
         cJSON_AddStringToObject(root, "label", email);
-    char *json = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (json == NULL)
-        abort();
-    vx_rpc_reply_json(reply, reason == NULL ? 200 : 502, json);
-    free(json);
+    vx_rpc_reply_cjson(reply, reason == NULL ? 200 : 502, root);
 }
 
 /* The state's org, after every check; false with reply set to the refusal. */
@@ -136,13 +127,12 @@ static const char *connect_google(const route_ctx *r, const vx_gateway_request *
         cJSON *doc = cJSON_CreateObject();
         cJSON_AddStringToObject(doc, "refreshToken", t.refresh_token);
         char *secret = cJSON_PrintUnformatted(doc);
-        cJSON_Delete(doc);
+        vx_secret_json_delete(doc);
         if (secret == NULL)
             abort();
         store_status st = credentials_store(r->v, r->pg, req->request_id, org, PROVIDER_GOOGLE, (const uint8_t *)secret,
                                             strlen(secret), *email, NULL);
-        memset(secret, 0, strlen(secret));
-        free(secret);
+        vx_secret_free(secret);
         if (st == STORE_OK) {
             credentials_mark(r->v, r->pg, req->request_id, org, PROVIDER_GOOGLE, true, NULL, NULL);
             int64_t now = vx_now_ms();
@@ -176,7 +166,7 @@ void integrations_google_callback(const route_ctx *r, const vx_gateway_request *
     }
     char *email = NULL;
     const char *reason = connect_google(r, req, org, code, &email);
-    memset(code, 0, sizeof(code));
+    explicit_bzero(code, sizeof(code));
     vx_log_info(req->request_id, org, "google connect", "outcome", reason == NULL ? "connected" : reason);
     finish(r, reply, reason, email);
     free(email);

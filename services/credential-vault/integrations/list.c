@@ -64,10 +64,5 @@ void integrations_list(const route_ctx *r, const vx_gateway_request *req, vx_rpc
         credential_clear(&list[i]);
     }
     free(list);
-    char *json = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (json == NULL)
-        abort();
-    vx_rpc_reply_json(reply, 200, json);
-    free(json);
+    vx_rpc_reply_cjson(reply, 200, root);
 }

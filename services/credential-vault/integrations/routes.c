@@ -8,6 +8,7 @@
 
 #include "vx_access.h"
 #include "vx_log.h"
+#include "vx_nats.h"
 #include "vx_routes.h"
 
 struct routes_worker {
@@ -81,12 +82,7 @@ int routes_worker_start(routes_worker *w, natsConnection *nc)
 
 void routes_worker_stop(routes_worker *w)
 {
-    if (w->sub != NULL) {
-        natsSubscription_Drain(w->sub);
-        natsSubscription_WaitForDrainCompletion(w->sub, 5000);
-        natsSubscription_Destroy(w->sub);
-        w->sub = NULL;
-    }
+    vx_nats_drain_subscription(&w->sub);
 }
 
 void routes_worker_destroy(routes_worker *w)

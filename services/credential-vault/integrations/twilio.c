@@ -23,6 +23,7 @@
 #include "integrations/routes.h"
 #include "integrations/twilio_setup.h"
 #include "vx_log.h"
+#include "vx_secret.h"
 #include "vx_validate.h"
 
 #define TWILIO_TOKEN_MAX 128
@@ -97,9 +98,7 @@ static bool read_input(const vx_gateway_request *req, connect_input *in, vx_rpc_
         snprintf(in->auth_token, sizeof(in->auth_token), "%s", token);
         snprintf(in->number, sizeof(in->number), "%s", number);
     }
-    if (token != NULL)
-        memset((char *)token, 0, strlen(token));
-    cJSON_Delete(doc);
+    vx_secret_json_delete(doc); /* the posted auth token too */
     return ok;
 }
 
@@ -243,12 +242,7 @@ static void reply_steps(vx_rpc_reply *reply, const twilio_setup *s, twilio_step 
     cJSON_AddBoolToObject(root, "complete", failed == TWILIO_STEP_COUNT);
     cJSON_AddStringToObject(root, "label", number);
     cJSON_AddItemToObject(root, "steps", twilio_setup_steps(s, true, failed));
-    char *json = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (json == NULL)
-        abort();
-    vx_rpc_reply_json(reply, failed == TWILIO_STEP_COUNT ? 200 : 502, json);
-    free(json);
+    vx_rpc_reply_cjson(reply, failed == TWILIO_STEP_COUNT ? 200 : 502, root);
 }
 
 /* Validates, stores and syncs with the org's lock held. */
@@ -291,14 +285,13 @@ static void connect_locked(const route_ctx *r, const vx_gateway_request *req, co
     cJSON_AddStringToObject(doc, "accountSid", in->account_sid);
     cJSON_AddStringToObject(doc, "authToken", in->auth_token);
     char *secret = cJSON_PrintUnformatted(doc);
-    cJSON_Delete(doc);
+    vx_secret_json_delete(doc);
     if (secret == NULL)
         abort();
     char *sync = twilio_setup_json(&s);
     st = credentials_store(r->v, r->pg, req->request_id, org, PROVIDER_TWILIO, (const uint8_t *)secret, strlen(secret), in->number,
                            sync);
-    memset(secret, 0, strlen(secret));
-    free(secret);
+    vx_secret_free(secret);
     free(sync);
     if (st != STORE_OK) {
         vx_rpc_reply_error(reply, 503, "database_unavailable", "The credentials could not be saved right now. Please retry.");
@@ -322,7 +315,7 @@ void integrations_twilio_connect(const route_ctx *r, const vx_gateway_request *r
         connect_locked(r, req, &in, reply);
         lock_org(r, req->auth->org_id, "twilio_unlock");
     }
-    memset(&in, 0, sizeof(in));
+    explicit_bzero(&in, sizeof(in));
 }
 
 void integrations_twilio_delete(const route_ctx *r, const vx_gateway_request *req, vx_rpc_reply *reply)

@@ -115,19 +115,6 @@ static void post(const char *base, const char *path, const char *body, long stat
     vt_http_post_expect(url, body, status);
 }
 
-/* GET base + path, parsed (the caller deletes it). */
-static cJSON *get_json(const char *base, const char *path)
-{
-    char url[256];
-    snprintf(url, sizeof(url), "%s%s", base, path);
-    vt_response r = vt_http("GET", url, NULL, NULL, 0);
-    assert_int_equal(r.status, 200);
-    cJSON *json = cJSON_Parse(r.body);
-    vt_response_free(&r);
-    assert_non_null(json);
-    return json;
-}
-
 static const char *jstr(const cJSON *obj, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -248,7 +235,7 @@ static void test_twilio_fetch_account(void **state)
     free(logged);
 
     /* The fake saw HTTP Basic it accepted for the right pair, and refused the wrong one. */
-    cJSON *req = get_json(F.twilio_url, "/_fake/requests");
+    cJSON *req = vt_fake_get_json(F.twilio_url, "/_fake/requests");
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(req, "items");
     const cJSON *first = cJSON_GetArrayItem(items, 0), *wrong_req = cJSON_GetArrayItem(items, 4);
     char path[96];
@@ -298,7 +285,7 @@ static void test_twilio_find_incoming_number(void **state)
                      TWILIO_OK);
 
     /* The number went out encoded: a raw '+' would have read as a space. */
-    cJSON *req = get_json(F.twilio_url, "/_fake/requests");
+    cJSON *req = vt_fake_get_json(F.twilio_url, "/_fake/requests");
     char path[160];
     snprintf(path, sizeof(path), "/2010-04-01/Accounts/%s/IncomingPhoneNumbers.json?PhoneNumber=%%2B15551230002", sid);
     assert_string_equal(jstr(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(req, "items"), 0), "path"), path);
@@ -361,7 +348,7 @@ static void test_vapi_create_import_delete(void **state)
     free(logged);
 
     /* Exactly one credential and one number were made, as sent. */
-    cJSON *st = get_json(F.vapi_url, "/_fake/state");
+    cJSON *st = vt_fake_get_json(F.vapi_url, "/_fake/state");
     assert_int_equal(jint(st, "created", "credentials"), 1);
     assert_int_equal(jint(st, "created", "phoneNumbers"), 1);
     const cJSON *cr = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "credentials"), 0);
@@ -395,7 +382,7 @@ static void test_vapi_create_import_delete(void **state)
     vapi_api_config c2 = {slash, VAPI_KEY, TIMEOUT_MS};
     assert_int_equal(vapi_api_import_twilio_number(&c2, "+15551234567", sid, token, NULL, SERVER_URL, "", number, "rid", "org"),
                      VAPI_API_OK);
-    st = get_json(F.vapi_url, "/_fake/state");
+    st = vt_fake_get_json(F.vapi_url, "/_fake/state");
     pn = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "phoneNumbers"), 0);
     assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pn, "server"), "credentialId"));
     assert_null(cJSON_GetObjectItemCaseSensitive(pn, "name"));
@@ -505,7 +492,7 @@ static void test_google_consent_exchange_refresh(void **state)
     assert_not_in(logged, CLIENT_SECRET);
     free(logged);
 
-    cJSON *stats = get_json(F.google_url, "/_fake/stats");
+    cJSON *stats = vt_fake_get_json(F.google_url, "/_fake/stats");
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(stats, "exchanges")->valueint, 1);
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(stats, "refreshes")->valueint, 1);
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(stats, "userinfo")->valueint, 2);
