@@ -139,6 +139,37 @@ static google_oauth_status refusal_status(const char *what, const vx_http_answer
     return st;
 }
 
+/* One call to Google: GOOGLE_OAUTH_OK with *json the parsed 200 answer
+ * (its raw bytes wiped; the caller deletes *json with vx_secret_json_delete),
+ * else the outcome, logged, and *json NULL. */
+static google_oauth_status perform_json(const google_oauth_config *c, const char *method, const char *url,
+                                        const char *const *headers, const char *body, const char *what, const char *request_id,
+                                        const char *org_id, cJSON **json)
+{
+    *json = NULL;
+    vx_http_request req = {
+        .method = method,
+        .url = url,
+        .headers = headers,
+        .body = body,
+        .timeout_ms = c->timeout_ms,
+        .max_answer_bytes = MAX_ANSWER_BYTES,
+    };
+    vx_http_answer answer;
+    const char *error = NULL;
+    if (vx_http_perform(&req, &answer, &error) != 0) {
+        vx_log_warn(request_id, org_id, "google unreachable", "operation", what, "error", error);
+        return GOOGLE_OAUTH_ERROR;
+    }
+    google_oauth_status st = GOOGLE_OAUTH_OK;
+    if (answer.status != 200)
+        st = refusal_status(what, &answer, request_id, org_id);
+    else if (answer.body.data != NULL)
+        *json = cJSON_ParseWithLength(answer.body.data, answer.body.len);
+    vx_secret_buf_free(&answer.body);
+    return st;
+}
+
 /* POSTs form (wiped by the caller) to the token endpoint and reads a 200 answer into *out. */
 static google_oauth_status token_request(const google_oauth_config *c, const char *form, google_tokens *out, const char *what,
                                          const char *request_id, const char *org_id)
@@ -146,29 +177,11 @@ static google_oauth_status token_request(const google_oauth_config *c, const cha
     vx_buf url = VX_BUF_INIT;
     endpoint_url(c, ENDPOINT_TOKEN, &url);
     const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json", NULL};
-    vx_http_request req = {
-        .method = "POST",
-        .url = url.data,
-        .headers = headers,
-        .body = form,
-        .timeout_ms = c->timeout_ms,
-        .max_answer_bytes = MAX_ANSWER_BYTES,
-    };
-    vx_http_answer answer;
-    const char *error = NULL;
-    int rc = vx_http_perform(&req, &answer, &error);
+    cJSON *json = NULL;
+    google_oauth_status called = perform_json(c, "POST", url.data, headers, form, what, request_id, org_id, &json);
     vx_buf_free(&url);
-    if (rc != 0) {
-        vx_log_warn(request_id, org_id, "google unreachable", "operation", what, "error", error);
-        return GOOGLE_OAUTH_ERROR;
-    }
-    if (answer.status != 200) {
-        google_oauth_status st = refusal_status(what, &answer, request_id, org_id);
-        vx_secret_buf_free(&answer.body);
-        return st;
-    }
-    cJSON *json = answer.body.data != NULL ? cJSON_ParseWithLength(answer.body.data, answer.body.len) : NULL;
-    vx_secret_buf_free(&answer.body);
+    if (called != GOOGLE_OAUTH_OK)
+        return called;
     const cJSON *access = cJSON_GetObjectItemCaseSensitive(json, "access_token");
     const cJSON *refresh = cJSON_GetObjectItemCaseSensitive(json, "refresh_token");
     const cJSON *scope = cJSON_GetObjectItemCaseSensitive(json, "scope");
@@ -219,8 +232,7 @@ google_oauth_status google_oauth_exchange_code(const google_oauth_config *c, con
     vx_query_append(&form, "redirect_uri", c->redirect_uri);
     vx_query_append(&form, "grant_type", "authorization_code");
     google_oauth_status st = token_request(c, form.data, out, what, request_id, org_id);
-    explicit_bzero(form.data, form.len);
-    vx_buf_free(&form);
+    vx_secret_buf_free(&form);
     return st;
 }
 
@@ -239,8 +251,7 @@ google_oauth_status google_oauth_refresh(const google_oauth_config *c, const cha
     vx_query_append(&form, "grant_type", "refresh_token");
     vx_query_append(&form, "refresh_token", refresh_token);
     google_oauth_status st = token_request(c, form.data, out, what, request_id, org_id);
-    explicit_bzero(form.data, form.len);
-    vx_buf_free(&form);
+    vx_secret_buf_free(&form);
     return st;
 }
 
@@ -255,31 +266,12 @@ google_oauth_status google_oauth_userinfo_email(const google_oauth_config *c, co
     endpoint_url(c, ENDPOINT_USERINFO, &url);
     vx_buf_printf(&auth, "Authorization: Bearer %s", access_token);
     const char *headers[] = {auth.data, "Accept: application/json", NULL};
-    vx_http_request req = {
-        .method = "GET",
-        .url = url.data,
-        .headers = headers,
-        .body = NULL,
-        .timeout_ms = c->timeout_ms,
-        .max_answer_bytes = MAX_ANSWER_BYTES,
-    };
-    vx_http_answer answer;
-    const char *error = NULL;
-    int rc = vx_http_perform(&req, &answer, &error);
-    explicit_bzero(auth.data, auth.len);
-    vx_buf_free(&auth);
+    cJSON *json = NULL;
+    google_oauth_status called = perform_json(c, "GET", url.data, headers, NULL, what, request_id, org_id, &json);
+    vx_secret_buf_free(&auth);
     vx_buf_free(&url);
-    if (rc != 0) {
-        vx_log_warn(request_id, org_id, "google unreachable", "operation", what, "error", error);
-        return GOOGLE_OAUTH_ERROR;
-    }
-    if (answer.status != 200) {
-        google_oauth_status st = refusal_status(what, &answer, request_id, org_id);
-        vx_buf_free(&answer.body);
-        return st;
-    }
-    cJSON *json = answer.body.data != NULL ? cJSON_ParseWithLength(answer.body.data, answer.body.len) : NULL;
-    vx_buf_free(&answer.body);
+    if (called != GOOGLE_OAUTH_OK)
+        return called;
     google_oauth_status st = GOOGLE_OAUTH_OK;
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(json, "email");
     if (!cJSON_IsObject(json) || (e != NULL && !cJSON_IsNull(e) && !cJSON_IsString(e))) {
@@ -288,6 +280,6 @@ google_oauth_status google_oauth_userinfo_email(const google_oauth_config *c, co
     } else {
         *email = xstrdup(cJSON_IsString(e) ? e->valuestring : "");
     }
-    cJSON_Delete(json);
+    vx_secret_json_delete(json);
     return st;
 }
