@@ -514,6 +514,41 @@ static void test_google_connects_and_invalid_grant_asks_to_reconnect(void **stat
     assert_int_equal(credential_rows(org_b), 0);
 }
 
+/* The whole round trip as a browser makes it: the consent URL the vault
+ * gave, Google's redirect back with a code, the callback, the dashboard. */
+static void test_google_consent_round_trip(void **state)
+{
+    char org_c[37];
+    vt_create_org(admin, "Integrations C", NULL, NULL, NULL, org_c);
+    char *token_c = vt_token(&suite, org_c, 600);
+    vt_fake_post(google_url, "/_fake/consent", "{\"email\":\"frontdesk-c@example.com\"}");
+    vt_response r = api("GET", "/api/integrations/google/authorize", token_c, NULL);
+    assert_int_equal(r.status, 200);
+    cJSON *doc = cJSON_Parse(r.body);
+    char *consent = strdup(cJSON_GetObjectItem(doc, "url")->valuestring);
+    cJSON_Delete(doc);
+    vt_response_free(&r);
+    /* Google answers the consent URL with the browser's redirect to our callback. */
+    r = vt_http("GET", consent, NULL, NULL, 0);
+    assert_int_equal(r.status, 302);
+    char callback_prefix[160];
+    snprintf(callback_prefix, sizeof(callback_prefix), "%s/api/integrations/google/callback?", suite.base_url);
+    assert_memory_equal(r.location, callback_prefix, strlen(callback_prefix));
+    char *back = strdup(r.location + strlen(suite.base_url));
+    vt_response_free(&r);
+    r = api("GET", back, NULL, NULL);
+    assert_int_equal(r.status, 302);
+    assert_string_equal(r.location, DASHBOARD "?google=connected");
+    vt_response_free(&r);
+    r = api("GET", "/api/integrations", token_c, NULL);
+    assert_non_null(strstr(r.body, "frontdesk-c@example.com"));
+    vt_response_free(&r);
+    assert_int_equal(credential_rows(org_c), 1);
+    free(back);
+    free(consent);
+    free(token_c);
+}
+
 static void test_no_answer_held_a_secret(void **state)
 {
     assert_true(answers.len > 0);
@@ -538,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_a_slow_provider_is_waited_for),
         cmocka_unit_test(test_google_refuses_every_state_it_did_not_make_for_that_org),
         cmocka_unit_test(test_google_connects_and_invalid_grant_asks_to_reconnect),
+        cmocka_unit_test(test_google_consent_round_trip),
         cmocka_unit_test(test_no_answer_held_a_secret),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
