@@ -15,6 +15,7 @@
 #include "vx_json.h"
 #include "vx_log.h"
 #include "vx_nats.h"
+#include "vx_scrub.h"
 #include "vx_time.h"
 #include "vx_vapi.h"
 
@@ -142,15 +143,17 @@ static void on_puback(upstream_call *call, upstream_outcome outcome, natsMsg *ms
     http_respond_error(ctx, 503, "not_durable", "The message could not be stored. Please retry.");
 }
 
-static void publish_durable(request_ctx *ctx, const char *subject_token, const char *call_id, const char *status)
+/* Publishes body (the message as it may be stored: scrubbed) to the stream. */
+static void publish_durable(request_ctx *ctx, const char *subject_token, const char *call_id, const char *status, const char *body,
+                            size_t body_len)
 {
     h2o_req_t *req = ctx->req;
     Voxanne__V1__VapiMessageEvent ev = VOXANNE__V1__VAPI_MESSAGE_EVENT__INIT;
     ev.request_id = ctx->request_id;
     ev.type = ctx->vapi_type;
     ev.call_id = (char *)(call_id != NULL ? call_id : "");
-    ev.raw_json.data = (uint8_t *)req->entity.base;
-    ev.raw_json.len = req->entity.len;
+    ev.raw_json.data = (uint8_t *)body;
+    ev.raw_json.len = body_len;
     ev.received_at_ms = vx_now_ms();
     size_t len = voxanne__v1__vapi_message_event__get_packed_size(&ev);
     uint8_t *buf = malloc(len > 0 ? len : 1);
@@ -215,6 +218,19 @@ void webhook_handle(request_ctx *ctx)
         call_id = NULL;
     if (status != NULL && strlen(status) > 32)
         status = NULL;
-    publish_durable(ctx, token, call_id, status);
+    /* No credential Vapi embeds (a number's twilioAuthToken, a server's
+     * secret, …) reaches the stream's files: the message is stored scrubbed,
+     * re-printed only when there was something to remove. The signature was
+     * checked on the bytes as sent, before this. */
+    char *scrubbed = NULL;
+    if (vx_scrub_json(root) > 0) {
+        scrubbed = cJSON_PrintUnformatted(root);
+        if (scrubbed == NULL)
+            abort();
+    }
+    /* call_id and status point into root: published before it is freed. */
+    publish_durable(ctx, token, call_id, status, scrubbed != NULL ? scrubbed : req->entity.base,
+                    scrubbed != NULL ? strlen(scrubbed) : req->entity.len);
+    free(scrubbed);
     cJSON_Delete(root);
 }

@@ -18,6 +18,7 @@
 
 #include "text.h"
 #include "vx_json.h"
+#include "vx_scrub.h"
 #include "vx_vapi.h"
 #include "vx_time.h"
 #include "vx_validate.h"
@@ -209,9 +210,12 @@ static char *metadata(const cJSON *msg, const ingest_call *c, bool with_structur
 
     const cJSON *sd = vx_json_at(msg, "analysis.structuredData");
     if (cJSON_IsObject(sd)) {
-        if (with_structured)
-            cJSON_AddItemToObject(m, "structuredData", cJSON_Duplicate(sd, true));
-        else
+        if (with_structured) {
+            /* What the assistant extracted is the caller's words: never a credential stored with it. */
+            cJSON *copy = cJSON_Duplicate(sd, true);
+            vx_scrub_json(copy);
+            cJSON_AddItemToObject(m, "structuredData", copy);
+        } else
             cJSON_AddTrueToObject(m, "structuredDataTruncated");
     }
 

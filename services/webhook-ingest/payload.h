@@ -16,11 +16,7 @@
 /* Largest payload text a parked row keeps. */
 #define INGEST_MAX_PARKED (1024 * 1024)
 
-/* Replaces, at any depth, the value of every credential-bearing key
- * (twilioAuthToken, authToken, secret, apiKey, …) with "[redacted]". */
-void ingest_payload_redact(cJSON *root);
-
-/* The parked payload for a parsed body: redacts root in place and prints it.
+/* The parked payload for a parsed body: scrubs root in place (vx_scrub) and prints it.
  * A body over INGEST_MAX_PARKED becomes {"truncated":true,"length":N}.
  * The caller frees the returned string; never NULL. */
 char *ingest_payload_for_parking(cJSON *root);
