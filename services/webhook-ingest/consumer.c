@@ -1,15 +1,22 @@
 /*
  * consumer: durable pull consumer setup and the worker loop (see consumer.h).
  *
- * The durable is created (or updated) explicitly with js_AddConsumer and the
- * workers bind to it, so unsubscribing or a replica going away can never
- * delete it. Workers do not fetch while their database connection is down:
+ * The durable is created (or updated) explicitly with js_AddConsumer, so a
+ * replica going away can never delete it. Workers pull from it with
+ * JetStream's own request ($JS.API.CONSUMER.MSG.NEXT, a batch and an expiry)
+ * on an inbox of their own, and settle each message by answering its reply
+ * subject (+ACK, -NAK with a delay, +TERM): not natsSubscription_Fetch,
+ * whose cnats 3.4.1 implementation was seen (under the webhook benchmark's
+ * load) returning 114 messages in an array it had allocated for a batch of
+ * 64 — a heap overflow that killed webhook-ingest. Here a pull never keeps
+ * more than it asked for. Workers do not fetch while their database connection is down:
  * the messages stay in the stream instead of cycling through redeliveries.
  * Shutdown is cooperative: a flag checked between messages and after each
  * fetch, whose 500 ms timeout bounds how long stopping takes.
  */
 #include "consumer.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -24,7 +31,9 @@
 #include "vx_time.h"
 
 #define FILTER             VX_SUBJECT_VAPI_PREFIX ">"
+#define PULL_SUBJECT       "$JS.API.CONSUMER.MSG.NEXT." VX_STREAM_VAPI "." INGEST_DURABLE
 #define FETCH_TIMEOUT_MS   500
+#define TRICKLE_WAIT_MS    20
 #define ACK_WAIT_NS        (INT64_C(30) * 1000 * 1000 * 1000)
 #define MAX_ACK_PENDING    1000
 #define RETRY_MIN_MS       1000
@@ -36,7 +45,9 @@ typedef struct worker {
     struct ingest_consumer *owner;
     pthread_t thread;
     bool started;
-    natsSubscription *sub;
+    natsSubscription *sub; /* <inbox>.*: the answers to this worker's pull requests */
+    char inbox[128];
+    uint64_t pulls; /* pull requests sent: each is answered on <inbox>.<pulls> */
     ingest_processor *proc;
     int failures;         /* consecutive RETRY verdicts, for the nak delay */
     int64_t last_err_log; /* rate limit for fetch/database errors */
@@ -45,7 +56,8 @@ typedef struct worker {
 
 struct ingest_consumer {
     atomic_bool stop;
-    jsCtx *js; /* not owned */
+    jsCtx *js;          /* not owned */
+    natsConnection *nc; /* not owned */
     int batch;
     int nworkers;
     worker *workers;
@@ -89,22 +101,6 @@ static int ensure_durable(jsCtx *js)
     return 0;
 }
 
-static int subscribe(jsCtx *js, natsSubscription **sub)
-{
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = VX_STREAM_VAPI;
-    so.Consumer = INGEST_DURABLE;
-    jsErrCode jerr = 0;
-    natsStatus s = js_PullSubscribe(sub, js, FILTER, INGEST_DURABLE, NULL, &so, &jerr);
-    if (s != NATS_OK) {
-        vx_log_error(NULL, NULL, "cannot bind to the durable consumer", "consumer", INGEST_DURABLE, "error", natsStatus_GetText(s),
-                     "detail", nats_GetLastError(NULL));
-        return -1;
-    }
-    return 0;
-}
-
 /* Logs at most every ERROR_LOG_EVERY_MS per worker. */
 static bool may_log(worker *w)
 {
@@ -115,6 +111,89 @@ static bool may_log(worker *w)
     return true;
 }
 
+/* The worker's inbox subscription, where its pull requests are answered. */
+static int subscribe(ingest_consumer *c, worker *w)
+{
+    if (vx_nats_new_inbox(w->inbox, sizeof(w->inbox)) != 0)
+        return -1;
+    char subject[160];
+    snprintf(subject, sizeof(subject), "%s.*", w->inbox);
+    natsStatus s = natsConnection_SubscribeSync(&w->sub, c->nc, subject);
+    if (s == NATS_OK) /* a whole batch of reports may wait here: no slow-consumer drops */
+        s = natsSubscription_SetPendingLimits(w->sub, -1, -1);
+    if (s != NATS_OK) {
+        vx_log_error(NULL, NULL, "cannot subscribe for pulled messages", "error", natsStatus_GetText(s));
+        return -1;
+    }
+    return 0;
+}
+
+/* A status message of the pull protocol (no data, a Status header): its code, or NULL for a message of the stream. */
+static const char *pull_status(natsMsg *m)
+{
+    const char *status = NULL;
+    if (natsMsg_GetDataLength(m) == 0 && natsMsgHeader_Get(m, "Status", &status) == NATS_OK)
+        return status;
+    return NULL;
+}
+
+/* One pull request for up to batch messages into msgs, waiting at most
+ * timeout_ms for the first (the server's 408 ends a request that got
+ * nothing). Returns how many (the caller settles and destroys each), or -1
+ * when the request could not be sent.
+ * Messages of an earlier pull that arrive late are stream messages like any
+ * other (delivered to us, waiting for our ack): they are taken too, and
+ * still never more than batch. */
+static int pull(ingest_consumer *c, worker *w, natsMsg **msgs, int batch, int64_t timeout_ms)
+{
+    char reply[160], body[96];
+    snprintf(reply, sizeof(reply), "%s.%" PRIu64, w->inbox, ++w->pulls);
+    /* The server gives up a little before we do, so its 408 ends the wait. */
+    snprintf(body, sizeof(body), "{\"batch\":%d,\"expires\":%" PRId64 "}", batch, (timeout_ms - 50) * INT64_C(1000000));
+    natsStatus s = natsConnection_PublishRequestString(c->nc, PULL_SUBJECT, reply, body);
+    if (s != NATS_OK) {
+        if (may_log(w))
+            vx_log_warn(NULL, NULL, "pull request failed", "error", natsStatus_GetText(s));
+        return -1;
+    }
+    int count = 0;
+    int64_t deadline = vx_monotonic_us() / 1000 + timeout_ms;
+    while (count < batch) {
+        int64_t left = deadline - vx_monotonic_us() / 1000;
+        /* Once something came, what follows at once joins it; the rest of a
+         * waiting request's batch is not waited for (a report posted alone
+         * is stored now, not when the request expires). Whatever the server
+         * still sends for it is taken by the next pull. */
+        if (count > 0 && left > TRICKLE_WAIT_MS)
+            left = TRICKLE_WAIT_MS;
+        natsMsg *m = NULL;
+        if (left <= 0 || natsSubscription_NextMsg(&m, w->sub, left) != NATS_OK)
+            break;
+        const char *status = pull_status(m);
+        if (status == NULL) {
+            msgs[count++] = m;
+            continue;
+        }
+        /* 404 nothing to deliver, 408 expired, 409 ended by the server: this
+         * pull is over (100 is a heartbeat). Another pull's status is stale. */
+        bool over = strcmp(natsMsg_GetSubject(m), reply) == 0 && strncmp(status, "100", 3) != 0;
+        natsMsg_Destroy(m);
+        if (over)
+            break;
+    }
+    return count;
+}
+
+/* Settles msg by answering its reply subject, as JetStream's ack protocol
+ * asks: "+ACK", "-NAK {\"delay\":ns}" or "+TERM". */
+static natsStatus answer(worker *w, natsMsg *msg, const char *what)
+{
+    const char *to = natsMsg_GetReply(msg);
+    if (to == NULL || to[0] == '\0')
+        return NATS_ILLEGAL_STATE;
+    return natsConnection_PublishString(w->owner->nc, to, what);
+}
+
 static void settle(worker *w, natsMsg *msg)
 {
     ingest_verdict v = ingest_process(w->proc, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
@@ -122,17 +201,20 @@ static void settle(worker *w, natsMsg *msg)
     switch (v) {
     case INGEST_VERDICT_ACK:
         w->failures = 0;
-        s = natsMsg_Ack(msg, NULL);
+        s = answer(w, msg, "+ACK");
         break;
     case INGEST_VERDICT_RETRY: {
         int shift = w->failures < 4 ? w->failures : 4;
         int64_t delay = (int64_t)RETRY_MIN_MS << shift;
         w->failures++;
-        s = natsMsg_NakWithDelay(msg, delay < RETRY_MAX_MS ? delay : RETRY_MAX_MS, NULL);
+        char nak[64];
+        snprintf(nak, sizeof(nak), "-NAK {\"delay\":%" PRId64 "}",
+                 (delay < RETRY_MAX_MS ? delay : RETRY_MAX_MS) * INT64_C(1000000));
+        s = answer(w, msg, nak);
         break;
     }
     default:
-        s = natsMsg_Term(msg, NULL);
+        s = answer(w, msg, "+TERM");
         break;
     }
     if (s != NATS_OK) /* redelivered after AckWait; harmless, writes are idempotent */
@@ -159,29 +241,35 @@ static void *worker_run(void *arg)
 {
     worker *w = arg;
     ingest_consumer *c = w->owner;
+    natsMsg **msgs = calloc((size_t)c->batch, sizeof(*msgs));
+    if (msgs == NULL)
+        abort();
     while (!atomic_load(&c->stop)) {
         if (!db_gate(w))
             continue;
-        natsMsgList list = {0};
-        jsErrCode jerr = 0;
-        natsStatus s = natsSubscription_Fetch(&list, w->sub, c->batch, FETCH_TIMEOUT_MS, &jerr);
-        if (s == NATS_TIMEOUT)
-            continue;
-        if (s != NATS_OK) {
-            if (may_log(w))
-                vx_log_warn(NULL, NULL, "fetch failed", "error", natsStatus_GetText(s));
-            natsMsgList_Destroy(&list);
+        int n = pull(c, w, msgs, c->batch, FETCH_TIMEOUT_MS);
+        if (n < 0) {
             sleep_ms(IDLE_SLEEP_MS);
             continue;
         }
-        for (int i = 0; i < list.Count; i++) {
+        for (int i = 0; i < n; i++) {
             if (atomic_load(&c->stop))
-                natsMsg_Nak(list.Msgs[i], NULL); /* not started: let another worker have it now */
+                answer(w, msgs[i], "-NAK"); /* not started: let another worker have it now */
             else
-                settle(w, list.Msgs[i]);
+                settle(w, msgs[i]);
+            natsMsg_Destroy(msgs[i]);
         }
-        natsMsgList_Destroy(&list);
     }
+    /* Messages already delivered for a pull still open at the server: handed
+     * back now, so another replica takes them without waiting for AckWait. */
+    natsMsg *m = NULL;
+    while (natsSubscription_NextMsg(&m, w->sub, 50) == NATS_OK) {
+        if (pull_status(m) == NULL)
+            answer(w, m, "-NAK");
+        natsMsg_Destroy(m);
+        m = NULL;
+    }
+    free(msgs);
     return NULL;
 }
 
@@ -192,6 +280,7 @@ ingest_consumer *ingest_consumer_create(const ingest_consumer_config *cfg)
         abort();
     atomic_init(&c->stop, false);
     c->js = cfg->js;
+    c->nc = cfg->nc;
     c->batch = cfg->batch;
     c->nworkers = cfg->workers;
     c->workers = calloc((size_t)cfg->workers, sizeof *c->workers);
@@ -210,7 +299,7 @@ int ingest_consumer_start(ingest_consumer *c)
     if (ensure_durable(c->js) != 0)
         return -1;
     for (int i = 0; i < c->nworkers; i++)
-        if (c->workers[i].sub == NULL && subscribe(c->js, &c->workers[i].sub) != 0)
+        if (c->workers[i].sub == NULL && subscribe(c, &c->workers[i]) != 0)
             return -1;
     for (int i = 0; i < c->nworkers; i++) {
         worker *w = &c->workers[i];

@@ -26,6 +26,7 @@ typedef struct ingest_consumer ingest_consumer;
 
 typedef struct ingest_consumer_config {
     jsCtx *js;                       /* the stream VAPI must exist (vx_js_ensure_vapi_stream) */
+    natsConnection *nc;              /* js's connection: the workers pull and acknowledge on it */
     const char *database_url;        /* each worker opens its own connection */
     int workers;                     /* >= 1 */
     int batch;                       /* messages per fetch, 1..256 */

@@ -67,7 +67,7 @@ int main(void)
     if (orgs_changed == NULL || vx_listener_start(orgs_changed) != 0)
         goto out;
     ingest_consumer_config cfg = {
-        .js = js, .database_url = database_url, .workers = workers, .batch = batch, .orgs_changed = orgs_changed};
+        .js = js, .nc = nc, .database_url = database_url, .workers = workers, .batch = batch, .orgs_changed = orgs_changed};
     consumer = ingest_consumer_create(&cfg);
     if (ingest_consumer_start(consumer) != 0)
         goto out;
