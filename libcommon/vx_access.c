@@ -58,11 +58,40 @@ void vx_access_prepare(vx_pg *pg)
     vx_pg_prepare(pg, STMT_ORG_STATUS, "SELECT status FROM organizations WHERE id = $1::uuid");
 }
 
+/* One read statement as org (see vx_access_read_as_org). */
+static PGresult *read_as(vx_pg *pg, const vx_gateway_request *req, const char *org, const char *stmt, int n,
+                         const char *const *params, vx_rpc_reply *reply)
+{
+    PGresult *res = NULL;
+    if (vx_pg_begin_org_reads(pg, org) == 0) {
+        res = vx_pg_exec(pg, stmt, n, params);
+        if (res != NULL)
+            vx_pg_commit(pg); /* ends the read scope: nothing is sent */
+        else
+            vx_pg_rollback(pg);
+    }
+    if (res == NULL) {
+        vx_log_error(req->request_id, org, "database read failed", "statement", stmt, "error", vx_pg_error(pg));
+        vx_rpc_reply_error(reply, 503, "database_unavailable", "The database is not available right now. Please retry.");
+    }
+    return res;
+}
+
+PGresult *vx_access_read_as_org(vx_pg *pg, const vx_gateway_request *req, const char *stmt, int n, const char *const *params,
+                                vx_rpc_reply *reply)
+{
+    return read_as(pg, req, req->auth->org_id, stmt, n, params, reply);
+}
+
 bool vx_access_org(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    const char *org = req->auth->org_id;
+    return vx_access_org_active(pg, req, req->auth->org_id, reply);
+}
+
+bool vx_access_org_active(vx_pg *pg, const vx_gateway_request *req, const char *org, vx_rpc_reply *reply)
+{
     const char *params[1] = {org};
-    PGresult *res = vx_access_read_as_org(pg, req, STMT_ORG_STATUS, 1, params, reply);
+    PGresult *res = read_as(pg, req, org, STMT_ORG_STATUS, 1, params, reply);
     if (res == NULL)
         return false;
     const char *status = PQntuples(res) == 1 ? vx_pg_value(res, 0, 0) : NULL;
@@ -77,23 +106,4 @@ bool vx_access_org(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply
     }
     PQclear(res);
     return active;
-}
-
-PGresult *vx_access_read_as_org(vx_pg *pg, const vx_gateway_request *req, const char *stmt, int n, const char *const *params,
-                                vx_rpc_reply *reply)
-{
-    const char *org = req->auth->org_id;
-    PGresult *res = NULL;
-    if (vx_pg_begin_org_reads(pg, org) == 0) {
-        res = vx_pg_exec(pg, stmt, n, params);
-        if (res != NULL)
-            vx_pg_commit(pg); /* ends the read scope: nothing is sent */
-        else
-            vx_pg_rollback(pg);
-    }
-    if (res == NULL) {
-        vx_log_error(req->request_id, org, "database read failed", "statement", stmt, "error", vx_pg_error(pg));
-        vx_rpc_reply_error(reply, 503, "database_unavailable", "The database is not available right now. Please retry.");
-    }
-    return res;
 }

@@ -49,6 +49,9 @@ void vx_access_prepare(vx_pg *pg);
  * the org's claims. Returns true when the org is active; otherwise reply
  * holds the refusal (403, or 503 when the database cannot be read). */
 bool vx_access_org(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply);
+/* Check 4 for org_id instead of the token's: for a route its service
+ * authenticates otherwise (Google's callback names the org in its state). */
+bool vx_access_org_active(vx_pg *pg, const vx_gateway_request *req, const char *org_id, vx_rpc_reply *reply);
 
 /* Runs the prepared statement stmt with params as req's org, as every
  * dashboard read is made (vx_pg_begin_org_reads: the claims and the statement

@@ -136,7 +136,8 @@ static void on_ref(const api_call *c)
     }
     send_reply(c, &r.base);
     credential_clear(&cred);
-    protobuf_c_message_free_unpacked(&req->base, NULL);
+    if (req != NULL)
+        protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
 static void on_list(const api_call *c)
@@ -172,7 +173,8 @@ static void on_list(const api_call *c)
     free(list);
     free(infos);
     free(ptrs);
-    protobuf_c_message_free_unpacked(&req->base, NULL);
+    if (req != NULL)
+        protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
 /* A secret must be one JSON object of bounded size (the provider's document). */
@@ -202,7 +204,8 @@ static void on_store(const api_call *c)
     reply_status(c, status);
     if (req != NULL && req->secret.data != NULL)
         explicit_bzero(req->secret.data, req->secret.len);
-    protobuf_c_message_free_unpacked(&req->base, NULL);
+    if (req != NULL)
+        protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
 static void on_delete(const api_call *c)
@@ -216,7 +219,8 @@ static void on_delete(const api_call *c)
     else
         status = status_of(credentials_delete(c->w->v, c->w->pg, req->request_id, req->org_id, req->provider));
     reply_status(c, status);
-    protobuf_c_message_free_unpacked(&req->base, NULL);
+    if (req != NULL)
+        protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
 static void on_mark(const api_call *c)
@@ -233,7 +237,8 @@ static void on_mark(const api_call *c)
         status = status_of(
             credentials_mark(c->w->v, c->w->pg, req->request_id, req->org_id, req->provider, req->verified, "failed", req->error));
     reply_status(c, status);
-    protobuf_c_message_free_unpacked(&req->base, NULL);
+    if (req != NULL)
+        protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
 static void on_google_token(const api_call *c)
@@ -275,7 +280,8 @@ static void on_google_token(const api_call *c)
     }
     send_reply(c, &r.base);
     vx_secret_free(token);
-    protobuf_c_message_free_unpacked(&req->base, NULL);
+    if (req != NULL)
+        protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
 static void on_rotate(const api_call *c)
@@ -298,7 +304,8 @@ static void on_rotate(const api_call *c)
                     st == STORE_OK ? "ok" : "failed");
     }
     send_reply(c, &r.base);
-    protobuf_c_message_free_unpacked(&req->base, NULL);
+    if (req != NULL)
+        protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
 /* rpc.vault.<caller>.<operation> → caller and operation; false when the subject has another shape. */

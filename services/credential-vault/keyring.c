@@ -61,10 +61,10 @@ int keyring_parse(const char *current_hex, const char *previous_hex, keyring *ou
     return 0;
 }
 
-void keyring_load(keyring *out)
+void keyring_load(const char *current_hex, const char *previous_hex, keyring *out)
 {
     const char *why = NULL;
-    if (keyring_parse(getenv("ENCRYPTION_KEY"), getenv("ENCRYPTION_KEY_PREVIOUS"), out, &why) != 0) {
+    if (keyring_parse(current_hex, previous_hex, out, &why) != 0) {
         fprintf(stderr, "credential-vault: %s\n", why);
         exit(VX_EXIT_CONFIG);
     }

@@ -52,9 +52,10 @@ typedef enum {
 /* Parses the two keys (previous may be NULL or ""). Returns 0, or -1 with
  * *why a sentence naming the variable and what is wrong with it. */
 int keyring_parse(const char *current_hex, const char *previous_hex, keyring *out, const char **why);
-/* Reads ENCRYPTION_KEY and ENCRYPTION_KEY_PREVIOUS; a missing or malformed
+/* keyring_parse for start-up (the values of ENCRYPTION_KEY and
+ * ENCRYPTION_KEY_PREVIOUS, read by settings_load): a missing or malformed
  * key ends the process with status 2 and one clear line on stderr. */
-void keyring_load(keyring *out);
+void keyring_load(const char *current_hex, const char *previous_hex, keyring *out);
 /* Wipes the keys. */
 void keyring_wipe(keyring *k);
 

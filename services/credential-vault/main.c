@@ -24,7 +24,7 @@ int main(void)
     vault_settings cfg;
     settings_load(&cfg);
     keyring keys;
-    keyring_load(&keys);
+    keyring_load(cfg.encryption_key, cfg.encryption_key_previous, &keys);
     if (routes_check() != 0)
         return VX_EXIT_FAILED;
 

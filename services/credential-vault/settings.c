@@ -12,6 +12,8 @@ void settings_load(vault_settings *s)
     memset(s, 0, sizeof(*s));
     s->database_url = vx_config_require("DATABASE_URL");
     s->nats_url = vx_config_require("NATS_URL");
+    s->encryption_key = vx_config_str("ENCRYPTION_KEY", NULL);
+    s->encryption_key_previous = vx_config_str("ENCRYPTION_KEY_PREVIOUS", NULL);
     s->api_workers = (int)vx_config_long("VAULT_WORKERS", 4, 1, 64);
     s->route_workers = (int)vx_config_long("VAULT_ROUTE_WORKERS", 2, 1, 64);
     s->cache_ttl_ms = vx_config_long("VAULT_CACHE_TTL_MS", 30000, 0, 3600000);

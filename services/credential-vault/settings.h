@@ -11,6 +11,8 @@
 typedef struct vault_settings {
     const char *database_url;              /* DATABASE_URL (required) */
     const char *nats_url;                  /* NATS_URL (required) */
+    const char *encryption_key;            /* ENCRYPTION_KEY: checked by keyring_load */
+    const char *encryption_key_previous;   /* ENCRYPTION_KEY_PREVIOUS, only during a rotation */
     int api_workers;                       /* VAULT_WORKERS: threads answering rpc.vault.> (service requests) */
     int route_workers;                     /* VAULT_ROUTE_WORKERS: threads answering rpc.integrations.> (the dashboard's routes) */
     long cache_ttl_ms;                     /* VAULT_CACHE_TTL_MS, 30 s; 0: no cache */
@@ -24,7 +26,8 @@ typedef struct vault_settings {
 } vault_settings;
 
 /* Reads every variable; a missing required one or a value out of range ends
- * the process with status 2 (vx_config). The keys are keyring_load's. */
+ * the process with status 2 (vx_config). The keys are only read here:
+ * keyring_load checks them and says what is wrong. */
 void settings_load(vault_settings *s);
 /* True when Google connect is configured (client id, secret and redirect URI). */
 bool settings_google_ready(const vault_settings *s);

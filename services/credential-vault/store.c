@@ -290,7 +290,8 @@ store_status store_mark(vx_pg *pg, const char *request_id, const char *org_id, c
 }
 
 /* Re-seals one row under the current key in a transaction of its own.
- * Returns STORE_OK (done, or already on the current key), STORE_UNREADABLE or STORE_ERROR. */
+ * Returns STORE_OK (re-sealed), STORE_NOT_FOUND (gone, or already on the
+ * current key: stored meanwhile), STORE_UNREADABLE or STORE_ERROR. */
 static store_status reseal_one(vx_pg *pg, const keyring *k, const char *request_id, const char *org_id, const char *provider)
 {
     if (vx_pg_begin_org(pg, org_id) != 0)
@@ -302,7 +303,7 @@ static store_status reseal_one(vx_pg *pg, const keyring *k, const char *request_
         vx_pg_rollback(pg);
         return STORE_ERROR;
     }
-    store_status st = STORE_OK;
+    store_status st = STORE_NOT_FOUND;
     if (PQntuples(res) == 1 && strcmp(vx_pg_value(res, 0, 1), k->current.id) != 0) {
         credential c = {0};
         st = open_row(k, request_id, org_id, provider, res, 0, &c);
@@ -325,10 +326,10 @@ static store_status reseal_one(vx_pg *pg, const keyring *k, const char *request_
         credential_clear(&c);
     }
     PQclear(res);
-    if (st == STORE_OK && vx_pg_commit(pg) == 0)
-        return STORE_OK;
+    if ((st == STORE_OK || st == STORE_NOT_FOUND) && vx_pg_commit(pg) == 0)
+        return st;
     vx_pg_rollback(pg);
-    return st == STORE_OK ? STORE_ERROR : st;
+    return st == STORE_OK || st == STORE_NOT_FOUND ? STORE_ERROR : st;
 }
 
 store_status store_rotate(vx_pg *pg, const keyring *k, const char *request_id, size_t limit, store_rotation *out)
@@ -349,7 +350,7 @@ store_status store_rotate(vx_pg *pg, const keyring *k, const char *request_id, s
             out->rotated++;
         else if (one == STORE_UNREADABLE)
             out->failed++;
-        else
+        else if (one == STORE_ERROR)
             st = STORE_ERROR;
     }
     PQclear(res);

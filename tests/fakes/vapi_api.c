@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "fake_http.h"
+#include "fake_vapi.h"
 #include "vx_crypto.h"
 #include "vx_log.h"
 #include "vx_time.h"
@@ -72,60 +73,10 @@ static void uuid(char out[37])
     snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
-static const char *reason(int status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 402:
-        return "Payment Required";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 409:
-        return "Conflict";
-    case 429:
-        return "Too Many Requests";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return status >= 500 ? "Internal Server Error" : "Error";
-    }
-}
-
-/* NestJS's error shape; message as an array (validation) or a string (everything else). */
-static void vapi_error(fake_response *r, int status, const char *message, bool as_array)
-{
-    cJSON *e = cJSON_CreateObject();
-    if (as_array)
-        cJSON_AddItemToObject(e, "message", cJSON_CreateStringArray(&message, 1));
-    else
-        cJSON_AddStringToObject(e, "message", message);
-    cJSON_AddStringToObject(e, "error", reason(status));
-    cJSON_AddNumberToObject(e, "statusCode", status);
-    fake_json_body(r, status, e);
-}
-
 static const char *str(const cJSON *obj, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* The first member of obj not in allowed (NULL-terminated), or NULL. */
-static const char *extra_property(const cJSON *obj, const char *const *allowed)
-{
-    for (const cJSON *m = obj->child; m != NULL; m = m->next) {
-        bool known = false;
-        for (size_t i = 0; allowed[i] != NULL && !known; i++)
-            known = strcmp(m->string, allowed[i]) == 0;
-        if (!known)
-            return m->string;
-    }
-    return NULL;
 }
 
 /* Checks that each key present is a string; NULL when so, else the NestJS message. */
@@ -169,10 +120,10 @@ static void create_credential(const cJSON *in, fake_response *r)
     char buf[160];
     const char *provider = str(in, "provider");
     if (provider == NULL || strcmp(provider, "twilio") != 0) {
-        vapi_error(r, 400, "provider must be one of the following values: twilio, vonage, … (this fake knows twilio)", true);
+        fake_vapi_error(r, 400, "provider must be one of the following values: twilio, vonage, … (this fake knows twilio)", true);
         return;
     }
-    const char *extra = extra_property(in, twilio), *why = not_strings(in, twilio, buf, sizeof(buf));
+    const char *extra = fake_vapi_extra_property(in, twilio), *why = not_strings(in, twilio, buf, sizeof(buf));
     if (extra != NULL) {
         snprintf(buf, sizeof(buf), "property %s should not exist", extra);
         why = buf;
@@ -183,7 +134,7 @@ static void create_credential(const cJSON *in, fake_response *r)
     if (why == NULL && (token == NULL || token[0] == '\0') && (str(in, "apiKey") == NULL || str(in, "apiSecret") == NULL))
         why = "authToken must be a string";
     if (why != NULL) {
-        vapi_error(r, 400, why, true);
+        fake_vapi_error(r, 400, why, true);
         return;
     }
     char id[37];
@@ -207,7 +158,7 @@ static const char *invalid_server(const cJSON *server, char *buf, size_t n)
     static const char *const allowed[] = {"url", "credentialId", "headers", "timeoutSeconds", "backoffPlan", NULL};
     if (!cJSON_IsObject(server))
         return "server must be an object";
-    const char *extra = extra_property(server, allowed);
+    const char *extra = fake_vapi_extra_property(server, allowed);
     if (extra != NULL) {
         snprintf(buf, n, "server.property %s should not exist", extra);
         return buf;
@@ -235,10 +186,11 @@ static void import_number(const cJSON *in, fake_response *r)
     char buf[160];
     const char *provider = str(in, "provider");
     if (provider == NULL || strcmp(provider, "twilio") != 0) {
-        vapi_error(r, 400, "provider must be one of the following values: byo-phone-number, twilio, vonage, vapi, telnyx", true);
+        fake_vapi_error(r, 400, "provider must be one of the following values: byo-phone-number, twilio, vonage, vapi, telnyx",
+                        true);
         return;
     }
-    const char *extra = extra_property(in, twilio), *why = not_strings(in, strings, buf, sizeof(buf));
+    const char *extra = fake_vapi_extra_property(in, twilio), *why = not_strings(in, strings, buf, sizeof(buf));
     if (extra != NULL) {
         snprintf(buf, sizeof(buf), "property %s should not exist", extra);
         why = buf;
@@ -255,14 +207,14 @@ static void import_number(const cJSON *in, fake_response *r)
     if (why == NULL && sms != NULL && !cJSON_IsBool(sms))
         why = "smsEnabled must be a boolean value";
     if (why != NULL) {
-        vapi_error(r, 400, why, true);
+        fake_vapi_error(r, 400, why, true);
         return;
     }
     const cJSON *n;
     cJSON_ArrayForEach(n, S.numbers)
     {
         if (strcmp(str(n, "number"), number) == 0) {
-            vapi_error(r, 400, "Number already exists", false);
+            fake_vapi_error(r, 400, "Number already exists", false);
             return;
         }
     }
@@ -307,7 +259,7 @@ static void delete_one(cJSON *list, const char *id, const char *what, int *delet
     }
     char message[64];
     snprintf(message, sizeof(message), "%s not found", what);
-    vapi_error(r, 404, message, false);
+    fake_vapi_error(r, 404, message, false);
 }
 
 static bool fail_matches(const fake_request *q, const char *path)
@@ -325,13 +277,13 @@ static void api(fake_request *q, fake_response *r)
     char expected[1100];
     snprintf(expected, sizeof(expected), "Bearer %s", S.key);
     if (!vx_ct_equal(q->auth, strlen(q->auth), expected, strlen(expected))) {
-        vapi_error(r, 401, "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa.",
-                   false);
+        fake_vapi_error(r, 401, "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa.",
+                        false);
         return;
     }
     if (fail_matches(q, path)) {
         S.fail_count--;
-        vapi_error(r, S.fail_status, "fake failure", false);
+        fake_vapi_error(r, S.fail_status, "fake failure", false);
         return;
     }
     char id[128] = "", rest[8] = "";
@@ -341,7 +293,7 @@ static void api(fake_request *q, fake_response *r)
         bool json = strncmp(q->content_type, "application/json", 16) == 0;
         cJSON *in = json ? cJSON_ParseWithLength(q->body, q->body_len) : cJSON_CreateObject();
         if (!cJSON_IsObject(in))
-            vapi_error(r, 400, "Unexpected token in JSON", false);
+            fake_vapi_error(r, 400, "Unexpected token in JSON", false);
         else if (strcmp(path, "/credential") == 0)
             create_credential(in, r);
         else
@@ -354,7 +306,7 @@ static void api(fake_request *q, fake_response *r)
     } else {
         char message[2100];
         snprintf(message, sizeof(message), "Cannot %s %s", q->method, path);
-        vapi_error(r, 404, message, false);
+        fake_vapi_error(r, 404, message, false);
     }
 }
 
@@ -387,7 +339,7 @@ static void control(const fake_request *q, fake_response *r)
         S.fail_count = 0;
         r->status = 204;
     } else {
-        vapi_error(r, 404, "no such control endpoint", false);
+        fake_vapi_error(r, 404, "no such control endpoint", false);
     }
     cJSON_Delete(in);
 }

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "fake_http.h"
+#include "fake_vapi.h"
 #include "vx_log.h"
 #include "vx_validate.h"
 
@@ -39,28 +40,6 @@ static struct {
     int fail_status, fail_count;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static void vapi_error(fake_response *r, int status, const char *message)
-{
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddItemToObject(e, "message", cJSON_CreateStringArray(&message, 1));
-    cJSON_AddStringToObject(e, "error", status == 404 ? "Not Found" : status == 400 ? "Bad Request" : "Internal Server Error");
-    cJSON_AddNumberToObject(e, "statusCode", status);
-    fake_json_body(r, status, e);
-}
-
-/* The first member of obj not in allowed (NULL-terminated), or NULL. */
-static const char *extra_property(const cJSON *obj, const char *const *allowed)
-{
-    for (const cJSON *m = obj->child; m != NULL; m = m->next) {
-        bool known = false;
-        for (size_t i = 0; allowed[i] != NULL && !known; i++)
-            known = strcmp(m->string, allowed[i]) == 0;
-        if (!known)
-            return m->string;
-    }
-    return NULL;
-}
-
 /* Checks a command as Vapi's validation would; NULL when valid, else the message. */
 static const char *invalid(const cJSON *cmd, char *buf, size_t n)
 {
@@ -70,7 +49,7 @@ static const char *invalid(const cJSON *cmd, char *buf, size_t n)
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(cmd, "type");
     if (!cJSON_IsObject(cmd) || !cJSON_IsString(type))
         return "type must be a string";
-    const char *extra = extra_property(cmd, top);
+    const char *extra = fake_vapi_extra_property(cmd, top);
     if (extra != NULL) {
         snprintf(buf, n, "property %s should not exist", extra);
         return buf;
@@ -89,7 +68,7 @@ static const char *invalid(const cJSON *cmd, char *buf, size_t n)
     bool is_number = strcmp(dtype->valuestring, "number") == 0;
     if (!is_number && strcmp(dtype->valuestring, "sip") != 0)
         return "destination.type must be one of the following values: number, sip";
-    extra = extra_property(dest, is_number ? number : sip);
+    extra = fake_vapi_extra_property(dest, is_number ? number : sip);
     if (extra != NULL) {
         snprintf(buf, n, "property destination.%s should not exist", extra);
         return buf;
@@ -116,11 +95,11 @@ static void command(const char *call_id, const fake_request *q, fake_response *r
 {
     if (S.fail_count > 0) {
         S.fail_count--;
-        vapi_error(r, S.fail_status, "fake failure");
+        fake_vapi_error(r, S.fail_status, "fake failure", true);
         return;
     }
     if (call_ended(call_id)) {
-        vapi_error(r, 404, "Call not found or already ended");
+        fake_vapi_error(r, 404, "Call not found or already ended", true);
         return;
     }
     cJSON *cmd = cJSON_ParseWithLength(q->body, q->body_len);
@@ -128,7 +107,7 @@ static void command(const char *call_id, const fake_request *q, fake_response *r
     const char *why = cmd == NULL ? "body must be JSON" : invalid(cmd, buf, sizeof(buf));
     if (why != NULL) {
         cJSON_Delete(cmd);
-        vapi_error(r, 400, why);
+        fake_vapi_error(r, 400, why, true);
         return;
     }
     cJSON *entry = cJSON_CreateObject();
@@ -164,7 +143,7 @@ static void control(const fake_request *q, fake_response *r)
         S.fail_count = 0;
         r->status = 204;
     } else {
-        vapi_error(r, 404, "no such control endpoint");
+        fake_vapi_error(r, 404, "no such control endpoint", true);
     }
     cJSON_Delete(in);
 }
@@ -179,7 +158,7 @@ static void route(fake_request *q, fake_response *r)
              strcmp(rest, "l") == 0)
         command(call_id, q, r);
     else
-        vapi_error(r, 404, "Cannot handle this request");
+        fake_vapi_error(r, 404, "Cannot handle this request", true);
     pthread_mutex_unlock(&S.lock);
 }
 

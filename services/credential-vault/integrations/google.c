@@ -21,6 +21,7 @@
 #include "clients/google_oauth.h"
 #include "integrations/routes.h"
 #include "oauth_state.h"
+#include "vx_access.h"
 #include "vx_log.h"
 #include "vx_secret.h"
 #include "vx_query.h"
@@ -92,17 +93,8 @@ static bool check_state(const route_ctx *r, const vx_gateway_request *req, char 
                                                      : "This Google sign-in link is not valid. Start again from Settings.");
         return false;
     }
-    /* The org must still be one we serve: read under its own claims. */
-    const char *params[1] = {org_id};
-    PGresult *res = store_exec_as_org(r->pg, req->request_id, org_id, false, "vx_access_org_status", 1, params);
-    const char *status = res != NULL && PQntuples(res) == 1 ? vx_pg_value(res, 0, 0) : NULL;
-    bool active = status != NULL && strcmp(status, "active") == 0;
-    PQclear(res);
-    if (res == NULL)
-        vx_rpc_reply_error(reply, 503, "database_unavailable", "The database is not available right now. Please retry.");
-    else if (!active)
-        vx_rpc_reply_error(reply, 403, "org_suspended", "This organization is not active.");
-    return res != NULL && active;
+    /* The org must still be one we serve. */
+    return vx_access_org_active(r->pg, req, org_id, reply);
 }
 
 /* Exchanges the code and stores what Google gave. NULL when connected, else the reason. */

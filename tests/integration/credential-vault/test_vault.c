@@ -240,6 +240,13 @@ static void test_each_caller_asks_only_what_it_may(void **state)
     assert_int_equal(r->status, VOXANNE__V1__VAULT_STATUS__VAULT_INVALID);
     voxanne__v1__credential_reply__free_unpacked(r, NULL);
     assert_int_equal(store(org_a, "twilio", "not json"), VOXANNE__V1__VAULT_STATUS__VAULT_INVALID);
+    /* Bytes that are no request at all. */
+    natsMsg *junk = NULL;
+    assert_int_equal(natsConnection_Request(&junk, nc, "rpc.vault.notifier.get", "\xff\xff\xff\x0f", 4, 10000), NATS_OK);
+    r = voxanne__v1__credential_reply__unpack(NULL, (size_t)natsMsg_GetDataLength(junk), (const uint8_t *)natsMsg_GetData(junk));
+    assert_int_equal(r->status, VOXANNE__V1__VAULT_STATUS__VAULT_INVALID);
+    voxanne__v1__credential_reply__free_unpacked(r, NULL);
+    natsMsg_Destroy(junk);
     /* Nothing unknown: an operation that does not exist. */
     Voxanne__V1__CredentialRef ref = VOXANNE__V1__CREDENTIAL_REF__INIT;
     natsMsg *m = ask("notifier", "dump_all", &ref.base);
