@@ -31,7 +31,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # What each program links, as pkg-config names: a program links what it uses
 # and nothing more (make check-arch proves the gateway never needs libpq).
 PKGS_gateway := libh2o-evloop libnats libcjson openssl libprotobuf-c
-PKGS_webhook-ingest := libnats libpq libcjson libcrypto libprotobuf-c
+PKGS_webhook-ingest := libnats libpq libcjson libcurl libcrypto libprotobuf-c
 PKGS_tool-router := libnats libpq libcjson libcurl libcrypto libprotobuf-c
 PKGS_dashboard-api := libnats libpq libcjson libcrypto libprotobuf-c
 PKGS_credential-vault := libnats libpq libcjson libcurl libcrypto libprotobuf-c

@@ -278,9 +278,38 @@ int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg)
     return 0;
 }
 
-int vx_js_ensure_vapi_stream(jsCtx *js)
+void vx_vapi_stream_limits_from_env(vx_vapi_stream_limits *limits)
+{
+    limits->max_bytes =
+        (int64_t)vx_config_long("VAPI_STREAM_MAX_BYTES", 8L * 1024 * 1024 * 1024, 1024L * 1024, 1024L * 1024 * 1024 * 1024);
+    limits->max_age_s = (int64_t)vx_config_long("VAPI_STREAM_MAX_AGE_DAYS", 7, 1, 365) * 24 * 3600;
+}
+
+/* An existing VAPI stream of the earlier, limits-retention layout cannot be
+ * updated in place (JetStream refuses to change retention): say what to do. */
+static int check_vapi_retention(jsCtx *js)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    if (js_GetStreamInfo(&si, js, VX_STREAM_VAPI, NULL, &jerr) != NATS_OK)
+        return 0; /* missing (created next) or unreadable (the ensure reports it) */
+    bool old_layout = si->Config->Retention != js_WorkQueuePolicy;
+    jsStreamInfo_Destroy(si);
+    if (old_layout) {
+        vx_log_error(NULL, NULL,
+                     "the VAPI stream has limits retention (an earlier version): once webhook-ingest has processed "
+                     "everything in it, delete it (nats stream rm VAPI) and start again",
+                     "stream", VX_STREAM_VAPI);
+        return -1;
+    }
+    return 0;
+}
+
+int vx_js_ensure_vapi_stream(jsCtx *js, const vx_vapi_stream_limits *limits)
 {
     static const char *subjects[] = {VX_SUBJECT_VAPI_PREFIX ">"};
+    if (check_vapi_retention(js) != 0)
+        return -1;
     jsStreamConfig cfg;
     jsStreamConfig_Init(&cfg);
     cfg.Name = VX_STREAM_VAPI;
@@ -288,8 +317,10 @@ int vx_js_ensure_vapi_stream(jsCtx *js)
     cfg.Subjects = subjects;
     cfg.SubjectsLen = 1;
     cfg.Storage = js_FileStorage;
-    cfg.Retention = js_LimitsPolicy;
-    cfg.MaxAge = (int64_t)7 * 24 * 3600 * 1000000000LL;
+    cfg.Retention = js_WorkQueuePolicy;
+    cfg.MaxAge = limits->max_age_s * 1000000000LL;
+    cfg.MaxBytes = limits->max_bytes;
+    cfg.Discard = js_DiscardNew;
     cfg.Duplicates = (int64_t)120 * 1000000000LL;
     cfg.MaxMsgSize = 8 * 1024 * 1024;
     return vx_js_ensure_stream(js, &cfg);

@@ -57,9 +57,25 @@ void vx_nats_drain_subscription(natsSubscription **sub);
 int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg);
 
 /* Stream VAPI: raw Vapi server messages (subjects vapi.msg.<type>), file storage,
- * 2-minute de-duplication window, kept 7 days. Publisher and consumers both call this. */
+ * 2-minute de-duplication window. Publisher and consumers both call this, with
+ * the same limits (read from the environment by both).
+ *
+ * Work-queue retention: a message leaves the stream when webhook-ingest acks
+ * it (stored, parked or ignored), so what the stream holds is exactly the
+ * backlog. Its limits: at most max_bytes (VAPI_STREAM_MAX_BYTES, default
+ * 8 GiB) of backlog; when that is full, NEW messages are refused (discard
+ * new), never unprocessed ones dropped: the gateway then answers 503
+ * stream_full with Retry-After, and Vapi (with a backoffPlan) retries. A
+ * message nobody consumed is removed after max_age_s
+ * (VAPI_STREAM_MAX_AGE_DAYS, default 7) — after a week of ingest down. */
 #define VX_STREAM_VAPI         "VAPI"
 #define VX_SUBJECT_VAPI_PREFIX "vapi.msg."
-int vx_js_ensure_vapi_stream(jsCtx *js);
+typedef struct vx_vapi_stream_limits {
+    int64_t max_bytes;
+    int64_t max_age_s;
+} vx_vapi_stream_limits;
+/* The limits from VAPI_STREAM_MAX_BYTES (1 MiB..1 TiB) and VAPI_STREAM_MAX_AGE_DAYS (1..365). */
+void vx_vapi_stream_limits_from_env(vx_vapi_stream_limits *limits);
+int vx_js_ensure_vapi_stream(jsCtx *js, const vx_vapi_stream_limits *limits);
 
 #endif

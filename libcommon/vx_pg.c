@@ -43,7 +43,7 @@ struct vx_pg {
     char sqlstate[6];
     /* The tenant scope whose claims have not been sent yet (see
      * vx_pg_begin_org and vx_pg_begin_org_reads) and its org. */
-    enum { SCOPE_NONE, SCOPE_TX_PENDING, SCOPE_READS } scope;
+    enum { SCOPE_NONE, SCOPE_TX_PENDING, SCOPE_READS, SCOPE_SWITCH_PENDING } scope;
     char scope_org[64];
 };
 
@@ -193,6 +193,10 @@ PGresult *vx_pg_exec(vx_pg *pg, const char *name, int nparams, const char *const
     }
     if (pg->scope == SCOPE_READS)
         return exec_with_claims(pg, false, name, nparams, params);
+    if (pg->scope == SCOPE_SWITCH_PENDING) {
+        pg->scope = SCOPE_NONE; /* the claims travel with this statement, inside the open transaction */
+        return exec_with_claims(pg, false, name, nparams, params);
+    }
     return check_result(pg, PQexecPrepared(pg->conn, name, nparams, params, NULL, NULL, 0));
 }
 
@@ -473,6 +477,11 @@ int vx_pg_begin_org(vx_pg *pg, const char *org_id)
     return begin_scope(pg, org_id, SCOPE_TX_PENDING);
 }
 
+int vx_pg_switch_org(vx_pg *pg, const char *org_id)
+{
+    return begin_scope(pg, org_id, SCOPE_SWITCH_PENDING);
+}
+
 int vx_pg_begin_org_reads(vx_pg *pg, const char *org_id)
 {
     return begin_scope(pg, org_id, SCOPE_READS);
@@ -480,6 +489,8 @@ int vx_pg_begin_org_reads(vx_pg *pg, const char *org_id)
 
 int vx_pg_commit(vx_pg *pg)
 {
+    if (pg->scope == SCOPE_SWITCH_PENDING) /* switched, nothing run since: the transaction is open */
+        pg->scope = SCOPE_NONE;
     if (pg->scope != SCOPE_NONE) {
         /* Reads (each committed at its sync point), or begun and nothing run. */
         pg->scope = SCOPE_NONE;
@@ -490,6 +501,8 @@ int vx_pg_commit(vx_pg *pg)
 
 void vx_pg_rollback(vx_pg *pg)
 {
+    if (pg->scope == SCOPE_SWITCH_PENDING)
+        pg->scope = SCOPE_NONE;
     if (pg->scope != SCOPE_NONE) {
         pg->scope = SCOPE_NONE;
         return;

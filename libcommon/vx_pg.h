@@ -43,6 +43,13 @@ PGresult *vx_pg_exec(vx_pg *pg, const char *name, int nparams, const char *const
  * statement in one round trip; errors of the BEGIN therefore surface there.
  * Returns 0, or -1 when the server cannot be reached or org_id is unusable. */
 int vx_pg_begin_org(vx_pg *pg, const char *org_id);
+/* Inside a transaction opened with vx_pg_begin_org (and its first
+ * statement run), makes the following statements run under org_id's claims
+ * instead: the claims are sent with the next vx_pg_exec, in the same round
+ * trip. One transaction can so write the rows of several orgs, each
+ * statement still checked by row-level security against its own org (a
+ * batch of messages of different orgs committed at once). */
+int vx_pg_switch_org(vx_pg *pg, const char *org_id);
 /* Scopes the following statements to org_id for reading, without an explicit
  * transaction: each vx_pg_exec sends the claims and its statement together and
  * they commit as one implicit transaction at the pipeline's sync point — one

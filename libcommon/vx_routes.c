@@ -21,6 +21,7 @@ static const vx_route ROUTES[] = {
     {"GET", "/metrics", VX_AUTH_OPERATOR, VX_TARGET_METRICS, "gateway.metrics", false},
     {"POST", "/api/vapi/webhook", VX_AUTH_VAPI, VX_TARGET_VAPI_WEBHOOK, VX_SUBJECT_TOOLS_WEBHOOK, false},
     {"POST", "/api/vapi/tools/{tool}", VX_AUTH_VAPI, VX_TARGET_VAPI_TOOL, VX_SUBJECT_TOOLS_TOOL, false},
+    {"GET", "/api/events", VX_AUTH_DASHBOARD, VX_TARGET_EVENTS, "gateway.events", false},
     {"GET", "/api/calls", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_CALLS_LIST, false},
     {"GET", "/api/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_CALLS_GET, false},
     {"GET", "/api/integrations", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_LIST, false},

@@ -14,8 +14,9 @@
  * route cannot silently 404. Subjects are named by the VX_SUBJECT_* macros
  * below, which both sides use.
  *
- * Gateway-local routes (health, readiness, metrics) have a "gateway.<name>"
- * subject that is never sent anywhere: it is their label in logs and metrics.
+ * Gateway-local routes (health, readiness, metrics, the events stream) have
+ * a "gateway.<name>" subject that is never sent anywhere: it is their label
+ * in logs and metrics.
  * Only liveness is anonymous: metrics name every route and its traffic, and
  * readiness details name the services behind the gateway, so both are the
  * operator's (VX_AUTH_OPERATOR, VX_AUTH_OPERATOR_DETAILS).
@@ -61,6 +62,7 @@ typedef enum {
     VX_TARGET_HEALTH,       /* answered by the gateway itself */
     VX_TARGET_READY,
     VX_TARGET_METRICS,
+    VX_TARGET_EVENTS, /* the org's Server-Sent Events stream, served by the gateway from JetStream (never forwarded) */
 } vx_route_target;
 
 typedef struct vx_route {

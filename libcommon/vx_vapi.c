@@ -115,6 +115,7 @@ vx_vapi_kind vx_vapi_message_kind(const char *type)
         {"assistant-request", VX_VAPI_ASSISTANT_REQUEST},
         {"transfer-destination-request", VX_VAPI_TRANSFER_DESTINATION_REQUEST},
         {"knowledge-base-request", VX_VAPI_KNOWLEDGE_BASE_REQUEST},
+        {"handoff-destination-request", VX_VAPI_HANDOFF_DESTINATION_REQUEST},
     };
     for (size_t i = 0; type != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (strcmp(type, kinds[i].type) == 0)

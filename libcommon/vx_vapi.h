@@ -22,7 +22,8 @@ typedef enum {
     VX_VAPI_ASSISTANT_REQUEST, /* "which assistant takes this call?" */
     VX_VAPI_TRANSFER_DESTINATION_REQUEST,
     VX_VAPI_KNOWLEDGE_BASE_REQUEST,
-    VX_VAPI_NOT_CALL_TIME, /* any other type (status-update, end-of-call-report, …): nobody waits for it */
+    VX_VAPI_HANDOFF_DESTINATION_REQUEST, /* a dynamic handoff tool asks "which assistant next?" */
+    VX_VAPI_NOT_CALL_TIME,               /* any other type (status-update, end-of-call-report, …): nobody waits for it */
 } vx_vapi_kind;
 
 /* The kind of a message.type value (NULL: VX_VAPI_NOT_CALL_TIME). */

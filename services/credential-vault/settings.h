@@ -6,7 +6,7 @@
 #define VAULT_SETTINGS_H
 
 #include "clients/google_oauth.h"
-#include "clients/vapi_api.h"
+#include "vx_vapi_api.h"
 
 typedef struct vault_settings {
     const char *database_url;              /* DATABASE_URL (required) */
@@ -18,7 +18,7 @@ typedef struct vault_settings {
     long cache_ttl_ms;                     /* VAULT_CACHE_TTL_MS, 30 s; 0: no cache */
     long provider_timeout_ms;              /* PROVIDER_TIMEOUT_MS: each call to Twilio, Vapi or Google */
     const char *twilio_base_url;           /* TWILIO_API_BASE_URL */
-    vapi_api_config vapi;                  /* VAPI_API_BASE_URL, VAPI_PRIVATE_KEY */
+    vx_vapi_api_config vapi;               /* VAPI_API_BASE_URL, VAPI_PRIVATE_KEY */
     google_oauth_config google;            /* GOOGLE_OAUTH_BASE_URL, GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, GOOGLE_REDIRECT_URI */
     const char *public_base_url;           /* PUBLIC_BASE_URL: the gateway as Vapi sees it (imported numbers' server URL) */
     const char *vapi_server_credential_id; /* VAPI_SERVER_CREDENTIAL_ID: the Vapi credential that signs its requests to us */

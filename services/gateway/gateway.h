@@ -6,7 +6,8 @@
  * NATS connection served by that loop (loop_nats): requests are published and
  * their replies read on the loop thread itself, so no loop ever blocks on NATS
  * and no request is handed between threads. The shared connection nc is for
- * the rest: the VAPI stream's setup and the readiness polls.
+ * the rest: the VAPI and EVENTS streams' setup, the readiness polls, and the
+ * domain events fed to every thread's SSE clients (events.h).
  */
 #ifndef GATEWAY_H
 #define GATEWAY_H
@@ -39,9 +40,16 @@ typedef struct gateway_config {
     const char *cors_origin;      /* NULL: no CORS headers */
     const char *tls_cert_file;
     const char *tls_key_file;
+    /* GET /api/events (sse.h) */
+    uint64_t sse_heartbeat_ms;   /* a ": ping" comment this often on every stream */
+    size_t sse_max_buffer_bytes; /* a stream's output waiting for its client, at most: beyond it the client is dropped */
+    int sse_max_clients;         /* streams open at once (all threads); beyond: 503 */
+    int sse_max_per_org;         /* streams open at once per org; beyond: 429 */
 } gateway_config;
 
 typedef struct gateway gateway;
+struct sse_thread;
+struct events;
 
 typedef struct gw_thread {
     gateway *gw;
@@ -66,6 +74,7 @@ typedef struct gw_thread {
     h2o_timeout_entry_t accept_resume;
     uint64_t cap_logged_at; /* last "connection cap reached" log (loop ms) */
     uint64_t cap_refused;   /* connections refused since that log */
+    struct sse_thread *sse; /* this thread's event streams (sse.h) */
     bool setup_done;        /* set under gw->startup_lock */
     int setup_rc;
 } gw_thread;
@@ -83,6 +92,7 @@ struct gateway {
     size_t nroutes;
     metrics metrics;
     readiness readiness;
+    struct events *events; /* the EVENTS feed and resume reads behind GET /api/events (events.h) */
     gw_thread *threads;
     atomic_int connections;         /* open now, all threads (admit) */
     atomic_size_t unverified_bytes; /* reserved by bodies read before their credentials are checked */

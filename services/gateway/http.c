@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "forward.h"
+#include "sse.h"
 #include "vx_buf.h"
 #include "vx_crypto.h"
 #include "vx_log.h"
@@ -146,6 +147,23 @@ void http_respond(request_ctx *ctx, unsigned status, const char *content_type, c
         vx_log_warn(ctx->request_id, NULL, "request failed", "route", ctx->route ? ctx->route->subject : "unrouted");
     req->res.content_length = len;
     h2o_send_inline(req, body, len);
+}
+
+void http_begin_stream(request_ctx *ctx, h2o_generator_t *generator, const char *content_type)
+{
+    ctx->answered = true;
+    h2o_req_t *req = ctx->req;
+    req->res.status = 200;
+    req->res.reason = reason_for(200);
+    /* A stream is one request: its end (or its client's) closes the connection. */
+    req->http1_is_persistent = 0;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, ctx->request_id,
+                          strlen(ctx->request_id));
+    add_cors_headers(ctx);
+    metrics_observe(&ctx->thread->gw->metrics, ctx->route, 200, vx_monotonic_us() - ctx->start_us);
+    atomic_fetch_sub_explicit(&ctx->thread->gw->metrics.inflight, 1, memory_order_relaxed);
+    h2o_start_response(req, generator);
 }
 
 void http_respond_error(request_ctx *ctx, unsigned status, const char *code, const char *message)
@@ -335,6 +353,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         break;
     case VX_TARGET_VAPI_TOOL:
         webhook_tool(ctx);
+        break;
+    case VX_TARGET_EVENTS:
+        sse_serve(ctx);
         break;
     default:
         serve_local(ctx);

@@ -69,6 +69,10 @@ void http_head_refusal(gateway *gw, const http_head *head, const vx_route *route
 
 /* Answers with body (copied) and records metrics. */
 void http_respond(request_ctx *ctx, unsigned status, const char *content_type, const char *body, size_t len);
+/* Starts a streamed answer (200, content_type, the request id and CORS
+ * headers, counted in the metrics as answered now): the caller then feeds
+ * it with h2o_send through generator. The connection closes when it ends. */
+void http_begin_stream(request_ctx *ctx, h2o_generator_t *generator, const char *content_type);
 /* Answers {"error": message, "code": code}. */
 void http_respond_error(request_ctx *ctx, unsigned status, const char *code, const char *message);
 /* Adds a response header (name must be lower case); call before http_respond. */

@@ -1,12 +1,14 @@
 /*
  * gateway: the HTTP edge of Voxanne. Wiring only: configuration, NATS,
- * the VAPI stream, readiness polling, the server, and shutdown on a signal.
+ * the VAPI stream, the events feed, readiness polling, the server, and
+ * shutdown on a signal.
  */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "server.h"
 #include "vx_config.h"
 #include "vx_envelope.h"
@@ -37,6 +39,11 @@ int main(void)
     gw->cfg.cors_origin = vx_config_str("GATEWAY_CORS_ORIGIN", NULL);
     gw->cfg.tls_cert_file = vx_config_str("GATEWAY_TLS_CERT", NULL);
     gw->cfg.tls_key_file = vx_config_str("GATEWAY_TLS_KEY", NULL);
+    gw->cfg.sse_heartbeat_ms = (uint64_t)vx_config_long("GATEWAY_SSE_HEARTBEAT_MS", 15000, 10, 300000);
+    gw->cfg.sse_max_buffer_bytes =
+        (size_t)vx_config_long("GATEWAY_SSE_MAX_BUFFER_BYTES", 1024 * 1024, 64 * 1024, 64L * 1024 * 1024);
+    gw->cfg.sse_max_clients = (int)vx_config_long("GATEWAY_SSE_MAX_CLIENTS", 512, 1, 1000000);
+    gw->cfg.sse_max_per_org = (int)vx_config_long("GATEWAY_SSE_MAX_PER_ORG", 10, 1, 100000);
     gw->auth.vapi_secret = vx_config_str("VAPI_WEBHOOK_SECRET", NULL);
     gw->auth.vapi_hmac_secret = vx_config_str("VAPI_WEBHOOK_HMAC_SECRET", NULL);
     gw->auth.hmac_window_s = vx_config_long("VAPI_WEBHOOK_HMAC_WINDOW_S", 300, 1, 3600);
@@ -48,6 +55,8 @@ int main(void)
         vx_config_long("JWT_MAX_LIFETIME_S", VX_JWT_DEFAULT_MAX_LIFETIME_S, VX_JWT_MIN_MAX_LIFETIME_S, VX_JWT_MAX_MAX_LIFETIME_S);
     gw->auth.jwt.leeway_s = VX_JWT_DEFAULT_LEEWAY_S;
     gw->auth.metrics_token = vx_config_str("METRICS_TOKEN", NULL);
+    vx_vapi_stream_limits vapi_limits;
+    vx_vapi_stream_limits_from_env(&vapi_limits);
     const char *weak = vx_jwt_secret_problem(gw->auth.jwt.secret);
     if (weak != NULL) {
         fprintf(stderr, "gateway: JWT_SECRET cannot be used: %s\n", weak);
@@ -87,14 +96,18 @@ int main(void)
     gw->nc = vx_nats_connect(nats_url, "gateway");
     if (gw->nc == NULL)
         goto out;
-    if (natsConnection_JetStream(&js, gw->nc, NULL) != NATS_OK || vx_js_ensure_vapi_stream(js) != 0)
+    if (natsConnection_JetStream(&js, gw->nc, NULL) != NATS_OK || vx_js_ensure_vapi_stream(js, &vapi_limits) != 0)
         goto out;
     jsCtx_Destroy(js);
     js = NULL;
+    gw->events = events_create(gw);
+    if (events_start(gw->events) != 0)
+        goto out;
 
     readiness_start(&gw->readiness, gw->nc, ready_services);
     if (server_start(gw) != 0) /* some loop threads may be running: stopped below */
         goto out;
+    events_set_ready(gw->events);
     char port[16], threads[16];
     snprintf(port, sizeof(port), "%d", gw->cfg.port);
     snprintf(threads, sizeof(threads), "%d", gw->cfg.threads);
@@ -105,8 +118,11 @@ int main(void)
     status = VX_EXIT_OK;
 
 out:
+    /* The feed and the catch-up reads first: the loops then end every stream. */
+    events_stop(gw->events);
     server_request_stop(gw);
     server_wait(gw);
+    events_destroy(gw->events);
     readiness_stop(&gw->readiness);
     server_dispose(gw);
     readiness_destroy(&gw->readiness);

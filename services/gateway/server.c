@@ -23,6 +23,7 @@
 
 #include "admit.h"
 #include "http.h"
+#include "sse.h"
 #include "vx_log.h"
 #include "vx_nats.h"
 
@@ -95,8 +96,8 @@ static int setup_thread(gw_thread *t);
  * recycle lists, so a socket or context made on another thread would hand
  * buffers between threads — then runs the loop until a stop is requested, and
  * drains: no new connections, keep-alive connections told to close, and
- * requests already waiting on a service answered (or timed out) before the
- * thread ends. */
+ * requests already waiting on a service answered (or timed out) and event
+ * streams ended before the thread ends. */
 static void *loop_main(void *arg)
 {
     gw_thread *t = arg;
@@ -117,6 +118,7 @@ static void *loop_main(void *arg)
     if (h2o_timeout_is_linked(&t->accept_resume))
         h2o_timeout_unlink(&t->accept_resume);
     admit_close_all(t);
+    sse_thread_close(t);
     h2o_context_request_shutdown(&t->ctx);
     uint64_t deadline = h2o_now(t->loop) + DRAIN_MAX_MS;
     while (upstream_table_in_flight(&t->pending) > 0 && h2o_now(t->loop) < deadline)
@@ -168,6 +170,7 @@ static int setup_thread(gw_thread *t)
     t->accept_resume.cb = on_accept_resume;
     upstream_table_init(&t->pending);
     admit_init_thread(t);
+    sse_thread_init(t);
     if (connect_nats(t) != 0)
         return -1;
     return open_listener(t);

@@ -125,12 +125,21 @@ static void on_puback(upstream_call *call, upstream_outcome outcome, natsMsg *ms
     if (outcome == UPSTREAM_REPLY) {
         cJSON *ack = cJSON_ParseWithLength(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
         bool stored = ack != NULL && vx_json_str(ack, "stream") != NULL && vx_json_at(ack, "error") == NULL;
+        const char *why = vx_json_str(ack, "error.description");
+        /* The stream's byte limit with discard-new (vx_nats.h): ingest has been
+         * behind for long. Vapi should come back later, not at once. */
+        bool full = !stored && why != NULL && strstr(why, "maximum") != NULL;
         if (!stored)
-            vx_log_error(ctx->request_id, NULL, "jetstream refused the message", "type", ctx->vapi_type, "answer",
-                         vx_json_str(ack, "error.description") ? vx_json_str(ack, "error.description") : "unreadable");
+            vx_log_error(ctx->request_id, NULL, full ? "the VAPI stream is full: message refused" : "jetstream refused the message",
+                         "type", ctx->vapi_type, "answer", why ? why : "unreadable");
         cJSON_Delete(ack);
         if (stored) {
             http_respond(ctx, 200, "application/json", "{\"received\":true}", 17);
+            return;
+        }
+        if (full) {
+            http_add_header(ctx, "retry-after", "60", 2);
+            http_respond_error(ctx, 503, "stream_full", "Messages are not being processed right now. Please retry later.");
             return;
         }
     } else {

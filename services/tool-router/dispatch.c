@@ -243,6 +243,18 @@ static void answer_knowledge(message_ctx *mc, vx_rpc_reply *reply)
     cJSON_Delete(answer);
 }
 
+/* Vapi waits for this answer like a transfer's; see messages.h. */
+static void answer_handoff(message_ctx *mc, vx_rpc_reply *reply)
+{
+    cJSON *answer = cJSON_CreateObject();
+    tool_ctx ctx = make_ctx(mc, "handoff-destination-request", "", NULL);
+    handoff_destination_request_answer(&ctx, answer);
+    char *json = cJSON_PrintUnformatted(answer);
+    vx_rpc_reply_json(reply, 200, json);
+    cJSON_free(json);
+    cJSON_Delete(answer);
+}
+
 /* True when every call of the message that reaches the database is a
  * one-read tool: then its reads may wait for the batch's round trip without
  * changing what any call sees. A message that also writes or asks another
@@ -353,6 +365,9 @@ static void start_message(dispatch *d, const vx_gateway_request *req, message_jo
         break;
     case VX_VAPI_KNOWLEDGE_BASE_REQUEST:
         answer_knowledge(&job->mc, reply);
+        break;
+    case VX_VAPI_HANDOFF_DESTINATION_REQUEST:
+        answer_handoff(&job->mc, reply);
         break;
     case VX_VAPI_NOT_CALL_TIME:
         vx_rpc_reply_json(reply, 200, "{}");

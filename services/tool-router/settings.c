@@ -43,6 +43,8 @@ void settings_defaults(settings *s)
     s->say_no_knowledge = "I don't have that information in front of me right now.";
     s->say_no_transfer = "I can't transfer you right now, but I've noted your request and someone will call you back.";
     s->say_not_set_up = "Sorry, this number is not set up yet.";
+    s->say_no_handoff =
+        "There is no other assistant to hand this call to. Offer to transfer the caller to the team or to take a message.";
 }
 
 void settings_load(settings *s)
@@ -63,4 +65,5 @@ void settings_load(settings *s)
     s->say_no_knowledge = vx_config_str("TOOLS_SAY_NO_KNOWLEDGE", s->say_no_knowledge);
     s->say_no_transfer = vx_config_str("TOOLS_SAY_NO_TRANSFER", s->say_no_transfer);
     s->say_not_set_up = vx_config_str("TOOLS_SAY_NOT_SET_UP", s->say_not_set_up);
+    s->say_no_handoff = vx_config_str("TOOLS_SAY_NO_HANDOFF", s->say_no_handoff);
 }

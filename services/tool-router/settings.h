@@ -42,6 +42,7 @@ typedef struct settings {
     const char *say_no_knowledge; /* … rag-search did not answer */
     const char *say_no_transfer;  /* … no transfer destination is configured */
     const char *say_not_set_up;   /* … assistant-request for a number we do not know (Vapi speaks it, then hangs up) */
+    const char *say_no_handoff; /* … handoff-destination-request: there is no other assistant (added to the history, not spoken) */
 } settings;
 
 /* Fills s from the environment (exits with a clear message on a malformed number, see vx_config).

@@ -1,11 +1,11 @@
 /*
  * voxctl: the operator's command line — migrate the database, create
  * organizations and agents, mint dashboard tokens, have credential-vault
- * rotate its key.
+ * rotate its key, list and replay parked Vapi messages.
  *
  * This file only wires: it picks the command, parses its options, reads the
  * environment and hands over to the module that does the work (migrate.c,
- * orgs.c, agents.c, token.c, vault.c). Exit status: 0 done, 1 failed, 2 usage error
+ * orgs.c, agents.c, token.c, vault.c, parked.c). Exit status: 0 done, 1 failed, 2 usage error
  * (see cli.h). Results go to stdout, everything else to stderr.
  *
  * Settings come from the environment; in a shell that has none of them,
@@ -24,6 +24,8 @@
 #include "cli.h"
 #include "env_file.h"
 #include "migrate.h"
+#include "nats_admin.h"
+#include "parked.h"
 #include "orgs.h"
 #include "token.h"
 #include "vault.h"
@@ -72,6 +74,15 @@ static const char usage_text[] = "usage: voxctl <command> [options]\n"
                                  "      the old one, restart them, then run this; once it reports 0 remaining,\n"
                                  "      ENCRYPTION_KEY_PREVIOUS can be removed. Needs NATS_URL, as the admin NATS\n"
                                  "      user (NATS_USER=admin, NATS_PASSWORD).\n"
+                                 "  parked list [--limit <n>] [--reason <prefix>]\n"
+                                 "      List the Vapi messages webhook-ingest parked (oldest first, at most --limit,\n"
+                                 "      default 100): id, received, reason, type, call id, request id. Never the\n"
+                                 "      payload. As ADMIN_DATABASE_URL (only the schema owner reads them).\n"
+                                 "  parked replay [--id <id>] [--limit <n>] [--reason <prefix>]\n"
+                                 "      Give parked messages back to webhook-ingest: each is published to the VAPI\n"
+                                 "      stream again, then removed from the parked ones; it parks anew if what kept\n"
+                                 "      it out still holds. One message (--id) or up to --limit of them. Needs\n"
+                                 "      ADMIN_DATABASE_URL and NATS_URL as the admin NATS user.\n"
                                  "  help\n"
                                  "      Show this text.\n"
                                  "\n"
@@ -327,10 +338,68 @@ static int cmd_vault_rotate(int argc, char **argv)
                      "NATS_USER=admin and its NATS_PASSWORD");
         return VXCTL_USAGE;
     }
-    natsConnection *nc = vxctl_vault_connect(url);
+    natsConnection *nc = vxctl_nats_connect(url);
     st = nc != NULL ? vxctl_vault_rotate(nc, &spec) : VXCTL_FAILED;
     vx_nats_close(nc);
     nats_Close();
+    return st;
+}
+
+/* Connects with ADMIN_DATABASE_URL (parked messages are the schema owner's to read). */
+static vxctl_status connect_admin(vx_pg **out)
+{
+    *out = NULL;
+    load_env_file();
+    const char *url = need("ADMIN_DATABASE_URL");
+    if (url == NULL)
+        return VXCTL_USAGE;
+    vx_pg *pg = vx_pg_create(url);
+    if (vx_pg_ensure(pg) != 0) {
+        vxctl_errorf("cannot connect to the database (ADMIN_DATABASE_URL): %s", vx_pg_error(pg));
+        vx_pg_destroy(pg);
+        return VXCTL_FAILED;
+    }
+    *out = pg;
+    return VXCTL_OK;
+}
+
+static int cmd_parked(const char *sub, int argc, char **argv)
+{
+    bool replay = strcmp(sub, "replay") == 0;
+    const char *id_text = NULL, *limit_text = NULL, *reason = NULL;
+    const vxctl_opt list_opts[] = {{"limit", &limit_text, false}, {"reason", &reason, false}};
+    const vxctl_opt replay_opts[] = {{"id", &id_text, false}, {"limit", &limit_text, false}, {"reason", &reason, false}};
+    long id = 0, limit = VXCTL_PARKED_LIMIT_DEFAULT;
+    vxctl_status st = replay ? vxctl_args_parse("parked replay", argc, argv, replay_opts, N_OPTS(replay_opts))
+                             : vxctl_args_parse("parked list", argc, argv, list_opts, N_OPTS(list_opts));
+    if (st == VXCTL_OK && id_text != NULL)
+        st = vxctl_parse_long("id", id_text, 1, LONG_MAX, &id);
+    if (st == VXCTL_OK && limit_text != NULL)
+        st = vxctl_parse_long("limit", limit_text, 1, VXCTL_PARKED_LIMIT_MAX, &limit);
+    if (st != VXCTL_OK)
+        return st;
+    const char *nats_url = NULL;
+    if (replay && (nats_url = vx_config_str("NATS_URL", NULL)) == NULL) {
+        vxctl_errorf("parked replay: NATS_URL is not set: export it, with NATS_USER=admin and its NATS_PASSWORD");
+        return VXCTL_USAGE;
+    }
+    vx_pg *pg = NULL;
+    st = connect_admin(&pg);
+    if (st != VXCTL_OK)
+        return st;
+    if (!replay) {
+        st = vxctl_parked_list(pg, limit, reason);
+    } else {
+        natsConnection *nc = vxctl_nats_connect(nats_url);
+        jsCtx *js = NULL;
+        if (nc != NULL && natsConnection_JetStream(&js, nc, NULL) != NATS_OK)
+            vxctl_errorf("parked replay: no JetStream on that NATS server");
+        st = js != NULL ? vxctl_parked_replay(pg, js, id, limit, reason) : VXCTL_FAILED;
+        jsCtx_Destroy(js);
+        vx_nats_close(nc);
+        nats_Close();
+    }
+    vx_pg_destroy(pg);
     return st;
 }
 
@@ -348,7 +417,8 @@ int main(int argc, char **argv)
         return VXCTL_OK;
     }
     bool known = strcmp(cmd, "migrate") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "org") == 0 || strcmp(cmd, "agent") == 0 ||
-                 strcmp(cmd, "envelope-key") == 0 || strcmp(cmd, "org-hint-key") == 0 || strcmp(cmd, "vault") == 0;
+                 strcmp(cmd, "envelope-key") == 0 || strcmp(cmd, "org-hint-key") == 0 || strcmp(cmd, "vault") == 0 ||
+                 strcmp(cmd, "parked") == 0;
     if (!known)
         return usage_error("unknown command: ", cmd);
     if (vxctl_args_want_help(argc - 2, argv + 2)) {
@@ -367,6 +437,11 @@ int main(int argc, char **argv)
         if (argc < 3 || strcmp(argv[2], "rotate") != 0)
             return usage_error("expected 'rotate' after ", cmd);
         return cmd_vault_rotate(argc - 3, argv + 3);
+    }
+    if (strcmp(cmd, "parked") == 0) {
+        if (argc < 3 || (strcmp(argv[2], "list") != 0 && strcmp(argv[2], "replay") != 0))
+            return usage_error("expected 'list' or 'replay' after ", cmd);
+        return cmd_parked(argv[2], argc - 3, argv + 3);
     }
     if (strcmp(cmd, "org") == 0 || strcmp(cmd, "agent") == 0) {
         if (argc < 3 || strcmp(argv[2], "create") != 0)

@@ -33,25 +33,6 @@ vxctl_status vxctl_vault_rotate_args(int argc, char **argv, vxctl_vault_rotate_s
     return st;
 }
 
-natsConnection *vxctl_vault_connect(const char *url)
-{
-    natsOptions *opts = vx_nats_options(url, "voxctl");
-    /* An operator's command: no server now is an error now, not a wait; and
-     * its own close is no news worth a log line on stdout. */
-    if (opts != NULL && (natsOptions_SetRetryOnFailedConnect(opts, false, NULL, NULL) != NATS_OK ||
-                         natsOptions_SetDisconnectedCB(opts, NULL, NULL) != NATS_OK)) {
-        natsOptions_Destroy(opts);
-        opts = NULL;
-    }
-    natsConnection *nc = opts != NULL ? vx_nats_connect_with(opts, url) : NULL;
-    if (nc == NULL) {
-        char shown[512];
-        vx_nats_url_for_log(url, shown, sizeof(shown));
-        vxctl_errorf("cannot connect to NATS at %s (NATS_URL)", shown);
-    }
-    return nc;
-}
-
 /* "credential" or "credentials", for n of them. */
 static const char *credentials(uint64_t n)
 {

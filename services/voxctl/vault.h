@@ -37,12 +37,6 @@ typedef struct vxctl_vault_rotate_spec {
  * VXCTL_OK, or VXCTL_USAGE after printing why. */
 vxctl_status vxctl_vault_rotate_args(int argc, char **argv, vxctl_vault_rotate_spec *spec);
 
-/* Connects to the NATS server(s) at url as this process's NATS user
- * (vx_nats: NATS_USER, NATS_PASSWORD, NATS_TLS_*), failing at once when no
- * server answers. Returns the connection (the caller closes it with
- * vx_nats_close), or NULL after printing why. */
-natsConnection *vxctl_vault_connect(const char *url);
-
 /* Rotates batch after batch on nc until the vault is done (see above).
  * Returns VXCTL_OK when nothing remains under an older key and nothing
  * failed to decrypt; VXCTL_FAILED after printing why otherwise: the vault

@@ -90,6 +90,8 @@ ingest_msg_kind ingest_msg_kind_of(const char *type)
         return INGEST_MSG_END_OF_CALL_REPORT;
     if (strcmp(type, "status-update") == 0)
         return INGEST_MSG_STATUS_UPDATE;
+    if (strcmp(type, "hang") == 0)
+        return INGEST_MSG_HANG;
     return INGEST_MSG_OTHER;
 }
 

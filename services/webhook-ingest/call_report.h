@@ -28,6 +28,7 @@ typedef enum {
     INGEST_MSG_OTHER = 0,
     INGEST_MSG_END_OF_CALL_REPORT,
     INGEST_MSG_STATUS_UPDATE,
+    INGEST_MSG_HANG, /* the assistant stalled (a slow model, voice or tool): counted on the call */
 } ingest_msg_kind;
 
 /* Written when the payload names no caller (as the earlier implementation did). */

@@ -194,9 +194,9 @@ static natsStatus answer(worker *w, natsMsg *msg, const char *what)
     return natsConnection_PublishString(w->owner->nc, to, what);
 }
 
-static void settle(worker *w, natsMsg *msg)
+/* Settles msg by its verdict. */
+static void settle(worker *w, natsMsg *msg, ingest_verdict v)
 {
-    ingest_verdict v = ingest_process(w->proc, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
     natsStatus s;
     switch (v) {
     case INGEST_VERDICT_ACK:
@@ -206,7 +206,6 @@ static void settle(worker *w, natsMsg *msg)
     case INGEST_VERDICT_RETRY: {
         int shift = w->failures < 4 ? w->failures : 4;
         int64_t delay = (int64_t)RETRY_MIN_MS << shift;
-        w->failures++;
         char nak[64];
         snprintf(nak, sizeof(nak), "-NAK {\"delay\":%" PRId64 "}",
                  (delay < RETRY_MAX_MS ? delay : RETRY_MAX_MS) * INT64_C(1000000));
@@ -219,6 +218,22 @@ static void settle(worker *w, natsMsg *msg)
     }
     if (s != NATS_OK) /* redelivered after AckWait; harmless, writes are idempotent */
         vx_log_warn(NULL, NULL, "could not settle message", "error", natsStatus_GetText(s));
+}
+
+/* Processes the n pulled messages as one batch (one transaction; see
+ * process.c) and settles each: the acks go out only after the commit. */
+static void settle_batch(worker *w, natsMsg **msgs, int n, ingest_message *batch, ingest_verdict *verdicts)
+{
+    for (int i = 0; i < n; i++)
+        batch[i] = (ingest_message){natsMsg_GetData(msgs[i]), (size_t)natsMsg_GetDataLength(msgs[i])};
+    ingest_process_batch(w->proc, batch, (size_t)n, verdicts);
+    bool retried = false;
+    for (int i = 0; i < n; i++) {
+        settle(w, msgs[i], verdicts[i]);
+        retried |= verdicts[i] == INGEST_VERDICT_RETRY;
+    }
+    if (retried) /* the next NAK waits longer, up to RETRY_MAX_MS */
+        w->failures++;
 }
 
 /* Returns false (after pausing) when the database is down: do not fetch then. */
@@ -242,7 +257,9 @@ static void *worker_run(void *arg)
     worker *w = arg;
     ingest_consumer *c = w->owner;
     natsMsg **msgs = calloc((size_t)c->batch, sizeof(*msgs));
-    if (msgs == NULL)
+    ingest_message *batch = calloc((size_t)c->batch, sizeof(*batch));
+    ingest_verdict *verdicts = calloc((size_t)c->batch, sizeof(*verdicts));
+    if (msgs == NULL || batch == NULL || verdicts == NULL)
         abort();
     while (!atomic_load(&c->stop)) {
         if (!db_gate(w))
@@ -252,13 +269,14 @@ static void *worker_run(void *arg)
             sleep_ms(IDLE_SLEEP_MS);
             continue;
         }
-        for (int i = 0; i < n; i++) {
-            if (atomic_load(&c->stop))
+        if (atomic_load(&c->stop)) {
+            for (int i = 0; i < n; i++)
                 answer(w, msgs[i], "-NAK"); /* not started: let another worker have it now */
-            else
-                settle(w, msgs[i]);
-            natsMsg_Destroy(msgs[i]);
+        } else if (n > 0) {
+            settle_batch(w, msgs, n, batch, verdicts);
         }
+        for (int i = 0; i < n; i++)
+            natsMsg_Destroy(msgs[i]);
     }
     /* Messages already delivered for a pull still open at the server: handed
      * back now, so another replica takes them without waiting for AckWait. */
@@ -270,6 +288,8 @@ static void *worker_run(void *arg)
         m = NULL;
     }
     free(msgs);
+    free(batch);
+    free(verdicts);
     return NULL;
 }
 
@@ -289,7 +309,7 @@ ingest_consumer *ingest_consumer_create(const ingest_consumer_config *cfg)
     for (int i = 0; i < c->nworkers; i++) {
         worker *w = &c->workers[i];
         w->owner = c;
-        w->proc = ingest_processor_create(cfg->database_url, cfg->orgs_changed);
+        w->proc = ingest_processor_create(cfg->database_url, cfg->orgs_changed, cfg->nc);
     }
     return c;
 }

@@ -1,20 +1,19 @@
 /*
- * ingest_store: the SQL webhook-ingest runs (call_logs upserts,
- * parked_messages inserts and their purge). Every statement is prepared once
- * per connection and bound with parameters; every call_logs write runs inside
- * vx_pg_begin_org(org_id), so row-level security checks it too.
+ * ingest_store: webhook-ingest's SQL besides the calls themselves
+ * (call_store.h): parked messages, the outbox's relay side and the janitor's
+ * purges. Every statement is prepared once per connection and bound with
+ * parameters; tenant rows are written inside vx_pg_begin_org(org_id), so
+ * row-level security checks them too.
  *
- * Idempotency lives here, in the database, not in JetStream's 2-minute
- * de-duplication window:
- *   - an end-of-call report upserts on vapi_call_id and sets the same values
- *     every time, so a redelivered report changes nothing but updated_at;
- *   - a status-update inserts the call if it is new, and otherwise moves the
- *     status forward only (queued < ringing < in-progress < forwarding <
- *     ended < completed), so a late one never reopens an ended call;
- *   - a parked message is inserted once per (call, type, reason).
+ * Idempotency lives in the database, not in JetStream's 2-minute
+ * de-duplication window: a parked message is inserted once per (request id,
+ * reason); the calls' rules are in call_store.h.
  */
 #ifndef INGEST_STORE_H
 #define INGEST_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "call_report.h"
 #include "vx_pg.h"
@@ -28,12 +27,28 @@ typedef enum {
 /* Registers the statements on pg. Call once per connection handle, before use. */
 void ingest_store_prepare(vx_pg *pg);
 
-/* Upserts the final record of a call from an end-of-call report (status and
- * outcome 'completed'). c->vapi_call_id must be set. */
-ingest_store_result ingest_store_report(vx_pg *pg, const char *org_id, const ingest_call *c);
+/* Marks n outbox jobs of org_id published, in a transaction of their own. */
+ingest_store_result ingest_store_jobs_published(vx_pg *pg, const char *org_id, const long long *ids, size_t n);
 
-/* Records a status-update (c->status and c->vapi_call_id must be set). */
-ingest_store_result ingest_store_status(vx_pg *pg, const char *org_id, const ingest_call *c);
+/* One job left unpublished (ingest_store_pending_jobs). */
+typedef struct ingest_pending_job {
+    long long id;
+    char *job_key;
+    char *subject;
+    unsigned char *payload;
+    size_t len;
+} ingest_pending_job;
+
+/* Orgs with jobs unpublished for more than older_than_ms (at most max_orgs),
+ * as a malloc'd array of UUID strings in *orgs (free each and the array). */
+ingest_store_result ingest_store_orgs_with_pending_jobs(vx_pg *pg, long older_than_ms, int max_orgs, char ***orgs, int *n);
+/* Up to max unpublished jobs of org_id, oldest first; free with ingest_pending_jobs_free. */
+ingest_store_result ingest_store_pending_jobs(vx_pg *pg, const char *org_id, int max, ingest_pending_job **jobs, int *n);
+void ingest_pending_jobs_free(ingest_pending_job *jobs, int n);
+
+/* Deletes published jobs and counted-message keys older than keep_days
+ * (purge_ingest_bookkeeping, migrations/0009); *deleted as ingest_store_purge_parked. */
+ingest_store_result ingest_store_purge_jobs(vx_pg *pg, long keep_days, long max_rows, long *deleted);
 
 /* Sorts the last error on pg: TRANSIENT when vx_pg_error_is_transient says
  * it is worth retrying (connection lost, rollback class, resources, timeouts), else PERMANENT. */

@@ -2,7 +2,8 @@
  * The bus against a hostile neighbour (issue 9), with the whole suite
  * running: a client holding another service's NATS credentials — or none —
  * cannot read another org's data, call tool-router as Vapi, subscribe to
- * ">", touch the VAPI stream, or answer the gateway's inboxes; and what the
+ * ">", touch the VAPI stream, publish or read domain events that are not
+ * its own to publish or read, or answer the gateway's inboxes; and what the
  * permissions let through unsigned (admin's reach, a stolen connection) is
  * refused by every service's envelope check.
  *
@@ -283,6 +284,54 @@ static void test_only_the_named_caller_reaches_the_vault(void **state)
     peer_close(&p);
 }
 
+/* Domain events (stream EVENTS): only the services that own the data publish
+ * them; the gateway only reads them (its ordered consumer, direct reads for
+ * Last-Event-ID) and may set the stream up; nobody else touches them. */
+static void test_only_owners_publish_events_and_only_the_gateway_reads_them(void **state)
+{
+    char subject[128];
+    snprintf(subject, sizeof(subject), "events.org.%s.call.ended", org_a);
+    peer p;
+    connect_as_service(&p, "webhook-ingest");
+    assert_false(publish_refused(&p, subject, NULL, "", 0));
+    assert_false(publish_refused(&p, "$JS.API.STREAM.INFO.EVENTS", NULL, "", 0));
+    assert_true(publish_refused(&p, "$JS.API.STREAM.UPDATE.EVENTS", NULL, "{}", 2));
+    assert_true(publish_refused(&p, "$JS.API.DIRECT.GET.EVENTS", NULL, "{}", 2));
+    assert_true(publish_refused(&p, "$JS.API.CONSUMER.CREATE.EVENTS", NULL, "{}", 2));
+    assert_true(subscribe_refused(&p, "events.org.>"));
+    peer_close(&p);
+    /* The gateway hears events but never says one. */
+    connect_as_service(&p, "gateway");
+    assert_true(publish_refused(&p, subject, NULL, "{}", 2));
+    assert_true(publish_refused(&p, "events.org.x.call.ended", NULL, "{}", 2));
+    assert_false(publish_refused(&p, "$JS.API.DIRECT.GET.EVENTS", NULL, "", 0));
+    assert_true(publish_refused(&p, "$JS.API.STREAM.UPDATE.EVENTS", NULL, "{}", 2));
+    assert_true(publish_refused(&p, "$JS.API.CONSUMER.DELETE.EVENTS.spy", NULL, "", 0));
+    assert_true(publish_refused(&p, "$JS.API.CONSUMER.DURABLE.CREATE.EVENTS.spy", NULL, "{}", 2));
+    /* Reading the stream is through JetStream (deliveries to its own inbox), never the raw subjects. */
+    assert_true(subscribe_refused(&p, "events.org.>"));
+    peer_close(&p);
+    /* Everyone else: neither publish, nor read, nor look at the stream. */
+    const char *others[] = {"tool-router", "dashboard-api", "credential-vault"};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        connect_as_service(&p, others[i]);
+        assert_true(publish_refused(&p, subject, NULL, "{}", 2));
+        assert_true(subscribe_refused(&p, "events.org.>"));
+        assert_true(publish_refused(&p, "$JS.API.STREAM.INFO.EVENTS", NULL, "", 0));
+        assert_true(publish_refused(&p, "$JS.API.DIRECT.GET.EVENTS", NULL, "{}", 2));
+        assert_true(publish_refused(&p, "$JS.API.CONSUMER.CREATE.EVENTS", NULL, "{}", 2));
+        peer_close(&p);
+    }
+    /* And no one but admin purges or deletes it. */
+    for (size_t i = 0; i < N_USERS; i++) {
+        connect_as_service(&p, SERVICE_USERS[i]);
+        assert_true(publish_refused(&p, "$JS.API.STREAM.PURGE.EVENTS", NULL, "{}", 2));
+        assert_true(publish_refused(&p, "$JS.API.STREAM.DELETE.EVENTS", NULL, "", 0));
+        assert_true(publish_refused(&p, "$JS.API.STREAM.MSG.DELETE.EVENTS", NULL, "{}", 2));
+        peer_close(&p);
+    }
+}
+
 static void test_unsigned_envelopes_are_refused_by_every_service(void **state)
 {
     /* Past the permissions (the admin's reach), a request without the
@@ -385,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_the_stream_is_out_of_reach),
         cmocka_unit_test(test_nobody_answers_for_another),
         cmocka_unit_test(test_only_the_named_caller_reaches_the_vault),
+        cmocka_unit_test(test_only_owners_publish_events_and_only_the_gateway_reads_them),
         cmocka_unit_test(test_unsigned_envelopes_are_refused_by_every_service),
         cmocka_unit_test(test_the_suite_still_works_through_the_gateway),
     };

@@ -1,7 +1,8 @@
 /*
  * vapi_api: a wire-faithful fake of Vapi's REST API for tests
  * (contracts/vapi.md §4, §4.3, §4.4, §4.6), as a standalone program: the
- * credentials and phone numbers the credential vault creates and deletes.
+ * credentials and phone numbers the credential vault creates and deletes,
+ * and the calls webhook-ingest lists to reconcile lost reports.
  *
  *   VAPI_API_FAKE_PORT   port on 127.0.0.1 (required)
  *   VAPI_API_FAKE_KEY    the one private key accepted as "Authorization: Bearer …" (required)
@@ -19,6 +20,12 @@
  *                           server, assistantId?, …, createdAt, updatedAt};
  *                           a number already imported (and not deleted) → 400 "Number already exists"
  *   DELETE /phone-number/{id}  → 200 the deleted number; 404 unknown
+ *   GET    /call?limit&createdAtGt&createdAtGe&createdAtLt&createdAtLe&id&assistantId&phoneNumberId
+ *                         → 200 [Call, …]: the seeded calls that pass every filter given, newest
+ *                           createdAt first, at most limit (default 100; 0 or over 1000 → 400);
+ *                           a date that is not ISO 8601 → 400 "createdAtGt must be a valid ISO
+ *                           8601 date string"; an unknown parameter → 400 "property x should not
+ *                           exist" (Vapi's query DTOs are whitelisted too)
  * Errors in Vapi's NestJS shape {"message": [..] or "…","error","statusCode"}: an unknown property →
  * 400 ["property x should not exist"] (no credentialId on a Twilio number: §4.4); a missing or
  * wrong field → 400; a wrong or missing key → 401 "Invalid Key. Hot tip, …"; unknown paths → 404.
@@ -32,6 +39,11 @@
  *                     "status":500,"count":1}
  *                       the next count matching API calls (path equal or under it) answer status in
  *                       the NestJS shape, without doing anything
+ *   POST /_fake/calls {"calls":[Call, …]}  seeds calls as Vapi would answer them (each needs a string
+ *                       "id" and an ISO "createdAt"; "orgId" is added when absent); a call whose id is
+ *                       known replaces it (a call that went on and ended). GET /_fake/state then also
+ *                       has "calls": N, "listed": how many GET /call were answered 200, and
+ *                       "failures": how many API calls got a /_fake/fail answer
  *   POST /_fake/reset   forgets everything
  *
  * Design: routes on tests/support/fake_http's server, one mutex over the
@@ -57,7 +69,8 @@ static struct {
     const char *key;
     char org_id[37];
     cJSON *credentials, *numbers; /* arrays of objects as answered, plus "authTokenSha256" */
-    int created_credentials, created_numbers, deleted_credentials, deleted_numbers;
+    cJSON *calls;                 /* the seeded Call objects, in seeding order */
+    int created_credentials, created_numbers, deleted_credentials, deleted_numbers, listed_calls, failures;
     char fail_path[256], fail_method[16];
     int fail_status, fail_count;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -262,6 +275,152 @@ static void delete_one(cJSON *list, const char *id, const char *what, int *delet
     fake_vapi_error(r, 404, message, false);
 }
 
+/* One query parameter's value, percent-decoded ('+' as a space, as Express reads a query). */
+static void query_decode(const char *in, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        unsigned hi, lo;
+        if (in[i] == '%' && i + 2 < n && sscanf(in + i + 1, "%1x%1x", &hi, &lo) == 2) {
+            out[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            out[o++] = in[i] == '+' ? ' ' : in[i];
+        }
+    }
+    out[o] = '\0';
+}
+
+/* The filters of GET /call. */
+enum { F_GT, F_GE, F_LT, F_LE, F_COUNT };
+
+/* A Call's createdAt in unix ms, or false. */
+static bool created_ms(const cJSON *call, int64_t *ms)
+{
+    return vx_time_parse_iso(str(call, "createdAt"), ms);
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    int64_t x = 0, y = 0;
+    created_ms(*(const cJSON *const *)a, &x);
+    created_ms(*(const cJSON *const *)b, &y);
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* GET /call (state locked). */
+static void list_calls(const char *query, fake_response *r)
+{
+    static const char *const dates[F_COUNT] = {"createdAtGt", "createdAtGe", "createdAtLt", "createdAtLe"};
+    static const char *const ids[] = {"id", "assistantId", "phoneNumberId"};
+    bool has[F_COUNT] = {false};
+    int64_t bound[F_COUNT] = {0};
+    char id_filter[3][256] = {"", "", ""};
+    long limit = 100;
+    char message[300];
+    for (const char *p = query; *p != '\0';) {
+        size_t len = strcspn(p, "&");
+        const char *eq = memchr(p, '=', len);
+        char name[64], value[256];
+        size_t name_len = eq != NULL ? (size_t)(eq - p) : len;
+        query_decode(p, name_len, name, sizeof(name));
+        query_decode(eq != NULL ? eq + 1 : p + len, eq != NULL ? len - name_len - 1 : 0, value, sizeof(value));
+        p += len + (p[len] == '&');
+        if (name[0] == '\0')
+            continue;
+        bool known = false;
+        for (int i = 0; i < F_COUNT; i++) {
+            if (strcmp(name, dates[i]) != 0)
+                continue;
+            known = true;
+            if (!vx_time_parse_iso(value, &bound[i])) {
+                snprintf(message, sizeof(message), "%s must be a valid ISO 8601 date string", name);
+                fake_vapi_error(r, 400, message, true);
+                return;
+            }
+            has[i] = true;
+        }
+        for (int i = 0; i < 3; i++) {
+            if (strcmp(name, ids[i]) == 0) {
+                known = true;
+                snprintf(id_filter[i], sizeof(id_filter[i]), "%s", value);
+            }
+        }
+        if (strcmp(name, "limit") == 0) {
+            known = true;
+            char *end;
+            limit = strtol(value, &end, 10);
+            if (value[0] == '\0' || *end != '\0' || limit < 0 || limit > 1000) {
+                fake_vapi_error(r, 400, limit > 1000 ? "limit must not be greater than 1000" : "limit must be a number", true);
+                return;
+            }
+        }
+        if (!known) {
+            snprintf(message, sizeof(message), "property %s should not exist", name);
+            fake_vapi_error(r, 400, message, true);
+            return;
+        }
+    }
+    int n = cJSON_GetArraySize(S.calls), kept = 0;
+    const cJSON **sorted = calloc((size_t)n + 1, sizeof(*sorted));
+    if (sorted == NULL)
+        abort();
+    const cJSON *c;
+    cJSON_ArrayForEach(c, S.calls)
+    {
+        int64_t at = 0;
+        created_ms(c, &at);
+        bool pass = (!has[F_GT] || at > bound[F_GT]) && (!has[F_GE] || at >= bound[F_GE]) && (!has[F_LT] || at < bound[F_LT]) &&
+                    (!has[F_LE] || at <= bound[F_LE]);
+        for (int i = 0; i < 3 && pass; i++)
+            pass = id_filter[i][0] == '\0' || (str(c, ids[i]) != NULL && strcmp(str(c, ids[i]), id_filter[i]) == 0);
+        if (pass)
+            sorted[kept++] = c;
+    }
+    qsort(sorted, (size_t)kept, sizeof(*sorted), newest_first);
+    cJSON *out = cJSON_CreateArray();
+    for (int i = 0; i < kept && i < limit; i++)
+        cJSON_AddItemToArray(out, cJSON_Duplicate(sorted[i], true));
+    free(sorted);
+    S.listed_calls++;
+    fake_json_body(r, 200, out);
+}
+
+/* POST /_fake/calls (state locked): false when a call lacks its id or createdAt. */
+static bool seed_calls(const cJSON *in)
+{
+    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(in, "calls"), *c;
+    if (!cJSON_IsArray(calls))
+        return false;
+    cJSON_ArrayForEach(c, calls)
+    {
+        int64_t at;
+        if (str(c, "id") == NULL || !created_ms(c, &at))
+            return false;
+    }
+    cJSON_ArrayForEach(c, calls)
+    {
+        cJSON *copy = cJSON_Duplicate(c, true);
+        if (str(copy, "orgId") == NULL)
+            cJSON_AddStringToObject(copy, "orgId", S.org_id);
+        int i = 0;
+        const cJSON *old;
+        bool replaced = false;
+        cJSON_ArrayForEach(old, S.calls)
+        {
+            if (strcmp(str(old, "id"), str(c, "id")) == 0) {
+                cJSON_ReplaceItemInArray(S.calls, i, copy);
+                replaced = true;
+                break;
+            }
+            i++;
+        }
+        if (!replaced)
+            cJSON_AddItemToArray(S.calls, copy);
+    }
+    return true;
+}
+
 static bool fail_matches(const fake_request *q, const char *path)
 {
     size_t n = strlen(S.fail_path);
@@ -283,12 +442,15 @@ static void api(fake_request *q, fake_response *r)
     }
     if (fail_matches(q, path)) {
         S.fail_count--;
+        S.failures++;
         fake_vapi_error(r, S.fail_status, "fake failure", false);
         return;
     }
     char id[128] = "", rest[8] = "";
-    bool post = strcmp(q->method, "POST") == 0, del = strcmp(q->method, "DELETE") == 0;
-    if (post && (strcmp(path, "/credential") == 0 || strcmp(path, "/phone-number") == 0)) {
+    bool post = strcmp(q->method, "POST") == 0, del = strcmp(q->method, "DELETE") == 0, get = strcmp(q->method, "GET") == 0;
+    if (get && strcmp(path, "/call") == 0) {
+        list_calls(q->query, r);
+    } else if (post && (strcmp(path, "/credential") == 0 || strcmp(path, "/phone-number") == 0)) {
         /* NestJS parses JSON only with a JSON Content-Type; anything else is an empty body. */
         bool json = strncmp(q->content_type, "application/json", 16) == 0;
         cJSON *in = json ? cJSON_ParseWithLength(q->body, q->body_len) : cJSON_CreateObject();
@@ -322,7 +484,15 @@ static void control(const fake_request *q, fake_response *r)
         cJSON_AddNumberToObject(created, "phoneNumbers", S.created_numbers);
         cJSON_AddNumberToObject(deleted, "credentials", S.deleted_credentials);
         cJSON_AddNumberToObject(deleted, "phoneNumbers", S.deleted_numbers);
+        cJSON_AddNumberToObject(out, "calls", cJSON_GetArraySize(S.calls));
+        cJSON_AddNumberToObject(out, "listed", S.listed_calls);
+        cJSON_AddNumberToObject(out, "failures", S.failures);
         fake_json_body(r, 200, out);
+    } else if (strcmp(q->path, "/_fake/calls") == 0 && strcmp(q->method, "POST") == 0) {
+        if (seed_calls(in))
+            r->status = 204;
+        else
+            fake_vapi_error(r, 400, "calls must be an array of calls with an id and an ISO createdAt", false);
     } else if (strcmp(q->path, "/_fake/fail") == 0 && strcmp(q->method, "POST") == 0) {
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(in, "status"), *n = cJSON_GetObjectItemCaseSensitive(in, "count");
         snprintf(S.fail_path, sizeof(S.fail_path), "%s", str(in, "path") != NULL ? str(in, "path") : "");
@@ -333,9 +503,11 @@ static void control(const fake_request *q, fake_response *r)
     } else if (strcmp(q->path, "/_fake/reset") == 0 && strcmp(q->method, "POST") == 0) {
         cJSON_Delete(S.credentials);
         cJSON_Delete(S.numbers);
+        cJSON_Delete(S.calls);
         S.credentials = cJSON_CreateArray();
         S.numbers = cJSON_CreateArray();
-        S.created_credentials = S.created_numbers = S.deleted_credentials = S.deleted_numbers = 0;
+        S.calls = cJSON_CreateArray();
+        S.created_credentials = S.created_numbers = S.deleted_credentials = S.deleted_numbers = S.listed_calls = S.failures = 0;
         S.fail_count = 0;
         r->status = 204;
     } else {
@@ -366,8 +538,10 @@ int main(void)
     uuid(S.org_id);
     S.credentials = cJSON_CreateArray();
     S.numbers = cJSON_CreateArray();
+    S.calls = cJSON_CreateArray();
     int rc = fake_http_serve(atoi(port_s), route);
     cJSON_Delete(S.credentials);
     cJSON_Delete(S.numbers);
+    cJSON_Delete(S.calls);
     return rc;
 }

@@ -210,4 +210,30 @@ bool vt_wait_consumer(jsCtx *js, const char *stream, const char *consumer, int t
  * of its stream and none awaits an ack (everything published was processed). */
 bool vt_wait_consumer_drained(jsCtx *js, const char *stream, const char *consumer, int timeout_ms);
 
+/* Server-Sent Events (tests/support/vt_sse.c): a raw HTTP/1.1 client of
+ * the gateway's GET /api/events, reading the chunked stream itself so a test
+ * controls how much it reads (or that it never reads). */
+typedef struct vt_sse vt_sse;
+typedef struct vt_sse_event {
+    char id[32];    /* "" when the event had no id */
+    char event[64]; /* the event: field */
+    char *data;     /* the data: field, malloc'd (vt_sse_event_free) */
+} vt_sse_event;
+/* Connects to 127.0.0.1:port and sends GET path with headers ("Name: value",
+ * NULL-terminated; may be NULL). rcvbuf > 0 sets a small receive buffer
+ * first (a client that will not read). Does not read the answer. */
+vt_sse *vt_sse_connect(int port, const char *path, const char *const *headers, int rcvbuf);
+/* Reads the response head: its status (0 when none came within timeout_ms). */
+long vt_sse_status(vt_sse *s, int timeout_ms);
+/* The next event within timeout_ms: true and *ev filled, false when none
+ * came (or the stream ended). Comments are counted (vt_sse_pings). */
+bool vt_sse_next(vt_sse *s, int timeout_ms, vt_sse_event *ev);
+/* ": ping" comments seen so far. */
+int vt_sse_pings(const vt_sse *s);
+/* Reads and discards until the server closes the connection: true when it
+ * did within timeout_ms. *bytes (may be NULL): how many bytes came. */
+bool vt_sse_wait_closed(vt_sse *s, int timeout_ms, size_t *bytes);
+void vt_sse_event_free(vt_sse_event *ev);
+void vt_sse_close(vt_sse *s);
+
 #endif

@@ -19,12 +19,12 @@
 #include <string.h>
 
 #include "clients/twilio.h"
-#include "clients/vapi_api.h"
 #include "integrations/routes.h"
 #include "integrations/twilio_setup.h"
 #include "vx_log.h"
 #include "vx_secret.h"
 #include "vx_validate.h"
+#include "vx_vapi_api.h"
 
 #define TWILIO_TOKEN_MAX 128
 
@@ -165,11 +165,12 @@ static bool lock_org(const route_ctx *r, const char *org_id, const char *stmt)
 /* Removes at Vapi what setup created. True when nothing is left there. */
 static bool remove_at_vapi(const route_ctx *r, const vx_gateway_request *req, const twilio_setup *s)
 {
-    const vapi_api_config *vapi = &r->v->settings->vapi;
+    const vx_vapi_api_config *vapi = &r->v->settings->vapi;
     const char *org = req->auth->org_id;
-    if (s->vapi_phone_number_id[0] != '\0' && vapi_api_delete_phone_number(vapi, s->vapi_phone_number_id, req->request_id, org) < 0)
+    if (s->vapi_phone_number_id[0] != '\0' &&
+        vx_vapi_api_delete_phone_number(vapi, s->vapi_phone_number_id, req->request_id, org) < 0)
         return false;
-    if (s->vapi_credential_id[0] != '\0' && vapi_api_delete_credential(vapi, s->vapi_credential_id, req->request_id, org) < 0)
+    if (s->vapi_credential_id[0] != '\0' && vx_vapi_api_delete_credential(vapi, s->vapi_credential_id, req->request_id, org) < 0)
         return false;
     return true;
 }
@@ -189,8 +190,8 @@ static twilio_step finish_at_vapi(const route_ctx *r, const vx_gateway_request *
     char name[64];
     snprintf(name, sizeof(name), "vx-%s", org);
     if (s->vapi_credential_id[0] == '\0') {
-        if (vapi_api_create_twilio_credential(&cfg->vapi, in->account_sid, in->auth_token, name, s->vapi_credential_id,
-                                              req->request_id, org) != VAPI_API_OK) {
+        if (vx_vapi_api_create_twilio_credential(&cfg->vapi, in->account_sid, in->auth_token, name, s->vapi_credential_id,
+                                                 req->request_id, org) != VX_VAPI_API_OK) {
             s->vapi_credential_id[0] = '\0';
             return TWILIO_STEP_VAPI_CREDENTIAL;
         }
@@ -205,9 +206,9 @@ static twilio_step finish_at_vapi(const route_ctx *r, const vx_gateway_request *
         size_t n = strlen(cfg->public_base_url);
         snprintf(server_url, sizeof(server_url), "%.*s/api/vapi/webhook",
                  (int)(n > 0 && cfg->public_base_url[n - 1] == '/' ? n - 1 : n), cfg->public_base_url);
-        if (vapi_api_import_twilio_number(&cfg->vapi, in->number, in->account_sid, in->auth_token, name, server_url,
-                                          cfg->vapi_server_credential_id, s->vapi_phone_number_id, req->request_id,
-                                          org) != VAPI_API_OK) {
+        if (vx_vapi_api_import_twilio_number(&cfg->vapi, in->number, in->account_sid, in->auth_token, name, server_url,
+                                             cfg->vapi_server_credential_id, s->vapi_phone_number_id, req->request_id,
+                                             org) != VX_VAPI_API_OK) {
             s->vapi_phone_number_id[0] = '\0';
             return TWILIO_STEP_NUMBER_IMPORTED;
         }

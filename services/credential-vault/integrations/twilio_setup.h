@@ -13,13 +13,13 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
-#include "clients/vapi_api.h"
+#include "vx_vapi_api.h"
 
 typedef struct twilio_setup {
     char account_sid[35];
     char number[17];
-    char vapi_credential_id[VAPI_API_ID_MAX + 1];
-    char vapi_phone_number_id[VAPI_API_ID_MAX + 1];
+    char vapi_credential_id[VX_VAPI_API_ID_MAX + 1];
+    char vapi_phone_number_id[VX_VAPI_API_ID_MAX + 1];
     bool linked;
 } twilio_setup;
 

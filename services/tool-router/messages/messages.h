@@ -6,6 +6,7 @@
  *   assistant-request             messages/assistant_request.c
  *   transfer-destination-request  messages/transfer_destination_request.c
  *   knowledge-base-request        messages/knowledge_base_request.c
+ *   handoff-destination-request   messages/handoff_destination_request.c
  *
  * The framework's side (dispatch.c) parses the message, resolves the org
  * once, opens the org transaction where the message needs one, builds the
@@ -15,7 +16,7 @@
  * handler only fills `answer` (an empty object it does not own) and, where
  * it returns tool_status, says TOOL_RETRY when the database failed (answer
  * untouched: the framework rolls back and answers an apology). One header
- * for all three, like tools/tools.h: they share one shape and the
+ * for all four, like tools/tools.h: they share one shape and the
  * framework's includes stay one line.
  */
 #ifndef TOOL_ROUTER_MESSAGES_MESSAGES_H
@@ -68,5 +69,17 @@ tool_status transfer_destination_request_answer(const tool_ctx *ctx, cJSON *answ
  * and never fails.
  */
 void knowledge_base_request_answer(const tool_ctx *ctx, const char *query, cJSON *answer);
+
+/*
+ * handoff-destination-request — a handoff tool with a dynamic destination
+ * asks which assistant takes the call next. A Voxanne org runs one
+ * receptionist assistant and no squad, so there is never another assistant
+ * to hand to: the answer is {"error": settings.say_no_handoff}, which Vapi
+ * adds to the conversation (the assistant carries on and can offer a
+ * transfer to a person), instead of the silence Vapi would otherwise wait
+ * out. Logged, since it means an assistant was configured with a handoff
+ * tool we never set. Needs no database and never fails.
+ */
+void handoff_destination_request_answer(const tool_ctx *ctx, cJSON *answer);
 
 #endif

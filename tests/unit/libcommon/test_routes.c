@@ -85,7 +85,8 @@ static void test_real_table_is_well_formed(void **state)
     for (size_t i = 0; i < n; i++) {
         assert_true(t[i].pattern[0] == '/');
         assert_non_null(t[i].subject);
-        bool local = t[i].target == VX_TARGET_HEALTH || t[i].target == VX_TARGET_READY || t[i].target == VX_TARGET_METRICS;
+        bool local = t[i].target == VX_TARGET_HEALTH || t[i].target == VX_TARGET_READY || t[i].target == VX_TARGET_METRICS ||
+                     t[i].target == VX_TARGET_EVENTS;
         assert_true(strncmp(t[i].subject, local ? "gateway." : "rpc.", local ? 8 : 4) == 0);
         for (size_t j = 0; j < i; j++)
             assert_false(strcmp(t[i].subject, t[j].subject) == 0);

@@ -22,6 +22,7 @@ static void test_call_time_kinds(void **state)
     assert_int_equal(vx_vapi_message_kind("assistant-request"), VX_VAPI_ASSISTANT_REQUEST);
     assert_int_equal(vx_vapi_message_kind("transfer-destination-request"), VX_VAPI_TRANSFER_DESTINATION_REQUEST);
     assert_int_equal(vx_vapi_message_kind("knowledge-base-request"), VX_VAPI_KNOWLEDGE_BASE_REQUEST);
+    assert_int_equal(vx_vapi_message_kind("handoff-destination-request"), VX_VAPI_HANDOFF_DESTINATION_REQUEST);
 }
 
 static void test_other_types_are_not_call_time(void **state)

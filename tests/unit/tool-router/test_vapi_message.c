@@ -193,6 +193,7 @@ static void test_other_message_types(void **state)
         {"assistant-request", VX_VAPI_ASSISTANT_REQUEST},
         {"transfer-destination-request", VX_VAPI_TRANSFER_DESTINATION_REQUEST},
         {"knowledge-base-request", VX_VAPI_KNOWLEDGE_BASE_REQUEST},
+        {"handoff-destination-request", VX_VAPI_HANDOFF_DESTINATION_REQUEST},
         {"status-update", VX_VAPI_NOT_CALL_TIME},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -495,7 +495,7 @@ static void test_not_a_message(void **state)
     }
     /* A bare message without the envelope is accepted. */
     parse_str("{\"type\":\"hang\",\"call\":{\"id\":\"c9\"}}", &c);
-    assert_int_equal(c.kind, INGEST_MSG_OTHER);
+    assert_int_equal(c.kind, INGEST_MSG_HANG);
     assert_string_equal(c.vapi_call_id, "c9");
     ingest_call_free(&c);
     /* Other types parse but are not acted on. */
@@ -508,6 +508,7 @@ static void test_kinds_and_statuses(void **state)
 {
     assert_int_equal(ingest_msg_kind_of("end-of-call-report"), INGEST_MSG_END_OF_CALL_REPORT);
     assert_int_equal(ingest_msg_kind_of("status-update"), INGEST_MSG_STATUS_UPDATE);
+    assert_int_equal(ingest_msg_kind_of("hang"), INGEST_MSG_HANG);
     assert_int_equal(ingest_msg_kind_of("conversation-update"), INGEST_MSG_OTHER);
     assert_int_equal(ingest_msg_kind_of(NULL), INGEST_MSG_OTHER);
     assert_string_equal(ingest_status_normalize("ringing"), "ringing");

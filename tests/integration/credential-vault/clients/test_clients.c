@@ -1,6 +1,6 @@
 /*
  * The credential vault's outside-service clients (clients/twilio.c,
- * clients/vapi_api.c, clients/google_oauth.c) against their wire-faithful
+ * libcommon/vx_vapi_api.c, clients/google_oauth.c) against their wire-faithful
  * fakes (tests/fakes/twilio, vapi_api, google_oauth), each started as a
  * process on a free port.
  *
@@ -45,10 +45,10 @@
 
 #include "clients/google_oauth.h"
 #include "clients/twilio.h"
-#include "clients/vapi_api.h"
 #include "vt.h"
 #include "vx_crypto.h"
 #include "vx_query.h"
+#include "vx_vapi_api.h"
 
 #define TIMEOUT_MS    3000
 #define VAPI_KEY      "vapi-private-key-for-tests"
@@ -305,39 +305,40 @@ static void sha256_hex(const char *s, char out[65])
 static void test_vapi_create_import_delete(void **state)
 {
     post(F.vapi_url, "/_fake/reset", "{}", 204);
-    vapi_api_config c = {F.vapi_url, VAPI_KEY, TIMEOUT_MS};
+    vx_vapi_api_config c = {F.vapi_url, VAPI_KEY, TIMEOUT_MS};
     const char *sid = "AC0123456789abcdef0123456789abcdef", *token = "tw-token-\"quoted\"-and\\slash";
-    char cred[VAPI_API_ID_MAX + 1], number[VAPI_API_ID_MAX + 1];
-    assert_int_equal(vapi_api_create_twilio_credential(&c, sid, token, "Acme \"Clinic\"", cred, "rid", "org"), VAPI_API_OK);
-    assert_true(vapi_api_id_valid(cred));
+    char cred[VX_VAPI_API_ID_MAX + 1], number[VX_VAPI_API_ID_MAX + 1];
+    assert_int_equal(vx_vapi_api_create_twilio_credential(&c, sid, token, "Acme \"Clinic\"", cred, "rid", "org"), VX_VAPI_API_OK);
+    assert_true(vx_vapi_api_id_valid(cred));
     assert_int_equal(
-        vapi_api_import_twilio_number(&c, "+15551234567", sid, token, "Acme main line", SERVER_URL, cred, number, "rid", "org"),
-        VAPI_API_OK);
-    assert_true(vapi_api_id_valid(number));
+        vx_vapi_api_import_twilio_number(&c, "+15551234567", sid, token, "Acme main line", SERVER_URL, cred, number, "rid", "org"),
+        VX_VAPI_API_OK);
+    assert_true(vx_vapi_api_id_valid(number));
     assert_string_not_equal(cred, number);
 
     capture cap;
     capture_start(&cap);
-    char again[VAPI_API_ID_MAX + 1];
-    vapi_api_status dup =
-        vapi_api_import_twilio_number(&c, "+15551234567", sid, token, "dup", SERVER_URL, NULL, again, "rid", "org");
-    vapi_api_status bad = vapi_api_import_twilio_number(&c, "555-1234", sid, token, "bad", SERVER_URL, NULL, again, "rid", "org");
+    char again[VX_VAPI_API_ID_MAX + 1];
+    vx_vapi_api_status dup =
+        vx_vapi_api_import_twilio_number(&c, "+15551234567", sid, token, "dup", SERVER_URL, NULL, again, "rid", "org");
+    vx_vapi_api_status bad =
+        vx_vapi_api_import_twilio_number(&c, "555-1234", sid, token, "bad", SERVER_URL, NULL, again, "rid", "org");
     post(F.vapi_url, "/_fake/fail", "{\"path\":\"/phone-number\",\"method\":\"POST\",\"status\":500,\"count\":1}", 204);
-    vapi_api_status e500 =
-        vapi_api_import_twilio_number(&c, "+15557654321", sid, token, NULL, SERVER_URL, NULL, again, "rid", "org");
+    vx_vapi_api_status e500 =
+        vx_vapi_api_import_twilio_number(&c, "+15557654321", sid, token, NULL, SERVER_URL, NULL, again, "rid", "org");
     post(F.vapi_url, "/_fake/fail", "{\"path\":\"\",\"status\":429,\"count\":1}", 204);
-    vapi_api_status e429 = vapi_api_create_twilio_credential(&c, sid, token, NULL, again, "rid", "org");
-    vapi_api_config wrong = {F.vapi_url, "not-the-key", TIMEOUT_MS};
-    vapi_api_status unauthorized = vapi_api_create_twilio_credential(&wrong, sid, token, NULL, again, "rid", "org");
-    vapi_api_config nokey = {F.vapi_url, NULL, TIMEOUT_MS};
-    vapi_api_status missing = vapi_api_create_twilio_credential(&nokey, sid, token, NULL, again, "rid", "org");
+    vx_vapi_api_status e429 = vx_vapi_api_create_twilio_credential(&c, sid, token, NULL, again, "rid", "org");
+    vx_vapi_api_config wrong = {F.vapi_url, "not-the-key", TIMEOUT_MS};
+    vx_vapi_api_status unauthorized = vx_vapi_api_create_twilio_credential(&wrong, sid, token, NULL, again, "rid", "org");
+    vx_vapi_api_config nokey = {F.vapi_url, NULL, TIMEOUT_MS};
+    vx_vapi_api_status missing = vx_vapi_api_create_twilio_credential(&nokey, sid, token, NULL, again, "rid", "org");
     char *logged = capture_end(&cap);
-    assert_int_equal(dup, VAPI_API_REJECTED);
-    assert_int_equal(bad, VAPI_API_REJECTED);
-    assert_int_equal(e500, VAPI_API_ERROR);
-    assert_int_equal(e429, VAPI_API_ERROR);
-    assert_int_equal(unauthorized, VAPI_API_REJECTED);
-    assert_int_equal(missing, VAPI_API_ERROR);
+    assert_int_equal(dup, VX_VAPI_API_REJECTED);
+    assert_int_equal(bad, VX_VAPI_API_REJECTED);
+    assert_int_equal(e500, VX_VAPI_API_ERROR);
+    assert_int_equal(e429, VX_VAPI_API_ERROR);
+    assert_int_equal(unauthorized, VX_VAPI_API_REJECTED);
+    assert_int_equal(missing, VX_VAPI_API_ERROR);
     assert_non_null(strstr(logged, "Number already exists"));                                   /* a string message */
     assert_non_null(strstr(logged, "number must be a valid phone number in the E.164 format")); /* an array */
     assert_non_null(strstr(logged, "Invalid Key"));
@@ -370,18 +371,18 @@ static void test_vapi_create_import_delete(void **state)
     cJSON_Delete(st);
 
     /* Deletes: done, then already gone. */
-    assert_int_equal(vapi_api_delete_phone_number(&c, number, "rid", "org"), VAPI_API_OK);
-    assert_int_equal(vapi_api_delete_phone_number(&c, number, "rid", "org"), VAPI_API_NOT_FOUND);
+    assert_int_equal(vx_vapi_api_delete_phone_number(&c, number, "rid", "org"), VX_VAPI_API_OK);
+    assert_int_equal(vx_vapi_api_delete_phone_number(&c, number, "rid", "org"), VX_VAPI_API_NOT_FOUND);
     post(F.vapi_url, "/_fake/fail", "{\"path\":\"/credential\",\"method\":\"DELETE\",\"status\":503,\"count\":1}", 204);
-    assert_int_equal(vapi_api_delete_credential(&c, cred, "rid", "org"), VAPI_API_ERROR);
-    assert_int_equal(vapi_api_delete_credential(&c, cred, "rid", "org"), VAPI_API_OK);
-    assert_int_equal(vapi_api_delete_credential(&c, cred, "rid", "org"), VAPI_API_NOT_FOUND);
+    assert_int_equal(vx_vapi_api_delete_credential(&c, cred, "rid", "org"), VX_VAPI_API_ERROR);
+    assert_int_equal(vx_vapi_api_delete_credential(&c, cred, "rid", "org"), VX_VAPI_API_OK);
+    assert_int_equal(vx_vapi_api_delete_credential(&c, cred, "rid", "org"), VX_VAPI_API_NOT_FOUND);
     /* Without a server credential, and with a trailing slash on the base. */
     char slash[80];
     snprintf(slash, sizeof(slash), "%s/", F.vapi_url);
-    vapi_api_config c2 = {slash, VAPI_KEY, TIMEOUT_MS};
-    assert_int_equal(vapi_api_import_twilio_number(&c2, "+15551234567", sid, token, NULL, SERVER_URL, "", number, "rid", "org"),
-                     VAPI_API_OK);
+    vx_vapi_api_config c2 = {slash, VAPI_KEY, TIMEOUT_MS};
+    assert_int_equal(vx_vapi_api_import_twilio_number(&c2, "+15551234567", sid, token, NULL, SERVER_URL, "", number, "rid", "org"),
+                     VX_VAPI_API_OK);
     st = vt_fake_get_json(F.vapi_url, "/_fake/state");
     pn = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "phoneNumbers"), 0);
     assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pn, "server"), "credentialId"));

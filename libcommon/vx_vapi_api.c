@@ -1,5 +1,5 @@
 /*
- * vapi_api: Vapi's REST API over libcurl (see vapi_api.h).
+ * vx_vapi_api: Vapi's REST API over libcurl (see vx_vapi_api.h).
  *
  * Design: every operation is one request through call(), which owns the
  * secrets' lifetime: the Authorization header, the JSON body (it holds the
@@ -10,8 +10,10 @@
  * wrong base URL), 429 and 5xx are worth retrying later (Vapi publishes no
  * rate limit, contracts/vapi.md §4.6), and another 4xx is Vapi refusing
  * the request, logged with its NestJS "message" (a string or an array).
+ * A list answer is parsed here and handed over whole (never logged); its
+ * raw text is wiped like every other answer.
  */
-#include "clients/vapi_api.h"
+#include "vx_vapi_api.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -27,14 +29,14 @@
 /* Vapi's validation messages are short; more than this is cut in the log line. */
 #define MAX_LOGGED_MESSAGE 300
 
-bool vapi_api_id_valid(const char *id)
+bool vx_vapi_api_id_valid(const char *id)
 {
     if (id == NULL || id[0] == '\0')
         return false;
     size_t n = 0;
     for (const char *p = id; *p != '\0'; p++, n++) {
         char ch = *p;
-        if (n >= VAPI_API_ID_MAX ||
+        if (n >= VX_VAPI_API_ID_MAX ||
             !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
             return false;
     }
@@ -74,10 +76,13 @@ static void log_refusal(const char *what, long status, const vx_buf *body, const
 }
 
 /* One request: method on base + path, with body (NULL: none). When id is not
- * NULL the 2xx answer's "id" is copied into it (and must be a valid id).
- * A delete maps 404 to VAPI_API_NOT_FOUND, a create to VAPI_API_REJECTED. */
-static vapi_api_status call(const vapi_api_config *c, const char *method, const char *path, const char *body, bool is_delete,
-                            char id[VAPI_API_ID_MAX + 1], const char *what, const char *request_id, const char *org_id)
+ * NULL the 2xx answer's "id" is copied into it (and must be a valid id);
+ * when json is not NULL the 2xx answer, parsed, is handed over in *json
+ * (unparsable: VX_VAPI_API_ERROR). A delete maps 404 to VX_VAPI_API_NOT_FOUND,
+ * a create to VX_VAPI_API_REJECTED. */
+static vx_vapi_api_status call(const vx_vapi_api_config *c, const char *method, const char *path, const char *body, bool is_delete,
+                               size_t max_answer_bytes, char id[VX_VAPI_API_ID_MAX + 1], cJSON **json, const char *what,
+                               const char *request_id, const char *org_id)
 {
     vx_buf url = VX_BUF_INIT, auth = VX_BUF_INIT;
     const char *base = c->base_url != NULL && c->base_url[0] != '\0' ? c->base_url : "https://api.vapi.ai";
@@ -95,7 +100,7 @@ static vapi_api_status call(const vapi_api_config *c, const char *method, const 
         .headers = headers,
         .body = body,
         .timeout_ms = c->timeout_ms,
-        .max_answer_bytes = MAX_ANSWER_BYTES,
+        .max_answer_bytes = max_answer_bytes,
     };
     vx_http_answer answer;
     const char *error = NULL;
@@ -105,39 +110,48 @@ static vapi_api_status call(const vapi_api_config *c, const char *method, const 
     vx_buf_free(&url);
     if (rc != 0) {
         vx_log_warn(request_id, org_id, "vapi unreachable", "operation", what, "error", error);
-        return VAPI_API_ERROR;
+        return VX_VAPI_API_ERROR;
     }
-    vapi_api_status st;
+    vx_vapi_api_status st;
     if (answer.status >= 200 && answer.status <= 299) {
-        st = VAPI_API_OK;
+        st = VX_VAPI_API_OK;
+        cJSON *obj = (id != NULL || json != NULL) && answer.body.data != NULL
+                         ? cJSON_ParseWithLength(answer.body.data, answer.body.len)
+                         : NULL;
         if (id != NULL) {
-            cJSON *obj = answer.body.data != NULL ? cJSON_ParseWithLength(answer.body.data, answer.body.len) : NULL;
             const cJSON *got = cJSON_GetObjectItemCaseSensitive(obj, "id");
-            if (cJSON_IsString(got) && vapi_api_id_valid(got->valuestring)) {
-                snprintf(id, VAPI_API_ID_MAX + 1, "%s", got->valuestring);
+            if (cJSON_IsString(got) && vx_vapi_api_id_valid(got->valuestring)) {
+                snprintf(id, VX_VAPI_API_ID_MAX + 1, "%s", got->valuestring);
             } else {
                 /* Vapi may have made it: say so, the caller cannot delete what it cannot name. */
                 vx_log_error(request_id, org_id, "vapi answered something unreadable (the object may exist on Vapi)", "operation",
                              what);
-                st = VAPI_API_ERROR;
+                st = VX_VAPI_API_ERROR;
             }
-            vx_secret_json_delete(obj);
         }
+        if (json != NULL && obj == NULL) {
+            vx_log_warn(request_id, org_id, "vapi answered something unreadable", "operation", what);
+            st = VX_VAPI_API_ERROR;
+        } else if (json != NULL) {
+            *json = obj;
+            obj = NULL;
+        }
+        vx_secret_json_delete(obj);
     } else if (answer.status >= 400 && answer.status <= 499 && answer.status != 429) {
         log_refusal(what, answer.status, &answer.body, request_id, org_id);
-        st = answer.status == 404 && is_delete ? VAPI_API_NOT_FOUND : VAPI_API_REJECTED;
+        st = answer.status == 404 && is_delete ? VX_VAPI_API_NOT_FOUND : VX_VAPI_API_REJECTED;
     } else {
         if (answer.status >= 400)
             log_refusal(what, answer.status, &answer.body, request_id, org_id);
         else
             vx_log_warn(request_id, org_id, "vapi answered something unreadable", "operation", what);
-        st = VAPI_API_ERROR;
+        st = VX_VAPI_API_ERROR;
     }
     vx_secret_buf_free(&answer.body);
     return st;
 }
 
-static bool have_key(const vapi_api_config *c, const char *request_id, const char *org_id)
+static bool have_key(const vx_vapi_api_config *c, const char *request_id, const char *org_id)
 {
     if (c != NULL && c->private_key != NULL && c->private_key[0] != '\0')
         return true;
@@ -152,25 +166,25 @@ static void add_optional(cJSON *obj, const char *key, const char *value)
 }
 
 /* A create: body printed, sent, then wiped with the tree it came from. */
-static vapi_api_status create(const vapi_api_config *c, const char *path, cJSON *obj, char id[VAPI_API_ID_MAX + 1],
-                              const char *what, const char *request_id, const char *org_id)
+static vx_vapi_api_status create(const vx_vapi_api_config *c, const char *path, cJSON *obj, char id[VX_VAPI_API_ID_MAX + 1],
+                                 const char *what, const char *request_id, const char *org_id)
 {
     char *body = cJSON_PrintUnformatted(obj);
     vx_secret_json_delete(obj);
     if (body == NULL)
         abort(); /* out of memory */
-    vapi_api_status st = call(c, "POST", path, body, false, id, what, request_id, org_id);
+    vx_vapi_api_status st = call(c, "POST", path, body, false, MAX_ANSWER_BYTES, id, NULL, what, request_id, org_id);
     vx_secret_free(body);
     return st;
 }
 
-vapi_api_status vapi_api_create_twilio_credential(const vapi_api_config *c, const char *account_sid, const char *auth_token,
-                                                  const char *name, char id[VAPI_API_ID_MAX + 1], const char *request_id,
-                                                  const char *org_id)
+vx_vapi_api_status vx_vapi_api_create_twilio_credential(const vx_vapi_api_config *c, const char *account_sid,
+                                                        const char *auth_token, const char *name, char id[VX_VAPI_API_ID_MAX + 1],
+                                                        const char *request_id, const char *org_id)
 {
     id[0] = '\0';
     if (!have_key(c, request_id, org_id))
-        return VAPI_API_ERROR;
+        return VX_VAPI_API_ERROR;
     cJSON *obj = cJSON_CreateObject();
     cJSON_AddStringToObject(obj, "provider", "twilio");
     cJSON_AddStringToObject(obj, "accountSid", account_sid != NULL ? account_sid : "");
@@ -179,14 +193,14 @@ vapi_api_status vapi_api_create_twilio_credential(const vapi_api_config *c, cons
     return create(c, "/credential", obj, id, "create credential", request_id, org_id);
 }
 
-vapi_api_status vapi_api_import_twilio_number(const vapi_api_config *c, const char *number, const char *account_sid,
-                                              const char *auth_token, const char *name, const char *server_url,
-                                              const char *server_credential_id, char id[VAPI_API_ID_MAX + 1],
-                                              const char *request_id, const char *org_id)
+vx_vapi_api_status vx_vapi_api_import_twilio_number(const vx_vapi_api_config *c, const char *number, const char *account_sid,
+                                                    const char *auth_token, const char *name, const char *server_url,
+                                                    const char *server_credential_id, char id[VX_VAPI_API_ID_MAX + 1],
+                                                    const char *request_id, const char *org_id)
 {
     id[0] = '\0';
     if (!have_key(c, request_id, org_id))
-        return VAPI_API_ERROR;
+        return VX_VAPI_API_ERROR;
     cJSON *obj = cJSON_CreateObject();
     cJSON_AddStringToObject(obj, "provider", "twilio");
     cJSON_AddStringToObject(obj, "number", number != NULL ? number : "");
@@ -199,26 +213,94 @@ vapi_api_status vapi_api_import_twilio_number(const vapi_api_config *c, const ch
     return create(c, "/phone-number", obj, id, "import phone number", request_id, org_id);
 }
 
-static vapi_api_status delete_one(const vapi_api_config *c, const char *kind, const char *id, const char *what,
-                                  const char *request_id, const char *org_id)
+static vx_vapi_api_status delete_one(const vx_vapi_api_config *c, const char *kind, const char *id, const char *what,
+                                     const char *request_id, const char *org_id)
 {
     if (!have_key(c, request_id, org_id))
-        return VAPI_API_ERROR;
-    if (!vapi_api_id_valid(id)) {
+        return VX_VAPI_API_ERROR;
+    if (!vx_vapi_api_id_valid(id)) {
         vx_log_warn(request_id, org_id, "vapi id is malformed: not sent", "operation", what);
-        return VAPI_API_REJECTED;
+        return VX_VAPI_API_REJECTED;
     }
-    char path[32 + VAPI_API_ID_MAX];
+    char path[32 + VX_VAPI_API_ID_MAX];
     snprintf(path, sizeof(path), "/%s/%s", kind, id);
-    return call(c, "DELETE", path, NULL, true, NULL, what, request_id, org_id);
+    return call(c, "DELETE", path, NULL, true, MAX_ANSWER_BYTES, NULL, NULL, what, request_id, org_id);
 }
 
-vapi_api_status vapi_api_delete_credential(const vapi_api_config *c, const char *id, const char *request_id, const char *org_id)
+vx_vapi_api_status vx_vapi_api_delete_credential(const vx_vapi_api_config *c, const char *id, const char *request_id,
+                                                 const char *org_id)
 {
     return delete_one(c, "credential", id, "delete credential", request_id, org_id);
 }
 
-vapi_api_status vapi_api_delete_phone_number(const vapi_api_config *c, const char *id, const char *request_id, const char *org_id)
+vx_vapi_api_status vx_vapi_api_delete_phone_number(const vx_vapi_api_config *c, const char *id, const char *request_id,
+                                                   const char *org_id)
 {
     return delete_one(c, "phone-number", id, "delete phone number", request_id, org_id);
+}
+
+/* True when an ISO 8601 bound holds only the characters an instant needs. */
+static bool iso_bound_valid(const char *s)
+{
+    if (s == NULL || s[0] == '\0' || strlen(s) > 40)
+        return false;
+    for (const char *p = s; *p != '\0'; p++) {
+        char ch = *p;
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == ':' ||
+              ch == '+' || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* Appends s percent-encoded for a query value: only RFC 3986's unreserved
+ * characters stay as they are (a '+' would read as a space, a ':' is encoded
+ * too, as URLSearchParams does). */
+static void put_query_value(vx_buf *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        unsigned char ch = *p;
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+            ch == '_' || ch == '~')
+            vx_buf_putc(b, (char)ch);
+        else
+            vx_buf_printf(b, "%%%02X", ch);
+    }
+}
+
+vx_vapi_api_status vx_vapi_api_list_calls(const vx_vapi_api_config *c, const char *created_after, const char *created_before,
+                                          int limit, cJSON **calls, const char *request_id)
+{
+    *calls = NULL;
+    if (!have_key(c, request_id, NULL))
+        return VX_VAPI_API_ERROR;
+    if (!iso_bound_valid(created_after) || (created_before != NULL && !iso_bound_valid(created_before))) {
+        vx_log_warn(request_id, NULL, "vapi list bound is not an ISO 8601 instant: not sent", "operation", "list calls");
+        return VX_VAPI_API_REJECTED;
+    }
+    if (limit < 1)
+        limit = 1;
+    if (limit > VX_VAPI_API_LIST_MAX)
+        limit = VX_VAPI_API_LIST_MAX;
+    vx_buf path = VX_BUF_INIT;
+    vx_buf_printf(&path, "/call?limit=%d&createdAtGt=", limit);
+    put_query_value(&path, created_after);
+    if (created_before != NULL) {
+        vx_buf_puts(&path, "&createdAtLt=");
+        put_query_value(&path, created_before);
+    }
+    cJSON *answer = NULL;
+    vx_vapi_api_status st =
+        call(c, "GET", path.data, NULL, false, VX_VAPI_API_LIST_MAX_BYTES, NULL, &answer, "list calls", request_id, NULL);
+    vx_buf_free(&path);
+    if (st == VX_VAPI_API_OK && !cJSON_IsArray(answer)) {
+        vx_log_warn(request_id, NULL, "vapi answered something unreadable", "operation", "list calls");
+        st = VX_VAPI_API_ERROR;
+    }
+    if (st != VX_VAPI_API_OK) {
+        vx_secret_json_delete(answer);
+        return st;
+    }
+    *calls = answer;
+    return VX_VAPI_API_OK;
 }
