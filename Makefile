@@ -4,7 +4,7 @@
 #   make test       install what is missing, check formatting and architecture,
 #                   build, run every test (release, ASan/UBSan, TSan), fuzz briefly
 #   make run        run the whole suite locally (NATS + PostgreSQL started for you)
-#   make bench      run the benchmarks in tests/bench
+#   make bench      run the benchmarks in tests/bench (with the Node baseline: npm)
 #   make fuzz       run every libFuzzer harness in tests/fuzz (FUZZ_SECONDS each, default 30)
 #   make check-arch fail when a module reaches where it must not (tests/arch/check_arch.sh)
 #   make format     reformat the sources with the checked-in .clang-format
@@ -187,7 +187,8 @@ run: deps
 	$(MAKE) -j$(JOBS) VARIANT=release build
 	deploy/local/run.sh build/release
 
-bench: deps
+bench:
+	@deploy/local/deps.sh bench
 	$(MAKE) -j$(JOBS) VARIANT=release tests-build
 	tests/bench/run.sh build/release
 

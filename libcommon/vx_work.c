@@ -51,3 +51,17 @@ int vx_work_publish(jsCtx *js, const char *subject, const char *job_id, const ch
     }
     return 0;
 }
+
+int vx_work_publish_async(jsCtx *js, const char *subject, const char *job_id, const char *request_id, const void *data, size_t len)
+{
+    jsPubOptions opts;
+    jsPubOptions_Init(&opts);
+    opts.MsgId = job_id;
+    opts.ExpectStream = VX_WORK_STREAM;
+    natsStatus s = js_PublishAsync(js, subject, data, (int)len, &opts);
+    if (s != NATS_OK) {
+        vx_log_warn(request_id, NULL, "job not queued", "subject", subject, "job_id", job_id, "error", natsStatus_GetText(s));
+        return -1;
+    }
+    return 0;
+}

@@ -31,4 +31,10 @@ int vx_work_ensure_stream(jsCtx *js);
  * request_id, which may be NULL). */
 int vx_work_publish(jsCtx *js, const char *subject, const char *job_id, const char *request_id, const void *data, size_t len);
 
+/* The same without waiting: the PubAck is awaited later, for many jobs at
+ * once, with js_PublishAsyncComplete on js (whose PublishAsync.ErrHandler
+ * hears which were refused, by their Nats-Msg-Id). 0, or -1 (logged) when
+ * it could not be sent. */
+int vx_work_publish_async(jsCtx *js, const char *subject, const char *job_id, const char *request_id, const void *data, size_t len);
+
 #endif

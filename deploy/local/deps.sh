@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# deps.sh — installs the Debian packages Voxanne builds, tests and runs with,
-# but only those missing, so a machine that has them pays nothing.
+# deps.sh [bench] — installs the Debian packages Voxanne builds, tests and
+# runs with, but only those missing, so a machine that has them pays nothing.
 set -euo pipefail
 
 # package -> a file that proves it is installed
@@ -24,6 +24,13 @@ declare -A PROVES=(
     [curl]=/usr/bin/curl
     [openssl]=/usr/bin/openssl
 )
+
+# `deps.sh bench`: also what the benchmarks' baseline needs (Node.js and npm,
+# tests/bench/express-baseline).
+if [[ ${1:-} == bench ]]; then
+    PROVES[nodejs]=/usr/bin/node
+    PROVES[npm]=/usr/bin/npm
+fi
 
 missing=()
 for pkg in "${!PROVES[@]}"; do

@@ -18,26 +18,42 @@ SUITE_PIDS=()
 #   when a rotation is under way. Every other program runs without either.
 suite_start() {
     local build=$1 logs=$2 svc
-    local -a identity
-    mkdir -p "$logs"
     for svc in "${SUITE_SERVICES[@]}"; do
-        identity=()
-        if [[ -n ${VX_NATS_USERS_DIR:-} && -r $VX_NATS_USERS_DIR/$svc ]]; then
-            identity=(NATS_USER="$svc" NATS_PASSWORD="$(<"$VX_NATS_USERS_DIR/$svc")")
-        fi
-        if [[ $svc != gateway ]]; then
-            identity=(-u ENVELOPE_MASTER_KEY "${identity[@]}"
-                ENVELOPE_KEY="$("$build/bin/voxctl" envelope-key --program "$svc" 2>/dev/null || true)"
-                ORG_HINT_KEY="$("$build/bin/voxctl" org-hint-key 2>/dev/null || true)")
-        fi
-        if [[ $svc == credential-vault ]]; then
-            identity+=(ENCRYPTION_KEY="${VAULT_ENCRYPTION_KEY:-${ENCRYPTION_KEY:-}}")
-        else
-            identity=(-u ENCRYPTION_KEY -u ENCRYPTION_KEY_PREVIOUS "${identity[@]}")
-        fi
-        env "${identity[@]}" "$build/bin/$svc" >>"$logs/$svc.log" 2>&1 &
-        SUITE_PIDS+=($!)
+        suite_start_one "$build" "$logs" "$svc"
     done
+}
+
+# suite_start_one <build dir> <log dir> <program>: starts one of them as
+# suite_start does (its pid in SUITE_PIDS and SUITE_PID_OF[<program>]).
+declare -A SUITE_PID_OF=()
+suite_start_one() {
+    local build=$1 logs=$2 svc=$3
+    local -a identity=()
+    mkdir -p "$logs"
+    if [[ -n ${VX_NATS_USERS_DIR:-} && -r $VX_NATS_USERS_DIR/$svc ]]; then
+        identity=(NATS_USER="$svc" NATS_PASSWORD="$(<"$VX_NATS_USERS_DIR/$svc")")
+    fi
+    if [[ $svc != gateway ]]; then
+        identity=(-u ENVELOPE_MASTER_KEY "${identity[@]}"
+            ENVELOPE_KEY="$("$build/bin/voxctl" envelope-key --program "$svc" 2>/dev/null || true)"
+            ORG_HINT_KEY="$("$build/bin/voxctl" org-hint-key 2>/dev/null || true)")
+    fi
+    if [[ $svc == credential-vault ]]; then
+        identity+=(ENCRYPTION_KEY="${VAULT_ENCRYPTION_KEY:-${ENCRYPTION_KEY:-}}")
+    else
+        identity=(-u ENCRYPTION_KEY -u ENCRYPTION_KEY_PREVIOUS "${identity[@]}")
+    fi
+    env "${identity[@]}" "$build/bin/$svc" >>"$logs/$svc.log" 2>&1 &
+    SUITE_PIDS+=($!)
+    SUITE_PID_OF[$svc]=$!
+}
+
+# suite_stop_one <program>: SIGTERM to one of them, then waits for it.
+suite_stop_one() {
+    local pid=${SUITE_PID_OF[$1]:-}
+    [[ -n $pid ]] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
 }
 
 # suite_wait_ready <port>: waits up to 10 s for the gateway's /ready; fails after.

@@ -376,21 +376,14 @@ void events_stop(events *e)
     if (e == NULL || !e->started)
         return;
     e->started = false;
+    /* The feed's handler drops what still comes (not ready); the
+     * subscription itself is destroyed in events_destroy, after the NATS
+     * connection is closed: cnats 3.4.1 recreates an ordered consumer on a
+     * thread of its own after a reconnect, and destroying the subscription
+     * and its JetStream context under that thread was seen (TSan, after a
+     * NATS restart) locking a destroyed mutex. A closed connection ends it. */
     atomic_store(&e->ready, false);
-    bool feed = e->feed != NULL;
-    /* Destroy, not Unsubscribe: deleting the consumer is not the gateway's
-     * to do (users.conf); the server drops the ordered consumer itself once
-     * no one listens. The handler may be running: wait until it returned. */
-    natsSubscription_Destroy(e->feed);
-    e->feed = NULL;
     pthread_mutex_lock(&e->mu);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 2;
-    while (feed && !e->feed_done && pthread_cond_timedwait(&e->cond, &e->mu, &until) == 0)
-        ;
-    if (feed && !e->feed_done)
-        vx_log_warn(NULL, NULL, "the events feed did not confirm its end");
     e->stopping = true;
     bool running = e->worker_running;
     e->worker_running = false;
@@ -405,6 +398,18 @@ void events_destroy(events *e)
     if (e == NULL)
         return;
     events_stop(e);
+    bool feed = e->feed != NULL;
+    natsSubscription_Destroy(e->feed);
+    e->feed = NULL;
+    pthread_mutex_lock(&e->mu);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    while (feed && !e->feed_done && pthread_cond_timedwait(&e->cond, &e->mu, &until) == 0)
+        ;
+    if (feed && !e->feed_done)
+        vx_log_warn(NULL, NULL, "the events feed did not confirm its end");
+    pthread_mutex_unlock(&e->mu);
     pthread_mutex_lock(&e->mu);
     bool handler_done = !e->feed_made || e->feed_done;
     pthread_mutex_unlock(&e->mu);

@@ -98,9 +98,11 @@ int events_start(events *e);
  * and GET /api/events is served (before: 503). */
 void events_set_ready(events *e);
 bool events_ready(events *e);
-/* Unsubscribes the feed and stops the worker: fetches not done yet are
- * posted back as failed. Before the loop threads stop; twice is a no-op. */
+/* Stops the worker (fetches not done yet are posted back as failed) and
+ * the delivery of live events. Before the loop threads stop; twice is a no-op. */
 void events_stop(events *e);
+/* Destroys the feed's subscription and frees e: after the gateway's NATS
+ * connection is closed (see events.c). */
 void events_destroy(events *e);
 
 /* Hands f to the fetch worker (any thread). */

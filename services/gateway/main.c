@@ -122,7 +122,6 @@ out:
     events_stop(gw->events);
     server_request_stop(gw);
     server_wait(gw);
-    events_destroy(gw->events);
     readiness_stop(&gw->readiness);
     server_dispose(gw);
     readiness_destroy(&gw->readiness);
@@ -130,6 +129,7 @@ out:
     if (js != NULL)
         jsCtx_Destroy(js);
     vx_nats_close(gw->nc);
+    events_destroy(gw->events); /* after the connection: see events.c */
     vx_envelope_signer_destroy(gw->signer);
     nats_Close();
     return status;

@@ -7,6 +7,11 @@
  * columns, where the casts (e164, timestamptz, …) check them like bound
  * parameters would. ON CONFLICT DO UPDATE may not touch one row twice in a
  * statement, so each statement first keeps one row per key (DISTINCT ON).
+ * A look-up by number compares text with text (c.phone = r.caller, never
+ * r.caller::e164): a domain cast can fail, so under row-level security it is
+ * not leakproof and may not be used as an index condition — it turned the
+ * contact look-up of each report into a sequential scan (~15 ms at 20,000
+ * contacts; tool-router's lookup_caller.c learned the same).
  */
 #include "call_store.h"
 
@@ -20,6 +25,7 @@
 #define STMT_CONTACTS "call_store_contacts"
 #define STMT_REPORTS  "call_store_reports"
 #define STMT_JOBS     "call_store_jobs"
+#define STMT_MARKS    "call_store_marks"
 
 /* One row, under the org's claims: its settings (defaults when it has no
  * row), its priced services, and which of the calls tool-router booked on. */
@@ -121,7 +127,7 @@ static const char REPORTS_SQL[] =
     " COALESCE(r.caller_name, 'Unknown Caller'), r.duration_seconds, r.total_cost, r.outcome_summary, r.transcript,"
     " r.recording_url, r.stereo_recording_url, r.ended_reason, r.sentiment, r.sentiment, r.sentiment_score,"
     " r.sentiment_summary, r.sentiment_urgency, r.success_evaluation, r.started_at, r.ended_at,"
-    " COALESCE(r.metadata, '{}'), (SELECT c.id FROM contacts c WHERE c.org_id = $1::uuid AND c.phone = r.caller::e164),"
+    " COALESCE(r.metadata, '{}'), (SELECT c.id FROM contacts c WHERE c.org_id = $1::uuid AND c.phone = r.caller),"
     " r.booking_confirmed, r.financial_value, r.recording_status, r.sentiment_source, r.lead_score, r.lead_tier,"
     " r.lead_score_reasons FROM r"
     " ON CONFLICT (vapi_call_id) DO UPDATE SET"
@@ -165,8 +171,13 @@ static const char JOBS_SQL[] = "INSERT INTO work_outbox (org_id, job_key, subjec
                                " FROM jsonb_to_recordset($2::jsonb) AS r(job_key text, subject text, payload text)"
                                " ON CONFLICT (job_key) DO NOTHING RETURNING id, job_key";
 
+static const char MARKS_SQL[] = "UPDATE work_outbox SET published_at = now()"
+                                " WHERE org_id = $1::uuid AND id IN (SELECT jsonb_array_elements_text($2::jsonb)::bigint)"
+                                " AND published_at IS NULL";
+
 void call_store_prepare(vx_pg *pg)
 {
+    vx_pg_prepare(pg, STMT_MARKS, MARKS_SQL);
     vx_pg_prepare(pg, STMT_CONTEXT, CONTEXT_SQL);
     vx_pg_prepare(pg, STMT_STATUSES, STATUSES_SQL);
     vx_pg_prepare(pg, STMT_HANGS, HANGS_SQL);
@@ -501,4 +512,12 @@ ingest_store_result call_store_queue_jobs(vx_pg *pg, const char *org_id, call_st
     }
     PQclear(res);
     return INGEST_STORE_OK;
+}
+
+ingest_store_result call_store_jobs_published(vx_pg *pg, const char *org_id, const long long *ids, size_t n)
+{
+    cJSON *rows = new_array();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)ids[i]));
+    return run_rows(pg, STMT_MARKS, org_id, rows, NULL);
 }

@@ -84,4 +84,7 @@ typedef struct call_store_job {
 /* Adds n jobs to the outbox, each unless its key exists (whatever its state). */
 ingest_store_result call_store_queue_jobs(vx_pg *pg, const char *org_id, call_store_job *jobs, size_t n);
 
+/* Marks n outbox jobs of org_id published (JetStream took them). */
+ingest_store_result call_store_jobs_published(vx_pg *pg, const char *org_id, const long long *ids, size_t n);
+
 #endif

@@ -226,7 +226,12 @@ static void settle_batch(worker *w, natsMsg **msgs, int n, ingest_message *batch
 {
     for (int i = 0; i < n; i++)
         batch[i] = (ingest_message){natsMsg_GetData(msgs[i]), (size_t)natsMsg_GetDataLength(msgs[i])};
+    int64_t started = vx_monotonic_us();
     ingest_process_batch(w->proc, batch, (size_t)n, verdicts);
+    char count[16], us[24];
+    snprintf(count, sizeof(count), "%d", n);
+    snprintf(us, sizeof(us), "%" PRId64, vx_monotonic_us() - started);
+    vx_log_debug(NULL, NULL, "batch processed", "messages", count, "us", us);
     bool retried = false;
     for (int i = 0; i < n; i++) {
         settle(w, msgs[i], verdicts[i]);
@@ -274,6 +279,8 @@ static void *worker_run(void *arg)
                 answer(w, msgs[i], "-NAK"); /* not started: let another worker have it now */
         } else if (n > 0) {
             settle_batch(w, msgs, n, batch, verdicts);
+        } else {
+            ingest_processor_idle(w->proc); /* nothing came: the last batch's jobs are marked now */
         }
         for (int i = 0; i < n; i++)
             natsMsg_Destroy(msgs[i]);

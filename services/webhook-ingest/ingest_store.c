@@ -14,19 +14,15 @@
 
 #include "call_store.h"
 
-#define STMT_PARK           "ingest_park"
-#define STMT_PURGE          "ingest_purge_parked"
-#define STMT_JOBS_PUBLISHED "ingest_jobs_published"
-#define STMT_ORGS_PENDING   "ingest_orgs_pending"
-#define STMT_PENDING_JOBS   "ingest_pending_jobs"
-#define STMT_PURGE_JOBS     "ingest_purge_jobs"
+#define STMT_PARK         "ingest_park"
+#define STMT_PURGE        "ingest_purge_parked"
+#define STMT_ORGS_PENDING "ingest_orgs_pending"
+#define STMT_PENDING_JOBS "ingest_pending_jobs"
+#define STMT_PURGE_JOBS   "ingest_purge_jobs"
 
 static const char PARK_SQL[] = "INSERT INTO parked_messages (reason, message_type, vapi_call_id, request_id, payload)"
                                " VALUES ($1::text, $2::text, $3::text, $4::text, $5::jsonb) ON CONFLICT DO NOTHING";
 static const char PURGE_SQL[] = "SELECT purge_parked_messages($1::integer, $2::integer)";
-static const char JOBS_PUBLISHED_SQL[] = "UPDATE work_outbox SET published_at = now()"
-                                         " WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)"
-                                         " AND published_at IS NULL";
 static const char ORGS_PENDING_SQL[] = "SELECT work_outbox_orgs_pending($1::integer, $2::integer)";
 static const char PENDING_JOBS_SQL[] = "SELECT id, job_key, subject, encode(payload, 'hex') FROM work_outbox"
                                        " WHERE published_at IS NULL ORDER BY id LIMIT $1::integer";
@@ -36,7 +32,6 @@ void ingest_store_prepare(vx_pg *pg)
 {
     vx_pg_prepare(pg, STMT_PARK, PARK_SQL);
     vx_pg_prepare(pg, STMT_PURGE, PURGE_SQL);
-    vx_pg_prepare(pg, STMT_JOBS_PUBLISHED, JOBS_PUBLISHED_SQL);
     vx_pg_prepare(pg, STMT_ORGS_PENDING, ORGS_PENDING_SQL);
     vx_pg_prepare(pg, STMT_PENDING_JOBS, PENDING_JOBS_SQL);
     vx_pg_prepare(pg, STMT_PURGE_JOBS, PURGE_JOBS_SQL);
@@ -48,43 +43,14 @@ ingest_store_result ingest_store_classify(const vx_pg *pg)
     return vx_pg_error_is_transient(pg) ? INGEST_STORE_TRANSIENT : INGEST_STORE_PERMANENT;
 }
 
-/* Runs one statement in the org's transaction and commits. */
-static ingest_store_result exec_in_org(vx_pg *pg, const char *org_id, const char *stmt, int n, const char *const *params)
-{
-    if (vx_pg_begin_org(pg, org_id) != 0) {
-        ingest_store_result r = ingest_store_classify(pg);
-        vx_pg_rollback(pg);
-        return r;
-    }
-    PGresult *res = vx_pg_exec(pg, stmt, n, params);
-    if (!res) {
-        ingest_store_result r = ingest_store_classify(pg);
-        vx_pg_rollback(pg);
-        return r;
-    }
-    PQclear(res);
-    if (vx_pg_commit(pg) != 0) {
-        ingest_store_result r = ingest_store_classify(pg);
-        vx_pg_rollback(pg);
-        return r;
-    }
-    return INGEST_STORE_OK;
-}
-
 ingest_store_result ingest_store_jobs_published(vx_pg *pg, const char *org_id, const long long *ids, size_t n)
 {
-    char *json = malloc(n * 24 + 3);
-    if (!json)
-        abort();
-    size_t len = 0;
-    json[len++] = '[';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)sprintf(json + len, "%s%lld", i ? "," : "", ids[i]);
-    json[len++] = ']';
-    json[len] = '\0';
-    const char *params[1] = {json};
-    ingest_store_result r = exec_in_org(pg, org_id, STMT_JOBS_PUBLISHED, 1, params);
-    free(json);
+    ingest_store_result r =
+        vx_pg_begin_org(pg, org_id) != 0 ? ingest_store_classify(pg) : call_store_jobs_published(pg, org_id, ids, n);
+    if (r == INGEST_STORE_OK && vx_pg_commit(pg) != 0)
+        r = ingest_store_classify(pg);
+    if (r != INGEST_STORE_OK)
+        vx_pg_rollback(pg);
     return r;
 }
 

@@ -25,6 +25,7 @@
  */
 #include "process.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +43,31 @@
 #include "vx_pg.h"
 #include "vx_work.h"
 
-#define EVENTS_WAIT_MS 2000
+#define PUBLISH_WAIT_MS 2000
+#define MAX_FAILED_JOBS 256
 
 struct ingest_processor {
     vx_pg *pg;
     vx_orgs_resolver *resolver;
     jsCtx *js; /* this processor's own (async publishes are awaited per context); NULL: publishes nothing */
+    /* Jobs JetStream refused in the current batch, by job id (filled by
+     * on_publish_error on a cnats thread, read after the batch's wait). */
+    pthread_mutex_t failed_mu;
+    char *failed_jobs[MAX_FAILED_JOBS];
+    size_t nfailed;
+    bool failed_overflow;
+    /* Jobs published since the last wait for acknowledgements (unsettled),
+     * then — once JetStream took them — waiting to be marked published in
+     * the next transaction (marks). Not waited for batch by batch: the next
+     * batch's database work overlaps the acknowledgements. */
+    bool unsettled;
+    struct job_mark {
+        char org[VX_UUID_STR_LEN + 1];
+        long long id;
+        char key[128];
+        bool acked;
+    } * marks;
+    size_t nmarks, cap_marks;
 };
 
 /* One message of a batch. */
@@ -70,10 +90,43 @@ typedef struct item {
 
 static void on_publish_error(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
+    ingest_processor *p = closure;
+    const char *id = NULL;
+    natsMsgHeader_Get(pae->Msg, "Nats-Msg-Id", &id);
     char code[16];
     snprintf(code, sizeof code, "%d", (int)pae->ErrCode);
-    vx_log_warn(NULL, NULL, "event not stored by JetStream", "error", pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err),
-                "js_code", code);
+    vx_log_warn(NULL, NULL, "JetStream refused a publish", "subject", natsMsg_GetSubject(pae->Msg), "msg_id", id, "error",
+                pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err), "js_code", code);
+    if (!id || strncmp(id, INGEST_HOT_LEAD_JOB_PREFIX, strlen(INGEST_HOT_LEAD_JOB_PREFIX)) != 0)
+        return; /* an event: nothing keeps it */
+    pthread_mutex_lock(&p->failed_mu);
+    if (p->nfailed < MAX_FAILED_JOBS)
+        p->failed_jobs[p->nfailed++] = strdup(id);
+    else
+        p->failed_overflow = true;
+    pthread_mutex_unlock(&p->failed_mu);
+}
+
+/* Forgets the refused jobs of the last batch. */
+static void clear_failed_jobs(ingest_processor *p)
+{
+    pthread_mutex_lock(&p->failed_mu);
+    for (size_t i = 0; i < p->nfailed; i++)
+        free(p->failed_jobs[i]);
+    p->nfailed = 0;
+    p->failed_overflow = false;
+    pthread_mutex_unlock(&p->failed_mu);
+}
+
+/* Whether JetStream refused job_key in this batch (when unsure: yes, the relay publishes it again). */
+static bool job_failed(ingest_processor *p, const char *job_key)
+{
+    pthread_mutex_lock(&p->failed_mu);
+    bool failed = p->failed_overflow;
+    for (size_t i = 0; !failed && i < p->nfailed; i++)
+        failed = p->failed_jobs[i] && strcmp(p->failed_jobs[i], job_key) == 0;
+    pthread_mutex_unlock(&p->failed_mu);
+    return failed;
 }
 
 ingest_processor *ingest_processor_create(const char *database_url, const vx_listener *orgs_changed, natsConnection *nc)
@@ -86,10 +139,13 @@ ingest_processor *ingest_processor_create(const char *database_url, const vx_lis
         abort();
     ingest_store_prepare(p->pg);
     p->resolver = vx_orgs_resolver_create(p->pg, orgs_changed);
+    if (pthread_mutex_init(&p->failed_mu, NULL) != 0)
+        abort();
     if (nc) {
         jsOptions o;
         jsOptions_Init(&o);
         o.PublishAsync.ErrHandler = on_publish_error;
+        o.PublishAsync.ErrHandlerClosure = p;
         if (natsConnection_JetStream(&p->js, nc, &o) != NATS_OK)
             abort();
     }
@@ -100,10 +156,14 @@ void ingest_processor_destroy(ingest_processor *p)
 {
     if (!p)
         return;
+    ingest_processor_idle(p); /* what JetStream took is marked, not published again by the relay */
+    free(p->marks);
     vx_orgs_resolver_destroy(p->resolver);
     vx_pg_destroy(p->pg);
     if (p->js)
         jsCtx_Destroy(p->js);
+    clear_failed_jobs(p);
+    pthread_mutex_destroy(&p->failed_mu);
     free(p);
 }
 
@@ -251,15 +311,59 @@ static ingest_store_result write_org(ingest_processor *p, item **its, size_t n)
     return r;
 }
 
-/* Step 2: writes the n items (all to_write) in one transaction, org after org. */
-static ingest_store_result write_all(ingest_processor *p, item **its, size_t n)
+/* Opens the transaction under org's claims, or switches to them. */
+static int enter_org(ingest_processor *p, bool *open, const char *org)
 {
-    item **group = calloc(n, sizeof *group);
-    bool *done = calloc(n, sizeof *done);
-    if (!group || !done)
+    int rc = *open ? vx_pg_switch_org(p->pg, org) : vx_pg_begin_org(p->pg, org);
+    *open = true;
+    return rc;
+}
+
+/* The marks of earlier batches' jobs JetStream took, org after org, in the open (or opened) transaction. */
+static ingest_store_result write_marks(ingest_processor *p, bool *open)
+{
+    long long *ids = calloc(p->nmarks ? p->nmarks : 1, sizeof *ids);
+    bool *done = calloc(p->nmarks ? p->nmarks : 1, sizeof *done);
+    if (!ids || !done)
         abort();
     ingest_store_result r = INGEST_STORE_OK;
-    bool first = true;
+    for (size_t i = 0; r == INGEST_STORE_OK && i < p->nmarks; i++) {
+        if (done[i] || !p->marks[i].acked)
+            continue;
+        size_t m = 0;
+        for (size_t j = i; j < p->nmarks; j++)
+            if (!done[j] && p->marks[j].acked && strcmp(p->marks[j].org, p->marks[i].org) == 0) {
+                ids[m++] = p->marks[j].id;
+                done[j] = true;
+            }
+        r = enter_org(p, open, p->marks[i].org) != 0 ? ingest_store_classify(p->pg)
+                                                     : call_store_jobs_published(p->pg, p->marks[i].org, ids, m);
+    }
+    free(ids);
+    free(done);
+    return r;
+}
+
+/* Forgets the marks written (acked ones), keeping those still unsettled. */
+static void drop_written_marks(ingest_processor *p)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < p->nmarks; i++)
+        if (!p->marks[i].acked)
+            p->marks[kept++] = p->marks[i];
+    p->nmarks = kept;
+}
+
+/* Step 2: writes the n items (all to_write) in one transaction, org after
+ * org, with the marks of earlier batches' jobs. */
+static ingest_store_result write_all(ingest_processor *p, item **its, size_t n)
+{
+    item **group = calloc(n ? n : 1, sizeof *group);
+    bool *done = calloc(n ? n : 1, sizeof *done);
+    if (!group || !done)
+        abort();
+    bool open = false;
+    ingest_store_result r = write_marks(p, &open);
     for (size_t i = 0; r == INGEST_STORE_OK && i < n; i++) {
         if (done[i])
             continue;
@@ -269,14 +373,14 @@ static ingest_store_result write_all(ingest_processor *p, item **its, size_t n)
                 group[m++] = its[j];
                 done[j] = true;
             }
-        int rc = first ? vx_pg_begin_org(p->pg, its[i]->org) : vx_pg_switch_org(p->pg, its[i]->org);
-        first = false;
-        r = rc != 0 ? ingest_store_classify(p->pg) : write_org(p, group, m);
+        r = enter_org(p, &open, its[i]->org) != 0 ? ingest_store_classify(p->pg) : write_org(p, group, m);
     }
-    if (r == INGEST_STORE_OK && vx_pg_commit(p->pg) != 0)
+    if (open && r == INGEST_STORE_OK && vx_pg_commit(p->pg) != 0)
         r = ingest_store_classify(p->pg);
-    if (r != INGEST_STORE_OK)
+    if (open && r != INGEST_STORE_OK)
         vx_pg_rollback(p->pg);
+    if (r == INGEST_STORE_OK)
+        drop_written_marks(p);
     free(group);
     free(done);
     return r;
@@ -315,6 +419,60 @@ static void write_items(ingest_processor *p, item **its, size_t n)
     park(p, its[0], its[0]->org, reason, ingest_payload_for_parking(its[0]->root));
 }
 
+/* Waits for the acknowledgements of what was published since the last wait
+ * (usually long arrived: a batch's database work came in between) and marks
+ * the jobs JetStream took as ready to be marked published. A job refused, or
+ * not acknowledged in time, is forgotten here: it stays unpublished in the
+ * outbox and the relay publishes it again. */
+static void collect_acks(ingest_processor *p)
+{
+    if (!p->js || !p->unsettled)
+        return;
+    jsPubOptions o;
+    jsPubOptions_Init(&o);
+    o.MaxWait = PUBLISH_WAIT_MS;
+    bool answered = js_PublishAsyncComplete(p->js, &o) == NATS_OK;
+    if (!answered)
+        vx_log_warn(NULL, NULL, "publishes not all acknowledged in time (their jobs are left to the relay)");
+    size_t kept = 0;
+    for (size_t i = 0; i < p->nmarks; i++) {
+        struct job_mark *m = &p->marks[i];
+        if (!m->acked && (!answered || job_failed(p, m->key)))
+            continue;
+        m->acked = true;
+        p->marks[kept++] = *m;
+    }
+    p->nmarks = kept;
+    clear_failed_jobs(p);
+    p->unsettled = false;
+}
+
+/* A job published after the commit, to be marked once JetStream took it. */
+static void remember_job(ingest_processor *p, const item *it)
+{
+    if (p->nmarks == p->cap_marks) {
+        p->cap_marks = p->cap_marks ? 2 * p->cap_marks : 64;
+        p->marks = realloc(p->marks, p->cap_marks * sizeof *p->marks);
+        if (!p->marks)
+            abort();
+    }
+    struct job_mark *m = &p->marks[p->nmarks++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->org, sizeof m->org, "%s", it->org);
+    snprintf(m->key, sizeof m->key, "%s", it->outcome.job_key);
+    m->id = it->outcome.job_id;
+}
+
+void ingest_processor_idle(ingest_processor *p)
+{
+    collect_acks(p);
+    bool any = false;
+    for (size_t i = 0; i < p->nmarks; i++)
+        any |= p->marks[i].acked;
+    if (any && vx_pg_ensure(p->pg) == 0 && write_all(p, NULL, 0) != INGEST_STORE_OK)
+        vx_log_warn(NULL, NULL, "jobs published but not marked yet", "error", vx_pg_error(p->pg));
+}
+
 static void publish_event(ingest_processor *p, const item *it, const char *type, const char *data)
 {
     char msg_id[160];
@@ -337,17 +495,6 @@ static void publish_call_started(ingest_processor *p, const item *it)
     free(data);
 }
 
-/* A report's hot-lead job: published, then marked (left for the outbox relay when either fails). */
-static void publish_job(ingest_processor *p, const item *it)
-{
-    const ingest_report_outcome *out = &it->outcome;
-    vx_log_info(it->rid, it->org, "hot lead: alert queued", "call_id", it->call_id, "job_id", out->job_key);
-    if (vx_work_publish(p->js, VX_WORK_NOTIFIER_HOT_LEAD, out->job_key, it->rid, out->job, out->job_len) == 0 &&
-        ingest_store_jobs_published(p->pg, it->org, &out->job_id, 1) != INGEST_STORE_OK)
-        vx_log_warn(it->rid, it->org, "job published but not marked; the relay publishes it again (deduplicated)", "job_id",
-                    out->job_key);
-}
-
 /* Step 3 for a stored item: its log line, job and event. */
 static void after_commit(ingest_processor *p, item *it)
 {
@@ -357,8 +504,12 @@ static void after_commit(ingest_processor *p, item *it)
                     it->outcome.analytics.lead_tier);
         if (!p->js)
             return;
-        if (it->outcome.job_id != 0)
-            publish_job(p, it);
+        const ingest_report_outcome *out = &it->outcome;
+        if (out->job_id != 0) {
+            vx_log_info(it->rid, it->org, "hot lead: alert queued", "call_id", it->call_id, "job_id", out->job_key);
+            if (vx_work_publish_async(p->js, VX_WORK_NOTIFIER_HOT_LEAD, out->job_key, it->rid, out->job, out->job_len) == 0)
+                remember_job(p, it);
+        }
         char *data = ingest_report_event_json(c, &it->outcome);
         publish_event(p, it, VX_EVENT_CALL_ENDED, data);
         free(data);
@@ -405,21 +556,14 @@ void ingest_process_batch(ingest_processor *p, const ingest_message *msgs, size_
     }
     if (!db)
         vx_log_warn(NULL, NULL, "database unavailable, will retry");
+    collect_acks(p); /* the previous batch's: their jobs are marked in this transaction */
     if (nwrites > 0)
         write_items(p, writes, nwrites);
-    bool published = false;
     for (size_t i = 0; i < nwrites; i++)
         if (writes[i]->stored) {
             after_commit(p, writes[i]);
-            published = true;
+            p->unsettled = p->js != NULL;
         }
-    if (published && p->js) {
-        jsPubOptions o;
-        jsPubOptions_Init(&o);
-        o.MaxWait = EVENTS_WAIT_MS;
-        if (js_PublishAsyncComplete(p->js, &o) != NATS_OK)
-            vx_log_warn(NULL, NULL, "events of a batch not all acknowledged in time");
-    }
     for (size_t i = 0; i < n; i++) {
         verdicts[i] = items[i].verdict;
         free_item(&items[i]);
@@ -433,5 +577,6 @@ ingest_verdict ingest_process(ingest_processor *p, const void *data, size_t len)
     ingest_message m = {data, len};
     ingest_verdict v;
     ingest_process_batch(p, &m, 1, &v);
+    ingest_processor_idle(p); /* no next batch to mark its job in */
     return v;
 }

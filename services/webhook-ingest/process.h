@@ -63,6 +63,11 @@ typedef struct ingest_message {
  * process.c) and sets verdicts[i] for each. */
 void ingest_process_batch(ingest_processor *p, const ingest_message *msgs, size_t n, ingest_verdict *verdicts);
 
+/* Between batches, when there was nothing to pull: collects the
+ * acknowledgements of the last batch's publishes and marks its jobs
+ * published (otherwise done in the next batch's transaction). */
+void ingest_processor_idle(ingest_processor *p);
+
 /* Processes one message (a batch of one). */
 ingest_verdict ingest_process(ingest_processor *p, const void *data, size_t len);
 

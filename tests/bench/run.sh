@@ -8,7 +8,11 @@
 #   webhook: real end-of-call-report bodies POSTed to the gateway by wrk at
 #   1, 10 and 100 connections — reports acknowledged per second (durable on
 #   JetStream) with p50/p99 — then how fast webhook-ingest drains them into
-#   PostgreSQL (rows per second).
+#   PostgreSQL (rows per second); then, side by side in the same run, the
+#   baseline (tests/bench/express-baseline: Express + node-postgres storing
+#   the same report with the same mapping, installed from npm and started
+#   here) at the same connections; then the machine's ceilings, each stage
+#   alone (bench_ceilings: JetStream publish, PostgreSQL batch insert).
 #   envelope: the gateway's signature on a request, signed and verified.
 #   vault: a service's credential get from credential-vault over NATS,
 #   uncached and cached, p50/p99.
@@ -25,6 +29,8 @@ chmod 755 "$state"
 cleanup() {
     suite_stop
     deploy/local/infra.sh stop "$state" >/dev/null 2>&1 || true
+    # BENCH_KEEP_LOGS=<dir>: the services' logs of this run are kept there.
+    [[ -z ${BENCH_KEEP_LOGS:-} ]] || cp -r "$state/logs" "$BENCH_KEEP_LOGS" 2>/dev/null || true
     rm -rf "$state"
 }
 trap cleanup EXIT
@@ -73,7 +79,7 @@ wrk_run() {
     local conns=$1 script=$2
     shift 2
     local threads=$((conns < 2 ? 1 : 2))
-    wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s "$script" "$url" -- "$@" | grep '^BENCH' | sed 's/^BENCH //'
+    wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s "$script" "${target_url:-$url}" -- "$@" | grep '^BENCH' | sed 's/^BENCH //'
 }
 
 # What the gateway's envelope signature costs, on its own (no servers involved).
@@ -144,3 +150,50 @@ elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
 drained=$((rows - drain_from))
 echo "ingest: $rows rows for $acked reports wrk counted as acknowledged (wrk does not count replies still in flight when it stops); the $drained left when the load stopped took ${elapsed_ms} ms" \
     "($((drained * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1))) rows/s with the machine to itself)"
+
+# The drain alone: webhook-ingest stopped, a backlog of reports built up,
+# then started again — rows per second from a standing start, the machine
+# to itself (the figure the load above mixes with the gateway's work).
+suite_stop_one webhook-ingest
+drain_from=$(count_rows)
+line=$(wrk_run 50 tests/bench/webhook.lua "$PWD/tests/fixtures/vapi/end-of-call-report.json" "$assistant" "$VAPI_WEBHOOK_SECRET")
+queued=$(echo "$line" | sed -n 's/.*reports_acknowledged=\([0-9]*\).*/\1/p')
+LOG_LEVEL=${BENCH_INGEST_LOG_LEVEL:-$LOG_LEVEL} suite_start_one "$build" "$state/logs" webhook-ingest
+start_ns=$(date +%s%N)
+while :; do
+    rows=$(count_rows)
+    [[ $rows -ge $((drain_from + queued)) ]] && break
+    if (( ($(date +%s%N) - start_ns) / 1000000000 > 300 )); then echo "  ingest did not catch up in 300 s"; break; fi
+    sleep 0.5
+done
+elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+echo "ingest drain from a standing start: $((rows - drain_from)) reports in ${elapsed_ms} ms" \
+    "($(((rows - drain_from) * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1))) rows/s, analytics and contacts included)"
+
+# The baseline, side by side: Express + node-postgres (npm), same report, same mapping.
+node_dir=build/express-baseline
+if [[ ! -d $node_dir/node_modules ]] || ! cmp -s tests/bench/express-baseline/package.json "$node_dir/package.json"; then
+    mkdir -p "$node_dir"
+    cp tests/bench/express-baseline/package.json "$node_dir/"
+    (cd "$node_dir" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+node_port=$(free_port)
+NODE_PATH=$PWD/$node_dir/node_modules PORT=$node_port DATABASE_URL=$DATABASE_URL VAPI_WEBHOOK_SECRET=$VAPI_WEBHOOK_SECRET \
+    node tests/bench/express-baseline/server.js >"$state/logs/express-baseline.log" 2>&1 &
+node_pid=$!
+for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$node_port") 2>/dev/null && break
+    sleep 0.1
+done
+echo "baseline: Express + node-postgres (tests/bench/express-baseline), the same reports, 200 after COMMIT"
+for conns in 1 10 100; do
+    line=$(target_url="http://127.0.0.1:$node_port/api/vapi/webhook" wrk_run "$conns" tests/bench/webhook.lua \
+        "$PWD/tests/fixtures/vapi/end-of-call-report.json" "$assistant" "$VAPI_WEBHOOK_SECRET")
+    echo "  connections=$conns $line"
+done
+kill "$node_pid" 2>/dev/null || true
+wait "$node_pid" 2>/dev/null || true
+
+# The machine's ceilings, each stage alone.
+NATS_URL="nats://admin:$(<"$VX_NATS_USERS_DIR/admin")@${NATS_URL#nats://}" "$build/tests/bench/bench_ceilings" \
+    "$ADMIN_DATABASE_URL" tests/fixtures/vapi/end-of-call-report.json "${BENCH_CEILING_N:-20000}"

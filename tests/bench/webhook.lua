@@ -1,7 +1,10 @@
 -- wrk script: POST real end-of-call-report bodies to /api/vapi/webhook, each
 -- with a fresh call id (so every report is new work, not a de-duplicated echo)
--- and the assistant id of the benchmark's org.
+-- and caller (a clinic's calls come from many people: one shared caller would
+-- make every report update the same contact row), and the assistant id of
+-- the benchmark's org.
 local FIXTURE_CALL = "5a7c1e2b-3d4f-4a6b-9c8d-0e1f2a3b4c5d"
+local FIXTURE_CALLER = "%+14155550123"
 local FIXTURE_ASSISTANT = "9f8e7d6c-5b4a-4f3e-8d2c-1b0a9f8e7d6c"
 local template
 local counter = 0
@@ -27,7 +30,9 @@ end
 function request()
    counter = counter + 1
    local id = string.format("%s-4%03x-8%03x-%012x", prefix, counter % 4096, math.random(0, 4095), counter)
-   return wrk.format(nil, nil, nil, (template:gsub(literal(FIXTURE_CALL), id)))
+   local caller = string.format("+1%03d%07d", math.random(201, 989), math.random(0, 9999999))
+   local body = template:gsub(literal(FIXTURE_CALL), id)
+   return wrk.format(nil, nil, nil, (body:gsub(FIXTURE_CALLER, caller)))
 end
 
 function done(summary, latency, requests)
