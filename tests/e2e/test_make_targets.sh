@@ -4,7 +4,8 @@
 # and fuzz; test_readme_demo.sh runs what `make run` runs):
 #   make unit   builds and runs the unit tests only, and says how many passed;
 #   make bench  (one second per run) prints a figure line for every tool and
-#               for the webhook path, mostly answered.
+#               for the webhook path (ours and the Express baseline's), mostly
+#               answered, the ingest drains and the machine's ceilings.
 # Each starts its own NATS and PostgreSQL, as from a fresh shell: the test
 # infrastructure's URLs are removed from their environment. Run by
 # tests/run-all.sh from the checkout; takes about a minute.
@@ -28,7 +29,7 @@ grep -Eq '^passed: [1-9][0-9]*, failed: 0$' "$logs/unit.out" || fail "make unit 
 grep -Eq '^(ok|FAIL) +build/[a-z]+/tests/(integration|e2e)/' "$logs/unit.out" && fail "make unit ran integration or end-to-end tests"
 echo "ok: make unit — $(grep -E '^passed:' "$logs/unit.out")"
 
-fresh env BENCH_SECONDS=1 make bench >"$logs/bench.out" 2>&1 || {
+fresh env BENCH_SECONDS=1 BENCH_CEILING_N=2000 make bench >"$logs/bench.out" 2>&1 || {
     tail -n 30 "$logs/bench.out" >&2
     fail "make bench failed"
 }
@@ -43,8 +44,13 @@ done
 n=$(awk '$1 ~ /^connections=(1|10|100)$/ && $2 ~ /^reports_acknowledged=/ {
         split($2, r, "="); split($3, e, "=");
         if (r[2] > 0 && e[2] * 2 < r[2]) ok++ } END { print ok + 0 }' "$logs/bench.out")
-[[ $n -eq 3 ]] || fail "make bench: expected 3 acknowledged webhook figure lines, got $n"
+# Ours, then the Express baseline's, at 1, 10 and 100 connections.
+[[ $n -eq 6 ]] || fail "make bench: expected 6 acknowledged webhook figure lines (ours and the baseline's), got $n"
+grep -q '^baseline: Express' "$logs/bench.out" || fail "make bench: no baseline"
 grep -q '^ingest: ' "$logs/bench.out" || fail "make bench: no ingest drain figure"
+grep -Eq '^ingest drain from a standing start: [0-9]+ reports' "$logs/bench.out" || fail "make bench: no standing-start drain figure"
+grep -Eq '^  jetstream alone: [0-9]+ publishes' "$logs/bench.out" || fail "make bench: no JetStream ceiling"
+grep -Eq '^  postgres alone: [0-9]+ rows' "$logs/bench.out" || fail "make bench: no PostgreSQL ceiling"
 for what in uncached cached; do
     grep -Eq "^  vault get $what .* failed=0$" "$logs/bench.out" || fail "make bench: no vault $what figure without failures"
 done
