@@ -20,6 +20,7 @@
 
 #include "voxanne/v1/events.pb-c.h"
 #include "vx_log.h"
+#include "vx_nats.h"
 #include "vx_time.h"
 
 #define EVENTS_MAX_BYTES     ((int64_t)256 * 1024 * 1024)
@@ -151,23 +152,18 @@ static void log_failure(const char *request_id, const char *org_id, const char *
     vx_log_error(request_id, org_id, "event not published", "type", type, "error", natsStatus_GetText(s), "js_code", code);
 }
 
-int vx_events_publish(jsCtx *js, const char *org_id, const char *type, const char *msg_id, const char *request_id,
-                      const char *data_json)
+/* Packs and publishes one event (see vx_events.h), waiting for its PubAck or not. */
+static int publish(jsCtx *js, const char *org_id, const char *type, const char *msg_id, const char *request_id,
+                   const char *data_json, bool wait)
 {
     char subject[160];
     uint8_t *buf;
     size_t len;
     if (event_pack(org_id, type, msg_id, request_id, data_json, subject, &buf, &len) != 0)
         return -1;
-    jsPubOptions opts;
-    jsPubOptions_Init(&opts);
-    opts.MsgId = msg_id;
-    opts.ExpectStream = VX_EVENTS_STREAM;
-    jsPubAck *ack = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_Publish(&ack, js, subject, buf, (int)len, &opts, &jerr);
+    natsStatus s = vx_js_publish_once(js, VX_EVENTS_STREAM, subject, msg_id, buf, len, wait, &jerr);
     free(buf);
-    jsPubAck_Destroy(ack);
     if (s != NATS_OK) {
         log_failure(request_id, org_id, type, s, jerr);
         return -1;
@@ -175,23 +171,14 @@ int vx_events_publish(jsCtx *js, const char *org_id, const char *type, const cha
     return 0;
 }
 
+int vx_events_publish(jsCtx *js, const char *org_id, const char *type, const char *msg_id, const char *request_id,
+                      const char *data_json)
+{
+    return publish(js, org_id, type, msg_id, request_id, data_json, true);
+}
+
 int vx_events_publish_async(jsCtx *js, const char *org_id, const char *type, const char *msg_id, const char *request_id,
                             const char *data_json)
 {
-    char subject[160];
-    uint8_t *buf;
-    size_t len;
-    if (event_pack(org_id, type, msg_id, request_id, data_json, subject, &buf, &len) != 0)
-        return -1;
-    jsPubOptions opts;
-    jsPubOptions_Init(&opts);
-    opts.MsgId = msg_id;
-    opts.ExpectStream = VX_EVENTS_STREAM;
-    natsStatus s = js_PublishAsync(js, subject, buf, (int)len, &opts);
-    free(buf);
-    if (s != NATS_OK) {
-        log_failure(request_id, org_id, type, s, 0);
-        return -1;
-    }
-    return 0;
+    return publish(js, org_id, type, msg_id, request_id, data_json, false);
 }

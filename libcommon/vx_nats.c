@@ -116,6 +116,26 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
     vx_log_error(NULL, NULL, "nats asynchronous error", "error", natsStatus_GetText(err));
 }
 
+/* NATS_URL may list a cluster's servers, comma-separated: natsOptions_SetURL
+ * takes one URL, natsOptions_SetServers the list. */
+static natsStatus set_servers(natsOptions *opts, const char *url)
+{
+    if (strchr(url, ',') == NULL)
+        return natsOptions_SetURL(opts, url);
+    char *copy = strdup(url);
+    if (copy == NULL)
+        abort();
+    const char *servers[16];
+    int n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL && n < 16; tok = strtok_r(NULL, ",", &save))
+        if (*tok != '\0')
+            servers[n++] = tok;
+    natsStatus s = n > 0 ? natsOptions_SetServers(opts, servers, n) : NATS_INVALID_ARG;
+    free(copy);
+    return s;
+}
+
 natsOptions *vx_nats_options(const char *url, const char *name)
 {
     /* Before the first connection: never spin on cnats' locks. Its default
@@ -126,7 +146,7 @@ natsOptions *vx_nats_options(const char *url, const char *name)
     natsOptions *opts = NULL;
     natsStatus s = natsOptions_Create(&opts);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(opts, url);
+        s = set_servers(opts, url);
     if (s == NATS_OK)
         s = natsOptions_SetName(opts, name);
     /* Flush every publish at once: request/reply latency matters more than
@@ -253,6 +273,21 @@ natsConnection *vx_nats_connect(const char *url, const char *name)
     return nc;
 }
 
+natsStatus vx_js_publish_once(jsCtx *js, const char *stream, const char *subject, const char *msg_id, const void *data, size_t len,
+                              bool wait, jsErrCode *jerr)
+{
+    jsPubOptions opts;
+    jsPubOptions_Init(&opts);
+    opts.MsgId = msg_id;
+    opts.ExpectStream = stream;
+    if (!wait)
+        return js_PublishAsync(js, subject, data, (int)len, &opts);
+    jsPubAck *ack = NULL;
+    natsStatus s = js_Publish(&ack, js, subject, data, (int)len, &opts, jerr);
+    jsPubAck_Destroy(ack);
+    return s;
+}
+
 int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg)
 {
     jsErrCode jerr = 0;
@@ -283,6 +318,7 @@ void vx_vapi_stream_limits_from_env(vx_vapi_stream_limits *limits)
     limits->max_bytes =
         (int64_t)vx_config_long("VAPI_STREAM_MAX_BYTES", 8L * 1024 * 1024 * 1024, 1024L * 1024, 1024L * 1024 * 1024 * 1024);
     limits->max_age_s = (int64_t)vx_config_long("VAPI_STREAM_MAX_AGE_DAYS", 7, 1, 365) * 24 * 3600;
+    limits->replicas = (int)vx_config_long("VAPI_STREAM_REPLICAS", 1, 1, 5);
 }
 
 /* An existing VAPI stream of the earlier, limits-retention layout cannot be
@@ -320,6 +356,7 @@ int vx_js_ensure_vapi_stream(jsCtx *js, const vx_vapi_stream_limits *limits)
     cfg.Retention = js_WorkQueuePolicy;
     cfg.MaxAge = limits->max_age_s * 1000000000LL;
     cfg.MaxBytes = limits->max_bytes;
+    cfg.Replicas = limits->replicas;
     cfg.Discard = js_DiscardNew;
     cfg.Duplicates = (int64_t)120 * 1000000000LL;
     cfg.MaxMsgSize = 8 * 1024 * 1024;

@@ -53,6 +53,14 @@ void vx_nats_close(natsConnection *nc);
  * The stop of a worker that serves a subscription. */
 void vx_nats_drain_subscription(natsSubscription **sub);
 
+/* Publishes len bytes of data to subject, expected to land in stream, with
+ * the de-duplication id msg_id (Nats-Msg-Id): waits for the PubAck when wait
+ * is true, else only sends it (awaited later with js_PublishAsyncComplete,
+ * refusals reported to the context's PublishAsync.ErrHandler). Returns the
+ * status and, when the stream refused, its error code in *jerr (may be NULL). */
+natsStatus vx_js_publish_once(jsCtx *js, const char *stream, const char *subject, const char *msg_id, const void *data, size_t len,
+                              bool wait, jsErrCode *jerr);
+
 /* Creates the JetStream stream if missing, else updates it to cfg. Returns 0 or -1 (logged). */
 int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg);
 
@@ -73,8 +81,12 @@ int vx_js_ensure_stream(jsCtx *js, jsStreamConfig *cfg);
 typedef struct vx_vapi_stream_limits {
     int64_t max_bytes;
     int64_t max_age_s;
+    int replicas; /* 1, or 3 on a JetStream cluster: a PubAck then means a majority holds the message */
 } vx_vapi_stream_limits;
-/* The limits from VAPI_STREAM_MAX_BYTES (1 MiB..1 TiB) and VAPI_STREAM_MAX_AGE_DAYS (1..365). */
+/* The limits from VAPI_STREAM_MAX_BYTES (1 MiB..1 TiB), VAPI_STREAM_MAX_AGE_DAYS
+ * (1..365) and VAPI_STREAM_REPLICAS (1..5, default 1; nats-server 2.9 has no
+ * sync-every-write option, so only replicas make an acknowledged report
+ * survive a machine's power cut: docs/decisions.md). */
 void vx_vapi_stream_limits_from_env(vx_vapi_stream_limits *limits);
 int vx_js_ensure_vapi_stream(jsCtx *js, const vx_vapi_stream_limits *limits);
 

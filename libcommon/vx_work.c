@@ -32,16 +32,12 @@ int vx_work_ensure_stream(jsCtx *js)
     return vx_js_ensure_stream(js, &cfg);
 }
 
-int vx_work_publish(jsCtx *js, const char *subject, const char *job_id, const char *request_id, const void *data, size_t len)
+/* Publishes one job, waiting for its PubAck or not. */
+static int publish(jsCtx *js, const char *subject, const char *job_id, const char *request_id, const void *data, size_t len,
+                   bool wait)
 {
-    jsPubOptions opts;
-    jsPubOptions_Init(&opts);
-    opts.MsgId = job_id;
-    opts.ExpectStream = VX_WORK_STREAM;
-    jsPubAck *ack = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_Publish(&ack, js, subject, data, (int)len, &opts, &jerr);
-    jsPubAck_Destroy(ack);
+    natsStatus s = vx_js_publish_once(js, VX_WORK_STREAM, subject, job_id, data, len, wait, &jerr);
     if (s != NATS_OK) {
         char code[16];
         snprintf(code, sizeof code, "%d", (int)jerr);
@@ -52,16 +48,12 @@ int vx_work_publish(jsCtx *js, const char *subject, const char *job_id, const ch
     return 0;
 }
 
+int vx_work_publish(jsCtx *js, const char *subject, const char *job_id, const char *request_id, const void *data, size_t len)
+{
+    return publish(js, subject, job_id, request_id, data, len, true);
+}
+
 int vx_work_publish_async(jsCtx *js, const char *subject, const char *job_id, const char *request_id, const void *data, size_t len)
 {
-    jsPubOptions opts;
-    jsPubOptions_Init(&opts);
-    opts.MsgId = job_id;
-    opts.ExpectStream = VX_WORK_STREAM;
-    natsStatus s = js_PublishAsync(js, subject, data, (int)len, &opts);
-    if (s != NATS_OK) {
-        vx_log_warn(request_id, NULL, "job not queued", "subject", subject, "job_id", job_id, "error", natsStatus_GetText(s));
-        return -1;
-    }
-    return 0;
+    return publish(js, subject, job_id, request_id, data, len, false);
 }

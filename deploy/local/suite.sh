@@ -56,14 +56,15 @@ suite_stop_one() {
     wait "$pid" 2>/dev/null || true
 }
 
-# suite_wait_ready <port>: waits up to 10 s for the gateway's /ready; fails after.
+# suite_wait_ready <port>: waits up to SUITE_READY_WAIT_S (default 10) seconds
+# for the gateway's /ready; fails after.
 suite_wait_ready() {
     local port=$1
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 $((${SUITE_READY_WAIT_S:-10} * 10))); do
         curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return 0
         sleep 0.1
     done
-    echo "the suite did not become ready in 10 s" >&2
+    echo "the suite did not become ready in ${SUITE_READY_WAIT_S:-10} s" >&2
     return 1
 }
 

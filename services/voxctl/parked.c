@@ -88,14 +88,8 @@ static bool republish(jsCtx *js, const char *id, const char *type, const char *c
     if (!buf)
         abort();
     voxanne__v1__vapi_message_event__pack(&ev, buf);
-    jsPubOptions opts;
-    jsPubOptions_Init(&opts);
-    opts.MsgId = msg_id;
-    opts.ExpectStream = VX_STREAM_VAPI;
-    jsPubAck *ack = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_Publish(&ack, js, subject, buf, (int)len, &opts, &jerr);
-    jsPubAck_Destroy(ack);
+    natsStatus s = vx_js_publish_once(js, VX_STREAM_VAPI, subject, msg_id, buf, len, true, &jerr);
     free(buf);
     if (s != NATS_OK)
         vxctl_errorf("parked replay: %s not republished: %s (JetStream error %d)", id, natsStatus_GetText(s), (int)jerr);

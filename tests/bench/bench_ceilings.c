@@ -46,6 +46,7 @@ static void jetstream_alone(const char *payload, size_t len, int n)
     cfg.Storage = js_FileStorage;
     cfg.Retention = js_WorkQueuePolicy;
     cfg.Duplicates = (int64_t)120 * 1000000000LL;
+    cfg.Replicas = getenv("VAPI_STREAM_REPLICAS") ? atoi(getenv("VAPI_STREAM_REPLICAS")) : 1; /* as the VAPI stream */
     jsErrCode jerr = 0;
     js_DeleteStream(js, "BENCH_CEILING", NULL, &jerr);
     if (js_AddStream(NULL, js, &cfg, NULL, &jerr) != NATS_OK) {
@@ -69,7 +70,8 @@ static void jetstream_alone(const char *payload, size_t len, int n)
     done.MaxWait = 60000;
     js_PublishAsyncComplete(js, &done);
     double s = (double)(vx_monotonic_us() - start) / 1e6;
-    printf("  jetstream alone: %d publishes of %zu bytes, acknowledged, in %.2f s: %.0f/s\n", n, len, s, n / s);
+    printf("  jetstream alone: %d publishes of %zu bytes, acknowledged, R%d, in %.2f s: %.0f/s\n", n, len, (int)cfg.Replicas, s,
+           n / s);
 out:
     js_DeleteStream(js, "BENCH_CEILING", NULL, &jerr);
     jsCtx_Destroy(js);

@@ -17,6 +17,7 @@
 #   vault: a service's credential get from credential-vault over NATS,
 #   uncached and cached, p50/p99.
 # BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook|vault runs one part;
+# BENCH_NATS_REPLICAS=3 runs NATS as a three-server cluster with the VAPI stream R3;
 # BENCH_NATS_PERMISSIONS=off runs NATS without the suite's users (to measure their cost).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,9 +29,11 @@ chmod 755 "$state"
 . deploy/local/suite.sh
 cleanup() {
     suite_stop
+    tests/bench/nats_cluster.sh stop "$state" 2>/dev/null || true
     deploy/local/infra.sh stop "$state" >/dev/null 2>&1 || true
     # BENCH_KEEP_LOGS=<dir>: the services' logs of this run are kept there.
     [[ -z ${BENCH_KEEP_LOGS:-} ]] || cp -r "$state/logs" "$BENCH_KEEP_LOGS" 2>/dev/null || true
+    [[ -z ${BENCH_KEEP_LOGS:-} || ! -d $state/nats-cluster ]] || cp -r "$state/nats-cluster" "$BENCH_KEEP_LOGS/" 2>/dev/null || true
     rm -rf "$state"
 }
 trap cleanup EXIT
@@ -45,6 +48,18 @@ if [[ ${BENCH_NATS_PERMISSIONS:-on} == off ]]; then
 fi
 # shellcheck disable=SC1091
 . "$state/env"
+# BENCH_NATS_REPLICAS=3: the same suite on a three-server JetStream cluster,
+# the VAPI stream replicated: a PubAck (and so the gateway's 200) then means
+# a majority holds the report (tests/bench/nats_cluster.sh says why).
+if [[ ${BENCH_NATS_REPLICAS:-1} == 3 ]]; then
+    deploy/local/infra.sh nats-stop "$state" >/dev/null
+    NATS_URL=$(tests/bench/nats_cluster.sh start "$state")
+    # Replicated streams take a while to be placed at start.
+    export NATS_URL VAPI_STREAM_REPLICAS=3 SUITE_READY_WAIT_S=60
+    echo "NATS: a three-server cluster, the VAPI stream R3"
+fi
+# The admin user's URL(s), for the benchmark's own clients.
+admin_nats_url() { sed "s#nats://#nats://admin:$(<"$VX_NATS_USERS_DIR/admin")@#g" <<<"$NATS_URL"; }
 export MIGRATIONS_DIR=$PWD/migrations JWT_SECRET=bench-jwt-secret-with-32-bytes-at-least VAPI_WEBHOOK_SECRET=bench-vapi-secret LOG_LEVEL=warn
 ENVELOPE_MASTER_KEY=$(openssl rand -hex 32)
 export ENVELOPE_MASTER_KEY
@@ -87,7 +102,7 @@ wrk_run() {
 
 # A credential read as a service makes it, uncached then cached (BENCH_ONLY=vault alone).
 if [[ ${BENCH_ONLY:-vault} == vault && -x $build/tests/bench/bench_vault ]]; then
-    NATS_URL="nats://admin:$(<"$VX_NATS_USERS_DIR/admin")@${NATS_URL#nats://}" "$build/tests/bench/bench_vault" "$ADMIN_DATABASE_URL" 2000
+    NATS_URL=$(admin_nats_url) "$build/tests/bench/bench_vault" "$ADMIN_DATABASE_URL" 2000
 fi
 
 if [[ ${BENCH_ONLY:-tools} == tools && -x $build/bin/tool-router ]]; then
@@ -195,5 +210,5 @@ kill "$node_pid" 2>/dev/null || true
 wait "$node_pid" 2>/dev/null || true
 
 # The machine's ceilings, each stage alone.
-NATS_URL="nats://admin:$(<"$VX_NATS_USERS_DIR/admin")@${NATS_URL#nats://}" "$build/tests/bench/bench_ceilings" \
+NATS_URL=$(admin_nats_url) "$build/tests/bench/bench_ceilings" \
     "$ADMIN_DATABASE_URL" tests/fixtures/vapi/end-of-call-report.json "${BENCH_CEILING_N:-20000}"
