@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vx_crypto.h"
+
 #define STMT_CONTEXT  "call_store_context"
 #define STMT_STATUSES "call_store_statuses"
 #define STMT_HANGS    "call_store_hangs"
@@ -479,17 +481,12 @@ ingest_store_result call_store_reports(vx_pg *pg, const char *org_id, const inge
 
 ingest_store_result call_store_queue_jobs(vx_pg *pg, const char *org_id, call_store_job *jobs, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     cJSON *rows = new_array();
     for (size_t i = 0; i < n; i++) {
         char *h = malloc(2 * jobs[i].len + 1);
         if (!h)
             abort();
-        for (size_t b = 0; b < jobs[i].len; b++) {
-            h[2 * b] = hex[jobs[i].payload[b] >> 4];
-            h[2 * b + 1] = hex[jobs[i].payload[b] & 15];
-        }
-        h[2 * jobs[i].len] = '\0';
+        vx_hex_encode(jobs[i].payload, jobs[i].len, h);
         cJSON *row = new_row(rows);
         put_str(row, "job_key", jobs[i].job_key);
         put_str(row, "subject", jobs[i].subject);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "call_store.h"
+#include "vx_crypto.h"
 
 #define STMT_PARK         "ingest_park"
 #define STMT_PURGE        "ingest_purge_parked"
@@ -81,18 +82,15 @@ ingest_store_result ingest_store_orgs_with_pending_jobs(vx_pg *pg, long older_th
     return INGEST_STORE_OK;
 }
 
+/* The payload of a pending job from its hex text (the server wrote it: well formed). */
 static unsigned char *unhex(const char *h, size_t *len)
 {
     size_t n = strlen(h) / 2;
     unsigned char *out = malloc(n ? n : 1);
     if (!out)
         abort();
-    for (size_t i = 0; i < n; i++) {
-        unsigned hi, lo;
-        hi = (unsigned)(h[2 * i] <= '9' ? h[2 * i] - '0' : h[2 * i] - 'a' + 10);
-        lo = (unsigned)(h[2 * i + 1] <= '9' ? h[2 * i + 1] - '0' : h[2 * i + 1] - 'a' + 10);
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
+    if (vx_hex_decode(h, 2 * n, out, n) != 0)
+        n = 0;
     *len = n;
     return out;
 }
