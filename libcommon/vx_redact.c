@@ -105,16 +105,16 @@ static unsigned char at(const scanner *sc, size_t i)
     return i < sc->n ? (unsigned char)sc->s[i] : 0;
 }
 
-/* True when s[i..j) is word (lower case), in any case. */
+/* True when s[i..j) is word (lower case), in any case. Every word of the
+ * text is tried against every month and cue: the loop stops at the first
+ * letter that differs rather than measuring each candidate first. */
 static bool word_is(const scanner *sc, size_t i, size_t j, const char *word)
 {
-    size_t len = strlen(word);
-    if (j - i != len)
-        return false;
-    for (size_t k = 0; k < len; k++)
-        if (lower((unsigned char)sc->s[i + k]) != (unsigned char)word[k])
+    size_t k = 0;
+    for (; i + k < j; k++)
+        if (word[k] == '\0' || lower((unsigned char)sc->s[i + k]) != (unsigned char)word[k])
             return false;
-    return true;
+    return word[k] == '\0';
 }
 
 static bool word_in(const scanner *sc, size_t i, size_t j, const char *const *words, size_t count)

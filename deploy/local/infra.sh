@@ -330,6 +330,9 @@ nats_pid() {
     echo "$pid"
 }
 
+# VX_NATS_PROF_PORT=<port>: nats-server also serves Go's pprof there (how the
+# bench's drain was found spending 75% of the server in reply tracking:
+# curl "http://127.0.0.1:<port>/debug/pprof/profile?seconds=10").
 nats_write_config() {
     local port=$1 mport=$2
     mkdir -p "$NATS_DIR"
@@ -339,6 +342,7 @@ listen: 127.0.0.1:$port
 http: 127.0.0.1:$mport
 max_payload: 8MB
 pid_file: "$NATS_PID"
+${VX_NATS_PROF_PORT:+prof_port: $VX_NATS_PROF_PORT}
 jetstream {
   store_dir: "$NATS_DIR"
 }
