@@ -173,19 +173,22 @@ static const char JOBS_SQL[] = "INSERT INTO work_outbox (org_id, job_key, subjec
                                " FROM jsonb_to_recordset($2::jsonb) AS r(job_key text, subject text, payload text)"
                                " ON CONFLICT (job_key) DO NOTHING RETURNING id, job_key";
 
-static const char MARKS_SQL[] = "UPDATE work_outbox SET published_at = now()"
-                                " WHERE org_id = $1::uuid AND id IN (SELECT jsonb_array_elements_text($2::jsonb)::bigint)"
-                                " AND published_at IS NULL";
+/* The ids as one array (an init plan), so the primary key finds them: an
+ * "id IN (SELECT …)" with "published_at IS NULL" was planned over the
+ * unpublished-jobs index, whose dead entries every mark left behind, and
+ * took longer the more jobs the table had seen (4.6 ms a batch at 50,000). */
+static const char MARKS_SQL[] = "UPDATE work_outbox SET published_at = COALESCE(published_at, now())"
+                                " WHERE org_id = $1::uuid AND id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::bigint))";
+
+const call_store_statement CALL_STORE_STATEMENTS[] = {
+    {STMT_MARKS, MARKS_SQL},       {STMT_CONTEXT, CONTEXT_SQL}, {STMT_STATUSES, STATUSES_SQL}, {STMT_HANGS, HANGS_SQL},
+    {STMT_CONTACTS, CONTACTS_SQL}, {STMT_REPORTS, REPORTS_SQL}, {STMT_JOBS, JOBS_SQL},           {NULL, NULL},
+};
 
 void call_store_prepare(vx_pg *pg)
 {
-    vx_pg_prepare(pg, STMT_MARKS, MARKS_SQL);
-    vx_pg_prepare(pg, STMT_CONTEXT, CONTEXT_SQL);
-    vx_pg_prepare(pg, STMT_STATUSES, STATUSES_SQL);
-    vx_pg_prepare(pg, STMT_HANGS, HANGS_SQL);
-    vx_pg_prepare(pg, STMT_CONTACTS, CONTACTS_SQL);
-    vx_pg_prepare(pg, STMT_REPORTS, REPORTS_SQL);
-    vx_pg_prepare(pg, STMT_JOBS, JOBS_SQL);
+    for (const call_store_statement *st = CALL_STORE_STATEMENTS; st->name != NULL; st++)
+        vx_pg_prepare(pg, st->name, st->sql);
 }
 
 /* ---- JSON rows ---- */

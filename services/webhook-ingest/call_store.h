@@ -34,6 +34,16 @@
 /* Registers the statements on pg (once per connection handle, with ingest_store_prepare). */
 void call_store_prepare(vx_pg *pg);
 
+/* The statements call_store_prepare registers, by name, ending with a
+ * {NULL, NULL}: also what tests/integration/webhook-ingest/test_call_store_plans.c
+ * EXPLAINs, so a plan that leaves its index is caught before a benchmark
+ * finds the batch slowing down as the tables grow. */
+typedef struct call_store_statement {
+    const char *name;
+    const char *sql;
+} call_store_statement;
+extern const call_store_statement CALL_STORE_STATEMENTS[];
+
 /* What the analytics of one org's reports need from the org. */
 typedef struct call_store_context {
     bool redact;            /* org_settings.redact_transcripts (default on) */

@@ -18,7 +18,8 @@
 #   uncached and cached, p50/p99.
 # BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook|vault runs one part;
 # BENCH_NATS_REPLICAS=3 runs NATS as a three-server cluster with the VAPI stream R3;
-# BENCH_NATS_PERMISSIONS=off runs NATS without the suite's users (to measure their cost).
+# BENCH_NATS_PERMISSIONS=off runs NATS without the suite's users (to measure their cost);
+# BENCH_PG_STATEMENTS=1 prints where PostgreSQL's time went during the drain.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/release}
@@ -46,8 +47,16 @@ if [[ ${BENCH_NATS_PERMISSIONS:-on} == off ]]; then
     deploy/local/infra.sh nats-stop "$state" >/dev/null
     deploy/local/infra.sh nats-start "$state" >/dev/null
 fi
+# BENCH_PG_STATEMENTS=1: pg_stat_statements on, and the statements that took
+# PostgreSQL's time during the standing-start drain printed after it.
+if [[ -n ${BENCH_PG_STATEMENTS:-} ]]; then
+    echo "shared_preload_libraries = 'pg_stat_statements'" >>"$state/pg/data/voxanne.conf"
+    deploy/local/infra.sh pg-stop "$state" >/dev/null
+    deploy/local/infra.sh pg-start "$state" >/dev/null
+fi
 # shellcheck disable=SC1091
 . "$state/env"
+[[ -z ${BENCH_PG_STATEMENTS:-} ]] || psql "$ADMIN_DATABASE_URL" -qc "CREATE EXTENSION pg_stat_statements"
 # BENCH_NATS_REPLICAS=3: the same suite on a three-server JetStream cluster,
 # the VAPI stream replicated: a PubAck (and so the gateway's 200) then means
 # a majority holds the report (tests/bench/nats_cluster.sh says why).
@@ -173,6 +182,7 @@ suite_stop_one webhook-ingest
 drain_from=$(count_rows)
 line=$(wrk_run 50 tests/bench/webhook.lua "$PWD/tests/fixtures/vapi/end-of-call-report.json" "$assistant" "$VAPI_WEBHOOK_SECRET")
 queued=$(echo "$line" | sed -n 's/.*reports_acknowledged=\([0-9]*\).*/\1/p')
+[[ -z ${BENCH_PG_STATEMENTS:-} ]] || psql "$ADMIN_DATABASE_URL" -qAtc "SELECT pg_stat_statements_reset()" >/dev/null
 LOG_LEVEL=${BENCH_INGEST_LOG_LEVEL:-$LOG_LEVEL} suite_start_one "$build" "$state/logs" webhook-ingest
 start_ns=$(date +%s%N)
 while :; do
@@ -184,6 +194,12 @@ done
 elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
 echo "ingest drain from a standing start: $((rows - drain_from)) reports in ${elapsed_ms} ms" \
     "($(((rows - drain_from) * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1))) rows/s, analytics and contacts included)"
+if [[ -n ${BENCH_PG_STATEMENTS:-} ]]; then
+    echo "  PostgreSQL's time during that drain, by statement (pg_stat_statements):"
+    psql "$ADMIN_DATABASE_URL" -qAtF ' ' -c "SELECT round(total_exec_time)::bigint || ' ms', calls || ' calls',
+        round((total_exec_time / calls)::numeric, 2) || ' ms each', rows || ' rows', left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 10" | sed 's/^/    /'
+fi
 
 # The baseline, side by side: Express + node-postgres (npm), same report, same mapping.
 node_dir=build/express-baseline
