@@ -182,7 +182,7 @@ static const char MARKS_SQL[] = "UPDATE work_outbox SET published_at = COALESCE(
 
 const call_store_statement CALL_STORE_STATEMENTS[] = {
     {STMT_MARKS, MARKS_SQL},       {STMT_CONTEXT, CONTEXT_SQL}, {STMT_STATUSES, STATUSES_SQL}, {STMT_HANGS, HANGS_SQL},
-    {STMT_CONTACTS, CONTACTS_SQL}, {STMT_REPORTS, REPORTS_SQL}, {STMT_JOBS, JOBS_SQL},           {NULL, NULL},
+    {STMT_CONTACTS, CONTACTS_SQL}, {STMT_REPORTS, REPORTS_SQL}, {STMT_JOBS, JOBS_SQL},         {NULL, NULL},
 };
 
 void call_store_prepare(vx_pg *pg)
