@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "voxanne/v1/gateway.pb-c.h"
+#include "vx_crypto.h"
 #include "vx_log.h"
 #include "vx_rpc.h"
 #include "vx_time.h"
@@ -46,6 +47,62 @@ static void answer_failure(request_ctx *ctx, upstream_outcome outcome)
         http_respond_error(ctx, 503, "service_unavailable", "The service is not available right now. Please retry.");
 }
 
+/* True when the If-None-Match list holds etag (or "*"): RFC 9110's weak
+ * comparison, so a W/ on either side does not matter. */
+static bool none_match_hits(h2o_req_t *req, const char *etag)
+{
+    ssize_t at = h2o_find_header_by_str(&req->headers, H2O_STRLIT("if-none-match"), -1);
+    if (at < 0)
+        return false;
+    h2o_iovec_t v = req->headers.entries[at].value;
+    const char *opaque = etag + 2; /* past our own "W/" */
+    size_t opaque_len = strlen(opaque);
+    for (size_t i = 0; i < v.len;) {
+        while (i < v.len && (v.base[i] == ' ' || v.base[i] == '\t' || v.base[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < v.len && v.base[i] != ',')
+            i++;
+        size_t end = i;
+        while (end > start && (v.base[end - 1] == ' ' || v.base[end - 1] == '\t'))
+            end--;
+        const char *tag = v.base + start;
+        size_t len = end - start;
+        if (len == 1 && tag[0] == '*')
+            return true;
+        if (len >= 2 && tag[0] == 'W' && tag[1] == '/') {
+            tag += 2;
+            len -= 2;
+        }
+        if (len == opaque_len && memcmp(tag, opaque, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A dashboard read answered 200 gets an ETag (a digest of what it says), and
+ * a client that already holds that answer gets 304 without the body: a
+ * dashboard polling its lists downloads them only when they changed. The
+ * service still does the read; what is saved is the transfer and the
+ * browser's work. private: never kept by a shared cache — it is one org's data. */
+static bool answered_not_modified(request_ctx *ctx, const Voxanne__V1__GatewayResponse *resp)
+{
+    if (ctx->route->auth != VX_AUTH_DASHBOARD || resp->status != 200 ||
+        !h2o_memis(ctx->req->method.base, ctx->req->method.len, H2O_STRLIT("GET")))
+        return false;
+    uint8_t digest[VX_SHA256_LEN];
+    vx_sha256(resp->body.data, resp->body.len, digest);
+    char etag[2 + 1 + 32 + 1 + 1] = "W/\"";
+    vx_hex_encode(digest, 16, etag + 3);
+    strcat(etag, "\"");
+    http_add_header(ctx, "etag", etag, strlen(etag));
+    http_add_header(ctx, "cache-control", H2O_STRLIT("private, no-cache"));
+    if (!none_match_hits(ctx->req, etag))
+        return false;
+    http_respond(ctx, 304, "application/json", "", 0);
+    return true;
+}
+
 static void on_reply(upstream_call *call, upstream_outcome outcome, natsMsg *msg)
 {
     request_ctx *ctx = call->data;
@@ -72,7 +129,8 @@ static void on_reply(upstream_call *call, upstream_outcome outcome, natsMsg *msg
         const char *type = resp->content_type;
         if (type[0] == '\0' || !http_header_value_safe(type))
             type = "application/json";
-        http_respond(ctx, resp->status, type, (const char *)resp->body.data, resp->body.len);
+        if (!answered_not_modified(ctx, resp))
+            http_respond(ctx, resp->status, type, (const char *)resp->body.data, resp->body.len);
     }
     if (resp != NULL)
         voxanne__v1__gateway_response__free_unpacked(resp, NULL);

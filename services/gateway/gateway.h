@@ -22,6 +22,7 @@
 #include "auth.h"
 #include "loop_nats.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "readiness.h"
 #include "vx_envelope.h"
 #include "vx_routes.h"
@@ -93,6 +94,8 @@ struct gateway {
     metrics metrics;
     readiness readiness;
     struct events *events; /* the EVENTS feed and resume reads behind GET /api/events (events.h) */
+    ratelimit *org_limit;  /* dashboard requests per org; NULL: no limit (ratelimit.h) */
+    ratelimit *ip_limit;   /* requests per client address on every route but Vapi's and the operator's */
     gw_thread *threads;
     atomic_int connections;         /* open now, all threads (admit) */
     atomic_size_t unverified_bytes; /* reserved by bodies read before their credentials are checked */

@@ -18,6 +18,8 @@
 #include "http.h"
 
 #include <ctype.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,11 +119,18 @@ static void add_cors_headers(request_ctx *ctx)
         return;
     h2o_add_header(&ctx->req->pool, &ctx->req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, origin, strlen(origin));
     h2o_add_header(&ctx->req->pool, &ctx->req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Origin"));
+    /* What the dashboard's script may read besides the simple headers. */
+    h2o_add_header_by_str(&ctx->req->pool, &ctx->req->res.headers, H2O_STRLIT("access-control-expose-headers"), 0, NULL,
+                          H2O_STRLIT("ETag, Retry-After, X-Request-Id"));
 }
 
 static const char *reason_for(unsigned status)
 {
-    return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    return status < 300    ? "OK"
+           : status == 304 ? "Not Modified"
+           : status < 400  ? "Redirect"
+           : status < 500  ? "Client Error"
+                           : "Server Error";
 }
 
 void http_respond(request_ctx *ctx, unsigned status, const char *content_type, const char *body, size_t len)
@@ -288,6 +297,44 @@ static void serve_local(request_ctx *ctx)
     vx_buf_free(&body);
 }
 
+/* Spends one request of the budget of org_id (or, NULL, of the client's
+ * address); when it is spent, answers 429 with Retry-After and returns false.
+ * Vapi's routes are never limited here — a call in progress must not be
+ * refused because the clinic is busy; their abuse is bounded by their
+ * credentials and the stream's limits — nor are the operator's probes. */
+static bool within_budget(request_ctx *ctx, ratelimit *rl, const char *org_id)
+{
+    if (rl == NULL || ctx->route->auth == VX_AUTH_VAPI || ctx->route->auth == VX_AUTH_OPERATOR ||
+        ctx->route->auth == VX_AUTH_OPERATOR_DETAILS || ctx->route->target == VX_TARGET_HEALTH)
+        return true;
+    struct sockaddr_storage peer;
+    const void *key = org_id;
+    size_t key_len = org_id != NULL ? strlen(org_id) : 0;
+    if (org_id == NULL) {
+        socklen_t len = ctx->req->conn->callbacks->get_peername(ctx->req->conn, (struct sockaddr *)&peer);
+        if (peer.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+            key = &((struct sockaddr_in *)&peer)->sin_addr;
+            key_len = sizeof(struct in_addr);
+        } else if (peer.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+            key = &((struct sockaddr_in6 *)&peer)->sin6_addr;
+            key_len = sizeof(struct in6_addr);
+        } else {
+            return true; /* not an address we can tell apart */
+        }
+    }
+    long wait_s = ratelimit_take(rl, key, key_len, vx_monotonic_us());
+    if (wait_s == 0)
+        return true;
+    char retry[24];
+    int n = snprintf(retry, sizeof retry, "%ld", wait_s);
+    http_add_header(ctx, "retry-after", retry, (size_t)n);
+    if (org_id != NULL)
+        http_respond_error(ctx, 429, "rate_limited", "This organization is sending too many requests. Retry later.");
+    else
+        http_respond_error(ctx, 429, "rate_limited", "Too many requests from this address. Retry later.");
+    return false;
+}
+
 static void answer_preflight(request_ctx *ctx)
 {
     if (ctx->thread->gw->cfg.cors_origin == NULL) {
@@ -295,7 +342,7 @@ static void answer_preflight(request_ctx *ctx)
         return;
     }
     http_add_header(ctx, "access-control-allow-methods", H2O_STRLIT("GET, POST, PUT, PATCH, DELETE, OPTIONS"));
-    http_add_header(ctx, "access-control-allow-headers", H2O_STRLIT("Authorization, Content-Type, X-Request-Id"));
+    http_add_header(ctx, "access-control-allow-headers", H2O_STRLIT("Authorization, Content-Type, If-None-Match, X-Request-Id"));
     http_add_header(ctx, "access-control-max-age", H2O_STRLIT("600"));
     http_respond(ctx, 204, "text/plain", "", 0);
 }
@@ -334,9 +381,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         http_respond_error(ctx, 413, "body_too_large", "The request body is larger than this service accepts.");
         return 0;
     }
+    if (!within_budget(ctx, gw->ip_limit, NULL))
+        return 0;
     /* Authentication comes before parameter validation, so that anonymous
      * callers learn nothing about which paths exist beyond 401. */
     if (!authenticate(ctx))
+        return 0;
+    if (ctx->route->auth == VX_AUTH_DASHBOARD && !within_budget(ctx, gw->org_limit, ctx->claims.org_id))
         return 0;
     ctx->verified = ctx->route->auth != VX_AUTH_NONE && ctx->route->auth != VX_AUTH_SERVICE &&
                     (ctx->route->auth != VX_AUTH_OPERATOR_DETAILS || ctx->is_operator);

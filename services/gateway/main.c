@@ -44,6 +44,14 @@ int main(void)
         (size_t)vx_config_long("GATEWAY_SSE_MAX_BUFFER_BYTES", 1024 * 1024, 64 * 1024, 64L * 1024 * 1024);
     gw->cfg.sse_max_clients = (int)vx_config_long("GATEWAY_SSE_MAX_CLIENTS", 512, 1, 1000000);
     gw->cfg.sse_max_per_org = (int)vx_config_long("GATEWAY_SSE_MAX_PER_ORG", 10, 1, 100000);
+    /* Request budgets (ratelimit.h): per org for dashboard routes, per client
+     * address for every route but Vapi's and the operator's. 0 turns one off. */
+    long org_rate = vx_config_long("GATEWAY_RATE_ORG_PER_MIN", 3000, 0, 6000000);
+    long org_burst = vx_config_long("GATEWAY_RATE_ORG_BURST", 300, 1, 1000000);
+    long ip_rate = vx_config_long("GATEWAY_RATE_IP_PER_MIN", 3000, 0, 6000000);
+    long ip_burst = vx_config_long("GATEWAY_RATE_IP_BURST", 300, 1, 1000000);
+    gw->org_limit = ratelimit_create(16384, org_rate, org_burst);
+    gw->ip_limit = ratelimit_create(65536, ip_rate, ip_burst);
     gw->auth.vapi_secret = vx_config_str("VAPI_WEBHOOK_SECRET", NULL);
     gw->auth.vapi_hmac_secret = vx_config_str("VAPI_WEBHOOK_HMAC_SECRET", NULL);
     gw->auth.hmac_window_s = vx_config_long("VAPI_WEBHOOK_HMAC_WINDOW_S", 300, 1, 3600);
@@ -131,6 +139,8 @@ out:
     vx_nats_close(gw->nc);
     events_destroy(gw->events); /* after the connection: see events.c */
     vx_envelope_signer_destroy(gw->signer);
+    ratelimit_destroy(gw->org_limit);
+    ratelimit_destroy(gw->ip_limit);
     nats_Close();
     return status;
 }

@@ -488,8 +488,10 @@ static bool suite_ready(void *arg)
 void vt_suite_start(vt_suite *s)
 {
     vt_vapi_auth mode = s->vapi_auth;
+    const char *const *extra = s->gateway_env;
     memset(s, 0, sizeof(*s));
     s->vapi_auth = mode;
+    s->gateway_env = extra;
     s->port = vt_free_port();
     snprintf(s->base_url, sizeof(s->base_url), "http://127.0.0.1:%d", s->port);
     snprintf(s->vapi_secret, sizeof(s->vapi_secret), "test-vapi-secret");
@@ -504,9 +506,13 @@ void vt_suite_start(vt_suite *s)
     snprintf(hmac_env, sizeof(hmac_env), "VAPI_WEBHOOK_HMAC_SECRET=%s", s->hmac_secret);
     snprintf(jwt_env, sizeof(jwt_env), "JWT_SECRET=%s", s->jwt_secret);
     snprintf(metrics_env, sizeof(metrics_env), "METRICS_TOKEN=%s", s->metrics_token);
-    const char *gw_env[] = {
+    const char *gw_env[32] = {
         port_env, vapi_env, hmac_env, jwt_env, metrics_env, "GATEWAY_MAX_BODY_BYTES=262144", "GATEWAY_UPSTREAM_TIMEOUT_MS=2000",
         NULL};
+    for (size_t n = 7, i = 0; extra != NULL && extra[i] != NULL; i++, n++) {
+        VT_REQUIRE(n + 1 < sizeof gw_env / sizeof gw_env[0], "too much gateway environment");
+        gw_env[n] = extra[i];
+    }
     s->ingest = vt_spawn("webhook-ingest", "webhook-ingest", NULL);
     s->dashboard = vt_spawn("dashboard-api", "dashboard-api", NULL);
     s->tools = vt_spawn("tool-router", "tool-router", NULL);

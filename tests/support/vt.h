@@ -128,7 +128,8 @@ typedef enum {
 
 /* The whole suite on loopback. */
 typedef struct vt_suite {
-    vt_vapi_auth vapi_auth; /* chosen by the caller before vt_suite_start; all the rest is filled by it */
+    vt_vapi_auth vapi_auth;         /* chosen by the caller before vt_suite_start; all the rest is filled by it */
+    const char *const *gateway_env; /* also chosen by the caller: more of the gateway's environment, NULL-terminated */
     int port;
     char base_url[64];
     pid_t gateway, ingest, dashboard, tools;
