@@ -19,6 +19,22 @@
 
 static gateway the_gateway;
 
+/* "https://app.example.com" of "https://app.example.com/settings/x", or NULL
+ * for anything that is not an http(s) URL with a host. */
+static const char *origin_of(const char *url)
+{
+    static char origin[256];
+    if (url == NULL || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
+        return NULL;
+    const char *host = strstr(url, "://") + 3;
+    size_t len = (size_t)(host - url) + strcspn(host, "/?#");
+    if (len == (size_t)(host - url) || len >= sizeof origin)
+        return NULL;
+    memcpy(origin, url, len);
+    origin[len] = '\0';
+    return origin;
+}
+
 int main(void)
 {
     gateway *gw = &the_gateway;
@@ -37,6 +53,8 @@ int main(void)
     gw->cfg.unverified_body_bytes = (size_t)vx_config_long("GATEWAY_UNVERIFIED_BODY_BYTES", unverified_default,
                                                            (long)gw->cfg.max_body_bytes, 4L * 1024 * 1024 * 1024);
     gw->cfg.cors_origin = vx_config_str("GATEWAY_CORS_ORIGIN", NULL);
+    if (gw->cfg.cors_origin == NULL) /* the dashboard's own address says where it is served from */
+        gw->cfg.cors_origin = origin_of(vx_config_str("DASHBOARD_URL", NULL));
     gw->cfg.tls_cert_file = vx_config_str("GATEWAY_TLS_CERT", NULL);
     gw->cfg.tls_key_file = vx_config_str("GATEWAY_TLS_KEY", NULL);
     gw->cfg.sse_heartbeat_ms = (uint64_t)vx_config_long("GATEWAY_SSE_HEARTBEAT_MS", 15000, 10, 300000);

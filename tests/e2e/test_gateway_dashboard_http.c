@@ -1,9 +1,13 @@
 /*
- * Conditional GETs on dashboard reads, end to end (services/gateway/forward.c):
- * a 200 carries a weak ETag over what it says and Cache-Control private; the
- * same read with If-None-Match of that tag is 304 with no body; once the
- * org's data changes the tag changes and the read is a 200 again. Writes and
- * errors carry no tag.
+ * What the gateway adds to dashboard traffic, end to end:
+ * - conditional GETs (services/gateway/forward.c): a 200 carries a weak ETag
+ *   over what it says and Cache-Control private; the same read with
+ *   If-None-Match of that tag is 304 with no body; once the org's data
+ *   changes the tag changes and the read is a 200 again; errors carry no tag;
+ * - CORS for the dashboard's origin, taken from DASHBOARD_URL when
+ *   GATEWAY_CORS_ORIGIN is unset (services/gateway/main.c, http.c): the
+ *   preflight names the methods and headers the dashboard uses, answers
+ *   carry the origin and expose ETag and Retry-After, Vapi's answers none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,11 +27,19 @@ static PGconn *admin;
 static char org[37];
 static char *token;
 
+#define DASHBOARD_ORIGIN "https://app.example.com"
+
+static const char *const GATEWAY_ENV[] = {"DASHBOARD_URL=" DASHBOARD_ORIGIN "/settings/integrations?tab=1", NULL};
+
 typedef struct answer {
     long status;
     size_t body_len;
     char etag[128];
     char cache_control[128];
+    char allow_origin[128];
+    char allow_methods[128];
+    char allow_headers[128];
+    char expose_headers[128];
 } answer;
 
 /* Keeps the value of the header named name (with its colon) from one header line. */
@@ -50,6 +62,10 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
     answer *a = arg;
     keep_header(line, size * n, "etag:", a->etag, sizeof a->etag);
     keep_header(line, size * n, "cache-control:", a->cache_control, sizeof a->cache_control);
+    keep_header(line, size * n, "access-control-allow-origin:", a->allow_origin, sizeof a->allow_origin);
+    keep_header(line, size * n, "access-control-allow-methods:", a->allow_methods, sizeof a->allow_methods);
+    keep_header(line, size * n, "access-control-allow-headers:", a->allow_headers, sizeof a->allow_headers);
+    keep_header(line, size * n, "access-control-expose-headers:", a->expose_headers, sizeof a->expose_headers);
     return size * n;
 }
 
@@ -59,7 +75,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-static answer request(const char *method, const char *path, const char *if_none_match, const char *body)
+/* One request with the dashboard's token (or, extra != NULL, these headers instead). */
+static answer request_with(const char *method, const char *path, const char *if_none_match, const char *body,
+                           const char *const *extra)
 {
     answer a = {0};
     CURL *c = curl_easy_init();
@@ -67,7 +85,11 @@ static answer request(const char *method, const char *path, const char *if_none_
     char url[256], auth[1200], inm[256];
     snprintf(url, sizeof url, "%s%s", suite.base_url, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-    struct curl_slist *h = curl_slist_append(NULL, auth);
+    struct curl_slist *h = NULL;
+    for (size_t i = 0; extra != NULL && extra[i] != NULL; i++)
+        h = curl_slist_append(h, extra[i]);
+    if (extra == NULL)
+        h = curl_slist_append(h, auth);
     h = curl_slist_append(h, "Content-Type: application/json");
     if (if_none_match != NULL) {
         snprintf(inm, sizeof inm, "If-None-Match: %s", if_none_match);
@@ -90,6 +112,11 @@ static answer request(const char *method, const char *path, const char *if_none_
     return a;
 }
 
+static answer request(const char *method, const char *path, const char *if_none_match, const char *body)
+{
+    return request_with(method, path, if_none_match, body, NULL);
+}
+
 static void add_call(const char *call_id)
 {
     const char *p[2] = {org, call_id};
@@ -100,6 +127,7 @@ static void add_call(const char *call_id)
 
 static int setup(void **state)
 {
+    suite.gateway_env = GATEWAY_ENV;
     vt_suite_start(&suite);
     admin = vt_admin();
     vt_create_org(admin, "Conditional GETs", NULL, NULL, NULL, org);
@@ -133,7 +161,7 @@ static void test_an_unchanged_list_is_304(void **state)
     assert_string_equal(again.etag, first.etag);
 
     /* In a list of tags, without the W/ prefix, or "*": still a match. */
-    char list[300];
+    char list[1024];
     snprintf(list, sizeof list, "\"nope\", %s", first.etag + 2);
     assert_int_equal(request("GET", "/api/calls", list, NULL).status, 304);
     assert_int_equal(request("GET", "/api/calls", "*", NULL).status, 304);
@@ -163,11 +191,40 @@ static void test_errors_carry_no_tag(void **state)
     assert_string_equal(missing.etag, "");
 }
 
+static void test_the_dashboards_origin_may_call(void **state)
+{
+    const char *preflight[] = {"Origin: " DASHBOARD_ORIGIN, "Access-Control-Request-Method: PATCH",
+                               "Access-Control-Request-Headers: authorization, content-type, if-none-match", NULL};
+    answer p = request_with("OPTIONS", "/api/contacts", NULL, NULL, preflight);
+    assert_int_equal(p.status, 204);
+    assert_string_equal(p.allow_origin, DASHBOARD_ORIGIN);
+    assert_non_null(strstr(p.allow_methods, "PATCH"));
+    assert_non_null(strstr(p.allow_methods, "DELETE"));
+    assert_non_null(strstr(p.allow_headers, "Authorization"));
+    assert_non_null(strstr(p.allow_headers, "If-None-Match"));
+
+    answer r = request("GET", "/api/calls", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.allow_origin, DASHBOARD_ORIGIN);
+    assert_non_null(strstr(r.expose_headers, "ETag"));
+    assert_non_null(strstr(r.expose_headers, "Retry-After"));
+
+    /* Vapi's routes are server to server: no CORS on their answers. */
+    char secret[128];
+    snprintf(secret, sizeof secret, "x-vapi-secret: %s", suite.vapi_secret);
+    const char *vapi[] = {secret, NULL};
+    answer v = request_with("POST", "/api/vapi/webhook", NULL,
+                            "{\"message\":{\"type\":\"speech-update\",\"call\":{\"id\":\"cors-call\"}}}", vapi);
+    assert_int_equal(v.status, 200);
+    assert_string_equal(v.allow_origin, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_an_unchanged_list_is_304),
         cmocka_unit_test(test_errors_carry_no_tag),
+        cmocka_unit_test(test_the_dashboards_origin_may_call),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
