@@ -32,7 +32,7 @@
 /* One row, under the org's claims: its settings (defaults when it has no
  * row), its priced services, and which of the calls tool-router booked on. */
 static const char CONTEXT_SQL[] =
-    "SELECT COALESCE(s.redact_transcripts, true), COALESCE(s.hot_lead_threshold, 70),"
+    "SELECT COALESCE(s.redact_transcripts, true), COALESCE(s.hot_lead_threshold, 70), COALESCE(s.lead_alerts, true),"
     " json_build_object('services', (SELECT COALESCE(json_agg(json_build_object('name', v.name, 'price', v.price,"
     " 'keywords', v.keywords)), '[]') FROM services v WHERE v.org_id = auth_org_id() AND v.active),"
     " 'booked', (SELECT COALESCE(json_agg(DISTINCT a.vapi_call_id), '[]') FROM appointments a"
@@ -304,7 +304,8 @@ ingest_store_result call_store_context_read(vx_pg *pg, const ingest_call *const 
         return ingest_store_classify(pg);
     ctx->redact = strcmp(vx_pg_value(res, 0, 0), "t") == 0;
     ctx->hot_lead_threshold = atoi(vx_pg_value(res, 0, 1));
-    ctx->json = cJSON_Parse(vx_pg_value(res, 0, 2));
+    ctx->lead_alerts = strcmp(vx_pg_value(res, 0, 2), "t") == 0;
+    ctx->json = cJSON_Parse(vx_pg_value(res, 0, 3));
     PQclear(res);
     if (!ctx->json)
         abort(); /* the server built it */

@@ -48,6 +48,7 @@ extern const call_store_statement CALL_STORE_STATEMENTS[];
 typedef struct call_store_context {
     bool redact;            /* org_settings.redact_transcripts (default on) */
     int hot_lead_threshold; /* org_settings.hot_lead_threshold (default 70) */
+    bool lead_alerts;       /* org_settings.lead_alerts (default true): false, no hot-lead job at all */
     analytics_service *services;
     size_t nservices;
     cJSON *json;         /* owns the strings services and booked point into */

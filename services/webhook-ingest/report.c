@@ -159,7 +159,7 @@ ingest_store_result ingest_reports_store(vx_pg *pg, const char *org_id, const in
         r = call_store_reports(pg, org_id, stored, analytics, n, contacts);
     for (size_t i = 0; r == INGEST_STORE_OK && i < n; i++) {
         memcpy(outcomes[i].contact_id, contacts[i], sizeof contacts[i]);
-        if (outcomes[i].analytics.lead_score < ctx.hot_lead_threshold)
+        if (!ctx.lead_alerts || outcomes[i].analytics.lead_score < ctx.hot_lead_threshold)
             continue;
         make_job(org_id, calls[i], request_ids[i], &outcomes[i]);
         jobs[njobs] = (call_store_job){outcomes[i].job_key, VX_WORK_NOTIFIER_HOT_LEAD, outcomes[i].job, outcomes[i].job_len, 0};

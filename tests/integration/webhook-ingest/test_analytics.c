@@ -294,6 +294,28 @@ static void test_cold_lead_and_org_threshold_queue_nothing(void **state)
         vt_sql_long(T.admin, "SELECT count(*) FROM work_outbox WHERE job_key IN ('hot-lead:' || $1, 'hot-lead:' || $2)", 2, p), 0);
 }
 
+/* An owner who paused lead alerts (PUT /api/settings/notifications
+ * {"lead_alerts": false}) gets no job for a hot lead; the score is still kept. */
+static void test_paused_alerts_queue_nothing(void **state)
+{
+    const char *pa[1] = {T.org_a};
+    vt_sql_exec(T.admin,
+                "INSERT INTO org_settings (org_id, lead_alerts) VALUES ($1, false)"
+                " ON CONFLICT (org_id) DO UPDATE SET lead_alerts = false",
+                1, pa);
+    char call[37];
+    vt_uuid(call);
+    char *json = report(call, T.assistant_a, "User: Can I book a facelift consultation? How much does it cost?", NULL);
+    deliver("end-of-call-report", call, json);
+    free(json);
+    wait_drained();
+    assert_value("SELECT lead_score::text FROM call_logs WHERE vapi_call_id = $1", call, "80");
+    assert_value("SELECT lead_tier FROM call_logs WHERE vapi_call_id = $1", call, "hot");
+    const char *p[1] = {call};
+    assert_int_equal(vt_sql_long(T.admin, "SELECT count(*) FROM work_outbox WHERE job_key = 'hot-lead:' || $1", 1, p), 0);
+    vt_sql_exec(T.admin, "UPDATE org_settings SET lead_alerts = true WHERE org_id = $1", 1, pa);
+}
+
 static void test_vapi_sentiment_is_kept(void **state)
 {
     char call[37];
@@ -449,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_transcript_is_redacted_per_org),
         cmocka_unit_test(test_hot_lead_queues_exactly_one_job),
         cmocka_unit_test(test_cold_lead_and_org_threshold_queue_nothing),
+        cmocka_unit_test(test_paused_alerts_queue_nothing),
         cmocka_unit_test(test_vapi_sentiment_is_kept),
         cmocka_unit_test(test_hangs_are_counted_once_each),
         cmocka_unit_test(test_unpublished_job_is_relayed),
