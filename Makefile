@@ -79,6 +79,9 @@ stem_lib = $(foreach d,$(firstword $(subst /, ,$(1))),$(if $(filter $(d),$(PROGR
 
 SUPPORT_SRC := $(wildcard tests/support/*.c)
 SUPPORT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SUPPORT_SRC))
+# An archive, so a program takes only the helpers it uses: the fakes and
+# benches link no cmocka, and vt_dashboard's checks need it.
+SUPPORT_LIB := $(B)/lib/libvtsupport.a
 FAKES := $(patsubst tests/fakes/%.c,$(B)/tests/fakes/%,$(wildcard tests/fakes/*.c))
 # Tests mirror the source: tests/unit/tool-router/calendar/test_slots.c tests services/tool-router/calendar/slots.c.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(shell find tests/unit -mindepth 2 -name 'test_*.c'))
@@ -137,24 +140,28 @@ $(B)/bin/$(1): $(B)/obj/services/$(1)/main.o $(B)/lib/libsvc-$(1).a $(COMMON_LIB
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
+$(SUPPORT_LIB): $(SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 # Tests: tests/<kind>/<dir>/test_x links <dir>'s archive (if a service), libcommon and cmocka.
 .SECONDEXPANSION:
 $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $$(call stem_lib,$$*) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS) -lcmocka
-$(B)/tests/integration/%: $(B)/obj/tests/integration/%.o $(SUPPORT_OBJ) $$(call stem_lib,$$*) $(COMMON_LIB)
+$(B)/tests/integration/%: $(B)/obj/tests/integration/%.o $(SUPPORT_LIB) $$(call stem_lib,$$*) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS) -lcmocka
 $(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $$(call stem_lib,$$*) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS)
-$(B)/tests/e2e/%: $(B)/obj/tests/e2e/%.o $(SUPPORT_OBJ) $(COMMON_LIB)
+$(B)/tests/e2e/%: $(B)/obj/tests/e2e/%.o $(SUPPORT_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS) -lcmocka
-$(B)/tests/fakes/%: $(B)/obj/tests/fakes/%.o $(SUPPORT_OBJ) $(COMMON_LIB)
+$(B)/tests/fakes/%: $(B)/obj/tests/fakes/%.o $(SUPPORT_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS)
-$(B)/tests/bench/%: $(B)/obj/tests/bench/%.o $(SUPPORT_OBJ) $(COMMON_LIB)
+$(B)/tests/bench/%: $(B)/obj/tests/bench/%.o $(SUPPORT_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS)
 

@@ -35,8 +35,25 @@
 #define VX_SUBJECT_TOOLS_WEBHOOK "rpc.tools.webhook"
 #define VX_SUBJECT_TOOLS_TOOL    "rpc.tools.tool"
 /* The dashboard's calls. */
-#define VX_SUBJECT_CALLS_LIST "rpc.dashboard.calls.list"
-#define VX_SUBJECT_CALLS_GET  "rpc.dashboard.calls.get"
+#define VX_SUBJECT_CALLS_LIST  "rpc.dashboard.calls.list"
+#define VX_SUBJECT_CALLS_GET   "rpc.dashboard.calls.get"
+#define VX_SUBJECT_CALLS_STATS "rpc.dashboard.calls.stats"
+/* The dashboard's contacts (the org's callers and leads). */
+#define VX_SUBJECT_CONTACTS_LIST   "rpc.dashboard.contacts.list"
+#define VX_SUBJECT_CONTACTS_STATS  "rpc.dashboard.contacts.stats"
+#define VX_SUBJECT_CONTACTS_GET    "rpc.dashboard.contacts.get"
+#define VX_SUBJECT_CONTACTS_CREATE "rpc.dashboard.contacts.create"
+#define VX_SUBJECT_CONTACTS_UPDATE "rpc.dashboard.contacts.update"
+#define VX_SUBJECT_CONTACTS_DELETE "rpc.dashboard.contacts.delete"
+/* The org's priced services, and the owner's notification preferences. */
+#define VX_SUBJECT_SERVICES_LIST              "rpc.dashboard.services.list"
+#define VX_SUBJECT_SERVICES_CREATE            "rpc.dashboard.services.create"
+#define VX_SUBJECT_SERVICES_UPDATE            "rpc.dashboard.services.update"
+#define VX_SUBJECT_SERVICES_DELETE            "rpc.dashboard.services.delete"
+#define VX_SUBJECT_SETTINGS_NOTIFICATIONS     "rpc.dashboard.settings.notifications.get"
+#define VX_SUBJECT_SETTINGS_NOTIFICATIONS_PUT "rpc.dashboard.settings.notifications.put"
+/* The organization's audit log (owners). */
+#define VX_SUBJECT_AUDIT_LIST "rpc.dashboard.audit.list"
 /* The owner's integrations (credential-vault: the only service that holds
  * the secrets behind them, so the only one that can validate and store them). */
 #define VX_SUBJECT_INTEGRATIONS_LIST             "rpc.integrations.list"

@@ -17,7 +17,11 @@
 #include <string.h>
 
 #include "vx_access.h"
+#include "audit.h"
 #include "calls.h"
+#include "contacts.h"
+#include "services.h"
+#include "settings.h"
 #include "vx_log.h"
 #include "vx_nats.h"
 #include "vx_pg.h"
@@ -36,7 +40,22 @@ static const struct {
     unsigned roles; /* vx_role bits admitted */
 } HANDLERS[] = {
     {VX_SUBJECT_CALLS_LIST, dashboard_calls_list, VX_ROLE_MEMBERS},
+    {VX_SUBJECT_CALLS_STATS, dashboard_calls_stats, VX_ROLE_MEMBERS},
     {VX_SUBJECT_CALLS_GET, dashboard_calls_get, VX_ROLE_MEMBERS},
+    {VX_SUBJECT_CONTACTS_LIST, dashboard_contacts_list, VX_ROLE_MEMBERS},
+    {VX_SUBJECT_CONTACTS_STATS, dashboard_contacts_stats, VX_ROLE_MEMBERS},
+    {VX_SUBJECT_CONTACTS_GET, dashboard_contacts_get, VX_ROLE_MEMBERS},
+    {VX_SUBJECT_CONTACTS_CREATE, dashboard_contacts_create, VX_ROLE_MEMBERS},
+    {VX_SUBJECT_CONTACTS_UPDATE, dashboard_contacts_update, VX_ROLE_MEMBERS},
+    {VX_SUBJECT_CONTACTS_DELETE, dashboard_contacts_delete, VX_ROLE_MEMBERS},
+    /* Staff read the price list (they answer callers); only owners change it. */
+    {VX_SUBJECT_SERVICES_LIST, dashboard_services_list, VX_ROLE_MEMBERS},
+    {VX_SUBJECT_SERVICES_CREATE, dashboard_services_create, VX_ROLE_OWNER},
+    {VX_SUBJECT_SERVICES_UPDATE, dashboard_services_update, VX_ROLE_OWNER},
+    {VX_SUBJECT_SERVICES_DELETE, dashboard_services_delete, VX_ROLE_OWNER},
+    {VX_SUBJECT_SETTINGS_NOTIFICATIONS, dashboard_settings_notifications_get, VX_ROLE_MEMBERS},
+    {VX_SUBJECT_SETTINGS_NOTIFICATIONS_PUT, dashboard_settings_notifications_put, VX_ROLE_OWNER},
+    {VX_SUBJECT_AUDIT_LIST, dashboard_audit_list, VX_ROLE_OWNER},
 };
 #define NHANDLERS (sizeof(HANDLERS) / sizeof(HANDLERS[0]))
 
@@ -78,7 +97,11 @@ dashboard_worker *dashboard_worker_create(const char *database_url)
         abort();
     w->pg = vx_pg_create(database_url);
     vx_access_prepare(w->pg);
+    dashboard_audit_prepare(w->pg);
     dashboard_calls_prepare(w->pg);
+    dashboard_contacts_prepare(w->pg);
+    dashboard_services_prepare(w->pg);
+    dashboard_settings_prepare(w->pg);
     return w;
 }
 

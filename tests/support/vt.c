@@ -23,6 +23,7 @@
 
 #include "voxanne/v1/gateway.pb-c.h"
 #include "voxanne/v1/vapi.pb-c.h"
+#include "vx_buf.h"
 #include "vx_crypto.h"
 #include "vx_envelope.h"
 #include "vx_jwt.h"
@@ -320,6 +321,37 @@ PGconn *vt_admin(void)
     PGconn *conn = PQconnectdb(vt_env("ADMIN_DATABASE_URL"));
     VT_REQUIRE(PQstatus(conn) == CONNECTION_OK, PQerrorMessage(conn));
     return conn;
+}
+
+PGconn *vt_service_conn(void)
+{
+    PGconn *conn = PQconnectdb(vt_env("DATABASE_URL"));
+    VT_REQUIRE(PQstatus(conn) == CONNECTION_OK, PQerrorMessage(conn));
+    return conn;
+}
+
+void vt_prepare(PGconn *conn, const char *name, const char *sql)
+{
+    PGresult *res = PQprepare(conn, name, sql, 0, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        fprintf(stderr, "prepare %s failed: %s\n", name, PQresultErrorMessage(res));
+    VT_REQUIRE(PQresultStatus(res) == PGRES_COMMAND_OK, "a statement could not be prepared");
+    PQclear(res);
+}
+
+char *vt_explain(PGconn *conn, const char *name, const char *args)
+{
+    vx_buf sql = VX_BUF_INIT, plan = VX_BUF_INIT;
+    vx_buf_printf(&sql, "EXPLAIN EXECUTE %s(%s)", name, args);
+    PGresult *res = PQexec(conn, sql.data);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        fprintf(stderr, "%s failed: %s\n", sql.data, PQresultErrorMessage(res));
+    VT_REQUIRE(PQresultStatus(res) == PGRES_TUPLES_OK, "EXPLAIN failed");
+    for (int i = 0; i < PQntuples(res); i++)
+        vx_buf_printf(&plan, "%s\n", PQgetvalue(res, i, 0));
+    PQclear(res);
+    vx_buf_free(&sql);
+    return vx_buf_steal(&plan);
 }
 
 static PGresult *run(PGconn *conn, const char *sql, int nparams, const char *const *params)

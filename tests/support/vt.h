@@ -81,6 +81,12 @@ char *vt_nats_password(const char *user);
 
 /* Admin SQL (superuser: bypasses RLS, for checking what is really stored). */
 PGconn *vt_admin(void);
+/* A connection as the services' role (DATABASE_URL): row-level security applies. */
+PGconn *vt_service_conn(void);
+/* Prepares sql as name on conn; stops the test when PostgreSQL refuses it. */
+void vt_prepare(PGconn *conn, const char *name, const char *sql);
+/* EXPLAIN EXECUTE name(args), args as SQL literals: the plan's lines, malloc'd. */
+char *vt_explain(PGconn *conn, const char *name, const char *args);
 /* First column of the first row as a malloc'd string, or NULL (SQL NULL or no row). */
 char *vt_sql_value(PGconn *conn, const char *sql, int nparams, const char *const *params);
 long vt_sql_long(PGconn *conn, const char *sql, int nparams, const char *const *params);

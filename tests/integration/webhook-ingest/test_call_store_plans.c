@@ -39,23 +39,9 @@ static PGconn *admin;
 static PGconn *svc;
 static char org[37];
 
-/* The EXPLAIN of the prepared statement name run with args (SQL literals), as one text. */
 static char *explain(const char *name, const char *args)
 {
-    char sql[512];
-    snprintf(sql, sizeof sql, "EXPLAIN EXECUTE %s(%s)", name, args);
-    PGresult *res = PQexec(svc, sql);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(svc));
-    size_t cap = 1, len = 0;
-    for (int i = 0; i < PQntuples(res); i++)
-        cap += strlen(PQgetvalue(res, i, 0)) + 1;
-    char *plan = calloc(1, cap);
-    assert_non_null(plan);
-    for (int i = 0; i < PQntuples(res); i++)
-        len += (size_t)snprintf(plan + len, cap - len, "%s\n", PQgetvalue(res, i, 0));
-    PQclear(res);
-    return plan;
+    return vt_explain(svc, name, args);
 }
 
 /* Fails when plan scans one of the tables the org filled. */
@@ -92,15 +78,9 @@ static int setup(void **state)
                 2, p);
     vt_sql_exec(admin, "ANALYZE contacts, call_logs, work_outbox", 0, NULL);
 
-    svc = PQconnectdb(vt_env("DATABASE_URL"));
-    if (PQstatus(svc) != CONNECTION_OK)
-        fail_msg("connect as the service: %s", PQerrorMessage(svc));
-    for (const call_store_statement *st = CALL_STORE_STATEMENTS; st->name != NULL; st++) {
-        PGresult *res = PQprepare(svc, st->name, st->sql, 0, NULL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            fail_msg("prepare %s: %s", st->name, PQerrorMessage(svc));
-        PQclear(res);
-    }
+    svc = vt_service_conn();
+    for (const call_store_statement *st = CALL_STORE_STATEMENTS; st->name != NULL; st++)
+        vt_prepare(svc, st->name, st->sql);
     vt_begin_as(svc, org);
     vt_sql_exec(svc, "SET LOCAL plan_cache_mode = force_generic_plan", 0, NULL);
     return 0;

@@ -122,8 +122,23 @@ static void test_service_check_finds_mismatches(void **state)
  * is checked by its unit test: test_router.c, test_dispatch_routes.c). */
 static void test_real_table_subjects(void **state)
 {
-    const char *dashboard[] = {VX_SUBJECT_CALLS_LIST, VX_SUBJECT_CALLS_GET};
-    assert_int_equal(vx_routes_check_service("dashboard", dashboard, 2), 0);
+    const char *dashboard[] = {VX_SUBJECT_CALLS_LIST,
+                               VX_SUBJECT_CALLS_STATS,
+                               VX_SUBJECT_CALLS_GET,
+                               VX_SUBJECT_CONTACTS_LIST,
+                               VX_SUBJECT_CONTACTS_STATS,
+                               VX_SUBJECT_CONTACTS_GET,
+                               VX_SUBJECT_CONTACTS_CREATE,
+                               VX_SUBJECT_CONTACTS_UPDATE,
+                               VX_SUBJECT_CONTACTS_DELETE,
+                               VX_SUBJECT_SERVICES_LIST,
+                               VX_SUBJECT_SERVICES_CREATE,
+                               VX_SUBJECT_SERVICES_UPDATE,
+                               VX_SUBJECT_SERVICES_DELETE,
+                               VX_SUBJECT_SETTINGS_NOTIFICATIONS,
+                               VX_SUBJECT_SETTINGS_NOTIFICATIONS_PUT,
+                               VX_SUBJECT_AUDIT_LIST};
+    assert_int_equal(vx_routes_check_service("dashboard", dashboard, sizeof dashboard / sizeof dashboard[0]), 0);
     const char *tools[] = {VX_SUBJECT_TOOLS_WEBHOOK, VX_SUBJECT_TOOLS_TOOL};
     assert_int_equal(vx_routes_check_service("tools", tools, 2), 0);
 }

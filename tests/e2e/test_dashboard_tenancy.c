@@ -1,0 +1,300 @@
+/*
+ * Every dashboard route, through the gateway, against the tenancy rules
+ * (SPEC hard rules 7-9, issue 12): org A's token never reads or changes
+ * org B's rows, and a staff token is refused where only owners may act.
+ *
+ * The test is driven by the suite's route table (libcommon/vx_routes.c):
+ * every route a dashboard token may call must have a row in CASES below, or
+ * the test fails naming it — a route added later is covered, or CI says it
+ * is not. A row says how to aim the route at org B's rows (a path holding
+ * B's id, or a body naming B's values) and whether staff may call it.
+ *
+ * What counts as a leak: an answer to A that holds any of B's ids, or any
+ * change to any of B's rows (a digest of every table's rows of org B, taken
+ * before and compared after every request). Staff rows are run against A's
+ * own resources: 403 where the route is owners-only (and A's rows unchanged),
+ * anything but 403 where staff may act.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vt.h"
+#include "vx_buf.h"
+#include "vx_routes.h"
+
+/* The ids a case's path and body may name; each filled for A and for B. */
+typedef struct org_fixture {
+    char org[37];
+    char contact[37], call[37], service[37], vapi_call[64], phone[16];
+} org_fixture;
+
+typedef enum {
+    AIM_PATH,      /* the path names B's resource: A must get 404 */
+    AIM_LIST,      /* A reads its own collection: B's rows must not appear */
+    AIM_BODY,      /* A writes its own rows with B's values: B must not change, nothing of B's answered */
+    AIM_ELSEWHERE, /* proved by another test (named in why): the row only keeps the route classified */
+} aim;
+
+typedef struct tenancy_case {
+    const char *method, *pattern; /* exactly as in the route table */
+    aim aim;
+    const char *path; /* with {contact} {call} {service} {vapi_call} {phone} of the aimed-at org */
+    const char *body; /* the same placeholders, or NULL */
+    bool owner_only;
+    const char *why; /* for AIM_ELSEWHERE: the test that proves it */
+} tenancy_case;
+
+static const tenancy_case CASES[] = {
+    {"GET", "/api/events", AIM_ELSEWHERE, NULL, NULL, false,
+     "tests/e2e/test_events_sse.c: a client of org A sees A's call.ended and never B's"},
+    {"GET", "/api/calls", AIM_LIST, "/api/calls?limit=100", NULL, false, NULL},
+    {"GET", "/api/calls/stats", AIM_LIST, "/api/calls/stats", NULL, false, NULL},
+    {"GET", "/api/calls/{id:uuid}", AIM_PATH, "/api/calls/{call}", NULL, false, NULL},
+    {"GET", "/api/contacts", AIM_LIST, "/api/contacts?limit=100&q=Tenancy", NULL, false, NULL},
+    {"POST", "/api/contacts", AIM_BODY, "/api/contacts", "{\"first_name\":\"Same\",\"phone\":\"{phone}\"}", false, NULL},
+    {"GET", "/api/contacts/stats", AIM_LIST, "/api/contacts/stats", NULL, false, NULL},
+    {"GET", "/api/contacts/{id:uuid}", AIM_PATH, "/api/contacts/{contact}", NULL, false, NULL},
+    {"PATCH", "/api/contacts/{id:uuid}", AIM_PATH, "/api/contacts/{contact}", "{\"notes\":\"changed by another org\"}", false,
+     NULL},
+    {"DELETE", "/api/contacts/{id:uuid}", AIM_PATH, "/api/contacts/{contact}", NULL, false, NULL},
+    {"GET", "/api/services", AIM_LIST, "/api/services", NULL, false, NULL},
+    {"POST", "/api/services", AIM_BODY, "/api/services", "{\"name\":\"Tenancy Whitening\",\"price\":10}", true, NULL},
+    {"PATCH", "/api/services/{id:uuid}", AIM_PATH, "/api/services/{service}", "{\"price\":1}", true, NULL},
+    {"DELETE", "/api/services/{id:uuid}", AIM_PATH, "/api/services/{service}", NULL, true, NULL},
+    {"GET", "/api/settings/notifications", AIM_LIST, "/api/settings/notifications", NULL, false, NULL},
+    {"PUT", "/api/settings/notifications", AIM_BODY, "/api/settings/notifications", "{\"hot_lead_threshold\":55}", true, NULL},
+    {"GET", "/api/audit", AIM_LIST, "/api/audit?limit=200", NULL, true, NULL},
+    {"GET", "/api/integrations", AIM_ELSEWHERE, NULL, NULL, false,
+     "tests/e2e/test_integrations.c: another org's token never sees, reads or deletes org A's integrations"},
+    {"POST", "/api/integrations/twilio", AIM_ELSEWHERE, NULL, NULL, true, "tests/e2e/test_integrations.c (as above)"},
+    {"DELETE", "/api/integrations/twilio", AIM_ELSEWHERE, NULL, NULL, true, "tests/e2e/test_integrations.c (as above)"},
+    {"GET", "/api/integrations/google/authorize", AIM_ELSEWHERE, NULL, NULL, true,
+     "tests/e2e/test_integrations.c: another org's state is refused and stores nothing"},
+};
+#define NCASES (sizeof CASES / sizeof CASES[0])
+
+/* Every table with org rows a dashboard route may read or write. */
+static const char *const ORG_TABLES[] = {"contacts",     "call_logs",      "services", "org_settings",
+                                         "appointments", "business_hours", "agents"};
+
+static vt_suite suite;
+static PGconn *admin;
+static org_fixture A, B;
+static char *owner_a, *staff_a;
+
+/* text with each placeholder replaced by f's value (malloc'd). */
+static char *aimed(const char *text, const org_fixture *f)
+{
+    const struct {
+        const char *key, *value;
+    } subs[] = {{"{contact}", f->contact},
+                {"{call}", f->call},
+                {"{service}", f->service},
+                {"{vapi_call}", f->vapi_call},
+                {"{phone}", f->phone}};
+    char *out = strdup(text);
+    assert_non_null(out);
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        char *next = vt_replace(out, subs[i].key, subs[i].value);
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+/* One digest of every row of org in ORG_TABLES: any change to any of them changes it. */
+static char *org_digest(const char *org)
+{
+    vx_buf sql = VX_BUF_INIT;
+    vx_buf_puts(&sql, "SELECT md5(concat(");
+    for (size_t i = 0; i < sizeof ORG_TABLES / sizeof ORG_TABLES[0]; i++)
+        vx_buf_printf(&sql, "%s(SELECT string_agg(t::text, '|' ORDER BY t::text) FROM %s t WHERE org_id = $1::uuid)",
+                      i > 0 ? ", " : "", ORG_TABLES[i]);
+    vx_buf_puts(&sql, "))");
+    const char *p[1] = {org};
+    char *digest = vt_sql_value(admin, sql.data, 1, p);
+    vx_buf_free(&sql);
+    return digest;
+}
+
+static vt_response api(const char *method, const char *path, const char *token, const char *body)
+{
+    char url[512], auth[1200];
+    snprintf(url, sizeof url, "%s%s", suite.base_url, path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    const char *headers[] = {auth, "Content-Type: application/json", NULL};
+    return vt_http(method, url, headers, body, body != NULL ? strlen(body) : 0);
+}
+
+/* Gives org f a contact, a call of that contact and a service. */
+static void fill(org_fixture *f, const char *name)
+{
+    vt_create_org(admin, name, NULL, NULL, NULL, f->org);
+    vt_random_e164(f->phone);
+    char u[37];
+    vt_uuid(u);
+    snprintf(f->vapi_call, sizeof f->vapi_call, "tenancy-%s", u);
+    const char *pc[2] = {f->org, f->phone};
+    char *id = vt_sql_value(admin,
+                            "INSERT INTO contacts (org_id, phone, first_name, last_name) VALUES ($1::uuid, $2, 'Tenancy', 'Caller')"
+                            " RETURNING id",
+                            2, pc);
+    snprintf(f->contact, sizeof f->contact, "%s", id);
+    free(id);
+    const char *pl[4] = {f->org, f->vapi_call, f->contact, f->phone};
+    id = vt_sql_value(admin,
+                      "INSERT INTO call_logs (org_id, vapi_call_id, call_sid, status, contact_id, phone_number, caller_name,"
+                      " lead_tier, lead_score) VALUES ($1::uuid, $2, 'vapi-' || $2, 'completed', $3::uuid, $4, 'Tenancy Caller',"
+                      " 'hot', 80) RETURNING id",
+                      4, pl);
+    snprintf(f->call, sizeof f->call, "%s", id);
+    free(id);
+    const char *ps[2] = {f->org, f->vapi_call};
+    id = vt_sql_value(admin,
+                      "INSERT INTO services (org_id, name, price, keywords) VALUES ($1::uuid, 'Cleaning ' || $2, 120, '{clean}')"
+                      " RETURNING id",
+                      2, ps);
+    snprintf(f->service, sizeof f->service, "%s", id);
+    free(id);
+    const char *po[1] = {f->org};
+    vt_sql_exec(admin, "INSERT INTO org_settings (org_id, hot_lead_threshold) VALUES ($1::uuid, 75)", 1, po);
+}
+
+static int setup(void **state)
+{
+    vt_suite_start(&suite);
+    admin = vt_admin();
+    fill(&A, "Tenancy A");
+    fill(&B, "Tenancy B");
+    owner_a = vt_token(&suite, A.org, 600);
+    staff_a = vt_token_as(&suite, A.org, "staff", 600);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    free(owner_a);
+    free(staff_a);
+    PQfinish(admin);
+    vt_suite_stop(&suite);
+    return 0;
+}
+
+static const tenancy_case *case_for(const vx_route *r)
+{
+    for (size_t i = 0; i < NCASES; i++)
+        if (strcmp(CASES[i].method, r->method) == 0 && strcmp(CASES[i].pattern, r->pattern) == 0)
+            return &CASES[i];
+    return NULL;
+}
+
+static void test_every_dashboard_route_has_a_case(void **state)
+{
+    size_t n;
+    const vx_route *routes = vx_routes_table(&n);
+    bool missing = false;
+    for (size_t i = 0; i < n; i++) {
+        if (routes[i].auth != VX_AUTH_DASHBOARD || case_for(&routes[i]) != NULL)
+            continue;
+        fprintf(stderr, "no tenancy case for %s %s: add one to CASES\n", routes[i].method, routes[i].pattern);
+        missing = true;
+    }
+    /* And no case for a route that is gone or no longer a dashboard route. */
+    for (size_t i = 0; i < NCASES; i++) {
+        bool found = false;
+        for (size_t j = 0; j < n && !found; j++)
+            found = routes[j].auth == VX_AUTH_DASHBOARD && strcmp(routes[j].method, CASES[i].method) == 0 &&
+                    strcmp(routes[j].pattern, CASES[i].pattern) == 0;
+        if (!found) {
+            fprintf(stderr, "tenancy case %s %s matches no dashboard route\n", CASES[i].method, CASES[i].pattern);
+            missing = true;
+        }
+        if (CASES[i].aim == AIM_ELSEWHERE && (CASES[i].why == NULL || strstr(CASES[i].why, "tests/") == NULL)) {
+            fprintf(stderr, "tenancy case %s %s: say which test proves it\n", CASES[i].method, CASES[i].pattern);
+            missing = true;
+        }
+    }
+    assert_false(missing);
+}
+
+/* Fails when body holds any of f's ids. */
+static void assert_holds_nothing_of(const char *what, const char *body, const org_fixture *f)
+{
+    const char *ids[] = {f->org, f->contact, f->call, f->service, f->vapi_call};
+    for (size_t i = 0; body != NULL && i < sizeof ids / sizeof ids[0]; i++)
+        if (strstr(body, ids[i]) != NULL)
+            fail_msg("%s answered another org's id %s: %s", what, ids[i], body);
+}
+
+static void test_org_a_never_reads_or_changes_org_b(void **state)
+{
+    char *before = org_digest(B.org);
+    for (size_t i = 0; i < NCASES; i++) {
+        const tenancy_case *c = &CASES[i];
+        if (c->aim == AIM_ELSEWHERE)
+            continue;
+        char what[160];
+        snprintf(what, sizeof what, "%s %s", c->method, c->pattern);
+        char *path = aimed(c->path, &B);
+        char *body = c->body != NULL ? aimed(c->body, &B) : NULL;
+        vt_response r = api(c->method, path, owner_a, body);
+        if (r.status >= 500)
+            fail_msg("%s: %ld %s", what, r.status, r.body != NULL ? r.body : "");
+        if (c->aim == AIM_PATH && r.status != 404)
+            fail_msg("%s aimed at org B's row answered %ld, not 404: %s", what, r.status, r.body != NULL ? r.body : "");
+        assert_holds_nothing_of(what, r.body, &B);
+        char *after = org_digest(B.org);
+        if (strcmp(before, after) != 0)
+            fail_msg("%s by org A changed org B's rows", what);
+        free(after);
+        vt_response_free(&r);
+        free(path);
+        free(body);
+    }
+    free(before);
+}
+
+static void test_staff_are_refused_where_only_owners_act(void **state)
+{
+    for (size_t i = 0; i < NCASES; i++) {
+        const tenancy_case *c = &CASES[i];
+        if (c->aim == AIM_ELSEWHERE)
+            continue;
+        char what[160];
+        snprintf(what, sizeof what, "%s %s", c->method, c->pattern);
+        char *before = org_digest(A.org);
+        char *path = aimed(c->path, &A);
+        char *body = c->body != NULL ? aimed(c->body, &A) : NULL;
+        vt_response r = api(c->method, path, staff_a, body);
+        if (c->owner_only) {
+            if (r.status != 403)
+                fail_msg("%s by staff answered %ld, not 403: %s", what, r.status, r.body != NULL ? r.body : "");
+            char *after = org_digest(A.org);
+            if (strcmp(before, after) != 0)
+                fail_msg("%s refused to staff still changed the org's rows", what);
+            free(after);
+        } else if (r.status == 403 || r.status >= 500) {
+            fail_msg("%s by staff answered %ld: %s", what, r.status, r.body != NULL ? r.body : "");
+        }
+        vt_response_free(&r);
+        free(path);
+        free(body);
+        free(before);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_dashboard_route_has_a_case),
+        cmocka_unit_test(test_org_a_never_reads_or_changes_org_b),
+        cmocka_unit_test(test_staff_are_refused_where_only_owners_act),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

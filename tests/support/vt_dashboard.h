@@ -1,0 +1,38 @@
+/*
+ * vt_dashboard: speaking to dashboard-api as the gateway does — a signed
+ * GatewayRequest on a route's subject for a dashboard token's org and role,
+ * with the path's {id}, the query and a JSON body — and reading its answer.
+ * For the tests of dashboard-api's modules, which run the real process on
+ * real NATS and PostgreSQL without the gateway.
+ */
+#ifndef VT_DASHBOARD_H
+#define VT_DASHBOARD_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include <nats/nats.h>
+
+#include "voxanne/v1/gateway.pb-c.h"
+
+/* The request (id, query and body may be NULL); the answer as it came
+ * (voxanne__v1__gateway_response__free_unpacked). Fails the test when
+ * nothing answers. */
+Voxanne__V1__GatewayResponse *vt_dashboard_call(natsConnection *nc, const char *subject, const char *org, const char *role,
+                                                const char *id, const char *query, const char *body, size_t body_len);
+
+typedef struct vt_answer {
+    unsigned status;
+    char *body;  /* malloc'd, NUL-terminated */
+    cJSON *json; /* the body parsed, or NULL */
+} vt_answer;
+
+/* The same request; the answer's status, body and parsed JSON (vt_answer_free). */
+vt_answer vt_dashboard_request(natsConnection *nc, const char *subject, const char *org, const char *role, const char *id,
+                               const char *query, const char *body, size_t body_len);
+void vt_answer_free(vt_answer *a);
+/* Fails unless a has status and a JSON body. */
+void vt_expect_status(const vt_answer *a, unsigned status);
+/* Fails unless a is status with {"error": …, "code": code}. Frees a. */
+void vt_expect_error(vt_answer a, unsigned status, const char *code);
+
+#endif
