@@ -4,6 +4,7 @@
 #include "vt_dashboard.h"
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,23 @@
 #include "vt.h"
 #include "vx_crypto.h"
 #include "vx_time.h"
+
+pid_t vt_dashboard_start(natsConnection **nc, const char *log_name)
+{
+    if (natsConnection_ConnectTo(nc, vt_env("NATS_URL")) != NATS_OK)
+        fail_msg("cannot connect to NATS");
+    static const char *env[] = {"DASHBOARD_WORKERS=2", NULL};
+    pid_t service = vt_spawn("dashboard-api", log_name, env);
+    if (!vt_wait_service_healthy(*nc, "dashboard", 10000))
+        fail_msg("dashboard-api did not start (see build/test-logs/%s.log)", log_name);
+    return service;
+}
+
+void vt_dashboard_stop(pid_t service, natsConnection *nc)
+{
+    assert_int_equal(vt_stop(service, SIGTERM, 5000), 0);
+    natsConnection_Destroy(nc);
+}
 
 Voxanne__V1__GatewayResponse *vt_dashboard_call(natsConnection *nc, const char *subject, const char *org, const char *role,
                                                 const char *id, const char *query, const char *body, size_t body_len)

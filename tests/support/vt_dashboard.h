@@ -9,10 +9,18 @@
 #define VT_DASHBOARD_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <cjson/cJSON.h>
 #include <nats/nats.h>
 
 #include "voxanne/v1/gateway.pb-c.h"
+
+/* Starts dashboard-api (two workers, its log build/test-logs/<log_name>.log),
+ * connects *nc to NATS and waits until the service answers its health
+ * requests; fails the test otherwise. Its pid, for vt_dashboard_stop. */
+pid_t vt_dashboard_start(natsConnection **nc, const char *log_name);
+/* SIGTERM, and the test fails unless it stopped cleanly; closes nc. */
+void vt_dashboard_stop(pid_t service, natsConnection *nc);
 
 /* The request (id, query and body may be NULL); the answer as it came
  * (voxanne__v1__gateway_response__free_unpacked). Fails the test when

@@ -118,18 +118,13 @@ static int setup(void **state)
                 " + CASE WHEN g % 5 = 0 THEN interval '1 microsecond' ELSE interval '0' END,"
                 " (ARRAY['hot', 'warm', 'cold'])[1 + g % 3], 'Walker ' || g FROM generate_series(1, $3::int) g",
                 3, pc);
-    assert_int_equal(natsConnection_ConnectTo(&nc, vt_env("NATS_URL")), NATS_OK);
-    static const char *env[] = {"DASHBOARD_WORKERS=2", NULL};
-    service = vt_spawn("dashboard-api", "dashboard-api-calls", env);
-    if (!vt_wait_service_healthy(nc, "dashboard", 10000))
-        fail_msg("dashboard-api did not start");
+    service = vt_dashboard_start(&nc, "dashboard-api-calls");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    assert_int_equal(vt_stop(service, SIGTERM, 5000), 0);
-    natsConnection_Destroy(nc);
+    vt_dashboard_stop(service, nc);
     PQfinish(admin);
     return 0;
 }

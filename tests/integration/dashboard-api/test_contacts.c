@@ -174,18 +174,13 @@ static void expect_stats(const char *org, int total, int hot, int warm, int cold
 static int setup(void **state)
 {
     admin = vt_admin();
-    assert_int_equal(natsConnection_ConnectTo(&nc, vt_env("NATS_URL")), NATS_OK);
-    static const char *env[] = {"DASHBOARD_WORKERS=2", NULL};
-    service = vt_spawn("dashboard-api", "dashboard-api-contacts", env);
-    if (!vt_wait_service_healthy(nc, "dashboard", 10000))
-        fail_msg("dashboard-api did not start");
+    service = vt_dashboard_start(&nc, "dashboard-api-contacts");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    assert_int_equal(vt_stop(service, SIGTERM, 5000), 0);
-    natsConnection_Destroy(nc);
+    vt_dashboard_stop(service, nc);
     PQfinish(admin);
     return 0;
 }

@@ -90,18 +90,13 @@ static int setup(void **state)
     const char *pb[2] = {org_b, other};
     vt_sql_exec(admin, "INSERT INTO call_logs (org_id, vapi_call_id, call_sid, status) VALUES ($1, $2, 'vapi-' || $2, 'completed')",
                 2, pb);
-    assert_int_equal(natsConnection_ConnectTo(&nc, vt_env("NATS_URL")), NATS_OK);
-    static const char *env[] = {"DASHBOARD_WORKERS=2", NULL};
-    service = vt_spawn("dashboard-api", "dashboard-api-integration", env);
-    if (!vt_wait_service_healthy(nc, "dashboard", 10000))
-        fail_msg("dashboard-api did not start");
+    service = vt_dashboard_start(&nc, "dashboard-api-integration");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    assert_int_equal(vt_stop(service, SIGTERM, 5000), 0);
-    natsConnection_Destroy(nc);
+    vt_dashboard_stop(service, nc);
     PQfinish(admin);
     return 0;
 }
