@@ -308,6 +308,7 @@ static bool within_budget(request_ctx *ctx, ratelimit *rl, const char *org_id)
         ctx->route->auth == VX_AUTH_OPERATOR_DETAILS || ctx->route->target == VX_TARGET_HEALTH)
         return true;
     struct sockaddr_storage peer;
+    memset(&peer, 0, sizeof peer); /* a failed get_peername leaves no family: not limited */
     const void *key = org_id;
     size_t key_len = org_id != NULL ? strlen(org_id) : 0;
     if (org_id == NULL) {
