@@ -131,3 +131,35 @@ const cJSON *vx_json_object_lenient(const cJSON *root, const char *path, cJSON *
     *owned = parsed;
     return parsed;
 }
+
+/* True when a string of the JSON text holds the escape \u0000 (an escaped
+ * backslash before "u0000" is text, not a NUL). */
+static bool has_escaped_nul(const char *text, size_t len)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '"') {
+            in_string = !in_string;
+        } else if (in_string && text[i] == '\\' && i + 1 < len) {
+            if (text[i + 1] == 'u' && i + 5 < len && memcmp(text + i + 2, "0000", 4) == 0)
+                return true;
+            i++; /* the escaped character: an escaped quote does not end the string */
+        }
+    }
+    return false;
+}
+
+cJSON *vx_json_object_strict(const char *text, size_t len)
+{
+    if (text == NULL || len == 0 || memchr(text, '\0', len) != NULL || has_escaped_nul(text, len))
+        return NULL;
+    const char *end = NULL;
+    cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    while (doc != NULL && end < text + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+        end++; /* JSON's whitespace */
+    if (doc != NULL && (end != text + len || !cJSON_IsObject(doc))) {
+        cJSON_Delete(doc);
+        doc = NULL;
+    }
+    return doc;
+}

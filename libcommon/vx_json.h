@@ -7,6 +7,7 @@
 #define VX_JSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
@@ -24,5 +25,12 @@ bool vx_json_time_ms(const cJSON *root, const char *path, int64_t *unix_ms);
  * (which the caller must cJSON_Delete) and returned — Vapi sends tool arguments both ways.
  * *owned is always set: NULL unless a string was parsed. */
 const cJSON *vx_json_object_lenient(const cJSON *root, const char *path, cJSON **owned);
+
+/* The strict reader of request bodies: exactly one JSON object in the len
+ * bytes of text (not NUL-terminated), nothing after it but JSON's
+ * whitespace, and no NUL — raw or escaped as \u0000, which cJSON would hand
+ * over as a string (or key) cut short: "Ann\u0000x" stored as "Ann". The
+ * object (the caller cJSON_Delete()s it), or NULL for anything else. */
+cJSON *vx_json_object_strict(const char *text, size_t len);
 
 #endif

@@ -18,12 +18,16 @@ void dashboard_audit_prepare(vx_pg *pg)
     vx_pg_prepare(pg, "audit_record",
                   "INSERT INTO audit_log (org_id, actor_user_id, actor_role, action, target_type, target_id, details, request_id)"
                   " VALUES ($1::uuid, NULLIF($2, ''), NULLIF($3, ''), $4, $5, $6, COALESCE($7::jsonb, '{}'), NULLIF($8, ''))");
-    /* One more row than the page, to know whether another page follows. */
+    /* One more row than the page ($4 + 1) tells whether another page follows:
+     * the page is the first $4, and the next starts before its last id. */
     vx_pg_prepare(pg, "audit_list",
-                  "SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]')::text FROM ("
-                  " SELECT id, action, actor_user_id, actor_role, target_type, target_id, details, created_at FROM audit_log"
+                  "SELECT coalesce(json_agg(json_build_object('id', id, 'action', action, 'actor_user_id', actor_user_id,"
+                  " 'actor_role', actor_role, 'target_type', target_type, 'target_id', target_id, 'details', details,"
+                  " 'created_at', created_at) ORDER BY id DESC) FILTER (WHERE n <= $4::int), '[]')::text,"
+                  " CASE WHEN count(*) > $4::int THEN min(id) FILTER (WHERE n <= $4::int) END"
+                  " FROM (SELECT *, row_number() OVER (ORDER BY id DESC) AS n FROM audit_log"
                   " WHERE org_id = $1::uuid AND ($2::bigint IS NULL OR id < $2::bigint) AND ($3::text IS NULL OR action = $3)"
-                  " ORDER BY id DESC LIMIT $4::int) e");
+                  " ORDER BY id DESC LIMIT $4::int + 1) e");
 }
 
 int dashboard_audit_record(vx_pg *pg, const vx_gateway_request *req, const char *action, const char *target_type,
@@ -64,30 +68,15 @@ void dashboard_audit_list(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply
         return;
     }
     char limit_s[24], before_s[24];
-    snprintf(limit_s, sizeof limit_s, "%ld", limit + 1);
+    snprintf(limit_s, sizeof limit_s, "%ld", limit);
     snprintf(before_s, sizeof before_s, "%ld", before);
     const char *params[4] = {req->auth->org_id, bs == VX_QUERY_OK ? before_s : NULL, as == VX_QUERY_OK ? action : NULL, limit_s};
     PGresult *res = vx_access_read_as_org(pg, req, "audit_list", 4, params, reply);
     if (res == NULL)
         return;
-    /* The extra row tells that a next page exists; it is cut here, and the
-     * last id shown is where the next page starts. */
-    cJSON *entries = cJSON_Parse(PQgetvalue(res, 0, 0));
+    reply->status = 200;
+    reply->content_type = "application/json";
+    vx_buf_printf(&reply->body, "{\"entries\":%s,\"next_before\":%s}", PQgetvalue(res, 0, 0),
+                  PQgetisnull(res, 0, 1) ? "null" : PQgetvalue(res, 0, 1));
     PQclear(res);
-    if (!cJSON_IsArray(entries)) {
-        cJSON_Delete(entries);
-        vx_rpc_reply_error(reply, 500, "internal", "The audit log could not be read.");
-        return;
-    }
-    cJSON *next = cJSON_CreateNull();
-    if (cJSON_GetArraySize(entries) > limit) {
-        cJSON_DeleteItemFromArray(entries, (int)limit);
-        cJSON *last = cJSON_GetArrayItem(entries, (int)limit - 1);
-        cJSON_Delete(next);
-        next = cJSON_Duplicate(cJSON_GetObjectItem(last, "id"), false);
-    }
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "entries", entries);
-    cJSON_AddItemToObject(root, "next_before", next);
-    vx_rpc_reply_cjson(reply, 200, root);
 }

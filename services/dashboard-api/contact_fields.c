@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "vx_json.h"
 #include "vx_utf8.h"
 #include "vx_validate.h"
 
@@ -210,24 +211,6 @@ static int field_of(const char *key)
     return -1;
 }
 
-/* cJSON turns "\u0000" into a NUL that ends the C string: "Ann\u0000x"
- * would be stored as "Ann", and a key "phone\u0000x" read as "phone". Found
- * in the raw text instead: a "\u0000" whose backslash is not itself escaped. */
-static bool has_escaped_nul(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '\\')
-            continue;
-        size_t run = i;
-        while (run < n && s[run] == '\\')
-            run++;
-        if ((run - i) % 2 == 1 && n - run >= 5 && memcmp(s + run, "u0000", 5) == 0)
-            return true;
-        i = run - 1;
-    }
-    return false;
-}
-
 /* The key as the answer may show it: printable ASCII, at most 64 bytes. */
 static void printable_key(const char *key, char out[68])
 {
@@ -276,17 +259,11 @@ int contact_fields_parse(const void *body, size_t len, contact_fields_mode mode,
     const char *text = body;
     if (len == 0 || text == NULL)
         return fail(err, "invalid_json", "%s", "The body must be a JSON object.");
-    if (memchr(text, '\0', len) != NULL || has_escaped_nul(text, len))
-        return fail(err, "invalid_json", "%s", "The body must not contain NUL characters.");
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
-    bool trailing = false;
-    for (const char *p = end; root != NULL && p != NULL && p < text + len; p++)
-        trailing = trailing || !is_space((unsigned char)*p);
-    if (root == NULL || trailing || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return fail(err, "invalid_json", "%s", "The body must be a JSON object.");
-    }
+    /* No NUL, raw or escaped: cJSON would cut "Ann\u0000x" to "Ann", or read a
+     * key "phone\u0000x" as "phone". */
+    cJSON *root = vx_json_object_strict(text, len);
+    if (root == NULL)
+        return fail(err, "invalid_json", "%s", "The body must be one JSON object, without NUL characters.");
     int rc = 0;
     bool any = false;
     for (const cJSON *item = root->child; item != NULL && rc == 0; item = item->next) {

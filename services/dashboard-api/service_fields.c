@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "vx_buf.h"
+#include "vx_json.h"
 #include "vx_utf8.h"
 
 static const struct {
@@ -258,37 +259,6 @@ static int read_members(const cJSON *doc, service_fields *out, service_fields_er
     return 0;
 }
 
-/* True when a string of the JSON text holds the escape \u0000. */
-static bool has_escaped_nul(const char *body, size_t len)
-{
-    bool in_string = false;
-    for (size_t i = 0; i < len; i++) {
-        if (body[i] == '"') {
-            in_string = !in_string;
-        } else if (in_string && body[i] == '\\' && i + 1 < len) {
-            if (body[i + 1] == 'u' && i + 5 < len && memcmp(body + i + 2, "0000", 4) == 0)
-                return true;
-            i++; /* the escaped character: an escaped quote does not end the string */
-        }
-    }
-    return false;
-}
-
-cJSON *service_fields_json_object(const char *body, size_t len)
-{
-    if (body == NULL || len == 0 || memchr(body, '\0', len) != NULL || has_escaped_nul(body, len))
-        return NULL;
-    const char *end = NULL;
-    cJSON *doc = cJSON_ParseWithLengthOpts(body, len, &end, false);
-    while (doc != NULL && end < body + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
-        end++; /* JSON's whitespace */
-    if (doc != NULL && (end != body + len || !cJSON_IsObject(doc))) {
-        cJSON_Delete(doc);
-        doc = NULL;
-    }
-    return doc;
-}
-
 int service_fields_parse(const char *body, size_t len, service_fields_mode mode, service_fields *out, service_fields_error *err)
 {
     memset(out, 0, sizeof(*out));
@@ -299,7 +269,7 @@ int service_fields_parse(const char *body, size_t len, service_fields_mode mode,
     if (mode == SERVICE_FIELDS_CREATE)
         snprintf(out->duration, sizeof(out->duration), "%d", SERVICE_FIELDS_DURATION_DEFAULT);
     out->active = true;
-    cJSON *doc = service_fields_json_object(body, len);
+    cJSON *doc = vx_json_object_strict(body, len);
     int rc = -1;
     if (doc == NULL) {
         refuse(err, "invalid_json", "The body must be one JSON object.");

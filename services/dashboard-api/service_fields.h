@@ -69,11 +69,4 @@ int service_fields_parse(const char *body, size_t len, service_fields_mode mode,
 /* Frees what a parse allocated and zeroes f. */
 void service_fields_clear(service_fields *f);
 
-/* The body as one JSON object (the caller cJSON_Delete()s it), or NULL when
- * it is anything else: empty, not JSON, not an object, followed by more than
- * whitespace, or holding a NUL character (raw or \u0000), which cJSON would
- * hand over as a string cut short — "a\u0000b" would be stored as "a" without
- * a word. The strict reader of every body of this module and of settings.c. */
-cJSON *service_fields_json_object(const char *body, size_t len);
-
 #endif

@@ -24,6 +24,7 @@
 #include "audit.h"
 #include "service_fields.h"
 #include "vx_access.h"
+#include "vx_json.h"
 #include "vx_log.h"
 
 #define COLUMNS "hot_lead_threshold, reminder_lead_minutes, lead_alerts"
@@ -92,7 +93,7 @@ static bool read_value(size_t i, const cJSON *v, char out[16])
  * stays NULL for the others. False with reply set to the 400. */
 static bool read_body(const vx_gateway_request *req, char values[NFIELDS][16], const char *given_out[NFIELDS], vx_rpc_reply *reply)
 {
-    cJSON *doc = service_fields_json_object((const char *)req->body.data, req->body.len);
+    cJSON *doc = vx_json_object_strict((const char *)req->body.data, req->body.len);
     bool ok = doc != NULL;
     if (!ok)
         vx_rpc_reply_error(reply, 400, "invalid_json", "The body must be one JSON object.");

@@ -262,32 +262,6 @@ static void test_shape_of_the_body(void **state)
     service_fields_clear(&f);
 }
 
-/* The strict reader settings.c shares: one object, nothing after it but
- * JSON's whitespace, no NUL that cJSON would silently cut a string at. */
-static void test_json_object(void **state)
-{
-    static const char ok[] = " \r\n\t{\"a\":\"b\"} \n";
-    cJSON *doc = service_fields_json_object(ok, sizeof(ok) - 1);
-    assert_non_null(doc);
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "a")), "b");
-    cJSON_Delete(doc);
-    /* Only the len bytes given are read: what follows is not the body's. */
-    static const char longer[] = "{\"a\":1}garbage";
-    doc = service_fields_json_object(longer, 7);
-    assert_non_null(doc);
-    cJSON_Delete(doc);
-    static const char raw_nul[] = "{\"a\":\"b\0c\"}";
-    assert_null(service_fields_json_object(raw_nul, sizeof(raw_nul) - 1));
-    static const char nul_after[] = "{\"a\":1}\0";
-    assert_null(service_fields_json_object(nul_after, sizeof(nul_after) - 1));
-    static const char vtab_after[] = "{\"a\":1}\v";
-    assert_null(service_fields_json_object(vtab_after, sizeof(vtab_after) - 1));
-    assert_null(service_fields_json_object("{\"a\":1}", 0));
-    assert_null(service_fields_json_object(NULL, 0));
-    static const char escaped_nul_key[] = "{\"a\\u0000b\":1}";
-    assert_null(service_fields_json_object(escaped_nul_key, sizeof(escaped_nul_key) - 1));
-}
-
 /* The unknown key is named, within a message of bounded size, whatever it holds. */
 static void test_unknown_field_is_named(void **state)
 {
@@ -323,7 +297,6 @@ int main(void)
         cmocka_unit_test(test_active),
         cmocka_unit_test(test_shape_of_the_body),
         cmocka_unit_test(test_unknown_field_is_named),
-        cmocka_unit_test(test_json_object),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -136,11 +136,42 @@ static void test_object_lenient(void **state)
     }
 }
 
+/* The strict reader of request bodies (dashboard-api): one object, nothing after it but
+ * JSON's whitespace, no NUL that cJSON would silently cut a string at. */
+static void test_object_strict(void **state)
+{
+    static const char ok[] = " \r\n\t{\"a\":\"b\"} \n";
+    cJSON *doc = vx_json_object_strict(ok, sizeof(ok) - 1);
+    assert_non_null(doc);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "a")), "b");
+    cJSON_Delete(doc);
+    /* Only the len bytes given are read: what follows is not the body's. */
+    static const char longer[] = "{\"a\":1}garbage";
+    doc = vx_json_object_strict(longer, 7);
+    assert_non_null(doc);
+    cJSON_Delete(doc);
+    static const char raw_nul[] = "{\"a\":\"b\0c\"}";
+    assert_null(vx_json_object_strict(raw_nul, sizeof(raw_nul) - 1));
+    static const char nul_after[] = "{\"a\":1}\0";
+    assert_null(vx_json_object_strict(nul_after, sizeof(nul_after) - 1));
+    static const char vtab_after[] = "{\"a\":1}\v";
+    assert_null(vx_json_object_strict(vtab_after, sizeof(vtab_after) - 1));
+    assert_null(vx_json_object_strict("{\"a\":1}", 0));
+    assert_null(vx_json_object_strict(NULL, 0));
+    static const char escaped_nul_key[] = "{\"a\\u0000b\":1}";
+    assert_null(vx_json_object_strict(escaped_nul_key, sizeof(escaped_nul_key) - 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_at),  cmocka_unit_test(test_str),     cmocka_unit_test(test_str_first),
-        cmocka_unit_test(test_num), cmocka_unit_test(test_time_ms), cmocka_unit_test(test_object_lenient),
+        cmocka_unit_test(test_at),
+        cmocka_unit_test(test_str),
+        cmocka_unit_test(test_str_first),
+        cmocka_unit_test(test_num),
+        cmocka_unit_test(test_time_ms),
+        cmocka_unit_test(test_object_lenient),
+        cmocka_unit_test(test_object_strict),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
