@@ -34,6 +34,11 @@ typedef enum {
     VX_ROLE_STAFF = 1u << 1,
 } vx_role;
 #define VX_ROLE_MEMBERS (VX_ROLE_OWNER | VX_ROLE_STAFF)
+/* A route no role is asked for: its caller has no token yet (sign-in), and
+ * the handler authenticates what it is given (a password, a refresh token,
+ * an invitation). Only a VX_AUTH_SERVICE route may be public, and every
+ * such route must be (each service's start-up check). */
+#define VX_ROLE_PUBLIC 0u
 
 /* The role named by a token's role claim, or 0 when it is none of the dashboard's. */
 unsigned vx_access_role(const char *role);

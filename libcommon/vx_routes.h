@@ -45,6 +45,32 @@
 #define VX_SUBJECT_CONTACTS_CREATE "rpc.dashboard.contacts.create"
 #define VX_SUBJECT_CONTACTS_UPDATE "rpc.dashboard.contacts.update"
 #define VX_SUBJECT_CONTACTS_DELETE "rpc.dashboard.contacts.delete"
+/* Contacts in bulk: CSV import and export; a contact's GDPR export (Art.
+ * 15/20; the erasure is DELETE /api/contacts/{id}?erase=true); a call-back. */
+#define VX_SUBJECT_CONTACTS_IMPORT      "rpc.dashboard.contacts.import"
+#define VX_SUBJECT_CONTACTS_EXPORT      "rpc.dashboard.contacts.export"
+#define VX_SUBJECT_CONTACTS_GDPR_EXPORT "rpc.dashboard.contacts.gdpr_export"
+#define VX_SUBJECT_CONTACTS_CALL        "rpc.dashboard.contacts.call"
+/* The org's appointments. */
+#define VX_SUBJECT_APPOINTMENTS_LIST       "rpc.dashboard.appointments.list"
+#define VX_SUBJECT_APPOINTMENTS_CREATE     "rpc.dashboard.appointments.create"
+#define VX_SUBJECT_APPOINTMENTS_UPDATE     "rpc.dashboard.appointments.update"
+#define VX_SUBJECT_APPOINTMENTS_RESCHEDULE "rpc.dashboard.appointments.reschedule"
+#define VX_SUBJECT_APPOINTMENTS_CANCEL     "rpc.dashboard.appointments.cancel"
+/* Built-in sign-in (VX_AUTH_SERVICE: dashboard-api checks the password,
+ * refresh token or invitation itself) and the signed-in user's org. */
+#define VX_SUBJECT_AUTH_SIGNUP         "rpc.dashboard.auth.signup"
+#define VX_SUBJECT_AUTH_LOGIN          "rpc.dashboard.auth.login"
+#define VX_SUBJECT_AUTH_REFRESH        "rpc.dashboard.auth.refresh"
+#define VX_SUBJECT_AUTH_LOGOUT         "rpc.dashboard.auth.logout"
+#define VX_SUBJECT_AUTH_ACCEPT_INVITE  "rpc.dashboard.auth.accept_invite"
+#define VX_SUBJECT_ORGS_VALIDATE       "rpc.dashboard.orgs.validate"
+/* The org's team (owners): members, invitations, roles. */
+#define VX_SUBJECT_TEAM_LIST          "rpc.dashboard.team.list"
+#define VX_SUBJECT_TEAM_INVITE        "rpc.dashboard.team.invite"
+#define VX_SUBJECT_TEAM_INVITE_REVOKE "rpc.dashboard.team.invite_revoke"
+#define VX_SUBJECT_TEAM_UPDATE        "rpc.dashboard.team.update"
+#define VX_SUBJECT_TEAM_REMOVE        "rpc.dashboard.team.remove"
 /* The org's priced services, and the owner's notification preferences. */
 #define VX_SUBJECT_SERVICES_LIST              "rpc.dashboard.services.list"
 #define VX_SUBJECT_SERVICES_CREATE            "rpc.dashboard.services.create"

@@ -1,0 +1,20 @@
+#include "contacts_csv.h"
+
+void dashboard_contacts_csv_prepare(vx_pg *pg)
+{
+    (void)pg;
+}
+
+void dashboard_contacts_import(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
+{
+    (void)pg;
+    (void)req;
+    vx_rpc_reply_error(reply, 501, "not_implemented", "Not built yet.");
+}
+
+void dashboard_contacts_export(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
+{
+    (void)pg;
+    (void)req;
+    vx_rpc_reply_error(reply, 501, "not_implemented", "Not built yet.");
+}
