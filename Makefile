@@ -33,11 +33,11 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PKGS_gateway := libh2o-evloop libnats libcjson openssl libprotobuf-c
 PKGS_webhook-ingest := libnats libpq libcjson libcurl libcrypto libprotobuf-c
 PKGS_tool-router := libnats libpq libcjson libcurl libcrypto libprotobuf-c
-PKGS_dashboard-api := libnats libpq libcjson libcrypto libprotobuf-c
+PKGS_dashboard-api := libnats libpq libcjson libcurl libcrypto libprotobuf-c libxcrypt
 PKGS_credential-vault := libnats libpq libcjson libcurl libcrypto libprotobuf-c
 PKGS_voxctl := libpq libcjson libcrypto libnats libprotobuf-c
 # Tests, fakes and harnesses may use any of them.
-PKGS_ALL := libh2o-evloop libnats libpq libcjson libcurl openssl libprotobuf-c
+PKGS_ALL := libh2o-evloop libnats libpq libcjson libcurl openssl libprotobuf-c libxcrypt
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_ALL) 2>/dev/null)
 
@@ -83,7 +83,7 @@ SUPPORT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SUPPORT_SRC))
 # benches link no cmocka, and vt_dashboard's checks need it.
 SUPPORT_LIB := $(B)/lib/libvtsupport.a
 FAKES := $(patsubst tests/fakes/%.c,$(B)/tests/fakes/%,$(wildcard tests/fakes/*.c))
-# Tests mirror the source: tests/unit/tool-router/calendar/test_slots.c tests services/tool-router/calendar/slots.c.
+# Tests mirror the source: tests/unit/libcommon/test_slots.c tests libcommon/vx_slots.c.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(shell find tests/unit -mindepth 2 -name 'test_*.c'))
 INTEG_TESTS := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(shell find tests/integration -mindepth 2 -name 'test_*.c'))
 E2E_TESTS := $(patsubst tests/e2e/%.c,$(B)/tests/e2e/%,$(wildcard tests/e2e/test_*.c))

@@ -63,14 +63,19 @@ int vx_http_perform(const vx_http_request *req, vx_http_answer *out, const char 
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(req->body));
     }
     CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
+    if (rc == CURLE_OK) {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+        curl_off_t retry_after = 0;
+        if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
+            out->retry_after_s = retry_after > 86400 ? 86400 : (long)retry_after;
+    }
     curl_easy_cleanup(c);
     curl_slist_free_all(headers);
     if (rc != CURLE_OK || s.too_big) {
         *error = s.too_big ? "answer too large" : curl_easy_strerror(rc);
         vx_buf_free(&out->body);
         out->status = 0;
+        out->retry_after_s = 0;
         return -1;
     }
     return 0;

@@ -30,6 +30,7 @@ typedef struct vx_http_request {
 typedef struct vx_http_answer {
     long status; /* the HTTP status; 0 when no answer came */
     vx_buf body;
+    long retry_after_s; /* the answer's Retry-After in seconds (an HTTP date counted from now), capped at a day; 0 when none */
 } vx_http_answer;
 
 /* Performs req. Returns 0 when an answer came, whatever its status (the body

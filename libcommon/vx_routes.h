@@ -59,12 +59,12 @@
 #define VX_SUBJECT_APPOINTMENTS_CANCEL     "rpc.dashboard.appointments.cancel"
 /* Built-in sign-in (VX_AUTH_SERVICE: dashboard-api checks the password,
  * refresh token or invitation itself) and the signed-in user's org. */
-#define VX_SUBJECT_AUTH_SIGNUP         "rpc.dashboard.auth.signup"
-#define VX_SUBJECT_AUTH_LOGIN          "rpc.dashboard.auth.login"
-#define VX_SUBJECT_AUTH_REFRESH        "rpc.dashboard.auth.refresh"
-#define VX_SUBJECT_AUTH_LOGOUT         "rpc.dashboard.auth.logout"
-#define VX_SUBJECT_AUTH_ACCEPT_INVITE  "rpc.dashboard.auth.accept_invite"
-#define VX_SUBJECT_ORGS_VALIDATE       "rpc.dashboard.orgs.validate"
+#define VX_SUBJECT_AUTH_SIGNUP        "rpc.dashboard.auth.signup"
+#define VX_SUBJECT_AUTH_LOGIN         "rpc.dashboard.auth.login"
+#define VX_SUBJECT_AUTH_REFRESH       "rpc.dashboard.auth.refresh"
+#define VX_SUBJECT_AUTH_LOGOUT        "rpc.dashboard.auth.logout"
+#define VX_SUBJECT_AUTH_ACCEPT_INVITE "rpc.dashboard.auth.accept_invite"
+#define VX_SUBJECT_ORGS_VALIDATE      "rpc.dashboard.orgs.validate"
 /* The org's team (owners): members, invitations, roles. */
 #define VX_SUBJECT_TEAM_LIST          "rpc.dashboard.team.list"
 #define VX_SUBJECT_TEAM_INVITE        "rpc.dashboard.team.invite"
@@ -118,7 +118,14 @@ typedef struct vx_route {
      * client waits: the gateway gives it GATEWAY_PROVIDER_TIMEOUT_MS instead
      * of GATEWAY_UPSTREAM_TIMEOUT_MS. */
     bool waits_on_providers;
+    /* The largest body the route takes; 0: the gateway's GATEWAY_MAX_BODY_BYTES.
+     * For the few uploads that need more (a CSV of 10,000 contacts). At most
+     * VX_ROUTE_BODY_MAX: the envelope must fit one NATS message (max_payload
+     * 8 MB in deploy/nats and deploy/local/infra.sh). */
+    size_t max_body_bytes;
 } vx_route;
+
+#define VX_ROUTE_BODY_MAX ((size_t)7 << 20)
 
 #define VX_ROUTE_MAX_PARAMS 4
 
@@ -143,6 +150,9 @@ typedef struct vx_route_match {
     const char *bad_param; /* for VX_ROUTE_BAD_PARAM: the parameter's name (points into the pattern) */
     size_t bad_param_len;
 } vx_route_match;
+
+/* The largest max_body_bytes of the table (0 when no route sets one). */
+size_t vx_routes_largest_body(const vx_route *table, size_t count);
 
 /* The suite's route table and its size. */
 const vx_route *vx_routes_table(size_t *count);

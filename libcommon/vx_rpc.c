@@ -20,6 +20,7 @@
 #include "vx_natsloop.h"
 #include "vx_replay.h"
 #include "vx_time.h"
+#include "vx_validate.h"
 
 /* Signatures remembered against replays (vx_replay, ~52 bytes each, touched
  * as used): with the gateway's default 5 s deadlines the table holds every
@@ -171,6 +172,23 @@ const char *vx_rpc_path_param(const vx_gateway_request *req, const char *key)
     for (size_t i = 0; i < req->n_path_params; i++)
         if (strcmp(req->path_params[i]->key, key) == 0)
             return req->path_params[i]->value;
+    return NULL;
+}
+
+const char *vx_rpc_path_uuid(const vx_gateway_request *req, vx_rpc_reply *reply)
+{
+    const char *id = vx_rpc_path_param(req, "id");
+    if (id != NULL && vx_is_uuid(id, strlen(id)))
+        return id;
+    vx_rpc_reply_error(reply, 400, "invalid_id", "The id in the path must be a UUID.");
+    return NULL;
+}
+
+const char *vx_rpc_header(const vx_gateway_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (strcmp(req->headers[i]->key, name) == 0)
+            return req->headers[i]->value;
     return NULL;
 }
 

@@ -134,5 +134,17 @@ void vx_error_json(vx_buf *out, const char *code, const char *message);
 
 /* A path parameter by name, or NULL. */
 const char *vx_rpc_path_param(const vx_gateway_request *req, const char *key);
+/* The path's "id" when it is a UUID; else NULL, with reply set to 400
+ * invalid_id. (The gateway checks {id:uuid} already: this is the service's
+ * own check, for envelopes that did not come through it.) */
+const char *vx_rpc_path_uuid(const vx_gateway_request *req, vx_rpc_reply *reply);
+
+/* The request headers the gateway forwards (GatewayRequest.headers), by
+ * their lower-case names: the body's content type, and the client's address
+ * as the gateway's socket saw it (never a client-supplied X-Forwarded-For). */
+#define VX_RPC_HEADER_CONTENT_TYPE "content-type"
+#define VX_RPC_HEADER_CLIENT_IP    "x-voxanne-client-ip"
+/* A forwarded header's value by lower-case name, or NULL. */
+const char *vx_rpc_header(const vx_gateway_request *req, const char *name);
 
 #endif

@@ -10,8 +10,10 @@
 #include "vx_validate.h"
 
 #include "vx_crypto.h"
+#include "vx_utf8.h"
 
 #include <stdint.h>
+#include <string.h>
 
 static bool is_hex(char c)
 {
@@ -61,4 +63,37 @@ void vx_uuid_v4(char out[VX_UUID_STR_LEN + 1])
         out[o++] = hex[r[i] & 0x0F];
     }
     out[o] = '\0';
+}
+
+bool vx_email_plausible(const char *s, size_t n)
+{
+    const char *at = memchr(s, '@', n);
+    if (at == NULL || at == s || memchr(at + 1, '@', (size_t)(s + n - at - 1)) != NULL)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == ' ')
+            return false;
+    const char *domain = at + 1;
+    size_t dn = (size_t)(s + n - domain);
+    if (dn < 3 || domain[0] == '.' || domain[dn - 1] == '.' || memchr(domain, '.', dn) == NULL)
+        return false;
+    for (size_t i = 0; i + 1 < dn; i++)
+        if (domain[i] == '.' && domain[i + 1] == '.')
+            return false;
+    return true;
+}
+
+long vx_text_chars(const char *s, size_t n, const char *allowed_controls)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    long chars = 0;
+    for (size_t i = 0; i < n; chars++) {
+        if ((p[i] < 0x20 || p[i] == 0x7f) && (p[i] == 0 || strchr(allowed_controls, p[i]) == NULL))
+            return -1;
+        size_t k = vx_utf8_seq_len(p + i, n - i);
+        if (k == 0)
+            return -1;
+        i += k;
+    }
+    return chars;
 }

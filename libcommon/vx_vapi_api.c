@@ -75,14 +75,22 @@ static void log_refusal(const char *what, long status, const vx_buf *body, const
     cJSON_Delete(err);
 }
 
+/* What came back besides the body, for a caller that must tell a 429 from
+ * a 5xx or from no answer at all. */
+typedef struct answer_info {
+    long http_status;   /* 0: no answer */
+    long retry_after_s; /* 0: none */
+} answer_info;
+
 /* One request: method on base + path, with body (NULL: none). When id is not
  * NULL the 2xx answer's "id" is copied into it (and must be a valid id);
  * when json is not NULL the 2xx answer, parsed, is handed over in *json
  * (unparsable: VX_VAPI_API_ERROR). A delete maps 404 to VX_VAPI_API_NOT_FOUND,
- * a create to VX_VAPI_API_REJECTED. */
+ * a create to VX_VAPI_API_REJECTED. When info is not NULL, the answer's
+ * status and Retry-After go into it. */
 static vx_vapi_api_status call(const vx_vapi_api_config *c, const char *method, const char *path, const char *body, bool is_delete,
-                               size_t max_answer_bytes, char id[VX_VAPI_API_ID_MAX + 1], cJSON **json, const char *what,
-                               const char *request_id, const char *org_id)
+                               size_t max_answer_bytes, char id[VX_VAPI_API_ID_MAX + 1], cJSON **json, answer_info *info,
+                               const char *what, const char *request_id, const char *org_id)
 {
     vx_buf url = VX_BUF_INIT, auth = VX_BUF_INIT;
     const char *base = c->base_url != NULL && c->base_url[0] != '\0' ? c->base_url : "https://api.vapi.ai";
@@ -108,6 +116,10 @@ static vx_vapi_api_status call(const vx_vapi_api_config *c, const char *method, 
     explicit_bzero(auth.data, auth.len);
     vx_buf_free(&auth);
     vx_buf_free(&url);
+    if (info != NULL) {
+        info->http_status = rc == 0 ? answer.status : 0;
+        info->retry_after_s = rc == 0 ? answer.retry_after_s : 0;
+    }
     if (rc != 0) {
         vx_log_warn(request_id, org_id, "vapi unreachable", "operation", what, "error", error);
         return VX_VAPI_API_ERROR;
@@ -173,7 +185,7 @@ static vx_vapi_api_status create(const vx_vapi_api_config *c, const char *path, 
     vx_secret_json_delete(obj);
     if (body == NULL)
         abort(); /* out of memory */
-    vx_vapi_api_status st = call(c, "POST", path, body, false, MAX_ANSWER_BYTES, id, NULL, what, request_id, org_id);
+    vx_vapi_api_status st = call(c, "POST", path, body, false, MAX_ANSWER_BYTES, id, NULL, NULL, what, request_id, org_id);
     vx_secret_free(body);
     return st;
 }
@@ -224,7 +236,7 @@ static vx_vapi_api_status delete_one(const vx_vapi_api_config *c, const char *ki
     }
     char path[32 + VX_VAPI_API_ID_MAX];
     snprintf(path, sizeof(path), "/%s/%s", kind, id);
-    return call(c, "DELETE", path, NULL, true, MAX_ANSWER_BYTES, NULL, NULL, what, request_id, org_id);
+    return call(c, "DELETE", path, NULL, true, MAX_ANSWER_BYTES, NULL, NULL, NULL, what, request_id, org_id);
 }
 
 vx_vapi_api_status vx_vapi_api_delete_credential(const vx_vapi_api_config *c, const char *id, const char *request_id,
@@ -291,7 +303,7 @@ vx_vapi_api_status vx_vapi_api_list_calls(const vx_vapi_api_config *c, const cha
     }
     cJSON *answer = NULL;
     vx_vapi_api_status st =
-        call(c, "GET", path.data, NULL, false, VX_VAPI_API_LIST_MAX_BYTES, NULL, &answer, "list calls", request_id, NULL);
+        call(c, "GET", path.data, NULL, false, VX_VAPI_API_LIST_MAX_BYTES, NULL, &answer, NULL, "list calls", request_id, NULL);
     vx_buf_free(&path);
     if (st == VX_VAPI_API_OK && !cJSON_IsArray(answer)) {
         vx_log_warn(request_id, NULL, "vapi answered something unreadable", "operation", "list calls");
@@ -303,4 +315,73 @@ vx_vapi_api_status vx_vapi_api_list_calls(const vx_vapi_api_config *c, const cha
     }
     *calls = answer;
     return VX_VAPI_API_OK;
+}
+
+/* The first max code points of s (UTF-8), into out. */
+static void put_code_points(vx_buf *out, const char *s, size_t max)
+{
+    size_t n = 0, i = 0;
+    for (; s[i] != '\0'; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && n++ == max)
+            break;
+    }
+    vx_buf_append(out, s, i);
+}
+
+/* A call status as Vapi writes them ("queued", "in-progress"): lower-case letters and '-'. */
+static bool status_word(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= sizeof(((vx_vapi_api_call *)NULL)->status))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+vx_vapi_api_status vx_vapi_api_create_call(const vx_vapi_api_config *c, const char *assistant_id, const char *phone_number_id,
+                                           const char *customer_number, const char *customer_name, vx_vapi_api_call *out,
+                                           const char *request_id, const char *org_id)
+{
+    memset(out, 0, sizeof(*out));
+    if (!have_key(c, request_id, org_id))
+        return VX_VAPI_API_ERROR;
+    if (assistant_id == NULL || assistant_id[0] == '\0' || phone_number_id == NULL || phone_number_id[0] == '\0' ||
+        customer_number == NULL || customer_number[0] == '\0') {
+        vx_log_warn(request_id, org_id, "vapi call lacks its assistant, number or customer: not sent", "operation", "create call");
+        return VX_VAPI_API_REJECTED;
+    }
+    cJSON *obj = cJSON_CreateObject();
+    cJSON_AddStringToObject(obj, "assistantId", assistant_id);
+    cJSON_AddStringToObject(obj, "phoneNumberId", phone_number_id);
+    cJSON *customer = cJSON_AddObjectToObject(obj, "customer");
+    cJSON_AddStringToObject(customer, "number", customer_number);
+    if (customer_name != NULL && customer_name[0] != '\0') {
+        vx_buf name = VX_BUF_INIT;
+        put_code_points(&name, customer_name, VX_VAPI_API_CUSTOMER_NAME_MAX);
+        cJSON_AddStringToObject(customer, "name", name.data);
+        vx_secret_buf_free(&name);
+    }
+    char *body = cJSON_PrintUnformatted(obj);
+    vx_secret_json_delete(obj);
+    if (body == NULL)
+        abort(); /* out of memory */
+    cJSON *answer = NULL;
+    answer_info info = {0, 0};
+    vx_vapi_api_status st =
+        call(c, "POST", "/call", body, false, MAX_ANSWER_BYTES, out->id, &answer, &info, "create call", request_id, org_id);
+    vx_secret_free(body);
+    out->http_status = info.http_status;
+    out->retry_after_s = info.retry_after_s;
+    if (st == VX_VAPI_API_OK) {
+        const cJSON *status = cJSON_GetObjectItemCaseSensitive(answer, "status");
+        if (cJSON_IsString(status) && status_word(status->valuestring))
+            snprintf(out->status, sizeof(out->status), "%s", status->valuestring);
+    } else {
+        out->id[0] = '\0';
+    }
+    /* A call answers with its customer's number: wiped like every answer. */
+    vx_secret_json_delete(answer);
+    return st;
 }

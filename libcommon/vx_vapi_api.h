@@ -3,13 +3,15 @@
  * backend, as contracts/vapi.md §4 describes it. Two services use it (so it
  * lives in libcommon, docs/conventions.md): the credential vault puts an
  * org's Twilio number on Vapi and takes it off again, webhook-ingest lists
- * recent calls to reconcile the reports it never received:
+ * recent calls to reconcile the reports it never received, dashboard-api
+ * places an owner's call-back to a contact:
  *
  *   POST   /credential       {"provider":"twilio","accountSid","authToken","name"}        → 201 {id, …}  (§4.3)
  *   POST   /phone-number     {"provider":"twilio","number","twilioAccountSid","twilioAuthToken",
  *                             "name","server":{"url"[,"credentialId"]}}                    → 201 {id, …}  (§4.4)
  *   DELETE /credential/{id}, /phone-number/{id}                                           → 200 the deleted object
  *   GET    /call?limit&createdAtGt[&createdAtLt]                                          → 200 [Call, …] newest first
+ *   POST   /call             {"assistantId","phoneNumberId","customer":{"number"[,"name"]}}  → 201 Call {id, status, …} (§4.5)
  *
  * Authorization: Bearer <private key>; JSON bodies (built with cJSON, so
  * every value is escaped). The base URL, key and timeout come with a
@@ -95,5 +97,30 @@ vx_vapi_api_status vx_vapi_api_delete_phone_number(const vx_vapi_api_config *c, 
  * array is ERROR. */
 vx_vapi_api_status vx_vapi_api_list_calls(const vx_vapi_api_config *c, const char *created_after, const char *created_before,
                                           int limit, cJSON **calls, const char *request_id);
+
+/* Vapi's limit on customer.name (CreateCustomerDTO, maxLength 40): a longer name is cut to it. */
+#define VX_VAPI_API_CUSTOMER_NAME_MAX 40
+
+/* What POST /call gave back. */
+typedef struct vx_vapi_api_call {
+    char id[VX_VAPI_API_ID_MAX + 1]; /* the new call's id; "" unless OK */
+    char status[16];                 /* its status as answered ("queued"); "" when absent or not a status word */
+    long http_status;                /* Vapi's HTTP status; 0 when no answer came (unreachable, timed out) */
+    long retry_after_s;              /* the answer's Retry-After in seconds (a 429's), 0 when none */
+} vx_vapi_api_call;
+
+/* POST /call {"assistantId","phoneNumberId","customer":{"number","name"?}}:
+ * an outbound phone call from the org's Vapi number with its assistant
+ * (contracts/vapi.md §4.5). customer_name NULL or "": omitted; longer than
+ * VX_VAPI_API_CUSTOMER_NAME_MAX code points: cut. OK on 2xx with a valid id;
+ * REJECTED on a 4xx other than 429 (Vapi refused: logged with its message)
+ * and, without a request, when an id or the number is missing; ERROR
+ * otherwise — no key, no answer (http_status 0), 429 (retry_after_s when
+ * Vapi said), 5xx, or a 2xx without a readable id (logged: the call may
+ * have been placed). The body and answer carry the customer's number: never
+ * logged, wiped. */
+vx_vapi_api_status vx_vapi_api_create_call(const vx_vapi_api_config *c, const char *assistant_id, const char *phone_number_id,
+                                           const char *customer_number, const char *customer_name, vx_vapi_api_call *out,
+                                           const char *request_id, const char *org_id);
 
 #endif

@@ -12,6 +12,7 @@ declare -A PROVES=(
     [libnats-dev]=/usr/include/nats/nats.h
     [libpq-dev]=/usr/include/postgresql/libpq-fe.h
     [libcjson-dev]=/usr/include/cjson/cJSON.h
+    [libcrypt-dev]=/usr/include/crypt.h
     [libcurl4-openssl-dev]=/usr/include/x86_64-linux-gnu/curl/curl.h
     [libssl-dev]=/usr/include/openssl/ssl.h
     [libprotobuf-c-dev]=/usr/include/protobuf-c/protobuf-c.h

@@ -84,6 +84,9 @@ void store_prepare(vx_pg *pg)
     vx_pg_prepare(pg, "vault_set_sync",
                   "UPDATE org_credentials SET sync_state = $3::jsonb WHERE org_id = $1::uuid AND provider = $2");
     vx_pg_prepare(pg, "vault_delete", "DELETE FROM org_credentials WHERE org_id = $1::uuid AND provider = $2");
+    vx_pg_prepare(pg, "vault_audit",
+                  "INSERT INTO audit_log (org_id, actor_user_id, actor_role, action, target_type, target_id, request_id)"
+                  " VALUES ($1::uuid, NULLIF($2, ''), NULLIF($3, ''), $4, 'integration', $5, NULLIF($6, ''))");
     vx_pg_prepare(pg, "vault_mark",
                   "UPDATE org_credentials SET status = $3, last_error = NULLIF($4, ''), "
                   "last_verified_at = CASE WHEN $3 = 'verified' THEN now() ELSE last_verified_at END "
@@ -280,6 +283,16 @@ store_status store_delete(vx_pg *pg, const char *request_id, const char *org_id,
 {
     const char *params[2] = {org_id, provider};
     return write_as_org(pg, request_id, org_id, "vault_delete", 2, params);
+}
+
+store_status store_audit(vx_pg *pg, const char *request_id, const char *org_id, const char *user_id, const char *role,
+                         const char *action, const char *provider)
+{
+    const char *params[6] = {org_id, user_id, role, action, provider, request_id};
+    store_status st = write_as_org(pg, request_id, org_id, "vault_audit", 6, params);
+    if (st == STORE_ERROR)
+        vx_log_error(request_id, org_id, "integration change not audited", "action", action, "error", vx_pg_error(pg));
+    return st == STORE_ERROR ? STORE_ERROR : STORE_OK;
 }
 
 store_status store_mark(vx_pg *pg, const char *request_id, const char *org_id, const char *provider, const char *status,

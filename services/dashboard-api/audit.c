@@ -33,8 +33,14 @@ void dashboard_audit_prepare(vx_pg *pg)
 int dashboard_audit_record(vx_pg *pg, const vx_gateway_request *req, const char *action, const char *target_type,
                            const char *target_id, const char *details_json)
 {
-    const char *params[8] = {req->auth->org_id, req->auth->user_id, req->auth->role, action,
-                             target_type,       target_id,          details_json,    req->request_id};
+    return dashboard_audit_record_as(pg, req, req->auth->org_id, req->auth->user_id, req->auth->role, action, target_type,
+                                     target_id, details_json);
+}
+
+int dashboard_audit_record_as(vx_pg *pg, const vx_gateway_request *req, const char *org_id, const char *user_id, const char *role,
+                              const char *action, const char *target_type, const char *target_id, const char *details_json)
+{
+    const char *params[8] = {org_id, user_id, role, action, target_type, target_id, details_json, req->request_id};
     PGresult *res = vx_pg_exec(pg, "audit_record", 8, params);
     if (res == NULL)
         return -1;

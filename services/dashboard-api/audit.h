@@ -29,6 +29,11 @@ void dashboard_audit_prepare(vx_pg *pg);
 int dashboard_audit_record(vx_pg *pg, const vx_gateway_request *req, const char *action, const char *target_type,
                            const char *target_id, const char *details_json);
 
+/* The same for a request that carries no token (sign-up, sign-in, an
+ * accepted invitation): the org and actor are the ones just authenticated. */
+int dashboard_audit_record_as(vx_pg *pg, const vx_gateway_request *req, const char *org_id, const char *user_id, const char *role,
+                              const char *action, const char *target_type, const char *target_id, const char *details_json);
+
 void dashboard_audit_list(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply);
 
 #endif

@@ -17,7 +17,6 @@
 #include <cjson/cJSON.h>
 
 #include "vx_json.h"
-#include "vx_utf8.h"
 #include "vx_validate.h"
 
 static const char *const NAMES[CONTACT_FIELD_COUNT] = {
@@ -80,23 +79,6 @@ static bool is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* The number of code points of s (n bytes), or -1 when s is not UTF-8 or
- * holds a control character other than those allowed (a NUL-terminated list). */
-static long count_chars(const char *s, size_t n, const char *allowed_controls)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    long chars = 0;
-    for (size_t i = 0; i < n; chars++) {
-        if ((p[i] < 0x20 || p[i] == 0x7f) && (p[i] == 0 || strchr(allowed_controls, p[i]) == NULL))
-            return -1;
-        size_t k = vx_utf8_seq_len(p + i, n - i);
-        if (k == 0)
-            return -1;
-        i += k;
-    }
-    return chars;
-}
-
 /* The part of s left after trimming white space: *start and *len. */
 static void trim(const char *s, const char **start, size_t *len)
 {
@@ -140,27 +122,6 @@ static char *normalize_phone(const char *s, size_t n)
     return vx_is_e164(out) ? dup_n(out, o) : NULL;
 }
 
-/* A sanity check, not RFC 5321: one "@" with something before it, and a
- * domain with a dot that neither starts nor ends it, nor doubles. No white
- * space anywhere (count_chars has refused control characters already). */
-static bool email_plausible(const char *s, size_t n)
-{
-    const char *at = memchr(s, '@', n);
-    if (at == NULL || at == s || memchr(at + 1, '@', (size_t)(s + n - at - 1)) != NULL)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == ' ')
-            return false;
-    const char *domain = at + 1;
-    size_t dn = (size_t)(s + n - domain);
-    if (dn < 3 || domain[0] == '.' || domain[dn - 1] == '.' || memchr(domain, '.', dn) == NULL)
-        return false;
-    for (size_t i = 0; i + 1 < dn; i++)
-        if (domain[i] == '.' && domain[i + 1] == '.')
-            return false;
-    return true;
-}
-
 /* Reads one present, non-null string field into f->value[field] (NULL when blank). */
 static int read_value(contact_field field, const char *raw, contact_fields *f, contact_fields_error *err)
 {
@@ -171,7 +132,7 @@ static int read_value(contact_field field, const char *raw, contact_fields *f, c
     long max = field == CONTACT_FIELD_EMAIL   ? CONTACT_FIELDS_EMAIL_MAX
                : field == CONTACT_FIELD_NOTES ? CONTACT_FIELDS_NOTES_MAX
                                               : CONTACT_FIELDS_NAME_MAX;
-    long chars = count_chars(s, n, field == CONTACT_FIELD_NOTES ? "\t\n\r" : "");
+    long chars = vx_text_chars(s, n, field == CONTACT_FIELD_NOTES ? "\t\n\r" : "");
     if (chars < 0)
         return fail(err, "invalid_field", "%s holds characters that are not allowed (control characters or invalid UTF-8).", name);
     if (chars > max)
@@ -185,7 +146,7 @@ static int read_value(contact_field field, const char *raw, contact_fields *f, c
                         "%s must be an E.164 number: \"+\", the country code and the number, e.g. +15551234567.", name);
         return 0;
     case CONTACT_FIELD_EMAIL:
-        if (!email_plausible(s, n))
+        if (!vx_email_plausible(s, n))
             return fail(err, "invalid_field", "%s is not a valid email address.", name);
         break;
     case CONTACT_FIELD_LEAD_STATUS:
@@ -325,7 +286,7 @@ int contact_fields_search(const char *q, vx_buf *text, vx_buf *phone)
     const char *s;
     size_t n;
     trim(q != NULL ? q : "", &s, &n);
-    if (n > CONTACT_FIELDS_SEARCH_MAX || count_chars(s, n, "\t") < 0)
+    if (n > CONTACT_FIELDS_SEARCH_MAX || vx_text_chars(s, n, "\t") < 0)
         return -1;
     if (n == 0)
         return 0;

@@ -24,6 +24,7 @@
 
 #include "audit.h"
 #include "contact_fields.h"
+#include "gdpr.h"
 #include "vx_access.h"
 #include "vx_log.h"
 #include "vx_query.h"
@@ -342,11 +343,15 @@ void dashboard_contacts_delete(vx_pg *pg, const vx_gateway_request *req, vx_rpc_
     const char *id = path_id(req, reply);
     if (id == NULL)
         return;
-    /* No parameter is known here. Refusing them all keeps "?erase=true"
-     * (the GDPR erasure, which must also reach transcripts and recordings)
-     * from looking as if it had been done by a plain delete. */
-    if (req->query != NULL && req->query[0] != '\0') {
-        vx_rpc_reply_error(reply, 400, "invalid_query", "This route takes no query parameters.");
+    /* ?erase=true is the GDPR erasure (gdpr.h, owners only); any other
+     * parameter is refused, so nothing looks done that was not. */
+    dashboard_gdpr_delete_kind kind = dashboard_gdpr_delete_query(req->query);
+    if (kind == DASHBOARD_GDPR_BAD_QUERY) {
+        vx_rpc_reply_error(reply, 400, "invalid_query", "The only query parameter is erase=true or erase=false.");
+        return;
+    }
+    if (kind == DASHBOARD_GDPR_ERASE) {
+        dashboard_gdpr_erase(pg, req, reply);
         return;
     }
     const char *org = req->auth->org_id;

@@ -5,7 +5,7 @@
  *   GET    /api/contacts/{id}       one contact with their calls and appointments
  *   POST   /api/contacts            create
  *   PATCH  /api/contacts/{id}       update the fields given
- *   DELETE /api/contacts/{id}       delete
+ *   DELETE /api/contacts/{id}       delete (?erase=true: the GDPR erasure, gdpr.h)
  * Answers keep the earlier dashboard's field names (contact_name,
  * phone_number, …: see the seed's "DASHBOARD API FIXES").
  *
@@ -28,8 +28,9 @@
  * telling it exists); 409 contact_exists (the org has a contact with this
  * number: "contact_id" names it) and contact_has_appointments (deleting
  * would erase their appointments with them: the contact is kept). DELETE
- * takes no query parameters (400 invalid_query): the GDPR erasure
- * (?erase=true) is not this route's, and must not look done.
+ * takes one query parameter, erase: erase=true hands the request to the
+ * GDPR erasure (gdpr.h: owners only, 403 forbidden for staff), erase=false
+ * is the plain delete, anything else 400 invalid_query.
  *
  * Every statement runs under the caller's org (row-level security) and also
  * names org_id: defence in depth. The handlers serve requests that passed

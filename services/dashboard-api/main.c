@@ -3,7 +3,10 @@
  */
 #include <stdlib.h>
 
+#include "passwords.h"
+#include "contact_call.h"
 #include "router.h"
+#include "sessions.h"
 #include "vx_config.h"
 #include "vx_log.h"
 #include "vx_nats.h"
@@ -16,7 +19,18 @@ int main(void)
     const char *database_url = vx_config_require("DATABASE_URL");
     const char *nats_url = vx_config_require("NATS_URL");
     int nworkers = (int)vx_config_long("DASHBOARD_WORKERS", 2, 1, 64);
-    if (dashboard_check_routes() != 0)
+    /* The call-back's Vapi (SPEC rule 1: the platform's one key). Unset, the
+     * service still serves; POST /api/contacts/{id}/call answers 503. */
+    vx_vapi_api_config vapi = {
+        .base_url = vx_config_str("VAPI_API_BASE_URL", "https://api.vapi.ai"),
+        .private_key = vx_config_str("VAPI_PRIVATE_KEY", NULL),
+        .timeout_ms = vx_config_long("PROVIDER_TIMEOUT_MS", 5000, 100, 60000),
+    };
+    dashboard_contact_call_configure(&vapi);
+    if (dashboard_check_routes() != 0 || sessions_configure_from_env() != 0)
+        return VX_EXIT_FAILED;
+    if (sessions_config_get()->jwt_secret != NULL &&
+        passwords_init((unsigned long)vx_config_long("AUTH_PASSWORD_COST", PASSWORDS_DEFAULT_COST, 1, 11)) != 0)
         return VX_EXIT_FAILED;
 
     int status = VX_EXIT_FAILED;

@@ -234,7 +234,7 @@ static void judge(admit_conn *c, const http_head *head)
         return;
     }
     if (verdict == HTTP_HEAD_UNVERIFIED) {
-        size_t body = head->chunked ? gw->cfg.max_body_bytes : head->content_length != SIZE_MAX ? head->content_length : 0;
+        size_t body = head->chunked ? gw->cfg.max_entity_bytes : head->content_length != SIZE_MAX ? head->content_length : 0;
         if (body > 0 && !reserve_unverified(gw, body)) {
             vx_log_debug(NULL, NULL, "unverified bodies at their limit: request refused");
             refuse(c, head, 503, "busy", "Too many requests are being received at once. Please retry.");

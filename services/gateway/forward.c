@@ -166,6 +166,29 @@ void forward_rpc(request_ctx *ctx, const char *body, size_t body_len)
     }
     greq.n_path_params = m->nparams;
     greq.path_params = param_ptrs;
+    /* The few request headers a service may need (vx_rpc.h): what the body
+     * is, and who sent it (sign-in counts failures per address). */
+    Voxanne__V1__KeyValue headers[2];
+    Voxanne__V1__KeyValue *header_ptrs[2];
+    size_t nheaders = 0;
+    ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (ct != -1) {
+        voxanne__v1__key_value__init(&headers[nheaders]);
+        headers[nheaders].key = VX_RPC_HEADER_CONTENT_TYPE;
+        headers[nheaders].value = pool_str(req, req->headers.entries[ct].value.base, req->headers.entries[ct].value.len);
+        header_ptrs[nheaders] = &headers[nheaders];
+        nheaders++;
+    }
+    http_peer peer;
+    if (http_peer_address(req, &peer)) {
+        voxanne__v1__key_value__init(&headers[nheaders]);
+        headers[nheaders].key = VX_RPC_HEADER_CLIENT_IP;
+        headers[nheaders].value = pool_str(req, peer.text, strlen(peer.text));
+        header_ptrs[nheaders] = &headers[nheaders];
+        nheaders++;
+    }
+    greq.n_headers = nheaders;
+    greq.headers = header_ptrs;
     greq.body.data = (uint8_t *)body;
     greq.body.len = body_len;
     if (ctx->is_vapi) {

@@ -32,6 +32,11 @@ typedef struct gateway_config {
     int port;
     int threads;
     size_t max_body_bytes;
+    /* What h2o buffers at most: the largest of max_body_bytes and the routes'
+     * own limits (vx_route.max_body_bytes). h2o 2.2 reads a whole body
+     * before any handler, so a chunked body (size unknown at its head) is
+     * read up to this before its route's own limit refuses it. */
+    size_t max_entity_bytes;
     uint64_t upstream_timeout_ms;
     uint64_t provider_timeout_ms; /* routes that wait on outside providers (vx_route.waits_on_providers) */
     int max_connections;          /* open at once (all threads); more are closed at once */

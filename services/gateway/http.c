@@ -18,6 +18,7 @@
 #include "http.h"
 
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <inttypes.h>
@@ -119,9 +120,10 @@ static void add_cors_headers(request_ctx *ctx)
         return;
     h2o_add_header(&ctx->req->pool, &ctx->req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, origin, strlen(origin));
     h2o_add_header(&ctx->req->pool, &ctx->req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Origin"));
-    /* What the dashboard's script may read besides the simple headers. */
+    /* What the dashboard's script may read besides the simple headers
+     * (the contacts export's file name and next part: contacts_csv.h). */
     h2o_add_header_by_str(&ctx->req->pool, &ctx->req->res.headers, H2O_STRLIT("access-control-expose-headers"), 0, NULL,
-                          H2O_STRLIT("ETag, Retry-After, X-Request-Id"));
+                          H2O_STRLIT("ETag, Retry-After, X-Request-Id, Content-Disposition, X-Next-Cursor"));
 }
 
 static const char *reason_for(unsigned status)
@@ -297,6 +299,30 @@ static void serve_local(request_ctx *ctx)
     vx_buf_free(&body);
 }
 
+size_t http_body_limit(const gateway *gw, const vx_route *route)
+{
+    return route != NULL && route->max_body_bytes > 0 ? route->max_body_bytes : gw->cfg.max_body_bytes;
+}
+
+bool http_peer_address(h2o_req_t *req, http_peer *out)
+{
+    struct sockaddr_storage peer;
+    memset(&peer, 0, sizeof peer); /* a failed get_peername leaves no family */
+    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
+    if (peer.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        memcpy(out->bytes, &((struct sockaddr_in *)&peer)->sin_addr, sizeof(struct in_addr));
+        out->len = sizeof(struct in_addr);
+    } else if (peer.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        memcpy(out->bytes, &((struct sockaddr_in6 *)&peer)->sin6_addr, sizeof(struct in6_addr));
+        out->len = sizeof(struct in6_addr);
+    } else {
+        return false;
+    }
+    if (inet_ntop(peer.ss_family, out->bytes, out->text, sizeof out->text) == NULL)
+        return false;
+    return true;
+}
+
 /* Spends one request of the budget of org_id (or, NULL, of the client's
  * address); when it is spent, answers 429 with Retry-After and returns false.
  * Vapi's routes are never limited here — a call in progress must not be
@@ -307,21 +333,14 @@ static bool within_budget(request_ctx *ctx, ratelimit *rl, const char *org_id)
     if (rl == NULL || ctx->route->auth == VX_AUTH_VAPI || ctx->route->auth == VX_AUTH_OPERATOR ||
         ctx->route->auth == VX_AUTH_OPERATOR_DETAILS || ctx->route->target == VX_TARGET_HEALTH)
         return true;
-    struct sockaddr_storage peer;
-    memset(&peer, 0, sizeof peer); /* a failed get_peername leaves no family: not limited */
+    http_peer peer;
     const void *key = org_id;
     size_t key_len = org_id != NULL ? strlen(org_id) : 0;
     if (org_id == NULL) {
-        socklen_t len = ctx->req->conn->callbacks->get_peername(ctx->req->conn, (struct sockaddr *)&peer);
-        if (peer.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-            key = &((struct sockaddr_in *)&peer)->sin_addr;
-            key_len = sizeof(struct in_addr);
-        } else if (peer.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-            key = &((struct sockaddr_in6 *)&peer)->sin6_addr;
-            key_len = sizeof(struct in6_addr);
-        } else {
+        if (!http_peer_address(ctx->req, &peer))
             return true; /* not an address we can tell apart */
-        }
+        key = peer.bytes;
+        key_len = peer.len;
     }
     long wait_s = ratelimit_take(rl, key, key_len, vx_monotonic_us());
     if (wait_s == 0)
@@ -378,7 +397,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     ctx->match = m;
     ctx->route = m->route;
-    if (req->entity.len > gw->cfg.max_body_bytes) {
+    if (req->entity.len > http_body_limit(gw, ctx->route)) {
         http_respond_error(ctx, 413, "body_too_large", "The request body is larger than this service accepts.");
         return 0;
     }
@@ -517,7 +536,7 @@ http_head_verdict http_check_head(gateway *gw, const http_head *head, int64_t st
     case VX_ROUTE_BAD_PARAM:
     case VX_ROUTE_FOUND:
         route = m.route;
-        if (head->content_length != SIZE_MAX && head->content_length > gw->cfg.max_body_bytes)
+        if (head->content_length != SIZE_MAX && head->content_length > http_body_limit(gw, route))
             r = (head_refusal){413, "body_too_large", "The request body is larger than this service accepts."};
         else
             r = judge_credentials(gw, head, route, &verdict);

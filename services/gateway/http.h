@@ -86,7 +86,20 @@ void http_unique_id(uint64_t out[2]);
  * response or add one of its own), and the name none the gateway owns —
  * framing (content-length, transfer-encoding, connection…), the request id,
  * CORS, cookies. */
+/* The largest body route takes: its own limit, else GATEWAY_MAX_BODY_BYTES. */
+size_t http_body_limit(const gateway *gw, const vx_route *route);
+
 bool http_header_forwardable(const char *name, const char *value);
+
+/* The client's address as the connection's socket saw it (a proxy in front
+ * is the client: X-Forwarded-For is a client's claim, not believed). */
+typedef struct http_peer {
+    unsigned char bytes[16]; /* the address: 4 bytes (IPv4) or 16 (IPv6) */
+    size_t len;
+    char text[46]; /* its text form (INET6_ADDRSTRLEN) */
+} http_peer;
+/* Fills out and returns true for an IPv4 or IPv6 peer; false otherwise. */
+bool http_peer_address(h2o_req_t *req, http_peer *out);
 /* The value rule alone (a service's content type): at most 1 KiB of visible
  * characters, spaces and tabs. */
 bool http_header_value_safe(const char *value);

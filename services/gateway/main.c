@@ -13,6 +13,7 @@
 #include "vx_config.h"
 #include "vx_envelope.h"
 #include "vx_jwt.h"
+#include "vx_routes.h"
 #include "vx_log.h"
 #include "vx_nats.h"
 #include "vx_signal.h"
@@ -49,7 +50,11 @@ int main(void)
     gw->cfg.max_connections = (int)vx_config_long("GATEWAY_MAX_CONNECTIONS", 1024, 1, 1000000);
     gw->cfg.head_timeout_ms = (uint64_t)vx_config_long("GATEWAY_HEAD_TIMEOUT_MS", 5000, 100, 120000);
     gw->cfg.idle_timeout_ms = (uint64_t)vx_config_long("GATEWAY_IDLE_TIMEOUT_MS", 10000, 100, 600000);
-    long unverified_default = 16L * 1024 * 1024 > (long)gw->cfg.max_body_bytes ? 16L * 1024 * 1024 : (long)gw->cfg.max_body_bytes;
+    size_t nroutes;
+    const vx_route *routes = vx_routes_table(&nroutes);
+    size_t largest = vx_routes_largest_body(routes, nroutes);
+    gw->cfg.max_entity_bytes = largest > gw->cfg.max_body_bytes ? largest : gw->cfg.max_body_bytes;
+    long unverified_default = 16L * 1024 * 1024 > (long)gw->cfg.max_entity_bytes ? 16L * 1024 * 1024 : (long)gw->cfg.max_entity_bytes;
     gw->cfg.unverified_body_bytes = (size_t)vx_config_long("GATEWAY_UNVERIFIED_BODY_BYTES", unverified_default,
                                                            (long)gw->cfg.max_body_bytes, 4L * 1024 * 1024 * 1024);
     gw->cfg.cors_origin = vx_config_str("GATEWAY_CORS_ORIGIN", NULL);

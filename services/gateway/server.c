@@ -238,7 +238,8 @@ int server_start(gateway *gw)
     /* h2o buffers a request body up to this before any handler runs: the
      * body limit itself (its 413 is made JSON by http.c). h2o refuses a
      * chunked body when it reaches the limit, hence the one byte more. */
-    gw->globalconf.max_request_entity_size = gw->cfg.max_body_bytes + 1;
+    /* The routes' own limits are checked per request (http_body_limit). */
+    gw->globalconf.max_request_entity_size = gw->cfg.max_entity_bytes + 1;
     /* HTTP/1: the wait for a kept-alive connection's next request, and for a
      * request's body (its head has admit's timeout). */
     gw->globalconf.http1.req_timeout = gw->cfg.idle_timeout_ms;

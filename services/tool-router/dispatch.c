@@ -20,7 +20,6 @@
 #include "answer.h"
 #include "calendar/booking.h"
 #include "calendar/local_time.h"
-#include "calendar/openings.h"
 #include "calendar/schedule.h"
 #include "ledger.h"
 #include "messages/messages.h"
@@ -447,8 +446,7 @@ static void prepare_statements(vx_pg *pg)
     tool_table_prepare(pg);        /* each tool's own */
     assistant_request_prepare(pg); /* the call-time messages' */
     destination_prepare(pg);       /* transferCall's and transfer-destination-request's */
-    schedule_prepare(pg);          /* the calendar's, shared by the calendar tools */
-    openings_prepare(pg);
+    schedule_prepare(pg);          /* the calendar's (libcommon's vx_calendar too), shared by the calendar tools */
     local_time_prepare(pg);
     booking_prepare(pg);
 }

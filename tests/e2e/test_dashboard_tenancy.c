@@ -32,6 +32,8 @@
 typedef struct org_fixture {
     char org[37];
     char contact[37], call[37], service[37], vapi_call[64], phone[16];
+    char appointment[37];                              /* the contact's, booked for tomorrow */
+    char member[37], member_email[80], invitation[37]; /* a staff member and an open invitation */
 } org_fixture;
 
 typedef enum {
@@ -44,7 +46,8 @@ typedef enum {
 typedef struct tenancy_case {
     const char *method, *pattern; /* exactly as in the route table */
     aim aim;
-    const char *path; /* with {contact} {call} {service} {vapi_call} {phone} of the aimed-at org */
+    /* with the aimed-at org's {contact} {call} {service} {vapi_call} {phone} {member} {member_email} {invitation} {appointment} */
+    const char *path;
     const char *body; /* the same placeholders, or NULL */
     bool owner_only;
     const char *why; /* for AIM_ELSEWHERE: the test that proves it */
@@ -64,21 +67,29 @@ static const tenancy_case CASES[] = {
      NULL},
     {"DELETE", "/api/contacts/{id:uuid}", AIM_PATH, "/api/contacts/{contact}", NULL, false, NULL},
     /* PENDING rows: each is replaced by a real row when its route is built. */
-    {"POST", "/api/contacts/import", AIM_ELSEWHERE, NULL, NULL, false, "PENDING csv"},
-    {"GET", "/api/contacts/export", AIM_ELSEWHERE, NULL, NULL, true, "PENDING csv"},
-    {"GET", "/api/contacts/{id:uuid}/export", AIM_ELSEWHERE, NULL, NULL, true, "PENDING gdpr"},
-    {"POST", "/api/contacts/{id:uuid}/call", AIM_ELSEWHERE, NULL, NULL, false, "PENDING call"},
-    {"GET", "/api/appointments", AIM_ELSEWHERE, NULL, NULL, false, "PENDING appointments"},
-    {"POST", "/api/appointments", AIM_ELSEWHERE, NULL, NULL, false, "PENDING appointments"},
-    {"PATCH", "/api/appointments/{id:uuid}", AIM_ELSEWHERE, NULL, NULL, false, "PENDING appointments"},
-    {"POST", "/api/appointments/{id:uuid}/reschedule", AIM_ELSEWHERE, NULL, NULL, false, "PENDING appointments"},
-    {"POST", "/api/appointments/{id:uuid}/cancel", AIM_ELSEWHERE, NULL, NULL, false, "PENDING appointments"},
-    {"GET", "/api/orgs/validate", AIM_ELSEWHERE, NULL, NULL, false, "PENDING auth"},
-    {"GET", "/api/team", AIM_ELSEWHERE, NULL, NULL, true, "PENDING auth"},
-    {"POST", "/api/team/invitations", AIM_ELSEWHERE, NULL, NULL, true, "PENDING auth"},
-    {"DELETE", "/api/team/invitations/{id:uuid}", AIM_ELSEWHERE, NULL, NULL, true, "PENDING auth"},
-    {"PATCH", "/api/team/{id:uuid}", AIM_ELSEWHERE, NULL, NULL, true, "PENDING auth"},
-    {"DELETE", "/api/team/{id:uuid}", AIM_ELSEWHERE, NULL, NULL, true, "PENDING auth"},
+    /* The body is the CSV file itself (the gateway forwards it as sent). */
+    {"POST", "/api/contacts/import", AIM_BODY, "/api/contacts/import", "first_name,phone\r\nSame,{phone}\r\n", false, NULL},
+    {"GET", "/api/contacts/export", AIM_LIST, "/api/contacts/export", NULL, true, NULL},
+    {"GET", "/api/contacts/{id:uuid}/export", AIM_PATH, "/api/contacts/{contact}/export", NULL, true, NULL},
+    /* The suite has no Vapi: B's contact is 404 before Vapi would be asked, and
+     * staff on A's (no agent) get 409. tests/integration/dashboard-api/
+     * test_contact_call.c proves no request reaches Vapi for another org's contact. */
+    {"POST", "/api/contacts/{id:uuid}/call", AIM_PATH, "/api/contacts/{contact}/call", NULL, false, NULL},
+    {"GET", "/api/appointments", AIM_LIST, "/api/appointments?limit=500", NULL, false, NULL},
+    /* Far ahead, so it never lies in the past (the desk may book beyond the horizon). */
+    {"POST", "/api/appointments", AIM_BODY, "/api/appointments",
+     "{\"contact_id\":\"{contact}\",\"service_id\":\"{service}\",\"scheduled_time\":\"2099-01-07T10:00:00Z\"}", false, NULL},
+    {"PATCH", "/api/appointments/{id:uuid}", AIM_PATH, "/api/appointments/{appointment}", "{\"notes\":\"changed by another org\"}",
+     false, NULL},
+    {"POST", "/api/appointments/{id:uuid}/reschedule", AIM_PATH, "/api/appointments/{appointment}/reschedule",
+     "{\"scheduled_time\":\"2099-01-08T10:00:00Z\"}", false, NULL},
+    {"POST", "/api/appointments/{id:uuid}/cancel", AIM_PATH, "/api/appointments/{appointment}/cancel", NULL, false, NULL},
+    {"GET", "/api/orgs/validate", AIM_LIST, "/api/orgs/validate", NULL, false, NULL},
+    {"GET", "/api/team", AIM_LIST, "/api/team", NULL, true, NULL},
+    {"POST", "/api/team/invitations", AIM_BODY, "/api/team/invitations", "{\"email\":\"{member_email}\"}", true, NULL},
+    {"DELETE", "/api/team/invitations/{id:uuid}", AIM_PATH, "/api/team/invitations/{invitation}", NULL, true, NULL},
+    {"PATCH", "/api/team/{id:uuid}", AIM_PATH, "/api/team/{member}", "{\"role\":\"owner\"}", true, NULL},
+    {"DELETE", "/api/team/{id:uuid}", AIM_PATH, "/api/team/{member}", NULL, true, NULL},
     {"GET", "/api/services", AIM_LIST, "/api/services", NULL, false, NULL},
     {"POST", "/api/services", AIM_BODY, "/api/services", "{\"name\":\"Tenancy Whitening\",\"price\":10}", true, NULL},
     {"PATCH", "/api/services/{id:uuid}", AIM_PATH, "/api/services/{service}", "{\"price\":1}", true, NULL},
@@ -96,8 +107,8 @@ static const tenancy_case CASES[] = {
 #define NCASES (sizeof CASES / sizeof CASES[0])
 
 /* Every table with org rows a dashboard route may read or write. */
-static const char *const ORG_TABLES[] = {"contacts",     "call_logs",      "services", "org_settings",
-                                         "appointments", "business_hours", "agents"};
+static const char *const ORG_TABLES[] = {"contacts",       "call_logs", "services", "org_settings", "appointments",
+                                         "business_hours", "agents",    "users",    "invitations"};
 
 static vt_suite suite;
 static PGconn *admin;
@@ -113,7 +124,11 @@ static char *aimed(const char *text, const org_fixture *f)
                 {"{call}", f->call},
                 {"{service}", f->service},
                 {"{vapi_call}", f->vapi_call},
-                {"{phone}", f->phone}};
+                {"{phone}", f->phone},
+                {"{member_email}", f->member_email},
+                {"{member}", f->member},
+                {"{invitation}", f->invitation},
+                {"{appointment}", f->appointment}};
     char *out = strdup(text);
     assert_non_null(out);
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
@@ -148,7 +163,7 @@ static vt_response api(const char *method, const char *path, const char *token, 
     return vt_http(method, url, headers, body, body != NULL ? strlen(body) : 0);
 }
 
-/* Gives org f a contact, a call of that contact and a service. */
+/* Gives org f a contact, a call of that contact, a service and the contact's appointment. */
 static void fill(org_fixture *f, const char *name)
 {
     vt_create_org(admin, name, NULL, NULL, NULL, f->org);
@@ -178,8 +193,32 @@ static void fill(org_fixture *f, const char *name)
                       2, ps);
     snprintf(f->service, sizeof f->service, "%s", id);
     free(id);
+    const char *pa[3] = {f->org, f->contact, f->service};
+    id = vt_sql_value(admin,
+                      "INSERT INTO appointments (org_id, contact_id, service_id, service_name, starts_at, ends_at)"
+                      " VALUES ($1::uuid, $2::uuid, $3::uuid, 'Cleaning', date_trunc('hour', now()) + interval '1 day',"
+                      " date_trunc('hour', now()) + interval '1 day 30 minutes') RETURNING id",
+                      3, pa);
+    snprintf(f->appointment, sizeof f->appointment, "%s", id);
+    free(id);
     const char *po[1] = {f->org};
     vt_sql_exec(admin, "INSERT INTO org_settings (org_id, hot_lead_threshold) VALUES ($1::uuid, 75)", 1, po);
+    /* Not naming the org: A may invite this address, and its answer will say it. */
+    vt_uuid(u);
+    snprintf(f->member_email, sizeof f->member_email, "member-%s@tenancy.test", u);
+    const char *pm[2] = {f->org, f->member_email};
+    id = vt_sql_value(admin,
+                      "INSERT INTO users (org_id, email, password_hash, role) VALUES ($1::uuid, $2, '$y$not-a-real-hash', 'staff')"
+                      " RETURNING id",
+                      2, pm);
+    snprintf(f->member, sizeof f->member, "%s", id);
+    free(id);
+    id = vt_sql_value(admin,
+                      "INSERT INTO invitations (org_id, email, token_hash, expires_at) VALUES ($1::uuid, 'invited-' || $2,"
+                      " sha256(convert_to($2, 'UTF8')), now() + interval '1 day') RETURNING id",
+                      2, pm);
+    snprintf(f->invitation, sizeof f->invitation, "%s", id);
+    free(id);
 }
 
 static int setup(void **state)
@@ -242,7 +281,7 @@ static void test_every_dashboard_route_has_a_case(void **state)
 /* Fails when body holds any of f's ids. */
 static void assert_holds_nothing_of(const char *what, const char *body, const org_fixture *f)
 {
-    const char *ids[] = {f->org, f->contact, f->call, f->service, f->vapi_call};
+    const char *ids[] = {f->org, f->contact, f->call, f->service, f->vapi_call, f->appointment};
     for (size_t i = 0; body != NULL && i < sizeof ids / sizeof ids[0]; i++)
         if (strstr(body, ids[i]) != NULL)
             fail_msg("%s answered another org's id %s: %s", what, ids[i], body);

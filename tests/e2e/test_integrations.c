@@ -326,6 +326,17 @@ static void test_delete_removes_it_here_and_at_vapi(void **state)
     r = api("DELETE", "/api/integrations/twilio", token_a, NULL);
     assert_int_equal(r.status, 404);
     vt_response_free(&r);
+    /* The owner's audit log holds each connection (the earlier tests made
+     * several) and the one removal, by name of provider only. */
+    assert_true(vt_sql_long(admin,
+                            "SELECT count(*) FROM audit_log WHERE org_id = $1 AND target_id = 'twilio'"
+                            " AND action = 'integration.twilio_connected' AND details = '{}'::jsonb AND actor_role = 'owner'",
+                            1, p) >= 1);
+    assert_int_equal(vt_sql_long(admin,
+                                 "SELECT count(*) FROM audit_log WHERE org_id = $1 AND target_id = 'twilio'"
+                                 " AND action = 'integration.twilio_disconnected'",
+                                 1, p),
+                     1);
 }
 
 /* The suite's gateway gives services 2 s (GATEWAY_UPSTREAM_TIMEOUT_MS);
@@ -460,6 +471,10 @@ static void test_google_connects_and_invalid_grant_asks_to_reconnect(void **stat
     assert_int_equal(r.status, 400);
     vt_response_free(&r);
     free(st);
+    const char *pa[1] = {org_a};
+    assert_int_equal(
+        vt_sql_long(admin, "SELECT count(*) FROM audit_log WHERE org_id = $1 AND action = 'integration.google_connected'", 1, pa),
+        1);
 
     r = api("GET", "/api/integrations", token_a, NULL);
     assert_non_null(strstr(r.body, "owner-a@example.com"));

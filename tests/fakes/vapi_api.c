@@ -26,6 +26,16 @@
  *                           a date that is not ISO 8601 → 400 "createdAtGt must be a valid ISO
  *                           8601 date string"; an unknown parameter → 400 "property x should not
  *                           exist" (Vapi's query DTOs are whitelisted too)
+ *   POST   /call          {"assistantId" | "assistant" | "squadId" | "squad" | "workflowId" | "workflow" (one needed),
+ *                          "phoneNumberId" | "phoneNumber" (one needed), "customer":{"number" (E.164, 3..40),
+ *                          "name"? (≤ 40 characters), "sipUri"?, "extension"?, "email"?, "externalId"?,
+ *                          "numberE164CheckEnabled"?, "assistantOverrides"?}, "customerId"?, "name"?,
+ *                          "assistantOverrides"?, "assistantVersion"?, "schedulePlan"?, "transport"?,
+ *                          "squadOverrides"?, "workflowOverrides"?}   (§4.5; "customers" batches are not faked: 400)
+ *                         → 201 Call {id, orgId, type:"outboundPhoneCall", status:"queued", assistantId,
+ *                           phoneNumberId, customer, phoneCallProvider, phoneCallTransport, createdAt, updatedAt,
+ *                           subscriptionLimits:{concurrencyBlocked, concurrencyLimit:10, remainingConcurrentCalls}};
+ *                           the call is then listed by GET /call like a seeded one
  * Errors in Vapi's NestJS shape {"message": [..] or "…","error","statusCode"}: an unknown property →
  * 400 ["property x should not exist"] (no credentialId on a Twilio number: §4.4); a missing or
  * wrong field → 400; a wrong or missing key → 401 "Invalid Key. Hot tip, …"; unknown paths → 404.
@@ -35,15 +45,22 @@
  *                        "deleted":{"credentials":N,"phoneNumbers":M}}: the live objects as answered,
  *                        but with "authTokenSha256" (hex SHA-256 of the token received, "" when none) in
  *                        place of a secret; created/deleted count successful calls since the last reset
- *   POST /_fake/fail {"path":"/phone-number"|"/credential"|"" (any),"method":"POST"|"DELETE"|"" (any),
- *                     "status":500,"count":1}
+ *   POST /_fake/fail {"path":"/phone-number"|"/credential"|"/call"|"" (any),"method":"POST"|"DELETE"|"" (any),
+ *                     "status":500,"count":1,"retryAfter":"7"?,"delayMs":0?}
  *                       the next count matching API calls (path equal or under it) answer status in
- *                       the NestJS shape, without doing anything
+ *                       the NestJS shape, without doing anything: with a "Retry-After" header when
+ *                       retryAfter is given, and after delayMs (an answer too late for a client's timeout)
  *   POST /_fake/calls {"calls":[Call, …]}  seeds calls as Vapi would answer them (each needs a string
  *                       "id" and an ISO "createdAt"; "orgId" is added when absent); a call whose id is
  *                       known replaces it (a call that went on and ended). GET /_fake/state then also
  *                       has "calls": N, "listed": how many GET /call were answered 200, and
  *                       "failures": how many API calls got a /_fake/fail answer
+ *   POST /_fake/slow {"path":"/call","method":"POST","delayMs":500,"count":1}
+ *                       the next count matching API calls are answered as usual, but delayMs late
+ *                       (two clients racing for one call both reach the fake before either is answered)
+ *   GET /_fake/state also has "created":{"calls":N} (POST /call answered 201) and "callRequests": every
+ *                       POST /call that passed the key check, in order, as {"contentType","body"} (the body
+ *                       parsed, or null) — what a client sent, failed and refused ones included
  *   POST /_fake/reset   forgets everything
  *
  * Design: routes on tests/support/fake_http's server, one mutex over the
@@ -56,6 +73,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fake_http.h"
 #include "fake_vapi.h"
@@ -70,9 +88,10 @@ static struct {
     char org_id[37];
     cJSON *credentials, *numbers; /* arrays of objects as answered, plus "authTokenSha256" */
     cJSON *calls;                 /* the seeded Call objects, in seeding order */
-    int created_credentials, created_numbers, deleted_credentials, deleted_numbers, listed_calls, failures;
-    char fail_path[256], fail_method[16];
-    int fail_status, fail_count;
+    cJSON *call_requests;         /* every POST /call past the key check: {"contentType","body"} */
+    int created_credentials, created_numbers, deleted_credentials, deleted_numbers, listed_calls, failures, created_calls;
+    char fail_path[256], fail_method[16], fail_retry_after[32], slow_path[256], slow_method[16];
+    int fail_status, fail_count, fail_delay_ms, slow_count, slow_delay_ms;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void uuid(char out[37])
@@ -386,6 +405,114 @@ static void list_calls(const char *query, fake_response *r)
     fake_json_body(r, 200, out);
 }
 
+/* The length of s in code points (UTF-8). */
+static size_t code_points(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Checks POST /call's customer; NULL when valid. */
+static const char *invalid_customer(const cJSON *customer, char *buf, size_t n)
+{
+    static const char *const allowed[] = {
+        "number", "name", "sipUri", "extension", "email", "externalId", "numberE164CheckEnabled", "assistantOverrides", NULL};
+    static const char *const strings[] = {"number", "name", "sipUri", "extension", "email", "externalId", NULL};
+    if (!cJSON_IsObject(customer))
+        return "nested property customer must be either object or array";
+    const char *extra = fake_vapi_extra_property(customer, allowed);
+    if (extra != NULL) {
+        snprintf(buf, n, "customer.property %s should not exist", extra);
+        return buf;
+    }
+    char inner[128];
+    const char *why = not_strings(customer, strings, inner, sizeof(inner));
+    if (why != NULL) {
+        snprintf(buf, n, "customer.%s", why);
+        return buf;
+    }
+    const char *number = str(customer, "number"), *name = str(customer, "name");
+    const cJSON *check = cJSON_GetObjectItemCaseSensitive(customer, "numberE164CheckEnabled");
+    if (number == NULL && str(customer, "sipUri") == NULL)
+        return "customer.number must be a string";
+    if (number != NULL && (strlen(number) < 3 || strlen(number) > 40))
+        return "customer.number must be longer than or equal to 3 characters and shorter than or equal to 40 characters";
+    if (number != NULL && !cJSON_IsFalse(check) && !vx_is_e164(number))
+        return "customer.number must be a valid phone number in the E.164 format";
+    if (name != NULL && code_points(name) > 40)
+        return "customer.name must be shorter than or equal to 40 characters";
+    return NULL;
+}
+
+/* POST /call (state locked). */
+static void create_call(const cJSON *in, fake_response *r)
+{
+    static const char *const allowed[] = {"assistantId",       "assistant",     "assistantOverrides",
+                                          "assistantVersion",  "squadId",       "squad",
+                                          "squadOverrides",    "workflowId",    "workflow",
+                                          "workflowOverrides", "phoneNumberId", "phoneNumber",
+                                          "customerId",        "customer",      "name",
+                                          "schedulePlan",      "transport",     NULL};
+    static const char *const strings[] = {"assistantId", "squadId", "workflowId", "phoneNumberId", "customerId", "name", NULL};
+    char buf[200];
+    const char *extra = fake_vapi_extra_property(in, allowed), *why = not_strings(in, strings, buf, sizeof(buf));
+    if (cJSON_GetObjectItemCaseSensitive(in, "customers") != NULL)
+        why = "this fake does not batch: customers is not supported";
+    else if (extra != NULL) {
+        snprintf(buf, sizeof(buf), "property %s should not exist", extra);
+        why = buf;
+    }
+    static const char *const runners[] = {"assistantId", "assistant", "squadId", "squad", "workflowId", "workflow"};
+    bool runner = false;
+    for (size_t i = 0; i < sizeof(runners) / sizeof(runners[0]); i++)
+        runner = runner || cJSON_GetObjectItemCaseSensitive(in, runners[i]) != NULL;
+    const cJSON *customer = cJSON_GetObjectItemCaseSensitive(in, "customer");
+    if (why == NULL && !runner)
+        why = "Couldn't Create Call. Need Either `assistant`, `assistantId`, `squad`, `squadId`, `workflow`, or `workflowId`.";
+    if (why == NULL && str(in, "phoneNumberId") == NULL && cJSON_GetObjectItemCaseSensitive(in, "phoneNumber") == NULL)
+        why = "Couldn't Create Call. Need Either `phoneNumberId` or `phoneNumber`.";
+    if (why == NULL && customer == NULL && str(in, "customerId") == NULL)
+        why = "Couldn't Create Call. Need Either `customer` or `customerId`.";
+    if (why == NULL && customer != NULL)
+        why = invalid_customer(customer, buf, sizeof(buf));
+    if (why != NULL) {
+        fake_vapi_error(r, 400, why, true);
+        return;
+    }
+    int active = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, S.calls)
+    {
+        const char *st = str(c, "status");
+        active += st != NULL && (strcmp(st, "queued") == 0 || strcmp(st, "ringing") == 0 || strcmp(st, "in-progress") == 0);
+    }
+    char id[37];
+    uuid(id);
+    cJSON *o = cJSON_CreateObject();
+    stamp(o, id);
+    cJSON_AddStringToObject(o, "type", "outboundPhoneCall");
+    cJSON_AddStringToObject(o, "status", "queued");
+    static const char *const copied[] = {"assistantId", "squadId", "workflowId", "phoneNumberId",
+                                         "customerId",  "name",    "customer",   NULL};
+    for (size_t i = 0; copied[i] != NULL; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, copied[i]);
+        if (v != NULL)
+            cJSON_AddItemToObject(o, copied[i], cJSON_Duplicate(v, true));
+    }
+    cJSON_AddStringToObject(o, "phoneCallProvider", "twilio");
+    cJSON_AddStringToObject(o, "phoneCallTransport", "pstn");
+    cJSON_AddItemToArray(S.calls, cJSON_Duplicate(o, true));
+    S.created_calls++;
+    /* contracts/vapi.md §4.5: 10 concurrent calls per org by default. */
+    cJSON *limits = cJSON_AddObjectToObject(o, "subscriptionLimits");
+    cJSON_AddBoolToObject(limits, "concurrencyBlocked", active >= 10);
+    cJSON_AddNumberToObject(limits, "concurrencyLimit", 10);
+    cJSON_AddNumberToObject(limits, "remainingConcurrentCalls", active >= 10 ? 0 : 10 - active - 1);
+    fake_json_body(r, 201, o);
+}
+
 /* POST /_fake/calls (state locked): false when a call lacks its id or createdAt. */
 static bool seed_calls(const cJSON *in)
 {
@@ -421,15 +548,21 @@ static bool seed_calls(const cJSON *in)
     return true;
 }
 
-static bool fail_matches(const fake_request *q, const char *path)
+/* Whether a request for path matches a /_fake/fail or /_fake/slow rule (count left, path equal or under it, method). */
+static bool rule_matches(const fake_request *q, const char *path, int count, const char *rule_path, const char *rule_method)
 {
-    size_t n = strlen(S.fail_path);
-    bool path_ok = n == 0 || (strncmp(path, S.fail_path, n) == 0 && (path[n] == '\0' || path[n] == '/'));
-    return S.fail_count > 0 && path_ok && (S.fail_method[0] == '\0' || strcmp(S.fail_method, q->method) == 0);
+    size_t n = strlen(rule_path);
+    bool path_ok = n == 0 || (strncmp(path, rule_path, n) == 0 && (path[n] == '\0' || path[n] == '/'));
+    return count > 0 && path_ok && (rule_method[0] == '\0' || strcmp(rule_method, q->method) == 0);
 }
 
-/* An API call (state locked). */
-static void api(fake_request *q, fake_response *r)
+static bool fail_matches(const fake_request *q, const char *path)
+{
+    return rule_matches(q, path, S.fail_count, S.fail_path, S.fail_method);
+}
+
+/* An API call (state locked); *delay_ms: how long to hold the answer back (outside the lock). */
+static void api(fake_request *q, fake_response *r, int *delay_ms)
 {
     char path[2048];
     snprintf(path, sizeof(path), "%.*s", (int)strcspn(q->path, "?"), q->path);
@@ -440,24 +573,40 @@ static void api(fake_request *q, fake_response *r)
                         false);
         return;
     }
+    /* NestJS parses JSON only with a JSON Content-Type; anything else is an empty body. */
+    bool json = strncmp(q->content_type, "application/json", 16) == 0;
+    bool post = strcmp(q->method, "POST") == 0, del = strcmp(q->method, "DELETE") == 0, get = strcmp(q->method, "GET") == 0;
+    if (post && strcmp(path, "/call") == 0) {
+        cJSON *seen = cJSON_CreateObject();
+        cJSON_AddStringToObject(seen, "contentType", q->content_type);
+        cJSON *body = cJSON_ParseWithLength(q->body, q->body_len);
+        cJSON_AddItemToObject(seen, "body", body != NULL ? body : cJSON_CreateNull());
+        cJSON_AddItemToArray(S.call_requests, seen);
+    }
     if (fail_matches(q, path)) {
         S.fail_count--;
         S.failures++;
         fake_vapi_error(r, S.fail_status, "fake failure", false);
+        if (S.fail_retry_after[0] != '\0')
+            vx_buf_printf(&r->headers, "Retry-After: %s\r\n", S.fail_retry_after);
+        *delay_ms = S.fail_delay_ms;
         return;
     }
+    if (rule_matches(q, path, S.slow_count, S.slow_path, S.slow_method)) {
+        S.slow_count--;
+        *delay_ms = S.slow_delay_ms;
+    }
     char id[128] = "", rest[8] = "";
-    bool post = strcmp(q->method, "POST") == 0, del = strcmp(q->method, "DELETE") == 0, get = strcmp(q->method, "GET") == 0;
     if (get && strcmp(path, "/call") == 0) {
         list_calls(q->query, r);
-    } else if (post && (strcmp(path, "/credential") == 0 || strcmp(path, "/phone-number") == 0)) {
-        /* NestJS parses JSON only with a JSON Content-Type; anything else is an empty body. */
-        bool json = strncmp(q->content_type, "application/json", 16) == 0;
+    } else if (post && (strcmp(path, "/credential") == 0 || strcmp(path, "/phone-number") == 0 || strcmp(path, "/call") == 0)) {
         cJSON *in = json ? cJSON_ParseWithLength(q->body, q->body_len) : cJSON_CreateObject();
         if (!cJSON_IsObject(in))
             fake_vapi_error(r, 400, "Unexpected token in JSON", false);
         else if (strcmp(path, "/credential") == 0)
             create_credential(in, r);
+        else if (strcmp(path, "/call") == 0)
+            create_call(in, r);
         else
             import_number(in, r);
         cJSON_Delete(in);
@@ -484,6 +633,8 @@ static void control(const fake_request *q, fake_response *r)
         cJSON_AddNumberToObject(created, "phoneNumbers", S.created_numbers);
         cJSON_AddNumberToObject(deleted, "credentials", S.deleted_credentials);
         cJSON_AddNumberToObject(deleted, "phoneNumbers", S.deleted_numbers);
+        cJSON_AddNumberToObject(created, "calls", S.created_calls);
+        cJSON_AddItemToObject(out, "callRequests", cJSON_Duplicate(S.call_requests, true));
         cJSON_AddNumberToObject(out, "calls", cJSON_GetArraySize(S.calls));
         cJSON_AddNumberToObject(out, "listed", S.listed_calls);
         cJSON_AddNumberToObject(out, "failures", S.failures);
@@ -495,20 +646,36 @@ static void control(const fake_request *q, fake_response *r)
             fake_vapi_error(r, 400, "calls must be an array of calls with an id and an ISO createdAt", false);
     } else if (strcmp(q->path, "/_fake/fail") == 0 && strcmp(q->method, "POST") == 0) {
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(in, "status"), *n = cJSON_GetObjectItemCaseSensitive(in, "count");
+        const cJSON *delay = cJSON_GetObjectItemCaseSensitive(in, "delayMs");
         snprintf(S.fail_path, sizeof(S.fail_path), "%s", str(in, "path") != NULL ? str(in, "path") : "");
         snprintf(S.fail_method, sizeof(S.fail_method), "%s", str(in, "method") != NULL ? str(in, "method") : "");
+        /* Only what a header value may hold: digits, letters, spaces, ',' and ':' (an HTTP date). */
+        const char *ra = str(in, "retryAfter") != NULL ? str(in, "retryAfter") : "";
+        snprintf(S.fail_retry_after, sizeof(S.fail_retry_after), "%.*s",
+                 (int)strspn(ra, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ,:"), ra);
         S.fail_status = cJSON_IsNumber(st) ? st->valueint : 500;
         S.fail_count = cJSON_IsNumber(n) ? n->valueint : 1;
+        S.fail_delay_ms = cJSON_IsNumber(delay) && delay->valueint > 0 && delay->valueint <= 30000 ? delay->valueint : 0;
+        r->status = 204;
+    } else if (strcmp(q->path, "/_fake/slow") == 0 && strcmp(q->method, "POST") == 0) {
+        const cJSON *delay = cJSON_GetObjectItemCaseSensitive(in, "delayMs"), *n = cJSON_GetObjectItemCaseSensitive(in, "count");
+        snprintf(S.slow_path, sizeof(S.slow_path), "%s", str(in, "path") != NULL ? str(in, "path") : "");
+        snprintf(S.slow_method, sizeof(S.slow_method), "%s", str(in, "method") != NULL ? str(in, "method") : "");
+        S.slow_delay_ms = cJSON_IsNumber(delay) && delay->valueint > 0 && delay->valueint <= 30000 ? delay->valueint : 0;
+        S.slow_count = cJSON_IsNumber(n) ? n->valueint : 1;
         r->status = 204;
     } else if (strcmp(q->path, "/_fake/reset") == 0 && strcmp(q->method, "POST") == 0) {
         cJSON_Delete(S.credentials);
         cJSON_Delete(S.numbers);
         cJSON_Delete(S.calls);
+        cJSON_Delete(S.call_requests);
         S.credentials = cJSON_CreateArray();
         S.numbers = cJSON_CreateArray();
         S.calls = cJSON_CreateArray();
+        S.call_requests = cJSON_CreateArray();
         S.created_credentials = S.created_numbers = S.deleted_credentials = S.deleted_numbers = S.listed_calls = S.failures = 0;
-        S.fail_count = 0;
+        S.created_calls = 0;
+        S.fail_count = S.slow_count = 0;
         r->status = 204;
     } else {
         fake_vapi_error(r, 404, "no such control endpoint", false);
@@ -518,12 +685,15 @@ static void control(const fake_request *q, fake_response *r)
 
 static void route(fake_request *q, fake_response *r)
 {
+    int delay_ms = 0;
     pthread_mutex_lock(&S.lock);
     if (strncmp(q->path, "/_fake/", 7) == 0)
         control(q, r);
     else
-        api(q, r);
+        api(q, r, &delay_ms);
     pthread_mutex_unlock(&S.lock);
+    if (delay_ms > 0)
+        nanosleep(&(struct timespec){.tv_sec = delay_ms / 1000, .tv_nsec = (long)(delay_ms % 1000) * 1000000L}, NULL);
 }
 
 int main(void)
@@ -539,9 +709,11 @@ int main(void)
     S.credentials = cJSON_CreateArray();
     S.numbers = cJSON_CreateArray();
     S.calls = cJSON_CreateArray();
+    S.call_requests = cJSON_CreateArray();
     int rc = fake_http_serve(atoi(port_s), route);
     cJSON_Delete(S.credentials);
     cJSON_Delete(S.numbers);
     cJSON_Delete(S.calls);
+    cJSON_Delete(S.call_requests);
     return rc;
 }

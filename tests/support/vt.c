@@ -521,15 +521,17 @@ void vt_suite_start(vt_suite *s)
 {
     vt_vapi_auth mode = s->vapi_auth;
     const char *const *extra = s->gateway_env;
+    const char *const *dashboard_extra = s->dashboard_env;
     memset(s, 0, sizeof(*s));
     s->vapi_auth = mode;
     s->gateway_env = extra;
+    s->dashboard_env = dashboard_extra;
     s->port = vt_free_port();
     snprintf(s->base_url, sizeof(s->base_url), "http://127.0.0.1:%d", s->port);
     snprintf(s->vapi_secret, sizeof(s->vapi_secret), "test-vapi-secret");
     if (mode == VT_VAPI_HMAC)
         snprintf(s->hmac_secret, sizeof(s->hmac_secret), "test-hmac-secret");
-    snprintf(s->jwt_secret, sizeof(s->jwt_secret), "test-jwt-secret-with-enough-entropy");
+    snprintf(s->jwt_secret, sizeof(s->jwt_secret), "%s", VT_JWT_SECRET);
     snprintf(s->metrics_token, sizeof(s->metrics_token), "test-metrics-token-0123456789");
     static char port_env[32], vapi_env[96], hmac_env[96], jwt_env[96], metrics_env[96];
     snprintf(port_env, sizeof(port_env), "GATEWAY_PORT=%d", s->port);
@@ -546,7 +548,13 @@ void vt_suite_start(vt_suite *s)
         gw_env[n] = extra[i];
     }
     s->ingest = vt_spawn("webhook-ingest", "webhook-ingest", NULL);
-    s->dashboard = vt_spawn("dashboard-api", "dashboard-api", NULL);
+    /* dashboard-api signs the built-in sign-in's tokens with the gateway's secret. */
+    const char *dashboard_env[8] = {jwt_env, NULL};
+    for (size_t n = 1, i = 0; dashboard_extra != NULL && dashboard_extra[i] != NULL; i++, n++) {
+        VT_REQUIRE(n + 1 < sizeof dashboard_env / sizeof dashboard_env[0], "too much dashboard-api environment");
+        dashboard_env[n] = dashboard_extra[i];
+    }
+    s->dashboard = vt_spawn("dashboard-api", "dashboard-api", dashboard_env);
     s->tools = vt_spawn("tool-router", "tool-router", NULL);
     s->gateway = vt_spawn("gateway", "gateway", gw_env);
     VT_REQUIRE(vt_wait_for(suite_ready, s, 20000), "the suite did not become ready (see build/test-logs/)");

@@ -37,6 +37,8 @@ const char *vt_env(const char *name);
  * the suite connects to NATS as its own user (deploy/nats/users.conf), as deployed, not as the tests'
  * admin; extra entries may override that (NATS_USER, NATS_PASSWORD, NATS_URL). */
 pid_t vt_spawn(const char *program, const char *log_name, const char *const *extra_env);
+/* The JWT secret of the tests' gateway and dashboard-api (built-in sign-in signs with it). */
+#define VT_JWT_SECRET "test-jwt-secret-with-enough-entropy"
 /* Sends sig and waits up to timeout_ms; returns the exit status (or 128+signal), -1 on timeout (then SIGKILLs). */
 int vt_stop(pid_t pid, int sig, int timeout_ms);
 bool vt_alive(pid_t pid);
@@ -134,8 +136,9 @@ typedef enum {
 
 /* The whole suite on loopback. */
 typedef struct vt_suite {
-    vt_vapi_auth vapi_auth;         /* chosen by the caller before vt_suite_start; all the rest is filled by it */
-    const char *const *gateway_env; /* also chosen by the caller: more of the gateway's environment, NULL-terminated */
+    vt_vapi_auth vapi_auth;           /* chosen by the caller before vt_suite_start; all the rest is filled by it */
+    const char *const *gateway_env;   /* also chosen by the caller: more of the gateway's environment, NULL-terminated */
+    const char *const *dashboard_env; /* likewise for dashboard-api (at most 6) */
     int port;
     char base_url[64];
     pid_t gateway, ingest, dashboard, tools;

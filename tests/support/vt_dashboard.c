@@ -17,9 +17,18 @@
 
 pid_t vt_dashboard_start(natsConnection **nc, const char *log_name)
 {
+    return vt_dashboard_start_with(nc, log_name, NULL);
+}
+
+pid_t vt_dashboard_start_with(natsConnection **nc, const char *log_name, const char *const *extra_env)
+{
     if (natsConnection_ConnectTo(nc, vt_env("NATS_URL")) != NATS_OK)
         fail_msg("cannot connect to NATS");
-    static const char *env[] = {"DASHBOARD_WORKERS=2", NULL};
+    const char *env[12] = {"DASHBOARD_WORKERS=2", "JWT_SECRET=" VT_JWT_SECRET, NULL};
+    for (size_t n = 2, i = 0; extra_env != NULL && extra_env[i] != NULL; i++, n++) {
+        VT_REQUIRE(n + 1 < sizeof env / sizeof env[0], "too much dashboard-api environment");
+        env[n] = extra_env[i];
+    }
     pid_t service = vt_spawn("dashboard-api", log_name, env);
     if (!vt_wait_service_healthy(*nc, "dashboard", 10000))
         fail_msg("dashboard-api did not start (see build/test-logs/%s.log)", log_name);

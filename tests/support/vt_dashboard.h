@@ -15,10 +15,13 @@
 
 #include "voxanne/v1/gateway.pb-c.h"
 
-/* Starts dashboard-api (two workers, its log build/test-logs/<log_name>.log),
+/* Starts dashboard-api (two workers, built-in sign-in with VT_JWT_SECRET, its
+ * log build/test-logs/<log_name>.log),
  * connects *nc to NATS and waits until the service answers its health
  * requests; fails the test otherwise. Its pid, for vt_dashboard_stop. */
 pid_t vt_dashboard_start(natsConnection **nc, const char *log_name);
+/* The same with more environment (NULL-terminated "NAME=value"; at most 8). */
+pid_t vt_dashboard_start_with(natsConnection **nc, const char *log_name, const char *const *extra_env);
 /* SIGTERM, and the test fails unless it stopped cleanly; closes nc. */
 void vt_dashboard_stop(pid_t service, natsConnection *nc);
 

@@ -127,6 +127,8 @@ static const char *connect_google(const route_ctx *r, const vx_gateway_request *
         vx_secret_free(secret);
         if (st == STORE_OK) {
             credentials_mark(r->v, r->pg, req->request_id, org, PROVIDER_GOOGLE, true, NULL, NULL);
+            /* The callback carries no token: the actor is the org's signed state, not a user. */
+            store_audit(r->pg, req->request_id, org, NULL, NULL, "integration.google_connected", PROVIDER_GOOGLE);
             int64_t now = vx_now_ms();
             cache_token_put(r->v->cache, org, t.access_token, now + (int64_t)t.expires_in * 1000, now);
         } else {

@@ -299,6 +299,7 @@ static void connect_locked(const route_ctx *r, const vx_gateway_request *req, co
         return;
     }
     credentials_mark(r->v, r->pg, req->request_id, org, PROVIDER_TWILIO, true, NULL, NULL);
+    store_audit(r->pg, req->request_id, org, req->auth->user_id, req->auth->role, "integration.twilio_connected", PROVIDER_TWILIO);
     twilio_step failed = finish_at_vapi(r, req, in, &s);
     vx_log_info(req->request_id, org, "twilio connect", "complete", failed == TWILIO_STEP_COUNT ? "true" : "false");
     reply_steps(reply, &s, failed, in->number);
@@ -343,8 +344,11 @@ void integrations_twilio_delete(const route_ctx *r, const vx_gateway_request *re
     } else {
         const char *params[3] = {org, s.vapi_phone_number_id, s.number};
         PGresult *res = store_exec_as_org(r->pg, req->request_id, org, true, "twilio_unlink_agent", 3, params);
-        if (res != NULL && credentials_delete(r->v, r->pg, req->request_id, org, PROVIDER_TWILIO) != STORE_ERROR)
+        if (res != NULL && credentials_delete(r->v, r->pg, req->request_id, org, PROVIDER_TWILIO) != STORE_ERROR) {
+            store_audit(r->pg, req->request_id, org, req->auth->user_id, req->auth->role, "integration.twilio_disconnected",
+                        PROVIDER_TWILIO);
             vx_rpc_reply_json(reply, 200, "{\"provider\":\"twilio\",\"connected\":false}");
+        }
         else
             vx_rpc_reply_error(reply, 503, "database_unavailable", "The database is not available right now. Please retry.");
         PQclear(res);

@@ -63,8 +63,7 @@ void booking_queue_confirmation(const tool_ctx *ctx, const char *appointment_id)
 
 bool booking_lost_race(const tool_ctx *ctx)
 {
-    const char *state = vx_pg_sqlstate(ctx->pg);
-    return strcmp(state, "23P01") == 0 || strcmp(state, "40P01") == 0;
+    return vx_calendar_lost_race(ctx->pg);
 }
 
 int booking_run(const tool_ctx *ctx, const char *stmt, int n, const char *const *params)
@@ -114,8 +113,8 @@ int booking_check_start(const tool_ctx *ctx, const schedule *s, google_link *g, 
     if (openings_calendar_load(ctx, s, NULL, w->date, w->date, exclude_id, &cal) != 0)
         return -1;
     size_t nwin;
-    const slots_span *win = openings_calendar_day(&cal, w->date, &nwin);
-    bool open = slots_within_windows(win, nwin, start_ms, length_ms);
+    const vx_slots_span *win = openings_calendar_day(&cal, w->date, &nwin);
+    bool open = vx_slots_within_windows(win, nwin, start_ms, length_ms);
     openings_calendar_free(&cal);
     if (!open)
         return booking_say_taken(ctx, s, g, start_ms, length_ms, exclude_id, "I'm sorry, we're not open at that time.", out) == 0
@@ -127,9 +126,9 @@ int booking_check_start(const tool_ctx *ctx, const schedule *s, google_link *g, 
 bool booking_google_busy(const tool_ctx *ctx, const schedule *s, google_link *g, int64_t start_ms, int64_t end_ms)
 {
     int64_t buffer_ms = s->buffer_minutes * MS_PER_MINUTE;
-    slots_span *busy = NULL;
+    vx_slots_span *busy = NULL;
     size_t n = google_link_busy(g, start_ms, end_ms + buffer_ms, buffer_ms, &busy);
-    bool hit = slots_overlap(busy, n, start_ms, end_ms + buffer_ms);
+    bool hit = vx_slots_overlap(busy, n, start_ms, end_ms + buffer_ms);
     free(busy);
     return hit;
 }

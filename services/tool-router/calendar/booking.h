@@ -41,11 +41,9 @@ void booking_prepare(vx_pg *pg);
 
 /*
  * True when the last statement failed because another booking holds the
- * time: 23P01 (exclusion violation) or 40P01 — PostgreSQL documents that two
- * backends inserting overlapping rows at the same instant can each wait for
- * the other's row; the deadlock detector then aborts one of them, which has
- * lost the race just the same. Either way the caller rolls back to the
- * savepoint and offers other times.
+ * time: 23P01 (exclusion violation) or 40P01 (vx_calendar_lost_race says
+ * why). Either way the caller rolls back to the savepoint and offers other
+ * times.
  */
 bool booking_lost_race(const tool_ctx *ctx);
 

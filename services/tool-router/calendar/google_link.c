@@ -43,7 +43,7 @@ void google_link_close(google_link *g)
     memset(g, 0, sizeof(*g));
 }
 
-size_t google_link_busy(google_link *g, int64_t from_ms, int64_t to_ms, int64_t buffer_ms, slots_span **out)
+size_t google_link_busy(google_link *g, int64_t from_ms, int64_t to_ms, int64_t buffer_ms, vx_slots_span **out)
 {
     *out = NULL;
     if (g == NULL || !g->connected)
@@ -57,7 +57,7 @@ size_t google_link_busy(google_link *g, int64_t from_ms, int64_t to_ms, int64_t 
         g->connected = false;
         return 0;
     }
-    slots_span *list = malloc((n > 0 ? 2 * n : 1) * sizeof(*list)); /* a cut can split one interval in two */
+    vx_slots_span *list = malloc((n > 0 ? 2 * n : 1) * sizeof(*list)); /* a cut can split one interval in two */
     if (list == NULL)
         abort();
     int64_t a = g->ignore_start_ms, b = g->ignore_end_ms;
@@ -65,11 +65,11 @@ size_t google_link_busy(google_link *g, int64_t from_ms, int64_t to_ms, int64_t 
         int64_t s = busy[i].start_ms, e = busy[i].end_ms;
         if (a < b && s < b && a < e) { /* overlaps the ignored span: keep what lies outside it */
             if (s < a)
-                list[kept++] = (slots_span){s, a + buffer_ms};
+                list[kept++] = (vx_slots_span){s, a + buffer_ms};
             if (e > b)
-                list[kept++] = (slots_span){b, e + buffer_ms};
+                list[kept++] = (vx_slots_span){b, e + buffer_ms};
         } else {
-            list[kept++] = (slots_span){s, e + buffer_ms};
+            list[kept++] = (vx_slots_span){s, e + buffer_ms};
         }
     }
     free(busy);

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "calendar/slots.h"
+#include "vx_slots.h"
 #include "clients/google_calendar.h"
 #include "tool.h"
 
@@ -53,6 +53,6 @@ void google_link_close(google_link *g);
  * widened by buffer_ms at its end, into *out (malloc'd, caller frees; NULL
  * when none). Returns the count; 0 when g is NULL or not connected. A
  * Google failure is logged and drops g for the rest of the call. */
-size_t google_link_busy(google_link *g, int64_t from_ms, int64_t to_ms, int64_t buffer_ms, slots_span **out);
+size_t google_link_busy(google_link *g, int64_t from_ms, int64_t to_ms, int64_t buffer_ms, vx_slots_span **out);
 
 #endif

@@ -3,14 +3,17 @@
  * days (business hours turned into instants in the org's time zone, booked
  * blocks with their buffers, Google busy times) and the openings found in
  * it: on the day asked for, else on the next day that has any, up to the
- * booking horizon.
+ * booking horizon. The calendar itself is libcommon's (vx_calendar.h,
+ * shared with dashboard-api's appointments, so the desk and the voice agent
+ * offer the same times); this module adds the org's Google busy times and
+ * says the openings.
  *
  * Every function taking a tool_ctx runs inside the tool's transaction (or
  * read scope) and filters by ctx->org_id. Functions returning int return 0,
  * or -1 when the database failed (logged; the tool returns TOOL_RETRY).
  * Google trouble is never a failure here: it is logged and the calendar is
  * used without it (see calendar/google_link.h). Statements are registered by
- * openings_prepare.
+ * schedule_prepare (vx_calendar_prepare).
  */
 #ifndef TOOL_ROUTER_CALENDAR_OPENINGS_H
 #define TOOL_ROUTER_CALENDAR_OPENINGS_H
@@ -22,37 +25,19 @@
 #include "calendar/date.h"
 #include "calendar/google_link.h"
 #include "calendar/schedule.h"
-#include "calendar/slots.h"
 #include "tool.h"
 #include "vx_buf.h"
+#include "vx_calendar.h"
+#include "vx_slots.h"
 
-#define OPENINGS_OFFER_MAX 3   /* slots read out in one answer */
-#define OPENINGS_DAY_MAX   320 /* more than a day of 5-minute slots, a 25-hour DST day included */
+#define OPENINGS_OFFER_MAX VX_CALENDAR_OFFER_MAX /* slots read out in one answer */
+#define OPENINGS_DAY_MAX   VX_CALENDAR_DAY_MAX
 
-/* The calendar of the local dates [from, to]. Owned by the caller's stack;
- * openings_calendar_load allocates the arrays, openings_calendar_free frees
- * them (also after a failed load). */
-typedef struct openings_calendar {
-    int64_t *days;       /* days[i]: the local date of windows[i], as days since 1970-01-01 */
-    slots_span *windows; /* business hours as instants, ordered by day, then start */
-    size_t nwindows;
-    slots_span *busy; /* booked blocks and Google busy times, buffers included */
-    size_t nbusy;
-} openings_calendar;
+/* The calendar of the local dates [from, to] (vx_calendar). */
+typedef vx_calendar openings_calendar;
 
 /* Openings to offer: on the requested day, else on the next day with any. */
-typedef struct openings {
-    bool day_open;    /* the requested day has business hours */
-    size_t day_total; /* free slots on the requested day */
-    bool found;       /* some opening was found up to the horizon */
-    date_ymd on;
-    int64_t slots[OPENINGS_OFFER_MAX]; /* ascending */
-    size_t nslots;
-    size_t total_on; /* free slots on that day in all */
-} openings;
-
-/* Registers the statements of openings.c on a worker's connection. */
-void openings_prepare(vx_pg *pg);
+typedef vx_calendar_openings openings;
 
 /* Loads windows and busy spans of [from, to]; exclude_id (or NULL) is an
  * appointment to leave out (the one being moved); g may be NULL (no Google). */
@@ -60,8 +45,8 @@ int openings_calendar_load(const tool_ctx *ctx, const schedule *s, google_link *
                            const char *exclude_id, openings_calendar *cal);
 void openings_calendar_free(openings_calendar *cal);
 /* The windows of one local date: a slice of cal->windows (*n of them, maybe 0). */
-const slots_span *openings_calendar_day(const openings_calendar *cal, date_ymd day, size_t *n);
-/* Free slots of one day under s's buffer and minimum notice: see slots_free. */
+const vx_slots_span *openings_calendar_day(const openings_calendar *cal, date_ymd day, size_t *n);
+/* Free slots of one day under s's buffer and minimum notice: see vx_slots_free. */
 size_t openings_calendar_slots(const openings_calendar *cal, const schedule *s, date_ymd day, int64_t length_ms, int64_t *out,
                                size_t max);
 

@@ -1,11 +1,11 @@
 /*
  * schedule: the org's scheduling rules and services (see schedule.h).
  *
- * Design: one statement returns every rule together with the org's local
- * date and the transaction's now(), so the tool works from one consistent
- * "today" and "now" — PostgreSQL's clock, not this machine's. A missing
- * org_settings row is a LEFT JOIN with COALESCE to the column defaults, so
- * an org that never configured its calendar still gets sensible answers.
+ * Design: the rules are libcommon's vx_calendar_rules_load — one statement
+ * returns every rule together with the org's local date and the
+ * transaction's now(), so the tool works from one consistent "today" and
+ * "now", PostgreSQL's clock, not this machine's — kept here in the shape
+ * the tools use (a date_ymd today).
  */
 #include "calendar/schedule.h"
 
@@ -15,17 +15,8 @@
 
 #include "vx_log.h"
 
-#define STMT_SETTINGS "sched_settings"
 #define STMT_SERVICE  "sched_service"
 #define STMT_SERVICES "sched_services"
-
-/* An org without an org_settings row gets the column defaults of migrations/0003. */
-static const char SETTINGS_SQL[] =
-    "SELECT COALESCE(s.timezone, 'America/New_York'), COALESCE(s.slot_minutes, 30), COALESCE(s.buffer_minutes, 0),"
-    " COALESCE(s.booking_horizon_days, 60), COALESCE(s.min_notice_minutes, 60),"
-    " to_char(now() AT TIME ZONE COALESCE(s.timezone, 'America/New_York'), 'YYYY-MM-DD'),"
-    " (extract(epoch FROM now()) * 1000)::bigint"
-    " FROM (SELECT $1::uuid AS org_id) AS o LEFT JOIN org_settings s ON s.org_id = o.org_id";
 
 /* Exact name, then keyword, then the name inside what was said (or the other way round). */
 static const char SERVICE_SQL[] =
@@ -42,7 +33,7 @@ static const char SERVICES_SQL[] = "SELECT name FROM services WHERE org_id = $1:
 
 void schedule_prepare(vx_pg *pg)
 {
-    vx_pg_prepare(pg, STMT_SETTINGS, SETTINGS_SQL);
+    vx_calendar_prepare(pg); /* the rules, the calendar and its openings: libcommon's, shared with dashboard-api */
     vx_pg_prepare(pg, STMT_SERVICE, SERVICE_SQL);
     vx_pg_prepare(pg, STMT_SERVICES, SERVICES_SQL);
 }
@@ -64,22 +55,30 @@ int64_t schedule_int_at(const PGresult *r, int row, int col)
 
 int schedule_load(const tool_ctx *ctx, schedule *s)
 {
-    const char *p[1] = {ctx->org_id};
-    PGresult *r = schedule_exec(ctx, STMT_SETTINGS, 1, p);
-    if (r == NULL)
+    vx_calendar_source src = {.pg = ctx->pg, .request_id = ctx->request_id, .org_id = ctx->org_id};
+    vx_calendar_rules r;
+    if (vx_calendar_rules_load(&src, &r) != 0)
         return -1;
-    int rc = -1;
-    if (PQntuples(r) == 1 && date_parse(PQgetvalue(r, 0, 5), &s->today)) {
-        snprintf(s->timezone, sizeof(s->timezone), "%s", PQgetvalue(r, 0, 0));
-        s->slot_minutes = (int)schedule_int_at(r, 0, 1);
-        s->buffer_minutes = (int)schedule_int_at(r, 0, 2);
-        s->horizon_days = (int)schedule_int_at(r, 0, 3);
-        s->min_notice_minutes = (int)schedule_int_at(r, 0, 4);
-        s->now_ms = schedule_int_at(r, 0, 6);
-        rc = 0;
-    }
-    PQclear(r);
-    return rc;
+    snprintf(s->timezone, sizeof(s->timezone), "%s", r.timezone);
+    s->slot_minutes = r.slot_minutes;
+    s->buffer_minutes = r.buffer_minutes;
+    s->horizon_days = r.horizon_days;
+    s->min_notice_minutes = r.min_notice_minutes;
+    s->today = date_from_days(r.today);
+    s->now_ms = r.now_ms;
+    return 0;
+}
+
+void schedule_rules(const schedule *s, vx_calendar_rules *r)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->timezone, sizeof(r->timezone), "%s", s->timezone);
+    r->slot_minutes = s->slot_minutes;
+    r->buffer_minutes = s->buffer_minutes;
+    r->horizon_days = s->horizon_days;
+    r->min_notice_minutes = s->min_notice_minutes;
+    r->today = date_days(s->today);
+    r->now_ms = s->now_ms;
 }
 
 date_ymd schedule_horizon_end(const schedule *s)

@@ -21,6 +21,7 @@
 #include "calendar/date.h"
 #include "tool.h"
 #include "vx_buf.h"
+#include "vx_calendar.h"
 
 typedef struct schedule {
     char timezone[65]; /* IANA name */
@@ -39,7 +40,8 @@ typedef struct schedule_service {
     int duration_minutes;
 } schedule_service;
 
-/* Registers the statements of schedule.c on a worker's connection. */
+/* Registers the statements of schedule.c and of libcommon's vx_calendar on a
+ * worker's connection. */
 void schedule_prepare(vx_pg *pg);
 
 /* Runs a registered statement on ctx->pg; on failure logs it (statement,
@@ -49,9 +51,12 @@ PGresult *schedule_exec(const tool_ctx *ctx, const char *stmt, int nparams, cons
 /* The integer at (row, col) of a result; 0 for SQL NULL. */
 int64_t schedule_int_at(const PGresult *r, int row, int col);
 
-/* The org's rules; an org without an org_settings row gets the column
- * defaults of migrations/0003 (America/New_York, 30-minute slots, …). */
+/* The org's rules (vx_calendar_rules_load); an org without an org_settings
+ * row gets the column defaults of migrations/0003 (America/New_York,
+ * 30-minute slots, …). */
 int schedule_load(const tool_ctx *ctx, schedule *s);
+/* s as libcommon's calendar takes it (today_start_ms is left 0: unused there). */
+void schedule_rules(const schedule *s, vx_calendar_rules *r);
 /* The last bookable local date. */
 date_ymd schedule_horizon_end(const schedule *s);
 

@@ -11,11 +11,11 @@
 #include "vx_routes.h"
 
 static const vx_route TABLE[] = {
-    {"GET", "/health", VX_AUTH_NONE, VX_TARGET_HEALTH, "gateway.health", false},
-    {"GET", "/api/calls", VX_AUTH_DASHBOARD, VX_TARGET_RPC, "rpc.dashboard.calls.list", false},
-    {"GET", "/api/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, "rpc.dashboard.calls.get", false},
-    {"POST", "/api/vapi/tools/{tool}", VX_AUTH_VAPI, VX_TARGET_VAPI_TOOL, "rpc.tools.tool", false},
-    {"GET", "/api/orgs/{org:uuid}/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, "rpc.dashboard.org_calls.get", false},
+    {"GET", "/health", VX_AUTH_NONE, VX_TARGET_HEALTH, "gateway.health", false, 0},
+    {"GET", "/api/calls", VX_AUTH_DASHBOARD, VX_TARGET_RPC, "rpc.dashboard.calls.list", false, 0},
+    {"GET", "/api/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, "rpc.dashboard.calls.get", false, 0},
+    {"POST", "/api/vapi/tools/{tool}", VX_AUTH_VAPI, VX_TARGET_VAPI_TOOL, "rpc.tools.tool", false, 0},
+    {"GET", "/api/orgs/{org:uuid}/calls/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, "rpc.dashboard.org_calls.get", false, 0},
 };
 #define N (sizeof(TABLE) / sizeof(TABLE[0]))
 
@@ -137,7 +137,27 @@ static void test_real_table_subjects(void **state)
                                VX_SUBJECT_SERVICES_DELETE,
                                VX_SUBJECT_SETTINGS_NOTIFICATIONS,
                                VX_SUBJECT_SETTINGS_NOTIFICATIONS_PUT,
-                               VX_SUBJECT_AUDIT_LIST};
+                               VX_SUBJECT_AUDIT_LIST,
+                               VX_SUBJECT_CONTACTS_IMPORT,
+                               VX_SUBJECT_CONTACTS_EXPORT,
+                               VX_SUBJECT_CONTACTS_GDPR_EXPORT,
+                               VX_SUBJECT_CONTACTS_CALL,
+                               VX_SUBJECT_APPOINTMENTS_LIST,
+                               VX_SUBJECT_APPOINTMENTS_CREATE,
+                               VX_SUBJECT_APPOINTMENTS_UPDATE,
+                               VX_SUBJECT_APPOINTMENTS_RESCHEDULE,
+                               VX_SUBJECT_APPOINTMENTS_CANCEL,
+                               VX_SUBJECT_AUTH_SIGNUP,
+                               VX_SUBJECT_AUTH_LOGIN,
+                               VX_SUBJECT_AUTH_REFRESH,
+                               VX_SUBJECT_AUTH_LOGOUT,
+                               VX_SUBJECT_AUTH_ACCEPT_INVITE,
+                               VX_SUBJECT_ORGS_VALIDATE,
+                               VX_SUBJECT_TEAM_LIST,
+                               VX_SUBJECT_TEAM_INVITE,
+                               VX_SUBJECT_TEAM_INVITE_REVOKE,
+                               VX_SUBJECT_TEAM_UPDATE,
+                               VX_SUBJECT_TEAM_REMOVE};
     assert_int_equal(vx_routes_check_service("dashboard", dashboard, sizeof dashboard / sizeof dashboard[0]), 0);
     const char *tools[] = {VX_SUBJECT_TOOLS_WEBHOOK, VX_SUBJECT_TOOLS_TOOL};
     assert_int_equal(vx_routes_check_service("tools", tools, 2), 0);
@@ -166,10 +186,13 @@ static void test_real_table_local_routes_auth(void **state)
             break;
         default:
             /* Nothing that reaches a service is anonymous or the operator's;
-             * the one route a service authenticates itself is Google's
-             * callback (its signed state). */
+             * the routes a service authenticates itself are Google's
+             * callback (its signed state) and sign-in (a password, a
+             * refresh token, an invitation), all POSTs. */
             assert_true(t[i].auth == VX_AUTH_VAPI || t[i].auth == VX_AUTH_DASHBOARD ||
-                        (t[i].auth == VX_AUTH_SERVICE && strcmp(t[i].subject, VX_SUBJECT_INTEGRATIONS_GOOGLE_CALLBACK) == 0));
+                        (t[i].auth == VX_AUTH_SERVICE && strcmp(t[i].subject, VX_SUBJECT_INTEGRATIONS_GOOGLE_CALLBACK) == 0) ||
+                        (t[i].auth == VX_AUTH_SERVICE && strncmp(t[i].subject, "rpc.dashboard.auth.", 19) == 0 &&
+                         strcmp(t[i].method, "POST") == 0));
             break;
         }
     }
@@ -190,9 +213,26 @@ static void test_real_table_provider_routes(void **state)
         assert_int_equal(t[i].target, VX_TARGET_RPC);
         assert_true(strcmp(t[i].subject, VX_SUBJECT_INTEGRATIONS_TWILIO_CONNECT) == 0 ||
                     strcmp(t[i].subject, VX_SUBJECT_INTEGRATIONS_TWILIO_DELETE) == 0 ||
-                    strcmp(t[i].subject, VX_SUBJECT_INTEGRATIONS_GOOGLE_CALLBACK) == 0);
+                    strcmp(t[i].subject, VX_SUBJECT_INTEGRATIONS_GOOGLE_CALLBACK) == 0 ||
+                    strcmp(t[i].subject, VX_SUBJECT_CONTACTS_CALL) == 0);
     }
-    assert_int_equal(slow, 3);
+    assert_int_equal(slow, 4);
+}
+
+/* Only uploads take more than the gateway's default body, and never more
+ * than one NATS message can carry. */
+static void test_real_table_body_limits(void **state)
+{
+    size_t n;
+    const vx_route *t = vx_routes_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].max_body_bytes == 0)
+            continue;
+        assert_true(t[i].max_body_bytes <= VX_ROUTE_BODY_MAX);
+        assert_string_equal(t[i].subject, VX_SUBJECT_CONTACTS_IMPORT);
+    }
+    assert_int_equal(vx_routes_largest_body(t, n), VX_ROUTE_BODY_MAX);
+    assert_int_equal(vx_routes_largest_body(TABLE, N), 0);
 }
 
 int main(void)
@@ -208,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_real_table_subjects),
         cmocka_unit_test(test_real_table_local_routes_auth),
         cmocka_unit_test(test_real_table_provider_routes),
+        cmocka_unit_test(test_real_table_body_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

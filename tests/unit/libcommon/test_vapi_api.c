@@ -5,10 +5,12 @@
  * VAPI_PRIVATE_KEY every call fails at once (logged "VAPI_PRIVATE_KEY is not
  * set"; the base URL points at a port nothing listens on, so a request would
  * have failed too — the id left empty shows none was read); and that a list
- * of calls is asked only with well-formed bounds. The requests
+ * of calls is asked only with well-formed bounds, and a call only with its
+ * assistant, number id and customer. The requests
  * themselves are proven against tests/fakes/vapi_api in
- * tests/integration/credential-vault/clients/ and, for GET /call,
- * tests/integration/webhook-ingest/test_reconcile.c.
+ * tests/integration/credential-vault/clients/, for GET /call
+ * tests/integration/webhook-ingest/test_reconcile.c, and for POST /call
+ * tests/integration/dashboard-api/test_contact_call.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,6 +94,28 @@ static void test_list_calls_checks_before_a_request(void **state)
     assert_null(calls);
 }
 
+/* POST /call: no key, or a missing id or number, fails before any request (http_status 0, no id). */
+static void test_create_call_checks_before_a_request(void **state)
+{
+    vx_vapi_api_call call;
+    memset(&call, 'x', sizeof(call));
+    vx_vapi_api_config nokey = {"http://127.0.0.1:9", NULL, 200};
+    assert_int_equal(vx_vapi_api_create_call(&nokey, "asst", "pn", "+15551234567", "Ann", &call, "rid", NULL), VX_VAPI_API_ERROR);
+    assert_string_equal(call.id, "");
+    assert_int_equal(call.http_status, 0);
+    assert_int_equal(call.retry_after_s, 0);
+    assert_int_equal(vx_vapi_api_create_call(&NO_SERVER, NULL, "pn", "+15551234567", NULL, &call, "rid", NULL),
+                     VX_VAPI_API_REJECTED);
+    assert_int_equal(vx_vapi_api_create_call(&NO_SERVER, "asst", "", "+15551234567", NULL, &call, "rid", NULL),
+                     VX_VAPI_API_REJECTED);
+    assert_int_equal(vx_vapi_api_create_call(&NO_SERVER, "asst", "pn", NULL, NULL, &call, "rid", NULL), VX_VAPI_API_REJECTED);
+    /* Complete: sent, and nobody is there — no answer, so http_status 0. */
+    assert_int_equal(vx_vapi_api_create_call(&NO_SERVER, "asst", "pn", "+15551234567", "Ann", &call, "rid", NULL),
+                     VX_VAPI_API_ERROR);
+    assert_int_equal(call.http_status, 0);
+    assert_string_equal(call.id, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +123,7 @@ int main(void)
         cmocka_unit_test(test_delete_refuses_a_bad_id_without_a_request),
         cmocka_unit_test(test_without_a_key_every_call_fails),
         cmocka_unit_test(test_list_calls_checks_before_a_request),
+        cmocka_unit_test(test_create_call_checks_before_a_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

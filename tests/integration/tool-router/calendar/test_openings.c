@@ -27,7 +27,6 @@ static int setup(void **state)
     tr_open_in_process("test_openings", false);
     pg = vx_pg_create(vt_env("DATABASE_URL"));
     schedule_prepare(pg);
-    openings_prepare(pg);
     local_time_prepare(pg);
     return 0;
 }

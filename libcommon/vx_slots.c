@@ -1,28 +1,28 @@
 /*
- * slots: free slots and overlaps (see slots.h).
+ * vx_slots: free slots and overlaps (see vx_slots.h).
  *
- * Design: slots_free sorts copies of the windows and the busy spans, then
+ * Design: vx_slots_free sorts copies of the windows and the busy spans, then
  * builds a prefix maximum of the busy ends, so "does [a, b) overlap any busy
  * span?" is a binary search for the spans starting before b plus one
  * comparison of their largest end with a. A day of 5-minute slots against a
  * thousand appointments stays in the microseconds.
  */
-#include "calendar/slots.h"
+#include "vx_slots.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static int span_cmp(const void *a, const void *b)
 {
-    const slots_span *x = a, *y = b;
+    const vx_slots_span *x = a, *y = b;
     if (x->start_ms != y->start_ms)
         return x->start_ms < y->start_ms ? -1 : 1;
     return x->end_ms < y->end_ms ? -1 : x->end_ms > y->end_ms;
 }
 
-static slots_span *sorted_copy(const slots_span *spans, size_t n)
+static vx_slots_span *sorted_copy(const vx_slots_span *spans, size_t n)
 {
-    slots_span *copy = malloc((n ? n : 1) * sizeof(*copy));
+    vx_slots_span *copy = malloc((n ? n : 1) * sizeof(*copy));
     if (copy == NULL)
         abort();
     if (n > 0) {
@@ -34,12 +34,12 @@ static slots_span *sorted_copy(const slots_span *spans, size_t n)
 
 /* Busy spans sorted by start, with max_end[i] = the largest end among 0..i. */
 typedef struct busy_index {
-    slots_span *spans;
+    vx_slots_span *spans;
     int64_t *max_end;
     size_t n;
 } busy_index;
 
-static void busy_index_build(busy_index *ix, const slots_span *busy, size_t n)
+static void busy_index_build(busy_index *ix, const vx_slots_span *busy, size_t n)
 {
     ix->spans = sorted_copy(busy, n);
     ix->max_end = malloc((n ? n : 1) * sizeof(*ix->max_end));
@@ -65,11 +65,11 @@ static bool busy_index_hits(const busy_index *ix, int64_t a, int64_t b)
     return lo > 0 && ix->max_end[lo - 1] > a;
 }
 
-size_t slots_free(const slots_request *req, int64_t *out, size_t max)
+size_t vx_slots_free(const vx_slots_request *req, int64_t *out, size_t max)
 {
     if (req->length_ms <= 0 || req->buffer_ms < 0)
         return 0;
-    slots_span *windows = sorted_copy(req->windows, req->nwindows);
+    vx_slots_span *windows = sorted_copy(req->windows, req->nwindows);
     busy_index ix;
     busy_index_build(&ix, req->busy, req->nbusy);
     size_t count = 0;
@@ -94,7 +94,7 @@ size_t slots_free(const slots_request *req, int64_t *out, size_t max)
     return count;
 }
 
-bool slots_within_windows(const slots_span *windows, size_t nwindows, int64_t start_ms, int64_t length_ms)
+bool vx_slots_within_windows(const vx_slots_span *windows, size_t nwindows, int64_t start_ms, int64_t length_ms)
 {
     for (size_t i = 0; i < nwindows; i++)
         if (start_ms >= windows[i].start_ms && start_ms + length_ms <= windows[i].end_ms)
@@ -102,7 +102,7 @@ bool slots_within_windows(const slots_span *windows, size_t nwindows, int64_t st
     return false;
 }
 
-bool slots_overlap(const slots_span *spans, size_t n, int64_t start_ms, int64_t end_ms)
+bool vx_slots_overlap(const vx_slots_span *spans, size_t n, int64_t start_ms, int64_t end_ms)
 {
     for (size_t i = 0; i < n; i++)
         if (spans[i].start_ms < end_ms && start_ms < spans[i].end_ms && spans[i].start_ms < spans[i].end_ms)
@@ -115,7 +115,7 @@ static int64_t distance(int64_t a, int64_t b)
     return a > b ? a - b : b - a;
 }
 
-size_t slots_nearest(const int64_t *slots, size_t n, int64_t target_ms, int64_t *out, size_t max)
+size_t vx_slots_nearest(const int64_t *slots, size_t n, int64_t target_ms, int64_t *out, size_t max)
 {
     /* slots is ascending, so the nearest ones form one run around target's
      * insertion point: grow [lo, hi) by the nearer neighbour each time. */
