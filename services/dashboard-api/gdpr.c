@@ -5,7 +5,7 @@
  * calls are found once, when the contact's row is locked, and every later
  * statement works on those ids: scrubbing a call removes the number it was
  * found by. parked_messages is not readable by the services' role: two
- * SECURITY DEFINER functions of migration 0017 read and delete the
+ * SECURITY DEFINER functions of migration 0016 read and delete the
  * contact's rows there. See gdpr.h for what each answer holds.
  */
 #include "gdpr.h"

@@ -6,7 +6,7 @@
  *   DELETE /api/contacts/{id}?erase=true  the erasure (contacts.c: ?erase=false or no query is a plain delete)
  *
  * "The contact's calls" are the org's calls linked to the contact, and those
- * from or to the contact's number (migrations/0017_gdpr.sql,
+ * from or to the contact's number (migrations/0016_gdpr.sql,
  * gdpr_contact_calls).
  *
  * Export: 200 application/json with content-disposition: attachment
@@ -20,7 +20,7 @@
  *    "outbox_jobs":     background jobs naming the contact, a call of theirs,
  *                       their number or e-mail (payload in base64),
  *    "parked_messages": Vapi messages about them that could not be stored
- *                       (migration 0017's rule),
+ *                       (migration 0016's rule),
  *    "audit_log":       the audit entries about the contact}
  * Every row's columns are named here on purpose (a column added later is
  * exported once it is added here: tests/integration/dashboard-api/test_gdpr.c

@@ -66,7 +66,6 @@ static const tenancy_case CASES[] = {
     {"PATCH", "/api/contacts/{id:uuid}", AIM_PATH, "/api/contacts/{contact}", "{\"notes\":\"changed by another org\"}", false,
      NULL},
     {"DELETE", "/api/contacts/{id:uuid}", AIM_PATH, "/api/contacts/{contact}", NULL, false, NULL},
-    /* PENDING rows: each is replaced by a real row when its route is built. */
     /* The body is the CSV file itself (the gateway forwards it as sent). */
     {"POST", "/api/contacts/import", AIM_BODY, "/api/contacts/import", "first_name,phone\r\nSame,{phone}\r\n", false, NULL},
     {"GET", "/api/contacts/export", AIM_LIST, "/api/contacts/export", NULL, true, NULL},
