@@ -131,17 +131,6 @@ void dashboard_appointments_prepare(vx_pg *pg)
     vx_pg_prepare(pg, STMT_RELEASE, "RELEASE SAVEPOINT appointment_write");
 }
 
-/* The path's id, or NULL with reply set to 400. */
-static const char *path_id(const vx_gateway_request *req, vx_rpc_reply *reply)
-{
-    const char *id = vx_rpc_path_param(req, "id");
-    if (id == NULL || !vx_is_uuid(id, strlen(id))) {
-        vx_rpc_reply_error(reply, 400, "invalid_id", "The id in the path must be a UUID.");
-        return NULL;
-    }
-    return id;
-}
-
 /* ---- the list ---- */
 
 /* An optional query value into out (NULL *value when absent or empty);
@@ -505,7 +494,7 @@ static bool lock(write_ctx *w, const char *id, char status[16], int64_t *start_m
 
 void dashboard_appointments_update(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    const char *id = path_id(req, reply);
+    const char *id = vx_rpc_path_uuid(req, reply);
     appointment_fields f;
     if (id == NULL || !read_body(req, APPOINTMENT_FIELDS_UPDATE, &f, reply))
         return;
@@ -546,7 +535,7 @@ void dashboard_appointments_update(vx_pg *pg, const vx_gateway_request *req, vx_
 
 void dashboard_appointments_reschedule(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    const char *id = path_id(req, reply);
+    const char *id = vx_rpc_path_uuid(req, reply);
     appointment_fields f;
     if (id == NULL || !read_body(req, APPOINTMENT_FIELDS_RESCHEDULE, &f, reply))
         return;
@@ -580,7 +569,7 @@ void dashboard_appointments_reschedule(vx_pg *pg, const vx_gateway_request *req,
 
 void dashboard_appointments_cancel(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    const char *id = path_id(req, reply);
+    const char *id = vx_rpc_path_uuid(req, reply);
     appointment_fields f;
     if (id == NULL || !read_body(req, APPOINTMENT_FIELDS_CANCEL, &f, reply))
         return;

@@ -396,11 +396,9 @@ void dashboard_calls_stats(vx_pg *pg, const vx_gateway_request *req, vx_rpc_repl
 
 void dashboard_calls_get(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    const char *id = vx_rpc_path_param(req, "id");
-    if (id == NULL || !vx_is_uuid(id, strlen(id))) {
-        vx_rpc_reply_error(reply, 400, "invalid_id", "The id in the path must be a UUID.");
+    const char *id = vx_rpc_path_uuid(req, reply);
+    if (id == NULL)
         return;
-    }
     const char *params[2] = {req->auth->org_id, id};
     PGresult *res = vx_access_read_as_org(pg, req, DASHBOARD_CALLS_GET_STMT, 2, params, reply);
     if (res == NULL)

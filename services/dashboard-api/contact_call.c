@@ -269,11 +269,9 @@ static void record(vx_pg *pg, const vx_gateway_request *req, const char *id, con
 
 void dashboard_contacts_call(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    const char *id = vx_rpc_path_param(req, "id");
-    if (id == NULL || !vx_is_uuid(id, strlen(id))) {
-        vx_rpc_reply_error(reply, 400, "invalid_id", "The id in the path must be a UUID.");
+    const char *id = vx_rpc_path_uuid(req, reply);
+    if (id == NULL)
         return;
-    }
     if (!body_empty(req, reply))
         return;
     PGresult *t = target(pg, req, id, reply);

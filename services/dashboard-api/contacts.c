@@ -113,17 +113,6 @@ void dashboard_contacts_prepare(vx_pg *pg)
                   "AND NOT EXISTS (SELECT 1 FROM appointments WHERE org_id = $1 AND contact_id = $2::uuid) RETURNING id");
 }
 
-/* The path's id, or NULL with reply set to 400. */
-static const char *path_id(const vx_gateway_request *req, vx_rpc_reply *reply)
-{
-    const char *id = vx_rpc_path_param(req, "id");
-    if (id == NULL || !vx_is_uuid(id, strlen(id))) {
-        vx_rpc_reply_error(reply, 400, "invalid_id", "The id in the path must be a UUID.");
-        return NULL;
-    }
-    return id;
-}
-
 /* A write that failed: logged (statement and PostgreSQL's one-line message,
  * which holds no values), rolled back, answered. */
 static void write_failed(vx_pg *pg, const vx_gateway_request *req, const char *stmt, vx_rpc_reply *reply)
@@ -228,7 +217,7 @@ void dashboard_contacts_stats(vx_pg *pg, const vx_gateway_request *req, vx_rpc_r
 
 void dashboard_contacts_get(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    const char *id = path_id(req, reply);
+    const char *id = vx_rpc_path_uuid(req, reply);
     if (id == NULL)
         return;
     const char *params[2] = {req->auth->org_id, id};
@@ -295,7 +284,7 @@ static const char *changed_fields(const contact_fields *f, vx_buf *out)
 
 void dashboard_contacts_update(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    const char *id = path_id(req, reply);
+    const char *id = vx_rpc_path_uuid(req, reply);
     if (id == NULL)
         return;
     contact_fields f;
@@ -340,7 +329,7 @@ void dashboard_contacts_update(vx_pg *pg, const vx_gateway_request *req, vx_rpc_
 
 void dashboard_contacts_delete(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    const char *id = path_id(req, reply);
+    const char *id = vx_rpc_path_uuid(req, reply);
     if (id == NULL)
         return;
     /* ?erase=true is the GDPR erasure (gdpr.h, owners only); any other

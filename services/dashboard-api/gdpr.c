@@ -170,17 +170,6 @@ dashboard_gdpr_delete_kind dashboard_gdpr_delete_query(const char *query)
     return DASHBOARD_GDPR_BAD_QUERY;
 }
 
-/* The path's id, or NULL with reply set to 400. */
-static const char *path_id(const vx_gateway_request *req, vx_rpc_reply *reply)
-{
-    const char *id = vx_rpc_path_param(req, "id");
-    if (id == NULL || !vx_is_uuid(id, strlen(id))) {
-        vx_rpc_reply_error(reply, 400, "invalid_id", "The id in the path must be a UUID.");
-        return NULL;
-    }
-    return id;
-}
-
 /* A statement that failed: logged (statement and PostgreSQL's one-line
  * message, which holds no values), rolled back, answered. */
 static void failed(vx_pg *pg, const vx_gateway_request *req, const char *stmt, const char *what, vx_rpc_reply *reply)
@@ -198,7 +187,7 @@ static void failed(vx_pg *pg, const vx_gateway_request *req, const char *stmt, c
 void dashboard_gdpr_export(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
     static const char what[] = "The contact's data could not be exported.";
-    const char *id = path_id(req, reply);
+    const char *id = vx_rpc_path_uuid(req, reply);
     if (id == NULL)
         return;
     const char *org = req->auth->org_id;
@@ -260,7 +249,7 @@ static int erase_rows(vx_pg *pg, const char *const p[P_COUNT], vx_buf *counts, c
 void dashboard_gdpr_erase(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
     static const char what[] = "The contact could not be erased.";
-    const char *id = path_id(req, reply);
+    const char *id = vx_rpc_path_uuid(req, reply);
     if (id == NULL)
         return;
     /* The route admits staff (a plain delete); the erasure is the owner's. */

@@ -126,16 +126,6 @@ static PGresult *write_one(vx_pg *pg, const vx_gateway_request *req, const char 
     return res;
 }
 
-/* The {id} of the path, or NULL with reply set to the 400. */
-static const char *path_id(const vx_gateway_request *req, vx_rpc_reply *reply)
-{
-    const char *id = vx_rpc_path_param(req, "id");
-    if (id != NULL && vx_is_uuid(id, strlen(id)))
-        return id;
-    vx_rpc_reply_error(reply, 400, "invalid_id", "The id in the path must be a UUID.");
-    return NULL;
-}
-
 /* Reads the body; false with reply set to the 400. */
 static bool read_body(const vx_gateway_request *req, service_fields_mode mode, service_fields *f, vx_rpc_reply *reply)
 {
@@ -182,7 +172,7 @@ void dashboard_services_create(vx_pg *pg, const vx_gateway_request *req, vx_rpc_
 
 void dashboard_services_update(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    const char *id = path_id(req, reply);
+    const char *id = vx_rpc_path_uuid(req, reply);
     service_fields f;
     if (id == NULL || !read_body(req, SERVICE_FIELDS_UPDATE, &f, reply))
         return;
@@ -212,7 +202,7 @@ void dashboard_services_update(vx_pg *pg, const vx_gateway_request *req, vx_rpc_
 
 void dashboard_services_delete(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
-    const char *id = path_id(req, reply);
+    const char *id = vx_rpc_path_uuid(req, reply);
     if (id == NULL)
         return;
     const char *params[2] = {req->auth->org_id, id};
