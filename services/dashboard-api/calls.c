@@ -10,8 +10,8 @@
  * Speed at a million calls per org (migrations/0013): the list picks its
  * page's ids from call_logs_org_created_id_idx alone (the filters are
  * checked on the index entries, whose INCLUDE columns hold them), then reads
- * those rows by primary key; the count and the stats are index-only scans
- * of the same index. The filters are optional parameters of one prepared
+ * those rows by primary key; the count is an index-only scan of the same
+ * index, and the stats read whole days from the daily rollup (below). The filters are optional parameters of one prepared
  * statement, so its generic plan is the same for every combination: they
  * are never index conditions, only the org, the time range and the cursor
  * are. Comparisons are text with text, uuid with uuid: a cast to a domain
@@ -51,14 +51,9 @@
  * negative, else neutral); NULL when the call has neither. The common labels
  * (in any case) skip the regular expressions, which cost microseconds a row.
  */
-#define SENTIMENT_EXPR                                                                                                             \
-    "(CASE WHEN sentiment_label IN ('positive', 'neutral', 'negative') THEN sentiment_label"                                       \
-    " WHEN lower(sentiment_label) IN ('positive', 'neutral', 'negative') THEN lower(sentiment_label)"                              \
-    " WHEN sentiment_label ~* '\\m(negative|frustrated|angry)\\M' THEN 'negative'"                                                 \
-    " WHEN sentiment_label ~* '\\m(positive|satisfied|happy)\\M' THEN 'positive'"                                                  \
-    " WHEN sentiment_label ~* '\\m(neutral|mixed)\\M' THEN 'neutral'"                                                              \
-    " WHEN sentiment_score >= 0.6 THEN 'positive' WHEN sentiment_score <= 0.4 THEN 'negative'"                                     \
-    " WHEN sentiment_score IS NOT NULL OR sentiment_label IS NOT NULL THEN 'neutral' END)"
+/* The dashboard's reading of a call's sentiment: one SQL definition
+ * (migrations/0018), shared with the daily rollup. */
+#define SENTIMENT_EXPR "call_sentiment(sentiment_label, sentiment_score)"
 
 /* The list's filters but the upper time bound ($1, $2, $6-$12), every column of them in the index entry. */
 #define LIST_MATCHES                                                                                                               \
@@ -104,29 +99,61 @@ static const char LIST_SQL[] =
     " CASE WHEN $15::boolean THEN coalesce((SELECT total FROM known), least((SELECT n FROM counted), " COUNT_MAX ")) END,"
     " CASE WHEN $15::boolean THEN (SELECT total FROM known) IS NULL AND (SELECT n FROM counted) > " COUNT_MAX " END";
 
-#define STATS_WINDOW "org_id = $1::uuid AND created_at >= $2::timestamptz AND created_at < $3::timestamptz"
+/*
+ * Stats: whole UTC days are read from call_stats_daily (kept by triggers on
+ * call_logs, migrations/0018), so a year costs 366 rows; only the window's
+ * partial first and last days are summed from call_logs, each an index
+ * range of its own. d1 is the first whole day at or after `from`, d2 the
+ * day `to` falls in; without a whole day between them everything is raw.
+ */
+#define STATS_BOUNDS                                                                                                               \
+    " b AS (SELECT d1, d2, CASE WHEN d1 < d2 THEN d1::timestamp AT TIME ZONE 'UTC' ELSE $3::timestamptz END AS e1,"              \
+    " CASE WHEN d1 < d2 THEN d2::timestamp AT TIME ZONE 'UTC' ELSE $3::timestamptz END AS s2"                                      \
+    " FROM (SELECT (date_trunc('day', ($2::timestamptz AT TIME ZONE 'UTC') - interval '1 microsecond') + interval '1 day')::date"  \
+    " AS d1, ($3::timestamptz AT TIME ZONE 'UTC')::date AS d2) x)"
+#define STATS_RAW_COLUMNS "call_type, booking_confirmed, financial_value, duration_seconds, lead_tier, " SENTIMENT_EXPR " AS sentiment"
 
 static const char STATS_SQL[] =
-    "SELECT json_build_object('from', $2::timestamptz, 'to', $3::timestamptz,"
-    " 'total_calls', count(*),"
-    " 'inbound_calls', count(*) FILTER (WHERE call_type = 'inbound'),"
-    " 'bookings', count(*) FILTER (WHERE booking_confirmed),"
-    " 'inbound_bookings', count(*) FILTER (WHERE booking_confirmed AND call_type = 'inbound'),"
-    " 'success_rate', coalesce(round((count(*) FILTER (WHERE booking_confirmed AND call_type = 'inbound'))::numeric"
-    " / nullif(count(*) FILTER (WHERE call_type = 'inbound'), 0), 4), 0),"
-    " 'pipeline_value', coalesce(sum(financial_value), 0),"
-    " 'average_duration_seconds', coalesce(round(avg(duration_seconds), 1), 0),"
-    " 'calls_by_lead_tier', json_build_object('hot', count(*) FILTER (WHERE lead_tier = 'hot'),"
-    " 'warm', count(*) FILTER (WHERE lead_tier = 'warm'), 'cold', count(*) FILTER (WHERE lead_tier = 'cold'),"
-    " 'unscored', count(*) FILTER (WHERE lead_tier IS NULL)),"
-    " 'calls_by_sentiment', json_build_object('positive', count(*) FILTER (WHERE sentiment = 'positive'),"
-    " 'neutral', count(*) FILTER (WHERE sentiment = 'neutral'), 'negative', count(*) FILTER (WHERE sentiment = 'negative'),"
-    " 'unknown', count(*) FILTER (WHERE sentiment IS NULL)),"
+    "WITH" STATS_BOUNDS ","
+    " raw AS (SELECT " STATS_RAW_COLUMNS " FROM call_logs WHERE org_id = $1::uuid AND created_at >= $2::timestamptz"
+    " AND created_at < (SELECT e1 FROM b)"
+    " UNION ALL SELECT " STATS_RAW_COLUMNS " FROM call_logs WHERE org_id = $1::uuid AND created_at >= (SELECT s2 FROM b)"
+    " AND created_at < $3::timestamptz),"
+    " parts AS (SELECT count(*) AS calls, count(*) FILTER (WHERE call_type = 'inbound') AS inbound_calls,"
+    " count(*) FILTER (WHERE booking_confirmed) AS bookings,"
+    " count(*) FILTER (WHERE booking_confirmed AND call_type = 'inbound') AS inbound_bookings,"
+    " coalesce(sum(financial_value), 0) AS pipeline_value, coalesce(sum(duration_seconds), 0) AS duration_sum,"
+    " count(duration_seconds) AS duration_count,"
+    " count(*) FILTER (WHERE lead_tier = 'hot') AS tier_hot, count(*) FILTER (WHERE lead_tier = 'warm') AS tier_warm,"
+    " count(*) FILTER (WHERE lead_tier = 'cold') AS tier_cold, count(*) FILTER (WHERE lead_tier IS NULL) AS tier_unscored,"
+    " count(*) FILTER (WHERE sentiment = 'positive') AS sentiment_positive,"
+    " count(*) FILTER (WHERE sentiment = 'neutral') AS sentiment_neutral,"
+    " count(*) FILTER (WHERE sentiment = 'negative') AS sentiment_negative,"
+    " count(*) FILTER (WHERE sentiment IS NULL) AS sentiment_unknown FROM raw"
+    " UNION ALL SELECT coalesce(sum(calls), 0), coalesce(sum(inbound_calls), 0), coalesce(sum(bookings), 0),"
+    " coalesce(sum(inbound_bookings), 0), coalesce(sum(pipeline_value), 0), coalesce(sum(duration_sum), 0),"
+    " coalesce(sum(duration_count), 0), coalesce(sum(tier_hot), 0), coalesce(sum(tier_warm), 0), coalesce(sum(tier_cold), 0),"
+    " coalesce(sum(tier_unscored), 0), coalesce(sum(sentiment_positive), 0), coalesce(sum(sentiment_neutral), 0),"
+    " coalesce(sum(sentiment_negative), 0), coalesce(sum(sentiment_unknown), 0)"
+    " FROM call_stats_daily WHERE org_id = $1::uuid AND day >= (SELECT d1 FROM b) AND day < (SELECT d2 FROM b)),"
+    " t AS (SELECT sum(calls) AS calls, sum(inbound_calls) AS inbound_calls, sum(bookings) AS bookings,"
+    " sum(inbound_bookings) AS inbound_bookings, sum(pipeline_value) AS pipeline_value, sum(duration_sum) AS duration_sum,"
+    " sum(duration_count) AS duration_count, sum(tier_hot) AS tier_hot, sum(tier_warm) AS tier_warm, sum(tier_cold) AS tier_cold,"
+    " sum(tier_unscored) AS tier_unscored, sum(sentiment_positive) AS sentiment_positive,"
+    " sum(sentiment_neutral) AS sentiment_neutral, sum(sentiment_negative) AS sentiment_negative,"
+    " sum(sentiment_unknown) AS sentiment_unknown FROM parts)"
+    " SELECT json_build_object('from', $2::timestamptz, 'to', $3::timestamptz,"
+    " 'total_calls', calls, 'inbound_calls', inbound_calls, 'bookings', bookings, 'inbound_bookings', inbound_bookings,"
+    " 'success_rate', coalesce(round(inbound_bookings / nullif(inbound_calls, 0), 4), 0),"
+    " 'pipeline_value', pipeline_value,"
+    " 'average_duration_seconds', coalesce(round(duration_sum / nullif(duration_count, 0), 1), 0),"
+    " 'calls_by_lead_tier', json_build_object('hot', tier_hot, 'warm', tier_warm, 'cold', tier_cold, 'unscored', tier_unscored),"
+    " 'calls_by_sentiment', json_build_object('positive', sentiment_positive, 'neutral', sentiment_neutral,"
+    " 'negative', sentiment_negative, 'unknown', sentiment_unknown),"
     " 'recent_activity', (SELECT coalesce(json_agg(r ORDER BY r.created_at DESC, r.id DESC), '[]')"
-    " FROM (SELECT id, caller_name, phone_number, outcome, lead_tier, created_at FROM call_logs WHERE " STATS_WINDOW
-    " ORDER BY created_at DESC, id DESC LIMIT 10) r))::text"
-    " FROM (SELECT call_type, booking_confirmed, financial_value, duration_seconds, lead_tier, " SENTIMENT_EXPR
-    " AS sentiment FROM call_logs WHERE " STATS_WINDOW " OFFSET 0) c";
+    " FROM (SELECT id, caller_name, phone_number, outcome, lead_tier, created_at FROM call_logs"
+    " WHERE org_id = $1::uuid AND created_at >= $2::timestamptz AND created_at < $3::timestamptz"
+    " ORDER BY created_at DESC, id DESC LIMIT 10) r))::text FROM t";
 
 static const char GET_SQL[] =
     "SELECT row_to_json(c)::text FROM (SELECT " DETAIL_COLUMNS " FROM call_logs WHERE org_id = $1::uuid AND id = $2::uuid) c";
