@@ -78,6 +78,11 @@
 #define VX_SUBJECT_SERVICES_DELETE            "rpc.dashboard.services.delete"
 #define VX_SUBJECT_SETTINGS_NOTIFICATIONS     "rpc.dashboard.settings.notifications.get"
 #define VX_SUBJECT_SETTINGS_NOTIFICATIONS_PUT "rpc.dashboard.settings.notifications.put"
+/* The agent's configuration (owners change it; staff read it) and where its
+ * sync to Vapi stands. */
+#define VX_SUBJECT_AGENT_GET  "rpc.dashboard.agent.get"
+#define VX_SUBJECT_AGENT_PUT  "rpc.dashboard.agent.put"
+#define VX_SUBJECT_AGENT_SYNC "rpc.dashboard.agent.sync"
 /* The organization's audit log (owners). */
 #define VX_SUBJECT_AUDIT_LIST "rpc.dashboard.audit.list"
 /* The owner's integrations (credential-vault: the only service that holds

@@ -75,22 +75,18 @@ static void log_refusal(const char *what, long status, const vx_buf *body, const
     cJSON_Delete(err);
 }
 
-/* What came back besides the body, for a caller that must tell a 429 from
- * a 5xx or from no answer at all. */
-typedef struct answer_info {
-    long http_status;   /* 0: no answer */
-    long retry_after_s; /* 0: none */
-} answer_info;
-
 /* One request: method on base + path, with body (NULL: none). When id is not
  * NULL the 2xx answer's "id" is copied into it (and must be a valid id);
  * when json is not NULL the 2xx answer, parsed, is handed over in *json
- * (unparsable: VX_VAPI_API_ERROR). A delete maps 404 to VX_VAPI_API_NOT_FOUND,
- * a create to VX_VAPI_API_REJECTED. When info is not NULL, the answer's
- * status and Retry-After go into it. */
-static vx_vapi_api_status call(const vx_vapi_api_config *c, const char *method, const char *path, const char *body, bool is_delete,
-                               size_t max_answer_bytes, char id[VX_VAPI_API_ID_MAX + 1], cJSON **json, answer_info *info,
-                               const char *what, const char *request_id, const char *org_id)
+ * (unparsable: VX_VAPI_API_ERROR; handed over even when the id was not
+ * readable: the caller frees it). With gone_on_404 (a delete, a get or a
+ * patch of one object) 404 is VX_VAPI_API_NOT_FOUND, otherwise (a create)
+ * VX_VAPI_API_REJECTED. When info is not NULL, the answer's status and
+ * Retry-After go into it. 429, 5xx and no answer are VX_VAPI_API_ERROR here:
+ * the assistant and tool functions tell them apart (finer()). */
+static vx_vapi_api_status call(const vx_vapi_api_config *c, const char *method, const char *path, const char *body,
+                               bool gone_on_404, size_t max_answer_bytes, char id[VX_VAPI_API_ID_MAX + 1], cJSON **json,
+                               vx_vapi_api_answer *info, const char *what, const char *request_id, const char *org_id)
 {
     vx_buf url = VX_BUF_INIT, auth = VX_BUF_INIT;
     const char *base = c->base_url != NULL && c->base_url[0] != '\0' ? c->base_url : "https://api.vapi.ai";
@@ -151,7 +147,7 @@ static vx_vapi_api_status call(const vx_vapi_api_config *c, const char *method, 
         vx_secret_json_delete(obj);
     } else if (answer.status >= 400 && answer.status <= 499 && answer.status != 429) {
         log_refusal(what, answer.status, &answer.body, request_id, org_id);
-        st = answer.status == 404 && is_delete ? VX_VAPI_API_NOT_FOUND : VX_VAPI_API_REJECTED;
+        st = answer.status == 404 && gone_on_404 ? VX_VAPI_API_NOT_FOUND : VX_VAPI_API_REJECTED;
     } else {
         if (answer.status >= 400)
             log_refusal(what, answer.status, &answer.body, request_id, org_id);
@@ -368,7 +364,7 @@ vx_vapi_api_status vx_vapi_api_create_call(const vx_vapi_api_config *c, const ch
     if (body == NULL)
         abort(); /* out of memory */
     cJSON *answer = NULL;
-    answer_info info = {0, 0};
+    vx_vapi_api_answer info = {0, 0};
     vx_vapi_api_status st =
         call(c, "POST", "/call", body, false, MAX_ANSWER_BYTES, out->id, &answer, &info, "create call", request_id, org_id);
     vx_secret_free(body);
@@ -384,4 +380,294 @@ vx_vapi_api_status vx_vapi_api_create_call(const vx_vapi_api_config *c, const ch
     /* A call answers with its customer's number: wiped like every answer. */
     vx_secret_json_delete(answer);
     return st;
+}
+
+/* ---- Assistants and tools ---- */
+
+/* The assistant and tool functions' status: VX_VAPI_API_ERROR told apart by what came back. */
+static vx_vapi_api_status finer(vx_vapi_api_status st, const vx_vapi_api_answer *info)
+{
+    if (st != VX_VAPI_API_ERROR)
+        return st;
+    if (info->http_status == 429)
+        return VX_VAPI_API_RATE_LIMITED;
+    if (info->http_status == 0 || info->http_status >= 500)
+        return VX_VAPI_API_UNAVAILABLE;
+    return st;
+}
+
+/* What one request on an assistant or a tool needs. */
+typedef struct object_request {
+    const char *method;
+    const char *kind;  /* "assistant", "tool" */
+    const char *id;    /* with one: the object's (required, checked) */
+    bool one;          /* about one object (get, patch, delete), not the collection (create, list) */
+    int limit;         /* > 0: a list, ?limit=limit */
+    const cJSON *body; /* NULL: none */
+    bool without_type; /* send body without its "type" (a tool's PATCH) */
+    char *new_id;      /* a create: the answer's id into it */
+    cJSON **out;       /* NULL: the answer is not kept */
+    const char *what;  /* for logs: "patch assistant" */
+} object_request;
+
+static vx_vapi_api_status object_call(const vx_vapi_api_config *c, const object_request *o, vx_vapi_api_answer *answer,
+                                      const char *request_id, const char *org_id)
+{
+    vx_vapi_api_answer local;
+    if (answer == NULL)
+        answer = &local;
+    answer->http_status = 0;
+    answer->retry_after_s = 0;
+    if (o->out != NULL)
+        *o->out = NULL;
+    if (o->new_id != NULL)
+        o->new_id[0] = '\0';
+    if (!have_key(c, request_id, org_id))
+        return VX_VAPI_API_ERROR;
+    if (o->one && !vx_vapi_api_id_valid(o->id)) {
+        vx_log_warn(request_id, org_id, "vapi id is malformed: not sent", "operation", o->what);
+        return VX_VAPI_API_REJECTED;
+    }
+    char *body = NULL;
+    if (o->body != NULL || strcmp(o->method, "POST") == 0 || strcmp(o->method, "PATCH") == 0) {
+        if (!cJSON_IsObject(o->body)) {
+            vx_log_warn(request_id, org_id, "vapi request body is not an object: not sent", "operation", o->what);
+            return VX_VAPI_API_REJECTED;
+        }
+        if (o->without_type) {
+            cJSON *copy = cJSON_Duplicate(o->body, true);
+            if (copy == NULL)
+                abort(); /* out of memory */
+            cJSON_DeleteItemFromObjectCaseSensitive(copy, "type");
+            body = cJSON_PrintUnformatted(copy);
+            vx_secret_json_delete(copy);
+        } else {
+            body = cJSON_PrintUnformatted(o->body);
+        }
+        if (body == NULL)
+            abort(); /* out of memory */
+    }
+    vx_buf path = VX_BUF_INIT;
+    vx_buf_printf(&path, "/%s", o->kind);
+    if (o->one)
+        vx_buf_printf(&path, "/%s", o->id);
+    if (o->limit > 0)
+        vx_buf_printf(&path, "?limit=%d", o->limit);
+    cJSON *got = NULL;
+    bool list = o->limit > 0;
+    vx_vapi_api_status st =
+        call(c, o->method, path.data, body, o->one, list ? VX_VAPI_API_LIST_MAX_BYTES : VX_VAPI_API_OBJECT_MAX_BYTES, o->new_id,
+             o->out != NULL || list ? &got : NULL, answer, o->what, request_id, org_id);
+    vx_buf_free(&path);
+    vx_secret_free(body);
+    if (st == VX_VAPI_API_OK && got != NULL && (list ? !cJSON_IsArray(got) : !cJSON_IsObject(got))) {
+        vx_log_warn(request_id, org_id, "vapi answered something unreadable", "operation", o->what);
+        st = VX_VAPI_API_ERROR;
+    }
+    if (st != VX_VAPI_API_OK) {
+        vx_secret_json_delete(got);
+        if (o->new_id != NULL)
+            o->new_id[0] = '\0';
+        return finer(st, answer);
+    }
+    if (o->out != NULL)
+        *o->out = got;
+    else
+        vx_secret_json_delete(got);
+    return VX_VAPI_API_OK;
+}
+
+static int clamp_limit(int limit)
+{
+    return limit < 1 ? 1 : limit > VX_VAPI_API_LIST_MAX ? VX_VAPI_API_LIST_MAX : limit;
+}
+
+vx_vapi_api_status vx_vapi_api_create_assistant(const vx_vapi_api_config *c, const cJSON *assistant,
+                                                char id[VX_VAPI_API_ID_MAX + 1], cJSON **created, vx_vapi_api_answer *answer,
+                                                const char *request_id, const char *org_id)
+{
+    object_request o = {
+        .method = "POST", .kind = "assistant", .body = assistant, .new_id = id, .out = created, .what = "create assistant"};
+    return object_call(c, &o, answer, request_id, org_id);
+}
+
+vx_vapi_api_status vx_vapi_api_get_assistant(const vx_vapi_api_config *c, const char *id, cJSON **assistant,
+                                             vx_vapi_api_answer *answer, const char *request_id, const char *org_id)
+{
+    object_request o = {.method = "GET", .kind = "assistant", .id = id, .one = true, .out = assistant, .what = "get assistant"};
+    return object_call(c, &o, answer, request_id, org_id);
+}
+
+vx_vapi_api_status vx_vapi_api_patch_assistant(const vx_vapi_api_config *c, const char *id, const cJSON *changes, cJSON **updated,
+                                               vx_vapi_api_answer *answer, const char *request_id, const char *org_id)
+{
+    object_request o = {
+        .method = "PATCH", .kind = "assistant", .id = id, .one = true, .body = changes, .out = updated, .what = "patch assistant"};
+    return object_call(c, &o, answer, request_id, org_id);
+}
+
+vx_vapi_api_status vx_vapi_api_delete_assistant(const vx_vapi_api_config *c, const char *id, vx_vapi_api_answer *answer,
+                                                const char *request_id, const char *org_id)
+{
+    object_request o = {.method = "DELETE", .kind = "assistant", .id = id, .one = true, .what = "delete assistant"};
+    return object_call(c, &o, answer, request_id, org_id);
+}
+
+vx_vapi_api_status vx_vapi_api_list_assistants(const vx_vapi_api_config *c, int limit, cJSON **assistants,
+                                               vx_vapi_api_answer *answer, const char *request_id)
+{
+    object_request o = {
+        .method = "GET", .kind = "assistant", .limit = clamp_limit(limit), .out = assistants, .what = "list assistants"};
+    return object_call(c, &o, answer, request_id, NULL);
+}
+
+vx_vapi_api_status vx_vapi_api_create_tool(const vx_vapi_api_config *c, const cJSON *tool, char id[VX_VAPI_API_ID_MAX + 1],
+                                           cJSON **created, vx_vapi_api_answer *answer, const char *request_id, const char *org_id)
+{
+    object_request o = {.method = "POST", .kind = "tool", .body = tool, .new_id = id, .out = created, .what = "create tool"};
+    return object_call(c, &o, answer, request_id, org_id);
+}
+
+vx_vapi_api_status vx_vapi_api_get_tool(const vx_vapi_api_config *c, const char *id, cJSON **tool, vx_vapi_api_answer *answer,
+                                        const char *request_id, const char *org_id)
+{
+    object_request o = {.method = "GET", .kind = "tool", .id = id, .one = true, .out = tool, .what = "get tool"};
+    return object_call(c, &o, answer, request_id, org_id);
+}
+
+vx_vapi_api_status vx_vapi_api_patch_tool(const vx_vapi_api_config *c, const char *id, const cJSON *changes, cJSON **updated,
+                                          vx_vapi_api_answer *answer, const char *request_id, const char *org_id)
+{
+    object_request o = {.method = "PATCH",
+                        .kind = "tool",
+                        .id = id,
+                        .one = true,
+                        .body = changes,
+                        .without_type = true,
+                        .out = updated,
+                        .what = "patch tool"};
+    return object_call(c, &o, answer, request_id, org_id);
+}
+
+vx_vapi_api_status vx_vapi_api_delete_tool(const vx_vapi_api_config *c, const char *id, vx_vapi_api_answer *answer,
+                                           const char *request_id, const char *org_id)
+{
+    object_request o = {.method = "DELETE", .kind = "tool", .id = id, .one = true, .what = "delete tool"};
+    return object_call(c, &o, answer, request_id, org_id);
+}
+
+vx_vapi_api_status vx_vapi_api_list_tools(const vx_vapi_api_config *c, int limit, cJSON **tools, vx_vapi_api_answer *answer,
+                                          const char *request_id)
+{
+    object_request o = {.method = "GET", .kind = "tool", .limit = clamp_limit(limit), .out = tools, .what = "list tools"};
+    return object_call(c, &o, answer, request_id, NULL);
+}
+
+/* ---- The model merge (pure) ---- */
+
+bool vx_vapi_api_tool_type_native(const char *type)
+{
+    return type != NULL && (strchr(type, '.') != NULL || strcmp(type, "make") == 0 || strcmp(type, "ghl") == 0);
+}
+
+static bool listed(const char *s, const char *const *list)
+{
+    for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+        if (strcmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+static void default_string(cJSON *model, const char *key, const char *value)
+{
+    if (value == NULL || cJSON_IsString(cJSON_GetObjectItemCaseSensitive(model, key)))
+        return;
+    cJSON_DeleteItemFromObjectCaseSensitive(model, key);
+    cJSON_AddStringToObject(model, key, value);
+}
+
+/* Sets the first system message's content to prompt, or puts one first. */
+static void put_system_prompt(cJSON *model, const char *prompt)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(model, "systemPrompt");
+    cJSON *messages = cJSON_GetObjectItemCaseSensitive(model, "messages");
+    if (!cJSON_IsArray(messages)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(model, "messages");
+        messages = cJSON_AddArrayToObject(model, "messages");
+    }
+    cJSON *m;
+    cJSON_ArrayForEach(m, messages)
+    {
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+        if (cJSON_IsObject(m) && cJSON_IsString(role) && strcmp(role->valuestring, "system") == 0) {
+            cJSON_DeleteItemFromObjectCaseSensitive(m, "content");
+            cJSON_AddStringToObject(m, "content", prompt);
+            return;
+        }
+    }
+    cJSON *system = cJSON_CreateObject();
+    cJSON_AddStringToObject(system, "role", "system");
+    cJSON_AddStringToObject(system, "content", prompt);
+    cJSON_InsertItemInArray(messages, 0, system);
+}
+
+static void add_once(cJSON *ids, const char *id)
+{
+    const cJSON *kept;
+    cJSON_ArrayForEach(kept, ids)
+    {
+        if (strcmp(kept->valuestring, id) == 0)
+            return;
+    }
+    cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+}
+
+/* toolIds: the existing ones not in ours or drop, then ours, each once. */
+static void merge_tool_ids(cJSON *model, const char *const *ours, const char *const *drop)
+{
+    cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(model, "toolIds");
+    cJSON *ids = cJSON_CreateArray();
+    const cJSON *from = cJSON_IsArray(old) ? old : NULL, *id;
+    cJSON_ArrayForEach(id, from)
+    {
+        if (cJSON_IsString(id) && !listed(id->valuestring, ours) && !listed(id->valuestring, drop))
+            add_once(ids, id->valuestring);
+    }
+    for (size_t i = 0; ours != NULL && ours[i] != NULL; i++)
+        add_once(ids, ours[i]);
+    if (cJSON_GetArraySize(ids) == 0 && old == NULL)
+        cJSON_Delete(ids);
+    else
+        cJSON_AddItemToObject(model, "toolIds", ids);
+    cJSON_Delete(old);
+}
+
+static void drop_native_tools(cJSON *model)
+{
+    cJSON *tools = cJSON_GetObjectItemCaseSensitive(model, "tools");
+    if (!cJSON_IsArray(tools))
+        return;
+    cJSON *t = tools->child;
+    while (t != NULL) {
+        cJSON *next = t->next;
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(t, "type");
+        if (cJSON_IsString(type) && vx_vapi_api_tool_type_native(type->valuestring))
+            cJSON_Delete(cJSON_DetachItemViaPointer(tools, t));
+        t = next;
+    }
+}
+
+cJSON *vx_vapi_api_model_merge(const cJSON *existing, const char *default_provider, const char *default_model,
+                               const char *system_prompt, const char *const *ours, const char *const *drop)
+{
+    cJSON *model = cJSON_IsObject(existing) ? cJSON_Duplicate(existing, true) : cJSON_CreateObject();
+    if (model == NULL)
+        abort(); /* out of memory */
+    default_string(model, "provider", default_provider);
+    default_string(model, "model", default_model);
+    if (system_prompt != NULL)
+        put_system_prompt(model, system_prompt);
+    merge_tool_ids(model, ours, drop);
+    drop_native_tools(model);
+    return model;
 }

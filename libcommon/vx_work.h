@@ -20,6 +20,9 @@
 #define VX_WORK_MAX_AGE_S      (7 * 24 * 3600)
 
 #define VX_WORK_NOTIFIER_HOT_LEAD "work.notifier.hot_lead"
+/* An org's agent configuration was saved (dashboard-api): tool-sync brings
+ * Vapi to it (ToolSyncJob, proto/voxanne/v1/work.proto). */
+#define VX_WORK_TOOL_SYNC "work.tool-sync.sync"
 
 /* Creates the WORK stream if missing, else updates it to the suite's
  * configuration (idempotent; every publisher and consumer calls it at start).

@@ -107,11 +107,12 @@ static const char LIST_SQL[] =
  * day `to` falls in; without a whole day between them everything is raw.
  */
 #define STATS_BOUNDS                                                                                                               \
-    " b AS (SELECT d1, d2, CASE WHEN d1 < d2 THEN d1::timestamp AT TIME ZONE 'UTC' ELSE $3::timestamptz END AS e1,"              \
+    " b AS (SELECT d1, d2, CASE WHEN d1 < d2 THEN d1::timestamp AT TIME ZONE 'UTC' ELSE $3::timestamptz END AS e1,"                \
     " CASE WHEN d1 < d2 THEN d2::timestamp AT TIME ZONE 'UTC' ELSE $3::timestamptz END AS s2"                                      \
     " FROM (SELECT (date_trunc('day', ($2::timestamptz AT TIME ZONE 'UTC') - interval '1 microsecond') + interval '1 day')::date"  \
     " AS d1, ($3::timestamptz AT TIME ZONE 'UTC')::date AS d2) x)"
-#define STATS_RAW_COLUMNS "call_type, booking_confirmed, financial_value, duration_seconds, lead_tier, " SENTIMENT_EXPR " AS sentiment"
+#define STATS_RAW_COLUMNS                                                                                                          \
+    "call_type, booking_confirmed, financial_value, duration_seconds, lead_tier, " SENTIMENT_EXPR " AS sentiment"
 
 static const char STATS_SQL[] =
     "WITH" STATS_BOUNDS ","

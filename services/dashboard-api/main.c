@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 
+#include "agent.h"
 #include "passwords.h"
 #include "contact_call.h"
 #include "router.h"
@@ -11,6 +12,7 @@
 #include "vx_log.h"
 #include "vx_nats.h"
 #include "vx_signal.h"
+#include "vx_work.h"
 
 int main(void)
 {
@@ -37,9 +39,22 @@ int main(void)
     dashboard_worker **workers = calloc((size_t)nworkers, sizeof(*workers));
     if (workers == NULL)
         abort();
+    jsCtx *js = NULL;
     natsConnection *nc = vx_nats_connect(nats_url, "dashboard-api");
     if (nc == NULL)
         goto out;
+    /* The agent's saves queue their sync on WORK. A stream that cannot be
+     * set up now is logged and not fatal: a save that cannot queue its job
+     * still stands, and tool-sync's sweep finds it (agent.h). */
+    jsOptions js_opts;
+    jsOptions_Init(&js_opts);
+    js_opts.Wait = AGENT_JOB_PUBLISH_WAIT_MS;
+    if (natsConnection_JetStream(&js, nc, &js_opts) != NATS_OK) {
+        vx_log_error(NULL, NULL, "cannot create the JetStream context");
+        goto out;
+    }
+    vx_work_ensure_stream(js);
+    dashboard_agent_configure(js);
     for (int i = 0; i < nworkers; i++) {
         workers[i] = dashboard_worker_create(database_url);
         if (dashboard_worker_start(workers[i], nc) != 0)
@@ -59,6 +74,8 @@ out:
     for (int i = 0; i < nworkers; i++)
         dashboard_worker_destroy(workers[i]);
     free(workers);
+    if (js != NULL)
+        jsCtx_Destroy(js); /* after the workers that publish on it */
     vx_nats_close(nc);
     nats_Close();
     return status;

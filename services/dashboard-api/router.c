@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "vx_access.h"
+#include "agent.h"
 #include "appointments.h"
 #include "audit.h"
 #include "auth.h"
@@ -84,6 +85,10 @@ static const struct {
     {VX_SUBJECT_SETTINGS_NOTIFICATIONS, dashboard_settings_notifications_get, VX_ROLE_MEMBERS},
     {VX_SUBJECT_SETTINGS_NOTIFICATIONS_PUT, dashboard_settings_notifications_put, VX_ROLE_OWNER},
     {VX_SUBJECT_AUDIT_LIST, dashboard_audit_list, VX_ROLE_OWNER},
+    /* Staff see how the agent answers and whether it is in sync; the owner configures it. */
+    {VX_SUBJECT_AGENT_GET, dashboard_agent_get, VX_ROLE_MEMBERS},
+    {VX_SUBJECT_AGENT_PUT, dashboard_agent_put, VX_ROLE_OWNER},
+    {VX_SUBJECT_AGENT_SYNC, dashboard_agent_sync_get, VX_ROLE_MEMBERS},
 };
 #define NHANDLERS (sizeof(HANDLERS) / sizeof(HANDLERS[0]))
 
@@ -150,6 +155,7 @@ dashboard_worker *dashboard_worker_create(const char *database_url)
         abort();
     w->pg = vx_pg_create(database_url);
     vx_access_prepare(w->pg);
+    dashboard_agent_prepare(w->pg);
     dashboard_appointments_prepare(w->pg);
     dashboard_audit_prepare(w->pg);
     dashboard_auth_prepare(w->pg);

@@ -54,7 +54,8 @@ int main(void)
     const vx_route *routes = vx_routes_table(&nroutes);
     size_t largest = vx_routes_largest_body(routes, nroutes);
     gw->cfg.max_entity_bytes = largest > gw->cfg.max_body_bytes ? largest : gw->cfg.max_body_bytes;
-    long unverified_default = 16L * 1024 * 1024 > (long)gw->cfg.max_entity_bytes ? 16L * 1024 * 1024 : (long)gw->cfg.max_entity_bytes;
+    long unverified_default =
+        16L * 1024 * 1024 > (long)gw->cfg.max_entity_bytes ? 16L * 1024 * 1024 : (long)gw->cfg.max_entity_bytes;
     gw->cfg.unverified_body_bytes = (size_t)vx_config_long("GATEWAY_UNVERIFIED_BODY_BYTES", unverified_default,
                                                            (long)gw->cfg.max_body_bytes, 4L * 1024 * 1024 * 1024);
     gw->cfg.cors_origin = vx_config_str("GATEWAY_CORS_ORIGIN", NULL);

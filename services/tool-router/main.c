@@ -15,6 +15,7 @@
 #include "dispatch.h"
 #include "pool.h"
 #include "settings.h"
+#include "tool_table.h"
 #include "vx_config.h"
 #include "vx_log.h"
 #include "vx_nats.h"
@@ -44,7 +45,7 @@ int main(void)
     vx_rpc_require_envelope_key();
     settings config;
     settings_load(&config);
-    if (dispatch_check_routes() != 0)
+    if (dispatch_check_routes() != 0 || tool_table_check_catalog() != 0)
         return VX_EXIT_FAILED;
 
     int status = VX_EXIT_FAILED;

@@ -51,9 +51,24 @@ void tool_fail(tool_result *out, const char *fmt, ...)
     va_end(ap);
 }
 
+static tool_arg_observer observer; /* tests only; set while no call runs */
+
+void tool_arg_observe(tool_arg_observer fn)
+{
+    observer = fn;
+}
+
+const cJSON *tool_arg(const tool_ctx *ctx, const char *name)
+{
+    if (observer != NULL)
+        observer(ctx->tool_name, name);
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(ctx->args, name);
+    return cJSON_IsNull(item) ? NULL : item;
+}
+
 const char *tool_arg_str(const tool_ctx *ctx, const char *name)
 {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(ctx->args, name);
+    const cJSON *item = tool_arg(ctx, name);
     if (!cJSON_IsString(item) || item->valuestring[0] == '\0')
         return NULL;
     return item->valuestring;

@@ -33,6 +33,7 @@
 
 #include "vx_buf.h"
 #include "vx_pg.h"
+#include "vx_tool_catalog.h" /* the tools and their arguments' names (VX_TOOL_*, VX_TOOL_ARG_*) */
 
 typedef struct settings settings; /* settings.h */
 
@@ -97,8 +98,25 @@ void tool_say(tool_result *out, const char *fmt, ...) __attribute__((format(prin
 /* Same, and marks the result as an error. */
 void tool_fail(tool_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The argument `name` as sent, or NULL when absent or null. Every read of an
+ * argument goes through here — tool_arg_str and the readers of
+ * calendar/args.h too; nothing else looks into ctx->args — and name is
+ * always one of libcommon/vx_tool_catalog.h's VX_TOOL_ARG_*: the catalog is
+ * the one source of the arguments a tool has, for the schema Vapi gets and
+ * for what the tool reads here (tests/integration/tool-router/
+ * test_tool_schemas.c runs every tool and compares the two).
+ */
+const cJSON *tool_arg(const tool_ctx *ctx, const char *name);
+
 /* A string argument as sent, or NULL when absent, null, empty or not a string. */
 const char *tool_arg_str(const tool_ctx *ctx, const char *name);
+
+/* For tests: fn is told every argument a tool reads (through tool_arg), with
+ * the tool's name (ctx->tool_name). NULL, the default, tells nobody. Set it
+ * only while no call runs. */
+typedef void (*tool_arg_observer)(const char *tool_name, const char *arg_name);
+void tool_arg_observe(tool_arg_observer fn);
 
 /* ------------------------------------------------------------ the framework's side
  *

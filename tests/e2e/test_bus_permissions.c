@@ -3,7 +3,8 @@
  * running: a client holding another service's NATS credentials — or none —
  * cannot read another org's data, call tool-router as Vapi, subscribe to
  * ">", touch the VAPI stream, publish or read domain events that are not
- * its own to publish or read, or answer the gateway's inboxes; and what the
+ * its own to publish or read, queue jobs that are not its own to queue, or
+ * answer the gateway's inboxes; and what the
  * permissions let through unsigned (admin's reach, a stolen connection) is
  * refused by every service's envelope check.
  *
@@ -24,6 +25,7 @@
 #include "vx_crypto.h"
 #include "vx_routes.h"
 #include "vx_time.h"
+#include "vx_work.h"
 
 static vt_suite suite;
 static PGconn *admin;
@@ -343,6 +345,33 @@ static void test_only_owners_publish_events_and_only_the_gateway_reads_them(void
     }
 }
 
+/* Jobs (stream WORK): dashboard-api queues tool-sync's jobs (after an agent
+ * save) and may set the stream up, and nothing else of it; no other service
+ * queues them. Only refusals are tried here: a publish let through would
+ * leave a job in the queue (the real path is proved through the gateway
+ * below). */
+static void test_only_dashboard_api_queues_tool_sync_jobs(void **state)
+{
+    peer p;
+    connect_as_service(&p, "dashboard-api");
+    assert_false(publish_refused(&p, "$JS.API.STREAM.INFO.WORK", NULL, "", 0));
+    assert_true(publish_refused(&p, VX_WORK_NOTIFIER_HOT_LEAD, NULL, "", 0));
+    assert_true(publish_refused(&p, "work.tool-sync.cleanup", NULL, "", 0));
+    assert_true(publish_refused(&p, "$JS.API.STREAM.PURGE.WORK", NULL, "{}", 2));
+    assert_true(publish_refused(&p, "$JS.API.STREAM.DELETE.WORK", NULL, "", 0));
+    assert_true(publish_refused(&p, "$JS.API.STREAM.MSG.GET.WORK", NULL, "{}", 2));
+    assert_true(publish_refused(&p, "$JS.API.CONSUMER.CREATE.WORK", NULL, "{}", 2));
+    assert_true(publish_refused(&p, "$JS.API.CONSUMER.MSG.NEXT.WORK.tool-sync", NULL, "", 0));
+    assert_true(subscribe_refused(&p, "work.>"));
+    peer_close(&p);
+    const char *others[] = {"gateway", "webhook-ingest", "tool-router", "credential-vault"};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        connect_as_service(&p, others[i]);
+        assert_true(publish_refused(&p, VX_WORK_TOOL_SYNC, NULL, "", 0));
+        peer_close(&p);
+    }
+}
+
 static void test_unsigned_envelopes_are_refused_by_every_service(void **state)
 {
     /* Past the permissions (the admin's reach), a request without the
@@ -408,6 +437,15 @@ static void test_the_suite_still_works_through_the_gateway(void **state)
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, call_b));
     vt_response_free(&r);
+    /* An agent save queues its tool-sync job as dashboard-api's own user
+     * (publish, and JetStream's acknowledgement back to its inbox). */
+    const char *json_headers[] = {auth, "Content-Type: application/json", NULL};
+    snprintf(url, sizeof(url), "%s/api/agent", suite.base_url);
+    static const char body[] = "{\"name\":\"Bus B\"}";
+    r = vt_http("PUT", url, json_headers, body, strlen(body));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"queued\":true"));
+    vt_response_free(&r);
     free(token);
 }
 
@@ -446,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_nobody_answers_for_another),
         cmocka_unit_test(test_only_the_named_caller_reaches_the_vault),
         cmocka_unit_test(test_only_owners_publish_events_and_only_the_gateway_reads_them),
+        cmocka_unit_test(test_only_dashboard_api_queues_tool_sync_jobs),
         cmocka_unit_test(test_unsigned_envelopes_are_refused_by_every_service),
         cmocka_unit_test(test_the_suite_still_works_through_the_gateway),
     };

@@ -96,6 +96,10 @@ static const tenancy_case CASES[] = {
     {"GET", "/api/settings/notifications", AIM_LIST, "/api/settings/notifications", NULL, false, NULL},
     {"PUT", "/api/settings/notifications", AIM_BODY, "/api/settings/notifications", "{\"hot_lead_threshold\":55}", true, NULL},
     {"GET", "/api/audit", AIM_LIST, "/api/audit?limit=200", NULL, true, NULL},
+    {"GET", "/api/agent", AIM_LIST, "/api/agent", NULL, false, NULL},
+    /* B's service offered by A: refused (400), as another org's rows are invisible to A. */
+    {"PUT", "/api/agent", AIM_BODY, "/api/agent", "{\"name\":\"Tenancy Desk\",\"services_offered\":[\"{service}\"]}", true, NULL},
+    {"GET", "/api/agent/sync", AIM_LIST, "/api/agent/sync", NULL, false, NULL},
     {"GET", "/api/integrations", AIM_ELSEWHERE, NULL, NULL, false,
      "tests/e2e/test_integrations.c: another org's token never sees, reads or deletes org A's integrations"},
     {"POST", "/api/integrations/twilio", AIM_ELSEWHERE, NULL, NULL, true, "tests/e2e/test_integrations.c (as above)"},
@@ -106,8 +110,9 @@ static const tenancy_case CASES[] = {
 #define NCASES (sizeof CASES / sizeof CASES[0])
 
 /* Every table with org rows a dashboard route may read or write. */
-static const char *const ORG_TABLES[] = {"contacts",       "call_logs", "services", "org_settings", "appointments",
-                                         "business_hours", "agents",    "users",    "invitations"};
+static const char *const ORG_TABLES[] = {"contacts",     "call_logs",      "services",   "org_settings",
+                                         "appointments", "business_hours", "agents",     "users",
+                                         "invitations",  "agent_config",   "agent_sync", "integration_settings"};
 
 static vt_suite suite;
 static PGconn *admin;

@@ -1,8 +1,9 @@
 /*
  * vapi_api: a wire-faithful fake of Vapi's REST API for tests
- * (contracts/vapi.md §4, §4.3, §4.4, §4.6), as a standalone program: the
+ * (contracts/vapi.md §4, §4.1–§4.6), as a standalone program: the
  * credentials and phone numbers the credential vault creates and deletes,
- * and the calls webhook-ingest lists to reconcile lost reports.
+ * the calls webhook-ingest lists to reconcile lost reports, and the
+ * assistants and tools tool-sync creates, links and patches.
  *
  *   VAPI_API_FAKE_PORT   port on 127.0.0.1 (required)
  *   VAPI_API_FAKE_KEY    the one private key accepted as "Authorization: Bearer …" (required)
@@ -36,6 +37,45 @@
  *                           phoneNumberId, customer, phoneCallProvider, phoneCallTransport, createdAt, updatedAt,
  *                           subscriptionLimits:{concurrencyBlocked, concurrencyLimit:10, remainingConcurrentCalls}};
  *                           the call is then listed by GET /call like a seeded one
+ *   POST   /assistant     CreateAssistantDTO, no field required: "name" (≤ 40), "firstMessage", "firstMessageMode",
+ *                          "model":{"provider","model" (both required),"messages"?:[{"role":system|user|assistant|
+ *                          tool|function,"content"}],"toolIds"?:[id of an existing tool],"tools"?:[{"type",…}],
+ *                          "temperature"? (0..2),"maxTokens"?,"knowledgeBase"?,"knowledgeBaseId"?,"fallbackModels"?,
+ *                          "toolStrategy"?,"emotionRecognitionEnabled"?,"numFastTurns"?,"systemPrompt"? (deprecated)},
+ *                          "voice"/"transcriber":{"provider",…}, "server":{"url","credentialId"?,"headers"?,
+ *                          "timeoutSeconds"? (1..300),"backoffPlan"?}, "serverMessages":[one of Vapi's message types],
+ *                          "clientMessages", "metadata", "analysisPlan", "artifactPlan", "messagePlan", "startSpeakingPlan",
+ *                          "stopSpeakingPlan", "monitorPlan", "compliancePlan", "keypadInputPlan", "voicemailDetection",
+ *                          "voicemailMessage", "endCallMessage", "endCallPhrases", "maxDurationSeconds" (10..43200),
+ *                          "silenceTimeoutSeconds", "backgroundSound", "backgroundDenoisingEnabled",
+ *                          "backgroundSpeechDenoisingPlan", "modelOutputInMessagesEnabled", "transportConfigurations",
+ *                          "observabilityPlan", "credentials", "credentialIds", "hooks", "firstMessageInterruptionsEnabled"
+ *                         → 201 Assistant {id, orgId, createdAt, updatedAt, …every field as sent}
+ *                           (fields checked: types, ranges, enums; plans and metadata only as objects)
+ *   GET    /assistant?limit  → 200 [Assistant, …] newest first, at most limit (default 100, over 1000 → 400)
+ *   GET    /assistant/{id}   → 200 Assistant; 404 "Assistant not found"
+ *   PATCH  /assistant/{id}   the same fields, all optional → 200 Assistant: each top-level field given
+ *                            REPLACES the old one whole — a nested object is never merged, so
+ *                            {"model":{"provider":"openai","model":"gpt-4o"}} drops the model's messages,
+ *                            toolIds, tools and temperature (§4.2); fields not given are kept
+ *   DELETE /assistant/{id}   → 200 the deleted assistant; 404 unknown
+ *   POST   /tool          {"type": "function" | "transferCall" | "endCall" | "dtmf" | a native integration
+ *                          ("google.calendar.event.create", "google.calendar.availability.check",
+ *                          "google.sheets.row.append", "slack.message.send", "gohighlevel.calendar.event.create",
+ *                          "gohighlevel.calendar.availability.check", "gohighlevel.contact.create",
+ *                          "gohighlevel.contact.get"), "function"? (required for "function"):{"name" ([a-zA-Z0-9_-]{1,64}),
+ *                          "description"?,"parameters"?:{"type":"object","properties"?,"required"?:[…]},"strict"?},
+ *                          "server"?:{as an assistant's}, "messages"?:[{"type":request-start|request-complete|
+ *                          request-failed|request-response-delayed,"content"?,…}], function only: "async"?,
+ *                          "parameters"?, "variableExtractionPlan"?; transferCall only: "destinations"?:[{"type":number|
+ *                          sip|assistant,…}]; all: "rejectionPlan"?; native ones: "metadata"?}   (§4.1)
+ *                         → 201 Tool {id, orgId, createdAt, updatedAt, …as sent}; the same name twice makes two tools
+ *   GET    /tool?limit, GET /tool/{id}, DELETE /tool/{id}   as for assistants ("Tool not found")
+ *   PATCH  /tool/{id}     the create fields of the tool's type but "type" (→ 400 ["property type should not
+ *                         exist"]), all optional; each replaces the old one whole → 200 Tool
+ *   model.toolIds must name live tools: an unknown id → 400 ["model.toolIds: no tool with id …"] (the fake's
+ *   choice and wording: whether Vapi checks is not documented). A deleted tool stays in the toolIds of the
+ *   assistants that had it (so their next PATCH carrying it is refused).
  * Errors in Vapi's NestJS shape {"message": [..] or "…","error","statusCode"}: an unknown property →
  * 400 ["property x should not exist"] (no credentialId on a Twilio number: §4.4); a missing or
  * wrong field → 400; a wrong or missing key → 401 "Invalid Key. Hot tip, …"; unknown paths → 404.
@@ -61,10 +101,31 @@
  *   GET /_fake/state also has "created":{"calls":N} (POST /call answered 201) and "callRequests": every
  *                       POST /call that passed the key check, in order, as {"contentType","body"} (the body
  *                       parsed, or null) — what a client sent, failed and refused ones included
- *   POST /_fake/reset   forgets everything
+ *   GET /_fake/state also has "assistants":[…], "tools":[…] (the live objects, as GET answers them);
+ *                       "created"/"patched"/"deleted":{"assistants":N,"tools":M} (calls answered 2xx);
+ *                       "counts":{"POST /tool":3,"PATCH /assistant/{id}":10,…}: every API call received, by
+ *                       method and path template (the query cut off, the second segment as "{id}"), refused
+ *                       and failed ones included; "succeeded":{…}: the same, of those answered 2xx;
+ *                       "downMs": how long down mode lasts still (0: up); "downAnswered": calls answered so
+ *   POST /_fake/down {"ms":30000,"status":503?,"retryAfter":"5"?}
+ *                       for ms from now every API call (any path, key unchecked) answers status (5xx,
+ *                       default 503) as {"message":"fake: Vapi is down","error":"Service Unavailable",
+ *                       "statusCode":503}, with a Retry-After header when retryAfter (digits) is given,
+ *                       and does nothing; /_fake/fail and /_fake/slow rules are not used meanwhile
+ *   POST /_fake/up      ends down mode at once
+ *   POST /_fake/assistants {Assistant}
+ *                       stores an assistant as if made elsewhere, unvalidated (fields and native tools
+ *                       this fake does not model), keeping its "id" if given (replacing one with that id);
+ *                       → 201 the stored object
+ *   /_fake/fail and /_fake/slow apply to /assistant and /tool like any path ("path":"/tool" matches
+ *                       /tool and /tool/{id}); a failure with status 429 and "retryAfter":"7" is Vapi's
+ *                       rate limit
+ *   POST /_fake/reset   forgets everything (down mode and counts included)
  *
  * Design: routes on tests/support/fake_http's server, one mutex over the
- * state (cJSON documents); SIGTERM stops it, frees everything and exits 0.
+ * state (cJSON documents); assistants and tools live in
+ * tests/support/fake_vapi_agents.c under the same mutex. SIGTERM stops it,
+ * frees everything and exits 0.
  * Logs carry method, path and status only (fake_http), never a key or token.
  */
 #include <cjson/cJSON.h>
@@ -77,6 +138,7 @@
 
 #include "fake_http.h"
 #include "fake_vapi.h"
+#include "fake_vapi_agents.h"
 #include "vx_crypto.h"
 #include "vx_log.h"
 #include "vx_time.h"
@@ -92,6 +154,10 @@ static struct {
     int created_credentials, created_numbers, deleted_credentials, deleted_numbers, listed_calls, failures, created_calls;
     char fail_path[256], fail_method[16], fail_retry_after[32], slow_path[256], slow_method[16];
     int fail_status, fail_count, fail_delay_ms, slow_count, slow_delay_ms;
+    cJSON *counts, *succeeded;      /* {"<METHOD> <path template>": N}: every API call received / answered 2xx */
+    int64_t down_until_us;          /* monotonic; every API call answers down_status until then */
+    int down_status, down_answered; /* down_answered: API calls answered so */
+    char down_retry_after[32];
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void uuid(char out[37])
@@ -184,29 +250,6 @@ static void create_credential(const cJSON *in, fake_response *r)
     fake_json_body(r, 201, o);
 }
 
-/* Checks server {url, credentialId?, headers?, timeoutSeconds?, backoffPlan?}; NULL when valid. */
-static const char *invalid_server(const cJSON *server, char *buf, size_t n)
-{
-    static const char *const allowed[] = {"url", "credentialId", "headers", "timeoutSeconds", "backoffPlan", NULL};
-    if (!cJSON_IsObject(server))
-        return "server must be an object";
-    const char *extra = fake_vapi_extra_property(server, allowed);
-    if (extra != NULL) {
-        snprintf(buf, n, "server.property %s should not exist", extra);
-        return buf;
-    }
-    const char *url = str(server, "url");
-    if (url == NULL || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) || strlen(url) < 10)
-        return "server.url must be a URL address";
-    const cJSON *cred = cJSON_GetObjectItemCaseSensitive(server, "credentialId");
-    if (cred != NULL && !cJSON_IsString(cred))
-        return "server.credentialId must be a string";
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(server, "timeoutSeconds");
-    if (t != NULL && (!cJSON_IsNumber(t) || t->valuedouble < 1 || t->valuedouble > 300))
-        return "server.timeoutSeconds must not be greater than 300";
-    return NULL;
-}
-
 /* POST /phone-number */
 static void import_number(const cJSON *in, fake_response *r)
 {
@@ -235,7 +278,7 @@ static void import_number(const cJSON *in, fake_response *r)
     if (why == NULL && (str(in, "twilioAccountSid") == NULL || str(in, "twilioAccountSid")[0] == '\0'))
         why = "twilioAccountSid must be a string";
     if (why == NULL && server != NULL)
-        why = invalid_server(server, buf, sizeof(buf));
+        why = fake_vapi_invalid_server(server, "server", buf, sizeof(buf));
     if (why == NULL && sms != NULL && !cJSON_IsBool(sms))
         why = "smsEnabled must be a boolean value";
     if (why != NULL) {
@@ -566,6 +609,14 @@ static void api(fake_request *q, fake_response *r, int *delay_ms)
 {
     char path[2048];
     snprintf(path, sizeof(path), "%.*s", (int)strcspn(q->path, "?"), q->path);
+    if (vx_monotonic_us() < S.down_until_us) {
+        /* Down: before the key is even looked at, as a load balancer in front of a dead service answers. */
+        S.down_answered++;
+        fake_vapi_error(r, S.down_status, "fake: Vapi is down", false);
+        if (S.down_retry_after[0] != '\0')
+            vx_buf_printf(&r->headers, "Retry-After: %s\r\n", S.down_retry_after);
+        return;
+    }
     char expected[1100];
     snprintf(expected, sizeof(expected), "Bearer %s", S.key);
     if (!vx_ct_equal(q->auth, strlen(q->auth), expected, strlen(expected))) {
@@ -597,7 +648,9 @@ static void api(fake_request *q, fake_response *r, int *delay_ms)
         *delay_ms = S.slow_delay_ms;
     }
     char id[128] = "", rest[8] = "";
-    if (get && strcmp(path, "/call") == 0) {
+    if (fake_vapi_agents_route(q, path, r)) {
+        /* /assistant…, /tool… (tests/support/fake_vapi_agents.c) */
+    } else if (get && strcmp(path, "/call") == 0) {
         list_calls(q->query, r);
     } else if (post && (strcmp(path, "/credential") == 0 || strcmp(path, "/phone-number") == 0 || strcmp(path, "/call") == 0)) {
         cJSON *in = json ? cJSON_ParseWithLength(q->body, q->body_len) : cJSON_CreateObject();
@@ -638,6 +691,12 @@ static void control(const fake_request *q, fake_response *r)
         cJSON_AddNumberToObject(out, "calls", cJSON_GetArraySize(S.calls));
         cJSON_AddNumberToObject(out, "listed", S.listed_calls);
         cJSON_AddNumberToObject(out, "failures", S.failures);
+        fake_vapi_agents_state(out);
+        cJSON_AddItemToObject(out, "counts", cJSON_Duplicate(S.counts, true));
+        cJSON_AddItemToObject(out, "succeeded", cJSON_Duplicate(S.succeeded, true));
+        int64_t left_us = S.down_until_us - vx_monotonic_us();
+        cJSON_AddNumberToObject(out, "downMs", left_us > 0 ? (double)((left_us + 999) / 1000) : 0);
+        cJSON_AddNumberToObject(out, "downAnswered", S.down_answered);
         fake_json_body(r, 200, out);
     } else if (strcmp(q->path, "/_fake/calls") == 0 && strcmp(q->method, "POST") == 0) {
         if (seed_calls(in))
@@ -664,7 +723,31 @@ static void control(const fake_request *q, fake_response *r)
         S.slow_delay_ms = cJSON_IsNumber(delay) && delay->valueint > 0 && delay->valueint <= 30000 ? delay->valueint : 0;
         S.slow_count = cJSON_IsNumber(n) ? n->valueint : 1;
         r->status = 204;
+    } else if (strcmp(q->path, "/_fake/down") == 0 && strcmp(q->method, "POST") == 0) {
+        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(in, "ms"), *st = cJSON_GetObjectItemCaseSensitive(in, "status");
+        if (!cJSON_IsNumber(ms) || ms->valuedouble < 1 || ms->valuedouble > 600000 ||
+            (st != NULL && (!cJSON_IsNumber(st) || st->valueint < 500 || st->valueint > 599))) {
+            fake_vapi_error(r, 400, "down needs ms (1..600000) and, if given, a 5xx status", false);
+        } else {
+            S.down_until_us = vx_monotonic_us() + (int64_t)ms->valuedouble * 1000;
+            S.down_status = st != NULL ? st->valueint : 503;
+            const char *ra = str(in, "retryAfter") != NULL ? str(in, "retryAfter") : "";
+            snprintf(S.down_retry_after, sizeof(S.down_retry_after), "%.*s", (int)strspn(ra, "0123456789"), ra);
+            r->status = 204;
+        }
+    } else if (strcmp(q->path, "/_fake/up") == 0 && strcmp(q->method, "POST") == 0) {
+        S.down_until_us = 0;
+        r->status = 204;
+    } else if (strcmp(q->path, "/_fake/assistants") == 0 && strcmp(q->method, "POST") == 0) {
+        fake_vapi_agents_seed_assistant(in, r);
     } else if (strcmp(q->path, "/_fake/reset") == 0 && strcmp(q->method, "POST") == 0) {
+        fake_vapi_agents_reset();
+        cJSON_Delete(S.counts);
+        cJSON_Delete(S.succeeded);
+        S.counts = cJSON_CreateObject();
+        S.succeeded = cJSON_CreateObject();
+        S.down_until_us = 0;
+        S.down_answered = 0;
         cJSON_Delete(S.credentials);
         cJSON_Delete(S.numbers);
         cJSON_Delete(S.calls);
@@ -683,14 +766,45 @@ static void control(const fake_request *q, fake_response *r)
     cJSON_Delete(in);
 }
 
+/* "<METHOD> <path template>": the query cut off, the segment after the first one read as an id
+ * ("PATCH /assistant/{id}", "GET /tool", "DELETE /phone-number/{id}"). */
+static void call_key(const fake_request *q, char *out, size_t n)
+{
+    size_t len = strcspn(q->path, "?");
+    const char *second = len > 1 ? memchr(q->path + 1, '/', len - 1) : NULL;
+    if (second == NULL) {
+        snprintf(out, n, "%s %.*s", q->method, (int)len, q->path);
+        return;
+    }
+    const char *third = memchr(second + 1, '/', len - (size_t)(second + 1 - q->path));
+    const char *end = q->path + len;
+    snprintf(out, n, "%s %.*s/{id}%.*s", q->method, (int)(second - q->path), q->path, third != NULL ? (int)(end - third) : 0,
+             third != NULL ? third : "");
+}
+
+static void bump(cJSON *counts, const char *key)
+{
+    cJSON *n = cJSON_GetObjectItemCaseSensitive(counts, key);
+    if (cJSON_IsNumber(n))
+        cJSON_SetNumberValue(n, n->valuedouble + 1);
+    else
+        cJSON_AddNumberToObject(counts, key, 1);
+}
+
 static void route(fake_request *q, fake_response *r)
 {
     int delay_ms = 0;
     pthread_mutex_lock(&S.lock);
-    if (strncmp(q->path, "/_fake/", 7) == 0)
+    if (strncmp(q->path, "/_fake/", 7) == 0) {
         control(q, r);
-    else
+    } else {
+        char key[2100];
+        call_key(q, key, sizeof(key));
+        bump(S.counts, key);
         api(q, r, &delay_ms);
+        if (r->status >= 200 && r->status <= 299)
+            bump(S.succeeded, key);
+    }
     pthread_mutex_unlock(&S.lock);
     if (delay_ms > 0)
         nanosleep(&(struct timespec){.tv_sec = delay_ms / 1000, .tv_nsec = (long)(delay_ms % 1000) * 1000000L}, NULL);
@@ -710,7 +824,13 @@ int main(void)
     S.numbers = cJSON_CreateArray();
     S.calls = cJSON_CreateArray();
     S.call_requests = cJSON_CreateArray();
+    S.counts = cJSON_CreateObject();
+    S.succeeded = cJSON_CreateObject();
+    fake_vapi_agents_init(S.org_id);
     int rc = fake_http_serve(atoi(port_s), route);
+    fake_vapi_agents_free();
+    cJSON_Delete(S.counts);
+    cJSON_Delete(S.succeeded);
     cJSON_Delete(S.credentials);
     cJSON_Delete(S.numbers);
     cJSON_Delete(S.calls);

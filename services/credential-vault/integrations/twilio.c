@@ -348,8 +348,7 @@ void integrations_twilio_delete(const route_ctx *r, const vx_gateway_request *re
             store_audit(r->pg, req->request_id, org, req->auth->user_id, req->auth->role, "integration.twilio_disconnected",
                         PROVIDER_TWILIO);
             vx_rpc_reply_json(reply, 200, "{\"provider\":\"twilio\",\"connected\":false}");
-        }
-        else
+        } else
             vx_rpc_reply_error(reply, 503, "database_unavailable", "The database is not available right now. Please retry.");
         PQclear(res);
     }

@@ -1,7 +1,7 @@
 /*
  * args: argument readers of the calendar tools (see args.h).
  *
- * Design: arguments are read with vx_json_at so that "absent or null" (the
+ * Design: arguments are read with tool_arg so that "absent or null" (the
  * caller did not say it) and "present but not a usable string" (the model
  * sent a number, an object, a novel) stay different answers. Lengths are
  * bounded before anything is copied: a megabyte string costs one strnlen
@@ -17,7 +17,6 @@
 
 #include "calendar/local_time.h"
 #include "vx_buf.h"
-#include "vx_json.h"
 #include "vx_utf8.h"
 #include "vx_validate.h"
 
@@ -83,7 +82,7 @@ bool args_e164(const char *in, char out[ARGS_E164_SIZE])
 args_status args_text(const tool_ctx *ctx, const char *name, size_t max_chars, char **out)
 {
     *out = NULL;
-    const cJSON *v = vx_json_at(ctx->args, name);
+    const cJSON *v = tool_arg(ctx, name);
     if (v == NULL || (cJSON_IsString(v) && v->valuestring[0] == '\0'))
         return ARGS_MISSING;
     if (!cJSON_IsString(v))
@@ -100,7 +99,7 @@ args_status args_text(const tool_ctx *ctx, const char *name, size_t max_chars, c
 
 args_status args_phone(const tool_ctx *ctx, const char *name, char out[ARGS_E164_SIZE])
 {
-    const cJSON *v = vx_json_at(ctx->args, name);
+    const cJSON *v = tool_arg(ctx, name);
     if (v != NULL && !(cJSON_IsString(v) && v->valuestring[0] == '\0')) {
         if (!cJSON_IsString(v))
             return ARGS_INVALID;

@@ -160,7 +160,7 @@ int booking_find(const tool_ctx *ctx, const schedule *s, booking_appointment *a,
 {
     char *id = NULL, phone[ARGS_E164_SIZE];
     PGresult *r;
-    args_status st = args_text(ctx, "appointmentId", 64, &id);
+    args_status st = args_text(ctx, VX_TOOL_ARG_APPOINTMENT_ID, 64, &id);
     if (st == ARGS_INVALID || (st == ARGS_OK && !vx_is_uuid(id, strlen(id)))) {
         free(id);
         tool_fail(out, "I couldn't find that appointment. Could you tell me the phone number it was booked with?");
@@ -172,7 +172,7 @@ int booking_find(const tool_ctx *ctx, const schedule *s, booking_appointment *a,
         r = schedule_exec(ctx, STMT_FIND_ID, 2, p);
         free(id);
     } else {
-        st = args_phone(ctx, "phone", phone);
+        st = args_phone(ctx, VX_TOOL_ARG_PHONE, phone);
         if (st != ARGS_OK) {
             tool_fail(out, st == ARGS_MISSING ? "What phone number was the appointment booked with?"
                                               : "That phone number doesn't look right. Could you say it with the "
@@ -180,7 +180,7 @@ int booking_find(const tool_ctx *ctx, const schedule *s, booking_appointment *a,
             return 1;
         }
         int64_t current = 0;
-        if (args_instant(ctx, "currentStart", s->timezone, &current, &st) != 0)
+        if (args_instant(ctx, VX_TOOL_ARG_CURRENT_START, s->timezone, &current, &st) != 0)
             return -1;
         if (st == ARGS_INVALID) {
             tool_fail(out, "I didn't catch when your current appointment is. What day and time is it?");

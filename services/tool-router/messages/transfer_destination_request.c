@@ -17,7 +17,7 @@
 
 tool_status transfer_destination_request_answer(const tool_ctx *ctx, cJSON *answer)
 {
-    char *department = answer_clean_dup(tool_arg_str(ctx, "department"), DESTINATION_MAX_DEPARTMENT);
+    char *department = answer_clean_dup(tool_arg_str(ctx, VX_TOOL_ARG_DEPARTMENT), DESTINATION_MAX_DEPARTMENT);
     destination d;
     tool_status st = TOOL_DONE;
     if (destination_find(ctx, department, &d) != 0) {

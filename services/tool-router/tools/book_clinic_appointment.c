@@ -92,7 +92,7 @@ static bool plausible_email(const char *e)
 /* Reads and validates; returns 1 when out was answered, -1 when the database failed, 0 when all is well. */
 static int read_args(const tool_ctx *ctx, const schedule *s, book_args *a, tool_result *out)
 {
-    args_status st = args_text(ctx, "name", ARGS_TEXT_MAX, &a->name);
+    args_status st = args_text(ctx, VX_TOOL_ARG_NAME, ARGS_TEXT_MAX, &a->name);
     if (st != ARGS_OK) {
         tool_fail(out, st == ARGS_MISSING ? "What name should I put the booking under?"
                                           : "I didn't catch the name. Could you spell it for me?");
@@ -106,21 +106,21 @@ static int read_args(const tool_ctx *ctx, const schedule *s, book_args *a, tool_
         *space = '\0';
         a->last = space + 1;
     }
-    st = args_phone(ctx, "phone", a->phone);
+    st = args_phone(ctx, VX_TOOL_ARG_PHONE, a->phone);
     if (st != ARGS_OK) {
         tool_fail(out, st == ARGS_MISSING ? "What phone number should I put on the booking, with the country code?"
                                           : "That phone number doesn't look right. Could you say it with the country "
                                             "code, like plus one five five five, one two three, four five six seven?");
         return 1;
     }
-    if (args_instant(ctx, "start", s->timezone, &a->start_ms, &st) != 0)
+    if (args_instant(ctx, VX_TOOL_ARG_START, s->timezone, &a->start_ms, &st) != 0)
         return -1;
     if (st != ARGS_OK) {
         tool_fail(out, st == ARGS_MISSING ? "What day and time would you like?"
                                           : "I didn't catch the time. What day and time would you like?");
         return 1;
     }
-    st = args_text(ctx, "service", ARGS_TEXT_MAX, &a->service_said);
+    st = args_text(ctx, VX_TOOL_ARG_SERVICE, ARGS_TEXT_MAX, &a->service_said);
     if (st == ARGS_INVALID) {
         tool_fail(out, "I didn't catch the service. Which service would you like to book?");
         return 1;
@@ -142,7 +142,7 @@ static int read_args(const tool_ctx *ctx, const schedule *s, book_args *a, tool_
     a->service_name = a->svc.found ? a->svc.name : a->service_said != NULL ? a->service_said : "appointment";
     a->length_ms = (a->svc.found ? a->svc.duration_minutes : s->slot_minutes) * MS_PER_MINUTE;
     char *email = NULL;
-    if (args_text(ctx, "email", EMAIL_MAX, &email) == ARGS_OK && plausible_email(email))
+    if (args_text(ctx, VX_TOOL_ARG_EMAIL, EMAIL_MAX, &email) == ARGS_OK && plausible_email(email))
         a->email = email;
     else
         free(email); /* an unusable email never costs the caller the booking */

@@ -29,7 +29,7 @@ static int slot_length(const tool_ctx *ctx, const schedule *s, vx_buf *note, int
 {
     *length_ms = s->slot_minutes * MS_PER_MINUTE;
     char *wanted = NULL;
-    if (args_text(ctx, "service", ARGS_TEXT_MAX, &wanted) != ARGS_OK)
+    if (args_text(ctx, VX_TOOL_ARG_SERVICE, ARGS_TEXT_MAX, &wanted) != ARGS_OK)
         return 0; /* none named (or garbage): the org's default slot */
     schedule_service svc;
     int rc = schedule_service_find(ctx, wanted, &svc);
@@ -53,7 +53,7 @@ tool_status check_availability_run(const tool_ctx *ctx, tool_result *out)
     if (schedule_load(ctx, &s) != 0)
         return TOOL_RETRY;
     date_ymd day;
-    args_status st = args_date(ctx, "date", s.today, &day);
+    args_status st = args_date(ctx, VX_TOOL_ARG_DATE, s.today, &day);
     if (st == ARGS_MISSING) {
         day = s.today;
     } else if (st == ARGS_INVALID) {

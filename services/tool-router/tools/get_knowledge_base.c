@@ -16,7 +16,7 @@
 
 tool_status get_knowledge_base_run(const tool_ctx *ctx, tool_result *out)
 {
-    const char *query = tool_arg_str(ctx, "query");
+    const char *query = tool_arg_str(ctx, VX_TOOL_ARG_QUERY);
     if (query == NULL) {
         tool_fail(out, "What would you like to know?");
         return TOOL_DONE;

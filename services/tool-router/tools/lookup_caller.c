@@ -259,8 +259,8 @@ static void say_several(const PGresult *res, tool_result *out)
 
 void lookup_caller_plan(const tool_ctx *ctx, tool_read *read, tool_result *out)
 {
-    const char *key = tool_arg_str(ctx, "searchKey");
-    const char *type = tool_arg_str(ctx, "searchType");
+    const char *key = tool_arg_str(ctx, VX_TOOL_ARG_SEARCH_KEY);
+    const char *type = tool_arg_str(ctx, VX_TOOL_ARG_SEARCH_TYPE);
     if (key == NULL || strlen(key) > MAX_KEY) {
         tool_fail(out, "I need a phone number, an email address or a name to look you up.");
         return;

@@ -38,7 +38,7 @@ int own_appointment_find(const tool_ctx *ctx, const char *stmt, schedule *s, boo
     if (ctx->caller_number == NULL || !args_e164(ctx->caller_number, caller))
         return refuse(ctx, "no caller number", out);
     /* Missing, it is the caller's number; malformed, booking_find asks again (or the id decides). */
-    if (args_phone(ctx, "phone", said) == ARGS_OK && strcmp(said, caller) != 0)
+    if (args_phone(ctx, VX_TOOL_ARG_PHONE, said) == ARGS_OK && strcmp(said, caller) != 0)
         return refuse(ctx, "another number than the caller's", out);
     if (schedule_load(ctx, s) != 0)
         return -1;

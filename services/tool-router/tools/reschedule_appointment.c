@@ -77,7 +77,7 @@ tool_status reschedule_appointment_run(const tool_ctx *ctx, tool_result *out)
     int rc = own_appointment_find(ctx, STMT_OWNER, &s, &a, out);
     if (rc == 0) {
         args_status st;
-        rc = args_instant(ctx, "newStart", s.timezone, &start_ms, &st);
+        rc = args_instant(ctx, VX_TOOL_ARG_NEW_START, s.timezone, &start_ms, &st);
         if (rc == 0 && st != ARGS_OK) {
             tool_fail(out, st == ARGS_MISSING ? "What day and time would you like to move it to?"
                                               : "I didn't catch the new time. What day and time would you like instead?");

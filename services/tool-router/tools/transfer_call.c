@@ -96,8 +96,8 @@ static void plan_live_transfer(const tool_ctx *ctx, const destination *d, const 
 
 tool_status transfer_call_run(const tool_ctx *ctx, tool_result *out)
 {
-    char *summary = answer_clean_dup(tool_arg_str(ctx, "summary"), MAX_REASON);
-    char *department = answer_clean_dup(tool_arg_str(ctx, "department"), DESTINATION_MAX_DEPARTMENT);
+    char *summary = answer_clean_dup(tool_arg_str(ctx, VX_TOOL_ARG_SUMMARY), MAX_REASON);
+    char *department = answer_clean_dup(tool_arg_str(ctx, VX_TOOL_ARG_DEPARTMENT), DESTINATION_MAX_DEPARTMENT);
     destination d;
     tool_status st = TOOL_DONE;
     if (destination_find(ctx, department, &d) != 0) {

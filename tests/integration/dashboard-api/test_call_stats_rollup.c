@@ -138,7 +138,7 @@ static void assert_windows(void)
     assert_window("2026-03-05T10:00:00Z", "2026-03-05T18:00:00Z"); /* inside one day */
     assert_window("2026-03-05T00:00:00Z", "2026-03-06T00:00:00Z"); /* exactly one day */
     assert_window("2026-03-04T23:59:59Z", "2026-03-06T00:00:01Z");
-    assert_window("2025-04-01", "2026-04-01");                               /* a year */
+    assert_window("2025-04-01", "2026-04-01");                                 /* a year */
     assert_window("2026-03-10T07:00:00%2B05:30", "2026-03-12T07:00:00-08:00"); /* offsets */
 }
 

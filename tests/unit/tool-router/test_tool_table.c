@@ -5,8 +5,10 @@
  * nothing else is, case matters); each row is either a tool_fn or a
  * plan/answer pair, never both or neither; every tool with side effects
  * runs in a transaction (needs the database), and the read-only ones never
- * touch the ledger; the names are names Vapi accepts; registering the
- * tools' statements needs no connection.
+ * touch the ledger; the names are names Vapi accepts; the table serves
+ * exactly the tools of the catalog we register at Vapi
+ * (libcommon/vx_tool_catalog.h); registering the tools' statements needs
+ * no connection.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,6 +64,15 @@ static void test_anything_else_is_unknown(void **state)
         assert_null(tool_table_find(unknown[i]));
 }
 
+/* The table and the catalog of tools we register at Vapi name the same tools (main refuses to start otherwise). */
+static void test_table_is_the_catalog(void **state)
+{
+    assert_int_equal(tool_table_check_catalog(), 0);
+    assert_int_equal(vx_tool_catalog_count(), sizeof(EXPECTED) / sizeof(EXPECTED[0]));
+    for (size_t i = 0; i < vx_tool_catalog_count(); i++)
+        assert_non_null(tool_table_find(vx_tool_catalog_at(i)->name));
+}
+
 static void test_statements_register_without_a_connection(void **state)
 {
     vx_pg *pg = vx_pg_create("postgresql://nobody@127.0.0.1:1/none");
@@ -74,6 +85,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_tool_is_in_the_table),
         cmocka_unit_test(test_anything_else_is_unknown),
+        cmocka_unit_test(test_table_is_the_catalog),
         cmocka_unit_test(test_statements_register_without_a_connection),
     };
     return cmocka_run_group_tests_name("tool_table", tests, NULL, NULL);
