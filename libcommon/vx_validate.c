@@ -13,6 +13,7 @@
 #include "vx_utf8.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool is_hex(char c)
@@ -96,4 +97,56 @@ long vx_text_chars(const char *s, size_t n, const char *allowed_controls)
         i += k;
     }
     return chars;
+}
+
+bool vx_is_space(int c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+void vx_trim(const char *s, size_t n, const char **start, size_t *len)
+{
+    while (n > 0 && vx_is_space((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    while (n > 0 && vx_is_space((unsigned char)s[n - 1]))
+        n--;
+    *start = s;
+    *len = n;
+}
+
+void vx_excerpt(const char *s, char out[VX_EXCERPT_SIZE])
+{
+    size_t n = 0, len = strlen(s);
+    while (n < len && n < 48) {
+        unsigned char c = (unsigned char)s[n];
+        size_t seq = c < 0x80 ? 1 : vx_utf8_seq_len((const unsigned char *)s + n, len - n);
+        if (seq == 0 || n + seq > 48)
+            break;
+        for (size_t i = 0; i < seq; i++)
+            out[n + i] = seq == 1 && (c < 0x20 || c == 0x7f) ? '?' : s[n + i];
+        n += seq;
+    }
+    if (n < len) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+}
+
+char *vx_clean_text(const char *s, size_t min_chars, size_t max_chars)
+{
+    const char *t;
+    size_t n;
+    vx_trim(s, strlen(s), &t, &n);
+    if (n > max_chars * 4) /* a character is at most 4 bytes: too long whatever it holds */
+        return NULL;
+    long chars = vx_text_chars(t, n, "");
+    if (chars < 0 || (size_t)chars < min_chars || (size_t)chars > max_chars)
+        return NULL;
+    char *out = strndup(t, n);
+    if (out == NULL)
+        abort();
+    return out;
 }

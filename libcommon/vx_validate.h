@@ -23,6 +23,19 @@ bool vx_email_plausible(const char *s, size_t n);
  * holds a control character (below 0x20, or DEL) other than those in
  * allowed_controls (a NUL-terminated list; "" allows none). NUL never passes. */
 long vx_text_chars(const char *s, size_t n, const char *allowed_controls);
+/* White space as JSON and forms have it: ' ', \t, \n, \v, \f, \r. */
+bool vx_is_space(int c);
+/* s[0..n) without its leading and trailing white space: *start and *len. */
+void vx_trim(const char *s, size_t n, const char **start, size_t *len);
+/* A caller's text fit to quote in an error message (an unknown field's
+ * name): at most 48 bytes of it, cut on a character boundary, control
+ * characters shown as '?', and "..." when it was cut. */
+#define VX_EXCERPT_SIZE 64
+/* A text field as a form sends it: s without its surrounding white space,
+ * as a malloc'd copy, when that is min_chars..max_chars characters of UTF-8
+ * without a control character; NULL otherwise. */
+char *vx_clean_text(const char *s, size_t min_chars, size_t max_chars);
+void vx_excerpt(const char *s, char out[VX_EXCERPT_SIZE]);
 /* Writes a random (version 4) UUID, lower case, NUL-terminated, into out[37]. */
 void vx_uuid_v4(char out[VX_UUID_STR_LEN + 1]);
 

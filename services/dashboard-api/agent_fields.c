@@ -16,7 +16,6 @@
 #include <strings.h>
 
 #include "vx_json.h"
-#include "vx_utf8.h"
 #include "vx_validate.h"
 
 static const char *const VOICE_PROVIDERS[] = {AGENT_FIELDS_VOICE_PROVIDERS};
@@ -33,52 +32,6 @@ static void refuse(agent_fields_error *err, const char *code, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
     va_end(ap);
-}
-
-/* Text the caller sent, fit to quote in a message: at most 48 bytes, cut on
- * a character boundary, control characters shown as '?'. */
-static void quotable(const char *s, char out[64])
-{
-    size_t n = 0, len = strlen(s);
-    while (n < len && n < 48) {
-        unsigned char c = (unsigned char)s[n];
-        size_t seq = c < 0x80 ? 1 : vx_utf8_seq_len((const unsigned char *)s + n, len - n);
-        if (seq == 0 || n + seq > 48)
-            break;
-        for (size_t i = 0; i < seq; i++)
-            out[n + i] = seq == 1 && (c < 0x20 || c == 0x7f) ? '?' : s[n + i];
-        n += seq;
-    }
-    if (n < len) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
-}
-
-static bool is_space(unsigned char c)
-{
-    return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-/* s without its surrounding whitespace, as a malloc'd copy, when that is
- * min..max characters of UTF-8 with no control character; NULL otherwise. */
-static char *clean_text(const char *s, size_t min, size_t max)
-{
-    size_t start = 0, end = strlen(s);
-    while (start < end && is_space((unsigned char)s[start]))
-        start++;
-    while (end > start && is_space((unsigned char)s[end - 1]))
-        end--;
-    if (end - start > max * 4) /* a character is at most 4 bytes: too long whatever it holds */
-        return NULL;
-    long chars = vx_text_chars(s + start, end - start, "");
-    if (chars < 0 || (size_t)chars < min || (size_t)chars > max)
-        return NULL;
-    char *out = strndup(s + start, end - start);
-    if (out == NULL)
-        abort();
-    return out;
 }
 
 static void add_string(cJSON *obj, const char *key, const char *value)
@@ -242,7 +195,7 @@ bool agent_fields_timezone_shape(const char *s)
 
 static int read_name(const cJSON *v, cJSON *out, agent_fields_error *err)
 {
-    if (cJSON_IsString(v) && add_taken(out, "name", clean_text(v->valuestring, 1, AGENT_FIELDS_NAME_MAX)))
+    if (cJSON_IsString(v) && add_taken(out, "name", vx_clean_text(v->valuestring, 1, AGENT_FIELDS_NAME_MAX)))
         return 0;
     refuse(err, "invalid_name", "name must be text of 1 to %d characters (no control characters).", AGENT_FIELDS_NAME_MAX);
     return -1;
@@ -279,7 +232,7 @@ static int read_voice(const cJSON *v, cJSON *out, agent_fields_error *err)
         refuse(err, "invalid_voice", "voice.provider must be one of Vapi's voice providers: %s.", list);
         return -1;
     }
-    char *voice_id = clean_text(id->valuestring, 1, AGENT_FIELDS_VOICE_ID_MAX);
+    char *voice_id = vx_clean_text(id->valuestring, 1, AGENT_FIELDS_VOICE_ID_MAX);
     if (voice_id == NULL) {
         refuse(err, "invalid_voice", "voice.voice_id must be text of 1 to %d characters (no control characters).",
                AGENT_FIELDS_VOICE_ID_MAX);
@@ -299,7 +252,7 @@ static int read_first_message(const cJSON *v, cJSON *out, agent_fields_error *er
         add_null(out, "first_message");
         return 0;
     }
-    if (cJSON_IsString(v) && add_taken(out, "first_message", clean_text(v->valuestring, 1, AGENT_FIELDS_FIRST_MESSAGE_MAX)))
+    if (cJSON_IsString(v) && add_taken(out, "first_message", vx_clean_text(v->valuestring, 1, AGENT_FIELDS_FIRST_MESSAGE_MAX)))
         return 0;
     refuse(err, "invalid_first_message", "first_message must be text of 1 to %d characters (no control characters), or null.",
            AGENT_FIELDS_FIRST_MESSAGE_MAX);
@@ -474,9 +427,9 @@ static int read_hours(const cJSON *v, cJSON *out, agent_fields_error *err)
         int d = 0;
         while (d < 7 && strcmp(m->string, DAYS[d]) != 0)
             d++;
-        char key[64];
+        char key[VX_EXCERPT_SIZE];
         if (d == 7) {
-            quotable(m->string, key);
+            vx_excerpt(m->string, key);
             refuse(err, "invalid_business_hours", "business_hours: \"%s\" is not a day (monday, tuesday, … sunday, in lower case).",
                    key);
             return -1;
@@ -537,9 +490,9 @@ static int read_departments(const cJSON *v, cJSON *out, agent_fields_error *err)
     const cJSON *m;
     cJSON_ArrayForEach(m, v)
     {
-        char key[64];
-        quotable(m->string, key);
-        char *name = clean_text(m->string, 1, AGENT_FIELDS_DEPARTMENT_MAX);
+        char key[VX_EXCERPT_SIZE];
+        vx_excerpt(m->string, key);
+        char *name = vx_clean_text(m->string, 1, AGENT_FIELDS_DEPARTMENT_MAX);
         if (name == NULL) {
             refuse(err, "invalid_transfer_departments",
                    "transfer_departments: \"%s\" is not a department name (1 to %d characters, no control characters).", key,
@@ -632,8 +585,8 @@ static int read_members(const cJSON *doc, agent_fields *out, agent_fields_error 
         while (i < NFIELDS && strcmp(member->string, FIELDS[i].key) != 0)
             i++;
         if (i == NFIELDS) {
-            char key[64];
-            quotable(member->string, key);
+            char key[VX_EXCERPT_SIZE];
+            vx_excerpt(member->string, key);
             if (strcmp(member->string, "version") == 0 || strcmp(member->string, "sync") == 0)
                 refuse(err, "read_only_field", "\"%s\" is read-only: send only the fields to change.", key);
             else

@@ -84,11 +84,6 @@ static void printable_key(const char *key, char out[68])
     out[o] = '\0';
 }
 
-static bool is_space(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
 /* Reads a UUID string (either case) into out, lower-cased. */
 static int read_uuid(const cJSON *item, const char *name, char out[37], appointment_fields_error *err)
 {
@@ -145,14 +140,9 @@ static int read_notes(const cJSON *item, appointment_fields *f, appointment_fiel
         return 0;
     if (!cJSON_IsString(item) || item->valuestring == NULL)
         return fail(err, "invalid_field", "%s", "notes must be a string or null.");
-    const char *s = item->valuestring;
-    size_t n = strlen(s);
-    while (n > 0 && is_space((unsigned char)*s)) {
-        s++;
-        n--;
-    }
-    while (n > 0 && is_space((unsigned char)s[n - 1]))
-        n--;
+    const char *s;
+    size_t n;
+    vx_trim(item->valuestring, strlen(item->valuestring), &s, &n);
     const unsigned char *p = (const unsigned char *)s;
     long chars = 0;
     for (size_t i = 0; i < n; chars++) {

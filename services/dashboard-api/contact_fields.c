@@ -74,25 +74,6 @@ static int fail(contact_fields_error *err, const char *code, const char *fmt, ..
     return -1;
 }
 
-static bool is_space(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* The part of s left after trimming white space: *start and *len. */
-static void trim(const char *s, const char **start, size_t *len)
-{
-    size_t n = strlen(s);
-    while (n > 0 && is_space((unsigned char)*s)) {
-        s++;
-        n--;
-    }
-    while (n > 0 && is_space((unsigned char)s[n - 1]))
-        n--;
-    *start = s;
-    *len = n;
-}
-
 static char *dup_n(const char *s, size_t n)
 {
     char *d = strndup(s, n);
@@ -128,7 +109,7 @@ static int read_value(contact_field field, const char *raw, contact_fields *f, c
     const char *name = NAMES[field];
     const char *s;
     size_t n;
-    trim(raw, &s, &n);
+    vx_trim(raw, strlen(raw), &s, &n);
     long max = field == CONTACT_FIELD_EMAIL   ? CONTACT_FIELDS_EMAIL_MAX
                : field == CONTACT_FIELD_NOTES ? CONTACT_FIELDS_NOTES_MAX
                                               : CONTACT_FIELDS_NAME_MAX;
@@ -285,7 +266,7 @@ int contact_fields_search(const char *q, vx_buf *text, vx_buf *phone)
     vx_buf_reset(phone);
     const char *s;
     size_t n;
-    trim(q != NULL ? q : "", &s, &n);
+    vx_trim(q != NULL ? q : "", q != NULL ? strlen(q) : 0, &s, &n);
     if (n > CONTACT_FIELDS_SEARCH_MAX || vx_text_chars(s, n, "\t") < 0)
         return -1;
     if (n == 0)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "vx_validate.h"
 
 /* The header's columns. */
 typedef enum { COL_FIRST_NAME, COL_LAST_NAME, COL_NAME, COL_PHONE, COL_EMAIL, COL_NOTES, COL_LEAD_STATUS, COL_COUNT } column;
@@ -58,15 +59,10 @@ static int refuse(contact_import_refusal *ref, unsigned status, const char *code
     return -1;
 }
 
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
 static bool blank(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!is_space(s[i]))
+        if (!vx_is_space((unsigned char)s[i]))
             return false;
     return true;
 }
@@ -83,14 +79,9 @@ static bool record_blank(const csv_record *rec)
  * "" when longer than any name could be. */
 static void header_key(const csv_field *f, char out[32])
 {
-    const char *s = f->data;
-    size_t n = f->len;
-    while (n > 0 && is_space(*s)) {
-        s++;
-        n--;
-    }
-    while (n > 0 && is_space(s[n - 1]))
-        n--;
+    const char *s;
+    size_t n;
+    vx_trim(f->data, f->len, &s, &n);
     if (n >= 32) {
         out[0] = '\0';
         return;
@@ -187,12 +178,12 @@ static void split_name(const csv_field *name, vx_buf *json)
 {
     const char *s = name->data;
     size_t n = name->len;
-    while (n > 0 && is_space(*s)) {
+    while (n > 0 && vx_is_space((unsigned char)*s)) {
         s++;
         n--;
     }
     size_t first = 0;
-    while (first < n && !is_space(s[first]))
+    while (first < n && !vx_is_space((unsigned char)s[first]))
         first++;
     if (first > 0)
         put_member(json, "first_name", s, first);

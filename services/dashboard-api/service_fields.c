@@ -26,7 +26,7 @@
 
 #include "vx_buf.h"
 #include "vx_json.h"
-#include "vx_utf8.h"
+#include "vx_validate.h"
 
 static const struct {
     const char *key;
@@ -43,65 +43,10 @@ static void refuse(service_fields_error *err, const char *code, const char *mess
     snprintf(err->message, sizeof(err->message), "%s", message);
 }
 
-/* A key the caller sent, fit to quote in a message: at most 48 bytes, cut on
- * a character boundary, control characters shown as '?'. */
-static void quotable(const char *key, char out[64])
-{
-    size_t n = 0, len = strlen(key);
-    while (n < len && n < 48) {
-        unsigned char c = (unsigned char)key[n];
-        size_t seq = c < 0x80 ? 1 : vx_utf8_seq_len((const unsigned char *)key + n, len - n);
-        if (seq == 0 || n + seq > 48)
-            break;
-        for (size_t i = 0; i < seq; i++)
-            out[n + i] = seq == 1 && (c < 0x20 || c == 0x7f) ? '?' : key[n + i];
-        n += seq;
-    }
-    if (n < len) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
-}
-
-static bool is_space(unsigned char c)
-{
-    return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-/* s without its surrounding whitespace, as a malloc'd copy, when it is 1..max
- * characters of valid UTF-8 with no control character; NULL otherwise. */
-static char *clean_text(const char *s, size_t max)
-{
-    size_t start = 0, end = strlen(s);
-    while (start < end && is_space((unsigned char)s[start]))
-        start++;
-    while (end > start && is_space((unsigned char)s[end - 1]))
-        end--;
-    if (end == start || end - start > max * 4) /* a character is at most 4 bytes: too long whatever it holds */
-        return NULL;
-    size_t chars = 0;
-    for (size_t i = start; i < end; chars++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return NULL;
-        size_t seq = c < 0x80 ? 1 : vx_utf8_seq_len((const unsigned char *)s + i, end - i);
-        if (seq == 0)
-            return NULL;
-        i += seq;
-    }
-    if (chars > max)
-        return NULL;
-    char *out = strndup(s + start, end - start);
-    if (out == NULL)
-        abort();
-    return out;
-}
-
 static int read_name(const cJSON *v, service_fields *out, service_fields_error *err)
 {
     if (cJSON_IsString(v))
-        out->name = clean_text(v->valuestring, SERVICE_FIELDS_NAME_MAX);
+        out->name = vx_clean_text(v->valuestring, 1, SERVICE_FIELDS_NAME_MAX);
     if (out->name != NULL)
         return 0;
     refuse(err, "invalid_name", "name must be text of 1 to 200 characters (no control characters).");
@@ -180,7 +125,7 @@ static int read_keywords(const cJSON *v, service_fields *out, service_fields_err
     const cJSON *item;
     cJSON_ArrayForEach(item, v)
     {
-        char *k = cJSON_IsString(item) ? clean_text(item->valuestring, SERVICE_FIELDS_KEYWORD_MAX) : NULL;
+        char *k = cJSON_IsString(item) ? vx_clean_text(item->valuestring, 1, SERVICE_FIELDS_KEYWORD_MAX) : NULL;
         if (k == NULL) {
             refuse(err, "invalid_keywords", "Each keyword must be text of 1 to 100 characters (no control characters).");
             rc = -1;
@@ -239,9 +184,9 @@ static int read_members(const cJSON *doc, service_fields *out, service_fields_er
         size_t i = 0;
         while (i < NFIELDS && strcmp(member->string, FIELDS[i].key) != 0)
             i++;
-        char key[64];
+        char key[VX_EXCERPT_SIZE];
         if (i == NFIELDS) {
-            quotable(member->string, key);
+            vx_excerpt(member->string, key);
             err->code = "unknown_field";
             snprintf(err->message, sizeof(err->message),
                      "Unknown field \"%s\": a service has name, price, duration_minutes, keywords and active.", key);

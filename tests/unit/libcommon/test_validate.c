@@ -90,13 +90,62 @@ static void test_uuid_v4(void **state)
     free(ids);
 }
 
+static void test_text_helpers(void **state)
+{
+    (void)state;
+    const char *t;
+    size_t n;
+    vx_trim(" \t ab c \r\n", 10, &t, &n);
+    assert_int_equal(n, 4);
+    assert_memory_equal(t, "ab c", 4);
+    vx_trim("   ", 3, &t, &n);
+    assert_int_equal(n, 0);
+    assert_true(vx_is_space('\v') && !vx_is_space('x') && !vx_is_space(0));
+
+    assert_int_equal(vx_text_chars("caf\xc3\xa9", 5, ""), 4);
+    assert_int_equal(vx_text_chars("a\tb", 3, ""), -1);
+    assert_int_equal(vx_text_chars("a\tb", 3, "\t"), 3);
+    assert_int_equal(vx_text_chars("a\0b", 3, "\t"), -1);
+    assert_int_equal(vx_text_chars("\xc3", 1, ""), -1);
+
+    char *c = vx_clean_text("  Caf\xc3\xa9 au lait ", 1, 12);
+    assert_string_equal(c, "Caf\xc3\xa9 au lait");
+    free(c);
+    assert_null(vx_clean_text("   ", 1, 10));
+    assert_null(vx_clean_text("abc", 1, 2));
+    assert_null(vx_clean_text("a\x01"
+                              "b",
+                              1, 10));
+    c = vx_clean_text("", 0, 10);
+    assert_string_equal(c, "");
+    free(c);
+
+    char out[VX_EXCERPT_SIZE];
+    vx_excerpt("fi\x01"
+               "eld",
+               out);
+    assert_string_equal(out, "fi?eld");
+    char long_key[80];
+    memset(long_key, 'k', 47);
+    memcpy(long_key + 47, "\xc3\xa9rest", 7); /* a 2-byte character across the 48-byte cut */
+    long_key[54] = '\0';
+    vx_excerpt(long_key, out);
+    assert_int_equal(strlen(out), 47 + 3);
+    assert_string_equal(out + 47, "...");
+
+    assert_true(vx_email_plausible("a@b.co", 6));
+    assert_false(vx_email_plausible("a@b", 3));
+    assert_false(vx_email_plausible("a@@b.co", 7));
+    assert_false(vx_email_plausible("@b.co", 5));
+    assert_false(vx_email_plausible("a b@c.co", 8));
+    assert_false(vx_email_plausible("a@b..co", 7));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uuid_valid),
-        cmocka_unit_test(test_uuid_invalid),
-        cmocka_unit_test(test_e164),
-        cmocka_unit_test(test_uuid_v4),
+        cmocka_unit_test(test_uuid_valid), cmocka_unit_test(test_uuid_invalid), cmocka_unit_test(test_e164),
+        cmocka_unit_test(test_uuid_v4),    cmocka_unit_test(test_text_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
