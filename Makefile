@@ -35,7 +35,8 @@ PKGS_webhook-ingest := libnats libpq libcjson libcurl libcrypto libprotobuf-c
 PKGS_tool-router := libnats libpq libcjson libcurl libcrypto libprotobuf-c
 PKGS_dashboard-api := libnats libpq libcjson libcurl libcrypto libprotobuf-c libxcrypt
 PKGS_credential-vault := libnats libpq libcjson libcurl libcrypto libprotobuf-c
-PKGS_voxctl := libpq libcjson libcrypto libnats libprotobuf-c
+PKGS_tool-sync := libnats libpq libcjson libcurl libcrypto libprotobuf-c
+PKGS_voxctl := libpq libcjson libcrypto libnats libprotobuf-c libcurl
 # Tests, fakes and harnesses may use any of them.
 PKGS_ALL := libh2o-evloop libnats libpq libcjson libcurl openssl libprotobuf-c libxcrypt
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm

@@ -2,7 +2,7 @@
 # make up the suite, started in the order that lets the gateway come up last.
 # Adding a service means adding it to SUITE_SERVICES, nowhere else.
 
-SUITE_SERVICES=(webhook-ingest dashboard-api tool-router credential-vault gateway)
+SUITE_SERVICES=(webhook-ingest dashboard-api tool-router credential-vault tool-sync gateway)
 SUITE_PIDS=()
 
 # suite_start <build dir> <log dir>: starts every program in the background,

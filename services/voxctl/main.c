@@ -1,11 +1,12 @@
 /*
  * voxctl: the operator's command line — migrate the database, create
  * organizations and agents, mint dashboard tokens, have credential-vault
- * rotate its key, list and replay parked Vapi messages.
+ * rotate its key, list and replay parked Vapi messages, queue every org's
+ * sync to Vapi and clean native tools off every assistant.
  *
  * This file only wires: it picks the command, parses its options, reads the
  * environment and hands over to the module that does the work (migrate.c,
- * orgs.c, agents.c, token.c, vault.c, parked.c). Exit status: 0 done, 1 failed, 2 usage error
+ * orgs.c, agents.c, token.c, vault.c, parked.c, sync.c). Exit status: 0 done, 1 failed, 2 usage error
  * (see cli.h). Results go to stdout, everything else to stderr.
  *
  * Settings come from the environment; in a shell that has none of them,
@@ -25,8 +26,9 @@
 #include "env_file.h"
 #include "migrate.h"
 #include "nats_admin.h"
-#include "parked.h"
 #include "orgs.h"
+#include "parked.h"
+#include "sync.h"
 #include "token.h"
 #include "vault.h"
 #include "vx_config.h"
@@ -83,11 +85,23 @@ static const char usage_text[] = "usage: voxctl <command> [options]\n"
                                  "      stream again, then removed from the parked ones; it parks anew if what kept\n"
                                  "      it out still holds. One message (--id) or up to --limit of them. Needs\n"
                                  "      ADMIN_DATABASE_URL and NATS_URL as the admin NATS user.\n"
+                                 "  sync all [--pace-ms <ms>]\n"
+                                 "      Queue every active organization's sync to Vapi for tool-sync (as a save\n"
+                                 "      with no change: the agent's version bumped, its sync pending), due --pace-ms\n"
+                                 "      apart (default 500); tool-sync's sweep takes them as they come due. Prints\n"
+                                 "      each org and its new version. As DATABASE_URL.\n"
+                                 "  sync cleanup-native [--dry-run]\n"
+                                 "      Remove Vapi's native interceptor tools (google.calendar.* and the like,\n"
+                                 "      linked or inline) from every assistant of the Vapi account, keeping\n"
+                                 "      everything else on it (GET, then PATCH of the model). --dry-run only lists\n"
+                                 "      them. Needs VAPI_PRIVATE_KEY (and VAPI_API_BASE_URL, default\n"
+                                 "      https://api.vapi.ai).\n"
                                  "  help\n"
                                  "      Show this text.\n"
                                  "\n"
                                  "settings: DATABASE_URL, ADMIN_DATABASE_URL, JWT_SECRET, MIGRATIONS_DIR, NATS_URL\n"
-                                 "(and NATS_USER, NATS_PASSWORD, NATS_TLS_*) from the environment. When none of\n"
+                                 "(and NATS_USER, NATS_PASSWORD, NATS_TLS_*), VAPI_PRIVATE_KEY, VAPI_API_BASE_URL\n"
+                                 "from the environment. When none of\n"
                                  "DATABASE_URL, ADMIN_DATABASE_URL, JWT_SECRET is set, voxctl run from a checkout\n"
                                  "reads them from the env file `make run` writes: $VOXANNE_STATE_DIR/env, else\n"
                                  "<checkout>/.run/env.\n"
@@ -403,6 +417,42 @@ static int cmd_parked(const char *sub, int argc, char **argv)
     return st;
 }
 
+static int cmd_sync(const char *sub, int argc, char **argv)
+{
+    if (strcmp(sub, "all") == 0) {
+        const char *pace_text = NULL;
+        const vxctl_opt opts[] = {{"pace-ms", &pace_text, false}};
+        long pace = VXCTL_SYNC_PACE_MS_DEFAULT;
+        vxctl_status st = vxctl_args_parse("sync all", argc, argv, opts, N_OPTS(opts));
+        if (st == VXCTL_OK && pace_text != NULL)
+            st = vxctl_parse_long("pace-ms", pace_text, 0, VXCTL_SYNC_PACE_MS_MAX, &pace);
+        if (st != VXCTL_OK)
+            return st;
+        vx_pg *pg = NULL;
+        st = connect_app(&pg);
+        if (st != VXCTL_OK)
+            return st;
+        st = vxctl_sync_all(pg, pace);
+        vx_pg_destroy(pg);
+        return st;
+    }
+    /* cleanup-native: a flag without a value, so not through vxctl_args_parse. */
+    bool dry_run = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--dry-run") != 0)
+            return usage_error("sync cleanup-native: unknown argument: ", argv[i]);
+        dry_run = true;
+    }
+    load_env_file();
+    const char *key = vx_config_str("VAPI_PRIVATE_KEY", NULL);
+    if (key == NULL) {
+        vxctl_errorf("sync cleanup-native: VAPI_PRIVATE_KEY is not set");
+        return VXCTL_USAGE;
+    }
+    vx_vapi_api_config vapi = {vx_config_str("VAPI_API_BASE_URL", "https://api.vapi.ai"), key, 10000};
+    return vxctl_sync_cleanup_native(&vapi, dry_run);
+}
+
 int main(int argc, char **argv)
 {
     /* voxctl reports its own errors on stderr and keeps stdout for results;
@@ -418,7 +468,7 @@ int main(int argc, char **argv)
     }
     bool known = strcmp(cmd, "migrate") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "org") == 0 || strcmp(cmd, "agent") == 0 ||
                  strcmp(cmd, "envelope-key") == 0 || strcmp(cmd, "org-hint-key") == 0 || strcmp(cmd, "vault") == 0 ||
-                 strcmp(cmd, "parked") == 0;
+                 strcmp(cmd, "parked") == 0 || strcmp(cmd, "sync") == 0;
     if (!known)
         return usage_error("unknown command: ", cmd);
     if (vxctl_args_want_help(argc - 2, argv + 2)) {
@@ -442,6 +492,11 @@ int main(int argc, char **argv)
         if (argc < 3 || (strcmp(argv[2], "list") != 0 && strcmp(argv[2], "replay") != 0))
             return usage_error("expected 'list' or 'replay' after ", cmd);
         return cmd_parked(argv[2], argc - 3, argv + 3);
+    }
+    if (strcmp(cmd, "sync") == 0) {
+        if (argc < 3 || (strcmp(argv[2], "all") != 0 && strcmp(argv[2], "cleanup-native") != 0))
+            return usage_error("expected 'all' or 'cleanup-native' after ", cmd);
+        return cmd_sync(argv[2], argc - 3, argv + 3);
     }
     if (strcmp(cmd, "org") == 0 || strcmp(cmd, "agent") == 0) {
         if (argc < 3 || strcmp(argv[2], "create") != 0)

@@ -23,7 +23,14 @@
 #   calls stats (30 and 365 days), the contacts search (a name substring, a
 #   number prefix) — requests/s, p50/p99. Last in a full run, so its million
 #   rows weigh on no figure above.
-# BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook|vault|dashboard runs one part;
+#   toolsync: tool-sync against tests/fakes/vapi_api: agent saves (PUT
+#   /api/agent) through the gateway by wrk at 10 connections over
+#   BENCH_TOOLSYNC_ORGS orgs (default 100) — saves answered per second,
+#   p50/p99 (the save never waits on Vapi) — then the time from a save's
+#   commit to its org's assistant in sync at Vapi, p50/p99/max over one save
+#   of each org made at once (a burst, so it includes the queue), and how
+#   many Vapi calls and tool creations that took.
+# BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook|vault|dashboard|toolsync runs one part;
 # BENCH_NATS_REPLICAS=3 runs NATS as a three-server cluster with the VAPI stream R3;
 # BENCH_NATS_PERMISSIONS=off runs NATS without the suite's users (to measure their cost);
 # BENCH_PG_STATEMENTS=1 prints where PostgreSQL's time went during the drain.
@@ -213,6 +220,70 @@ if [[ ${BENCH_ONLY:-} == dashboard ]]; then
     dashboard_bench
     exit 0
 fi
+toolsync_bench() {
+    local n=${BENCH_TOOLSYNC_ORGS:-100} key=bench-vapi-private-key fake_port fake_pid i
+    fake_port=$(free_port)
+    VAPI_API_FAKE_PORT=$fake_port VAPI_API_FAKE_KEY=$key "$build/tests/fakes/vapi_api" >"$state/logs/vapi_api.log" 2>&1 &
+    fake_pid=$!
+    for _ in $(seq 1 100); do
+        curl -fs "http://127.0.0.1:$fake_port/_fake/state" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    suite_stop_one tool-sync
+    VAPI_API_BASE_URL=http://127.0.0.1:$fake_port VAPI_PRIVATE_KEY=$key PUBLIC_BASE_URL=https://bench.example \
+        suite_start_one "$build" "$state/logs" tool-sync
+    suite_stop_one gateway
+    GATEWAY_RATE_ORG_PER_MIN=6000000 GATEWAY_RATE_ORG_BURST=1000000 GATEWAY_RATE_IP_PER_MIN=6000000 \
+        GATEWAY_RATE_IP_BURST=1000000 suite_start_one "$build" "$state/logs" gateway
+    suite_wait_ready "$GATEWAY_PORT"
+    local tokens=$state/toolsync-tokens orgs=()
+    : >"$tokens"
+    for ((i = 0; i < n; i++)); do
+        orgs+=("$("$build/bin/voxctl" org create --name "Sync Bench $i")")
+        "$build/bin/voxctl" token --org "${orgs[i]}" --role owner --ttl 3600 >>"$tokens"
+    done
+    local base="http://127.0.0.1:$GATEWAY_PORT"
+    echo "toolsync: $n orgs, tool-sync with ${TOOL_SYNC_WORKERS:-2} workers against tests/fakes/vapi_api;" \
+        "gateway rate limits raised as for the dashboard bench"
+    printf '  PUT /api/agent connections=10 %s\n' "$(target_url="$base/api/agent" wrk_run 10 tests/bench/toolsync.lua "$tokens")"
+    # Let the saves above settle, then one save per org at once: commit to in sync.
+    local behind="SELECT count(*) FROM agent_sync WHERE desired_version > synced_version"
+    for _ in $(seq 1 600); do
+        [[ $(psql "$ADMIN_DATABASE_URL" -Atqc "$behind") == 0 ]] && break
+        sleep 0.5
+    done
+    local calls_before
+    calls_before=$(curl -fs "http://127.0.0.1:$fake_port/_fake/state" | grep -oE '"succeeded":\{([^{}]|\{id\})*\}' | head -1)
+    local start_ns
+    start_ns=$(date +%s%N)
+    local pids=()
+    while read -r token; do
+        curl -fsS -o /dev/null -X PUT -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+            --data '{"name":"Burst"}' "$base/api/agent" &
+        pids+=($!)
+    done <"$tokens"
+    wait "${pids[@]}"
+    echo "  $n saves (one per org, at once) answered in $((($(date +%s%N) - start_ns) / 1000000)) ms"
+    for _ in $(seq 1 1200); do
+        [[ $(psql "$ADMIN_DATABASE_URL" -Atqc "$behind") == 0 ]] && break
+        sleep 0.5
+    done
+    psql "$ADMIN_DATABASE_URL" -Atqc "
+        SELECT '  save committed -> assistant in sync at Vapi: p50_ms=' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1)
+            || ' p99_ms=' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1)
+            || ' max_ms=' || round(max(ms)::numeric, 1) || ' orgs=' || count(*)
+        FROM (SELECT extract(epoch FROM y.updated_at - c.updated_at) * 1000 AS ms
+              FROM agent_sync y JOIN agent_config c USING (org_id) JOIN organizations o ON o.id = c.org_id
+              WHERE o.name LIKE 'Sync Bench %' AND y.state = 'synced') t"
+    echo "  Vapi calls (fake): $(curl -fs "http://127.0.0.1:$fake_port/_fake/state" |
+        grep -oE '"succeeded":\{([^{}]|\{id\})*\}' | head -1); before the burst: ${calls_before:-none}"
+    kill "$fake_pid" 2>/dev/null || true
+    wait "$fake_pid" 2>/dev/null || true
+}
+if [[ ${BENCH_ONLY:-} == toolsync ]]; then
+    toolsync_bench
+    exit 0
+fi
 [[ ${BENCH_ONLY:-webhook} == webhook ]] || exit 0
 
 echo "webhook path (POST /api/vapi/webhook, end-of-call-report ~6 KB, ${duration}s each)"
@@ -294,4 +365,5 @@ wait "$node_pid" 2>/dev/null || true
 NATS_URL=$(admin_nats_url) "$build/tests/bench/bench_ceilings" \
     "$ADMIN_DATABASE_URL" tests/fixtures/vapi/end-of-call-report.json "${BENCH_CEILING_N:-20000}"
 
+[[ -n ${BENCH_ONLY:-} ]] || toolsync_bench
 [[ -n ${BENCH_ONLY:-} ]] || dashboard_bench

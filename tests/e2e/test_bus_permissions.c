@@ -128,7 +128,8 @@ static size_t pack(uint8_t *buf, size_t cap, const char *org, bool vapi, const c
     return voxanne__v1__gateway_request__pack(&req, buf);
 }
 
-static const char *const SERVICE_USERS[] = {"gateway", "webhook-ingest", "dashboard-api", "tool-router", "credential-vault"};
+static const char *const SERVICE_USERS[] = {"gateway",     "webhook-ingest",   "dashboard-api",
+                                            "tool-router", "credential-vault", "tool-sync"};
 #define N_USERS (sizeof(SERVICE_USERS) / sizeof(SERVICE_USERS[0]))
 
 static void test_no_credentials_no_bus(void **state)
@@ -364,10 +365,39 @@ static void test_only_dashboard_api_queues_tool_sync_jobs(void **state)
     assert_true(publish_refused(&p, "$JS.API.CONSUMER.MSG.NEXT.WORK.tool-sync", NULL, "", 0));
     assert_true(subscribe_refused(&p, "work.>"));
     peer_close(&p);
-    const char *others[] = {"gateway", "webhook-ingest", "tool-router", "credential-vault"};
+    const char *others[] = {"gateway", "webhook-ingest", "tool-router", "credential-vault", "tool-sync"};
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
         connect_as_service(&p, others[i]);
         assert_true(publish_refused(&p, VX_WORK_TOOL_SYNC, NULL, "", 0));
+        peer_close(&p);
+    }
+}
+
+/* tool-sync takes its jobs through its own durable on WORK and nothing
+ * else: it queues no job, pulls no other durable, purges nothing, and no
+ * other service pulls its durable. (tests/integration/tool-sync run it as
+ * its own user: the proof that what it needs is allowed.) */
+static void test_only_tool_sync_takes_its_jobs(void **state)
+{
+    peer p;
+    connect_as_service(&p, "tool-sync");
+    assert_false(publish_refused(&p, "$JS.API.STREAM.INFO.WORK", NULL, "", 0));
+    assert_false(publish_refused(&p, "$JS.API.CONSUMER.INFO.WORK.tool-sync", NULL, "", 0));
+    assert_true(publish_refused(&p, VX_WORK_NOTIFIER_HOT_LEAD, NULL, "", 0));
+    assert_true(publish_refused(&p, "$JS.API.CONSUMER.MSG.NEXT.VAPI.webhook-ingest", NULL, "", 0));
+    assert_true(publish_refused(&p, "$JS.API.CONSUMER.MSG.NEXT.WORK.notifier", NULL, "", 0));
+    assert_true(publish_refused(&p, "$JS.API.CONSUMER.DELETE.WORK.tool-sync", NULL, "", 0));
+    assert_true(publish_refused(&p, "$JS.API.STREAM.PURGE.WORK", NULL, "{}", 2));
+    assert_true(publish_refused(&p, "$JS.API.STREAM.MSG.GET.WORK", NULL, "{}", 2));
+    assert_true(publish_refused(&p, "$JS.ACK.WORK.tool-sync.1.1.1.1.1", NULL, "+ACK", 4));
+    assert_true(publish_refused(&p, "rpc.vault.tool-sync.google_token", NULL, "", 0));
+    assert_true(subscribe_refused(&p, "work.>"));
+    assert_true(subscribe_refused(&p, "rpc.dashboard.>"));
+    peer_close(&p);
+    const char *others[] = {"gateway", "webhook-ingest", "dashboard-api", "tool-router", "credential-vault"};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        connect_as_service(&p, others[i]);
+        assert_true(publish_refused(&p, "$JS.API.CONSUMER.MSG.NEXT.WORK.tool-sync", NULL, "", 0));
         peer_close(&p);
     }
 }
@@ -485,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_only_the_named_caller_reaches_the_vault),
         cmocka_unit_test(test_only_owners_publish_events_and_only_the_gateway_reads_them),
         cmocka_unit_test(test_only_dashboard_api_queues_tool_sync_jobs),
+        cmocka_unit_test(test_only_tool_sync_takes_its_jobs),
         cmocka_unit_test(test_unsigned_envelopes_are_refused_by_every_service),
         cmocka_unit_test(test_the_suite_still_works_through_the_gateway),
     };
