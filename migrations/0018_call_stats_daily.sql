@@ -3,16 +3,24 @@
 -- Summing a window's calls costs ~3 µs a call even from the covering index:
 -- 0.25 s for a busy org's month at a million calls, 3 s for its year, and
 -- at 100 dashboards at once the gateway's deadline passed (make bench,
--- BENCH_ONLY=dashboard). So the sums are kept as they change: statement
--- triggers on call_logs add each statement's delta to one row per (org,
--- day) — one upsert per org and day a statement touched, not per call —
--- and the stats read whole days from here and only the window's two
--- partial edge days from call_logs.
+-- BENCH_ONLY=dashboard). So the sums are kept as they change, in two parts:
 --
--- Counts are kept exactly, in the writer's transaction: a call and its
--- figures commit or roll back together. Rows are upserted in (org, day)
--- order, so two writers touching the same days wait for each other instead
--- of deadlocking.
+--   call_stats_delta  what each statement changed: statement triggers on
+--                     call_logs append one row per (org, day) it touched —
+--                     an INSERT only, in the writer's transaction, so
+--                     webhook-ingest's workers never wait for each other
+--                     on a shared row (an upsert of one row per org and day
+--                     would serialize every batch of a busy org, and
+--                     deadlock batches of several orgs written in opposite
+--                     orders);
+--   call_stats_daily  the folded sums: call_stats_fold() moves deltas into
+--                     it (dashboard-api does every few seconds; SKIP LOCKED,
+--                     so replicas share the work).
+--
+-- call_stats_days is both, and exact at any moment: a delta commits or
+-- rolls back with the calls it counts, and a fold moves rows in one
+-- statement. The stats read whole days from it and only the window's two
+-- partial edge days from call_logs.
 
 -- How a call's sentiment reads on the dashboard: Vapi's label when it is
 -- one of ours (any case), a word of it otherwise, else the score. One
@@ -53,11 +61,49 @@ CREATE TABLE call_stats_daily (
 );
 SELECT make_tenant_table('call_stats_daily');
 
--- Adds one statement's delta to the days it touched: +1 for each new row,
--- -1 for each old one (an update is both). Days whose every figure nets to
--- zero (an update that changed no figure: a transcript, a status) are not
--- written at all. Rows of an organization being deleted are skipped: its
--- days go with it (ON DELETE CASCADE).
+-- What statements changed, not yet folded into call_stats_daily.
+CREATE TABLE call_stats_delta (
+    id                  bigserial PRIMARY KEY,
+    org_id              uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    day                 date NOT NULL,
+    calls               bigint NOT NULL,
+    inbound_calls       bigint NOT NULL,
+    bookings            bigint NOT NULL,
+    inbound_bookings    bigint NOT NULL,
+    pipeline_value      numeric NOT NULL,
+    duration_sum        bigint NOT NULL,
+    duration_count      bigint NOT NULL,
+    tier_hot            bigint NOT NULL,
+    tier_warm           bigint NOT NULL,
+    tier_cold           bigint NOT NULL,
+    tier_unscored       bigint NOT NULL,
+    sentiment_positive  bigint NOT NULL,
+    sentiment_neutral   bigint NOT NULL,
+    sentiment_negative  bigint NOT NULL,
+    sentiment_unknown   bigint NOT NULL,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX call_stats_delta_org_day_idx ON call_stats_delta (org_id, day);
+SELECT make_tenant_table('call_stats_delta');
+GRANT USAGE ON SEQUENCE call_stats_delta_id_seq TO voxanne_app;
+-- The services' role appends deltas and reads both tables under its org's
+-- claims; folding is call_stats_fold()'s alone.
+REVOKE UPDATE, DELETE ON call_stats_delta FROM voxanne_app;
+REVOKE INSERT, UPDATE, DELETE ON call_stats_daily FROM voxanne_app;
+
+-- Both parts as one set of rows, read under the caller's row-level security.
+CREATE VIEW call_stats_days WITH (security_invoker = true) AS
+    SELECT org_id, day, calls, inbound_calls, bookings, inbound_bookings, pipeline_value, duration_sum, duration_count, tier_hot, tier_warm, tier_cold, tier_unscored, sentiment_positive, sentiment_neutral, sentiment_negative, sentiment_unknown FROM call_stats_daily
+    UNION ALL
+    SELECT org_id, day, calls, inbound_calls, bookings, inbound_bookings, pipeline_value, duration_sum, duration_count, tier_hot, tier_warm, tier_cold, tier_unscored, sentiment_positive, sentiment_neutral, sentiment_negative, sentiment_unknown FROM call_stats_delta;
+GRANT SELECT ON call_stats_days TO voxanne_app;
+
+-- Appends one statement's delta for the days it touched: +1 for each new
+-- row, -1 for each old one (an update is both). Days whose every figure nets
+-- to zero (an update that changed no figure: a transcript, a status) add
+-- nothing. Rows of an organization being deleted are skipped: its days go
+-- with it (ON DELETE CASCADE).
 CREATE FUNCTION call_stats_apply() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
@@ -90,10 +136,66 @@ BEGIN
             FROM d
             WHERE EXISTS (SELECT 1 FROM organizations o WHERE o.id = d.org_id)
             GROUP BY 1, 2)
-        INSERT INTO call_stats_daily AS s (org_id, day, calls, inbound_calls, bookings, inbound_bookings, pipeline_value, duration_sum, duration_count, tier_hot, tier_warm, tier_cold, tier_unscored, sentiment_positive, sentiment_neutral, sentiment_negative, sentiment_unknown)
+        INSERT INTO call_stats_delta (org_id, day, calls, inbound_calls, bookings, inbound_bookings, pipeline_value, duration_sum, duration_count, tier_hot, tier_warm, tier_cold, tier_unscored, sentiment_positive, sentiment_neutral, sentiment_negative, sentiment_unknown)
         SELECT * FROM agg
         WHERE (calls, inbound_calls, bookings, inbound_bookings, pipeline_value, duration_sum, duration_count, tier_hot, tier_warm, tier_cold, tier_unscored, sentiment_positive, sentiment_neutral, sentiment_negative, sentiment_unknown) <> (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        ORDER BY org_id, day
+    $q$, src);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER call_stats_inserted AFTER INSERT ON call_logs REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION call_stats_apply();
+CREATE TRIGGER call_stats_updated AFTER UPDATE ON call_logs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION call_stats_apply();
+CREATE TRIGGER call_stats_deleted AFTER DELETE ON call_logs REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION call_stats_apply();
+
+-- The folding, for every org at once: its own role, whose policies are on
+-- these two tables alone.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'voxanne_rollup') THEN
+        CREATE ROLE voxanne_rollup NOLOGIN NOBYPASSRLS;
+    END IF;
+END
+$$;
+GRANT USAGE ON SCHEMA public TO voxanne_rollup;
+-- (UPDATE only so that it may lock the rows it folds: FOR UPDATE asks for it.)
+GRANT SELECT, DELETE, UPDATE (updated_at) ON call_stats_delta TO voxanne_rollup;
+GRANT SELECT, INSERT, UPDATE ON call_stats_daily TO voxanne_rollup;
+CREATE POLICY rollup_fold ON call_stats_delta TO voxanne_rollup USING (true);
+CREATE POLICY rollup_fold ON call_stats_daily TO voxanne_rollup USING (true) WITH CHECK (true);
+
+-- Folds up to p_limit of the oldest deltas into call_stats_daily, in one
+-- statement (the rows leave the one table as they reach the other), rows
+-- another folder holds skipped. Returns how many were folded: p_limit
+-- means there may be more.
+CREATE FUNCTION call_stats_fold(p_limit integer) RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+    WITH picked AS (SELECT id FROM call_stats_delta ORDER BY id LIMIT p_limit FOR UPDATE SKIP LOCKED),
+    moved AS (DELETE FROM call_stats_delta d USING picked p WHERE d.id = p.id RETURNING d.*),
+    agg AS (SELECT org_id, day,
+               sum(calls),
+               sum(inbound_calls),
+               sum(bookings),
+               sum(inbound_bookings),
+               sum(pipeline_value),
+               sum(duration_sum),
+               sum(duration_count),
+               sum(tier_hot),
+               sum(tier_warm),
+               sum(tier_cold),
+               sum(tier_unscored),
+               sum(sentiment_positive),
+               sum(sentiment_neutral),
+               sum(sentiment_negative),
+               sum(sentiment_unknown)
+            FROM moved GROUP BY 1, 2),
+    folded AS (
+        INSERT INTO call_stats_daily AS s (org_id, day, calls, inbound_calls, bookings, inbound_bookings, pipeline_value, duration_sum, duration_count, tier_hot, tier_warm, tier_cold, tier_unscored, sentiment_positive, sentiment_neutral, sentiment_negative, sentiment_unknown)
+        SELECT * FROM agg ORDER BY org_id, day
         ON CONFLICT (org_id, day) DO UPDATE SET
             calls = s.calls + EXCLUDED.calls,
             inbound_calls = s.inbound_calls + EXCLUDED.inbound_calls,
@@ -110,17 +212,12 @@ BEGIN
             sentiment_neutral = s.sentiment_neutral + EXCLUDED.sentiment_neutral,
             sentiment_negative = s.sentiment_negative + EXCLUDED.sentiment_negative,
             sentiment_unknown = s.sentiment_unknown + EXCLUDED.sentiment_unknown
-    $q$, src);
-    RETURN NULL;
-END
+        RETURNING 1)
+    SELECT count(*)::integer FROM moved
 $$;
-
-CREATE TRIGGER call_stats_inserted AFTER INSERT ON call_logs REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION call_stats_apply();
-CREATE TRIGGER call_stats_updated AFTER UPDATE ON call_logs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION call_stats_apply();
-CREATE TRIGGER call_stats_deleted AFTER DELETE ON call_logs REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION call_stats_apply();
+ALTER FUNCTION call_stats_fold(integer) OWNER TO voxanne_rollup;
+REVOKE ALL ON FUNCTION call_stats_fold(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION call_stats_fold(integer) TO voxanne_app;
 
 -- The calls stored before this migration.
 INSERT INTO call_stats_daily (org_id, day, calls, inbound_calls, bookings, inbound_bookings, pipeline_value, duration_sum, duration_count, tier_hot, tier_warm, tier_cold, tier_unscored, sentiment_positive, sentiment_neutral, sentiment_negative, sentiment_unknown)

@@ -100,8 +100,9 @@ static const char LIST_SQL[] =
     " CASE WHEN $15::boolean THEN (SELECT total FROM known) IS NULL AND (SELECT n FROM counted) > " COUNT_MAX " END";
 
 /*
- * Stats: whole UTC days are read from call_stats_daily (kept by triggers on
- * call_logs, migrations/0018), so a year costs 366 rows; only the window's
+ * Stats: whole UTC days are read from call_stats_days (kept by triggers on
+ * call_logs and folded by stats_fold.c, migrations/0018), so a year costs a
+ * few hundred rows; only the window's
  * partial first and last days are summed from call_logs, each an index
  * range of its own. d1 is the first whole day at or after `from`, d2 the
  * day `to` falls in; without a whole day between them everything is raw.
@@ -136,7 +137,7 @@ static const char STATS_SQL[] =
     " coalesce(sum(duration_count), 0), coalesce(sum(tier_hot), 0), coalesce(sum(tier_warm), 0), coalesce(sum(tier_cold), 0),"
     " coalesce(sum(tier_unscored), 0), coalesce(sum(sentiment_positive), 0), coalesce(sum(sentiment_neutral), 0),"
     " coalesce(sum(sentiment_negative), 0), coalesce(sum(sentiment_unknown), 0)"
-    " FROM call_stats_daily WHERE org_id = $1::uuid AND day >= (SELECT d1 FROM b) AND day < (SELECT d2 FROM b)),"
+    " FROM call_stats_days WHERE org_id = $1::uuid AND day >= (SELECT d1 FROM b) AND day < (SELECT d2 FROM b)),"
     " t AS (SELECT sum(calls) AS calls, sum(inbound_calls) AS inbound_calls, sum(bookings) AS bookings,"
     " sum(inbound_bookings) AS inbound_bookings, sum(pipeline_value) AS pipeline_value, sum(duration_sum) AS duration_sum,"
     " sum(duration_count) AS duration_count, sum(tier_hot) AS tier_hot, sum(tier_warm) AS tier_warm, sum(tier_cold) AS tier_cold,"

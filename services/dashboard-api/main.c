@@ -8,6 +8,7 @@
 #include "contact_call.h"
 #include "router.h"
 #include "sessions.h"
+#include "stats_fold.h"
 #include "vx_config.h"
 #include "vx_log.h"
 #include "vx_nats.h"
@@ -40,6 +41,7 @@ int main(void)
     if (workers == NULL)
         abort();
     jsCtx *js = NULL;
+    stats_fold *fold = stats_fold_create(database_url);
     natsConnection *nc = vx_nats_connect(nats_url, "dashboard-api");
     if (nc == NULL)
         goto out;
@@ -61,6 +63,8 @@ int main(void)
             goto out;
     }
 
+    if (stats_fold_start(fold) != 0)
+        goto out;
     vx_log_info(NULL, NULL, "dashboard-api serving", "subject", "rpc.dashboard.>");
     vx_signal_wait_termination();
     vx_log_info(NULL, NULL, "dashboard-api stopping");
@@ -74,6 +78,7 @@ out:
     for (int i = 0; i < nworkers; i++)
         dashboard_worker_destroy(workers[i]);
     free(workers);
+    stats_fold_destroy(fold);
     if (js != NULL)
         jsCtx_Destroy(js); /* after the workers that publish on it */
     vx_nats_close(nc);
