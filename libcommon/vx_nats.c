@@ -363,12 +363,26 @@ int vx_js_ensure_vapi_stream(jsCtx *js, const vx_vapi_stream_limits *limits)
     return vx_js_ensure_stream(js, &cfg);
 }
 
-void vx_nats_drain_subscription(natsSubscription **sub)
+void vx_served_sub_stop(vx_served_sub *s)
 {
-    if (*sub == NULL)
+    if (s->sub == NULL || s->draining)
         return;
-    natsSubscription_Drain(*sub);
-    natsSubscription_WaitForDrainCompletion(*sub, 5000);
-    natsSubscription_Destroy(*sub);
-    *sub = NULL;
+    s->draining = true;
+    /* A drain completes when the server has answered the UNSUB; while NATS is
+     * away that never happens, and the stop would wait its whole budget for
+     * nothing: no request can arrive, and no answer leave, meanwhile. */
+    if (natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED || natsSubscription_Drain(s->sub) != NATS_OK)
+        natsSubscription_Unsubscribe(s->sub);
+}
+
+void vx_served_sub_end(vx_served_sub *s)
+{
+    if (s->sub == NULL)
+        return;
+    /* Not draining (unsubscribed instead, or never stopped): returns at once,
+     * and the destroy removes the interest. */
+    natsSubscription_WaitForDrainCompletion(s->sub, VX_SERVED_SUB_DRAIN_MS);
+    natsSubscription_Destroy(s->sub);
+    s->sub = NULL;
+    s->draining = false;
 }

@@ -48,10 +48,20 @@ natsConnection *vx_nats_connect_with(natsOptions *opts, const char *url);
  * (a PING/PONG, up to 2 s): cnats closes with SO_LINGER 0, a reset that
  * discards output the server has not read — the last replies or acks. */
 void vx_nats_close(natsConnection *nc);
-/* Drains *sub (messages already delivered are handled, no new ones come),
- * waits up to 5 s for that, destroys it and sets *sub to NULL. NULL: nothing.
- * The stop of a worker that serves a subscription. */
-void vx_nats_drain_subscription(natsSubscription **sub);
+/* A subscription a worker serves, and its stop in two steps so that a
+ * service stops all its workers at once and then waits for them together.
+ * vx_served_sub_stop starts draining it (messages already delivered are
+ * handled, no new ones come) or, when nc is not connected, only unsubscribes;
+ * a second call does nothing. vx_served_sub_end waits up to
+ * VX_SERVED_SUB_DRAIN_MS for the drain, then destroys sub. NULL sub: nothing. */
+#define VX_SERVED_SUB_DRAIN_MS 5000
+typedef struct vx_served_sub {
+    natsConnection *nc;    /* the connection sub was made on (not owned) */
+    natsSubscription *sub; /* owned */
+    bool draining;
+} vx_served_sub;
+void vx_served_sub_stop(vx_served_sub *s);
+void vx_served_sub_end(vx_served_sub *s);
 
 /* Publishes len bytes of data to subject, expected to land in stream, with
  * the de-duplication id msg_id (Nats-Msg-Id): waits for the PubAck when wait

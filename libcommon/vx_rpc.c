@@ -534,8 +534,17 @@ static bool serve_pending(natsConnection *nc, natsSubscription *sub, vx_rpc_work
 /* Stops taking requests without losing one already routed to us: the UNSUB
  * goes out in drain mode (the subscription keeps what still arrives), then a
  * marker; once the marker is back, every request sent before the UNSUB is here. */
+static bool nats_connected(natsConnection *nc)
+{
+    return natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
 static natsSubscription *start_drain(natsConnection *nc, natsSubscription *sub)
 {
+    /* While NATS is away no request can reach us and no answer leave: there
+     * is nothing to drain, and no server to send the marker back. */
+    if (!nats_connected(nc))
+        return NULL;
     natsStatus s = natsSubscription_Drain(sub);
     if (s != NATS_OK) {
         vx_log_error(NULL, NULL, "rpc worker drain failed", "error", natsStatus_GetText(s));
@@ -592,13 +601,17 @@ static void *worker_main(void *arg)
         } else if (drain_until != 0 && nats_Now() > drain_until) {
             vx_log_warn(NULL, NULL, "rpc worker drain timed out", "service", w->binding.service);
             break;
+        } else if (drain_until != 0 && !nats_connected(nc)) {
+            vx_log_warn(NULL, NULL, "rpc worker drain cut short: nats disconnected", "service", w->binding.service);
+            break;
         }
     }
     /* Requests handed to other threads are still to be answered on this
      * connection: keep it served until they are (they are bounded by their
-     * deadlines), then close it to them. */
+     * deadlines), then close it to them. Not while NATS is away: an answer
+     * could only wait in the reconnect buffer that the close discards. */
     int64_t answers_until = nats_Now() + WORKER_DRAIN_MS;
-    while (channel_outstanding(w->channel) > 0 && nats_Now() < answers_until) {
+    while (channel_outstanding(w->channel) > 0 && nats_Now() < answers_until && nats_connected(nc)) {
         vx_natsloop_poll(loop, 10);
         vx_natsloop_flush(loop);
     }

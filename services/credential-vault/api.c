@@ -25,7 +25,7 @@
 struct api_worker {
     const vault_ctx *v;
     vx_pg *pg; /* used only on the subscription's thread */
-    natsSubscription *sub;
+    vx_served_sub served;
 };
 
 /* One request being answered. */
@@ -375,7 +375,8 @@ api_worker *api_worker_create(const vault_ctx *v)
 
 int api_worker_start(api_worker *w, natsConnection *nc)
 {
-    natsStatus s = natsConnection_QueueSubscribe(&w->sub, nc, "rpc.vault.>", "vault", on_message, w);
+    w->served.nc = nc;
+    natsStatus s = natsConnection_QueueSubscribe(&w->served.sub, nc, "rpc.vault.>", "vault", on_message, w);
     if (s != NATS_OK) {
         vx_log_error(NULL, NULL, "vault subscribe failed", "subject", "rpc.vault.>", "error", natsStatus_GetText(s));
         return -1;
@@ -385,7 +386,7 @@ int api_worker_start(api_worker *w, natsConnection *nc)
 
 void api_worker_stop(api_worker *w)
 {
-    vx_nats_drain_subscription(&w->sub);
+    vx_served_sub_stop(&w->served);
 }
 
 void api_worker_destroy(api_worker *w)
@@ -393,6 +394,7 @@ void api_worker_destroy(api_worker *w)
     if (w == NULL)
         return;
     api_worker_stop(w);
+    vx_served_sub_end(&w->served);
     vx_pg_destroy(w->pg);
     free(w);
 }

@@ -71,7 +71,8 @@ int main(void)
     status = VX_EXIT_OK;
 
 out:
-    /* Stop them all before freeing any: each drain lets its requests in hand finish. */
+    /* Start every drain, then wait for each while freeing: the workers finish
+     * their requests in hand together, not one after another. */
     for (int i = 0; i < nworkers; i++)
         if (workers[i] != NULL)
             dashboard_worker_stop(workers[i]);

@@ -36,7 +36,7 @@
 
 struct dashboard_worker {
     vx_pg *pg; /* owned; used only on the subscription's thread */
-    natsSubscription *sub;
+    vx_served_sub served;
 };
 
 typedef void (*dashboard_handler)(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply);
@@ -172,12 +172,13 @@ dashboard_worker *dashboard_worker_create(const char *database_url)
 
 int dashboard_worker_start(dashboard_worker *w, natsConnection *nc)
 {
-    return vx_rpc_serve(nc, "dashboard", dispatch, worker_healthy, w, &w->sub);
+    w->served.nc = nc;
+    return vx_rpc_serve(nc, "dashboard", dispatch, worker_healthy, w, &w->served.sub);
 }
 
 void dashboard_worker_stop(dashboard_worker *w)
 {
-    vx_nats_drain_subscription(&w->sub);
+    vx_served_sub_stop(&w->served);
 }
 
 void dashboard_worker_destroy(dashboard_worker *w)
@@ -185,6 +186,7 @@ void dashboard_worker_destroy(dashboard_worker *w)
     if (w == NULL)
         return;
     dashboard_worker_stop(w);
+    vx_served_sub_end(&w->served);
     vx_pg_destroy(w->pg);
     free(w);
 }

@@ -13,7 +13,7 @@
 
 struct routes_worker {
     route_ctx ctx; /* ctx.pg is owned; used only on the subscription's thread */
-    natsSubscription *sub;
+    vx_served_sub served;
 };
 
 typedef void (*route_handler)(const route_ctx *r, const vx_gateway_request *req, vx_rpc_reply *reply);
@@ -77,12 +77,13 @@ routes_worker *routes_worker_create(const vault_ctx *v)
 
 int routes_worker_start(routes_worker *w, natsConnection *nc)
 {
-    return vx_rpc_serve(nc, "integrations", dispatch, worker_healthy, w, &w->sub);
+    w->served.nc = nc;
+    return vx_rpc_serve(nc, "integrations", dispatch, worker_healthy, w, &w->served.sub);
 }
 
 void routes_worker_stop(routes_worker *w)
 {
-    vx_nats_drain_subscription(&w->sub);
+    vx_served_sub_stop(&w->served);
 }
 
 void routes_worker_destroy(routes_worker *w)
@@ -90,6 +91,7 @@ void routes_worker_destroy(routes_worker *w)
     if (w == NULL)
         return;
     routes_worker_stop(w);
+    vx_served_sub_end(&w->served);
     vx_pg_destroy(w->ctx.pg);
     free(w);
 }
