@@ -37,8 +37,14 @@ PKGS_dashboard-api := libnats libpq libcjson libcurl libcrypto libprotobuf-c lib
 PKGS_credential-vault := libnats libpq libcjson libcurl libcrypto libprotobuf-c
 PKGS_tool-sync := libnats libpq libcjson libcurl libcrypto libprotobuf-c
 PKGS_voxctl := libpq libcjson libcrypto libnats libprotobuf-c libcurl
+# rag-search's stemmer has no pkg-config file (libstemmer-dev): see LIBS_rag-search.
+PKGS_rag-search := libnats libpq libcjson libcurl libcrypto libprotobuf-c
+LIBS_rag-search := -lstemmer
+# pdf-text: the PDF reader rag-search runs as a child process, alone with poppler.
+PKGS_pdf-text := poppler-glib
 # Tests, fakes and harnesses may use any of them.
 PKGS_ALL := libh2o-evloop libnats libpq libcjson libcurl openssl libprotobuf-c libxcrypt
+LIBS_ALL := -lstemmer
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_ALL) 2>/dev/null)
 
@@ -90,7 +96,7 @@ INTEG_TESTS := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(shell
 E2E_TESTS := $(patsubst tests/e2e/%.c,$(B)/tests/e2e/%,$(wildcard tests/e2e/test_*.c))
 BENCHES := $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(wildcard tests/bench/*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(shell find tests/fuzz -mindepth 2 -name 'fuzz_*.c'))
-TEST_LIBS := $(call pkg_libs,$(PKGS_ALL))
+TEST_LIBS := $(call pkg_libs,$(PKGS_ALL)) $(LIBS_ALL)
 
 .PHONY: all build tests-build tsan-build fuzz-build asan test unit deps format format-check check-arch run bench fuzz clean
 .SECONDARY:
@@ -137,7 +143,7 @@ $(B)/lib/libsvc-$(1).a: $(patsubst %.c,$(B)/obj/%.o,$(call service_src,$(1)))
 	rm -f $$@ && ar rcs $$@ $$^
 $(B)/bin/$(1): $(B)/obj/services/$(1)/main.o $(B)/lib/libsvc-$(1).a $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(OPT_LDFLAGS) -o $$@ $$^ $$(call pkg_libs,$$(PKGS_$(1)))
+	$$(CC) $$(OPT_LDFLAGS) -o $$@ $$^ $$(call pkg_libs,$$(PKGS_$(1))) $$(LIBS_$(1))
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
