@@ -16,6 +16,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -58,4 +59,31 @@ long vx_config_long(const char *name, long def, long min, long max)
         exit(VX_EXIT_CONFIG);
     }
     return n;
+}
+
+/* A plain decimal number (digits, an optional '.' and fraction, an optional
+ * sign; no exponent, "inf" or "nan", which strtod would take) in [min, max]. */
+double vx_config_double(const char *name, double def, double min, double max)
+{
+    const char *v = config_get(name);
+    if (!v)
+        return def;
+    const char *p = (v[0] == '-' || v[0] == '+') ? v + 1 : v;
+    bool digits = false, point = false, plain = true;
+    for (; *p != '\0' && plain; p++) {
+        if (isdigit((unsigned char)*p))
+            digits = true;
+        else if (*p == '.' && !point)
+            point = true;
+        else
+            plain = false;
+    }
+    char *end = NULL;
+    errno = 0;
+    double d = plain && digits ? strtod(v, &end) : 0;
+    if (!plain || !digits || errno == ERANGE || end == NULL || *end != '\0' || d < min || d > max) {
+        fprintf(stderr, "environment variable %s must be a number in [%g, %g]\n", name, min, max);
+        exit(VX_EXIT_CONFIG);
+    }
+    return d;
 }

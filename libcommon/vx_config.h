@@ -18,5 +18,7 @@ const char *vx_config_require(const char *name);
 const char *vx_config_str(const char *name, const char *def);
 /* An integer in [min, max], or def when unset or empty; exits when set but not such an integer. */
 long vx_config_long(const char *name, long def, long min, long max);
+/* A decimal number (no exponent) in [min, max], or def when unset or empty; exits when set but not such a number. */
+double vx_config_double(const char *name, double def, double min, double max);
 
 #endif

@@ -54,7 +54,7 @@ const char *vx_envelope_program_service(const char *program)
         const char *program, *service;
     } programs[] = {
         {"webhook-ingest", "ingest"},         {"dashboard-api", "dashboard"}, {"tool-router", "tools"},
-        {"credential-vault", "integrations"}, {"rag-search", "rag"},
+        {"credential-vault", "integrations"}, {"rag-search", "kb"},
     };
     for (size_t i = 0; program != NULL && i < sizeof(programs) / sizeof(programs[0]); i++)
         if (strcmp(programs[i].program, program) == 0)

@@ -69,6 +69,14 @@ static const vx_route ROUTES[] = {
     {"GET", "/api/integrations/google/authorize", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_GOOGLE_AUTHORIZE, false,
      0},
     {"GET", "/api/integrations/google/callback", VX_AUTH_SERVICE, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_GOOGLE_CALLBACK, true, 0},
+    {"GET", "/api/knowledge-base/documents", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_KB_DOCUMENTS_LIST, false, 0},
+    /* A PDF of up to 10 MiB (issue 14): only this route takes that much. */
+    {"POST", "/api/knowledge-base/documents", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_KB_DOCUMENTS_CREATE, false,
+     VX_ROUTE_BODY_MAX},
+    {"GET", "/api/knowledge-base/documents/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_KB_DOCUMENTS_GET, false, 0},
+    {"DELETE", "/api/knowledge-base/documents/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_KB_DOCUMENTS_DELETE, false,
+     0},
+    {"GET", "/api/knowledge-base/search", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_KB_SEARCH, false, 0},
 };
 
 size_t vx_routes_largest_body(const vx_route *table, size_t count)

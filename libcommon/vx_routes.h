@@ -92,6 +92,12 @@
 #define VX_SUBJECT_INTEGRATIONS_TWILIO_DELETE    "rpc.integrations.twilio.delete"
 #define VX_SUBJECT_INTEGRATIONS_GOOGLE_AUTHORIZE "rpc.integrations.google.authorize"
 #define VX_SUBJECT_INTEGRATIONS_GOOGLE_CALLBACK  "rpc.integrations.google.callback"
+/* rag-search: the knowledge base (its NATS service is "kb"; rpc.rag.search is tool-router's, not a route). */
+#define VX_SUBJECT_KB_DOCUMENTS_LIST   "rpc.kb.documents.list"
+#define VX_SUBJECT_KB_DOCUMENTS_CREATE "rpc.kb.documents.create"
+#define VX_SUBJECT_KB_DOCUMENTS_GET    "rpc.kb.documents.get"
+#define VX_SUBJECT_KB_DOCUMENTS_DELETE "rpc.kb.documents.delete"
+#define VX_SUBJECT_KB_SEARCH           "rpc.kb.search"
 
 typedef enum {
     VX_AUTH_NONE,             /* anyone: liveness (/health) only */
@@ -126,11 +132,11 @@ typedef struct vx_route {
     /* The largest body the route takes; 0: the gateway's GATEWAY_MAX_BODY_BYTES.
      * For the few uploads that need more (a CSV of 10,000 contacts). At most
      * VX_ROUTE_BODY_MAX: the envelope must fit one NATS message (max_payload
-     * 8 MB in deploy/nats and deploy/local/infra.sh). */
+     * 12 MB in deploy/ and deploy/local/infra.sh: 10 MiB and the envelope). */
     size_t max_body_bytes;
 } vx_route;
 
-#define VX_ROUTE_BODY_MAX ((size_t)7 << 20)
+#define VX_ROUTE_BODY_MAX ((size_t)10 << 20)
 
 #define VX_ROUTE_MAX_PARAMS 4
 

@@ -340,7 +340,7 @@ nats_write_config() {
 # Written by deploy/local/infra.sh.
 listen: 127.0.0.1:$port
 http: 127.0.0.1:$mport
-max_payload: 8MB
+max_payload: 12MB
 pid_file: "$NATS_PID"
 ${VX_NATS_PROF_PORT:+prof_port: $VX_NATS_PROF_PORT}
 jetstream {

@@ -54,7 +54,7 @@ for i in 1 2 3; do
 server_name: bench-n$i
 listen: 127.0.0.1:${client[i]}
 http: 127.0.0.1:${mon[i]}
-max_payload: 8MB
+max_payload: 12MB
 pid_file: "$dir/n$i/nats.pid"
 jetstream { store_dir: "$dir/n$i" }
 cluster {

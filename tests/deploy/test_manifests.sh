@@ -16,7 +16,7 @@
 #    libraries and pkg-config modules the build uses (on a Debian host of the
 #    image's release);
 #  - NATS, run with the compose command and config (local nats-server), has
-#    JetStream and a max_payload of at least 8 MB;
+#    JetStream and a max_payload of at least 12 MB;
 #  - the migrate command as written works the way the image runs it: voxctl
 #    outside any checkout, the working directory /, MIGRATIONS_DIR as the
 #    Dockerfile sets it (pointed at the repo's migrations), only the
@@ -532,7 +532,7 @@ if [[ -n ${nats_cmd:-} ]] && command -v nats-server >/dev/null; then
         bad "$compose_file: nats-server ${nats_cmd} does not start: $(head -n 1 "$tmp/nats.log")"
     else
         payload=$(sed -nE 's/.*"max_payload": *([0-9]+).*/\1/p' <<<"$varz" | sed -n 1p)
-        ((${payload:-0} >= 8 * 1024 * 1024)) || bad "$compose_file: NATS max_payload is ${payload:-unknown}, below the 8 MB the gateway's envelopes need (deploy/local/infra.sh runs 8MB)"
+        ((${payload:-0} >= 12 * 1024 * 1024)) || bad "$compose_file: NATS max_payload is ${payload:-unknown}, below the 12 MB the gateway's envelopes need (deploy/local/infra.sh runs 12MB)"
         jsz=$(curl -fs "http://127.0.0.1:$nm/jsz" || true)
         [[ $jsz == *'"config"'* ]] || bad "$compose_file: NATS runs without JetStream"
         ok "$compose_file: nats-server $(tr '\n' ' ' < <(flow_items "$nats_cmd"))starts with JetStream, max_payload $payload"

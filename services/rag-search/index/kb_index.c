@@ -1,0 +1,464 @@
+/*
+ * kb_index: documents, the BM25 postings and the vector matrix (see kb_index.h).
+ *
+ * Design: a document keeps each chunk's distinct term hashes with their
+ * counts, so an index is rebuilt from memory without analysing text again
+ * (an upload to an org of 10,000 chunks rebuilds in milliseconds, not the
+ * seconds stemming would take). The postings live in one table with open
+ * addressing on the 64-bit term hash and two flat arrays (chunk, count)
+ * that each term's slice indexes: three allocations per index, and a
+ * query's terms each touch one contiguous slice.
+ */
+#include "index/kb_index.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BM25_K1 1.2f
+#define BM25_B  0.75f
+
+struct kb_doc {
+    char id[37];
+    char org_id[37];
+    int64_t version;
+    size_t nchunks;
+    kb_chunk *chunks;
+    size_t bytes;
+    atomic_int refs;
+};
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n > 0 ? n : 1, size > 0 ? size : 1);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s != NULL ? s : "");
+    if (d == NULL)
+        abort();
+    return d;
+}
+
+kb_doc *kb_doc_create(const char *org_id, const char *id, int64_t version, size_t nchunks)
+{
+    kb_doc *d = xcalloc(1, sizeof(*d));
+    size_t n = strnlen(id, 36);
+    memcpy(d->id, id, n);
+    n = strnlen(org_id, 36);
+    memcpy(d->org_id, org_id, n);
+    d->version = version;
+    d->nchunks = nchunks;
+    d->chunks = xcalloc(nchunks, sizeof(kb_chunk));
+    d->bytes = sizeof(*d) + nchunks * sizeof(kb_chunk);
+    atomic_init(&d->refs, 1);
+    return d;
+}
+
+/* Collects a chunk's terms while the analyzer emits them. */
+typedef struct term_counter {
+    uint64_t *keys;
+    uint16_t *counts;
+    size_t cap; /* power of two */
+    size_t distinct;
+    uint32_t total;
+} term_counter;
+
+static void counter_grow(term_counter *c);
+
+static void counter_add(uint64_t term, void *arg)
+{
+    term_counter *c = arg;
+    if (term == 0)
+        term = 1; /* 0 marks an empty slot */
+    if (c->total < UINT32_MAX)
+        c->total++;
+    if (2 * (c->distinct + 1) > c->cap)
+        counter_grow(c);
+    size_t mask = c->cap - 1;
+    for (size_t i = (size_t)term & mask;; i = (i + 1) & mask) {
+        if (c->keys[i] == term) {
+            if (c->counts[i] < UINT16_MAX)
+                c->counts[i]++;
+            return;
+        }
+        if (c->keys[i] == 0) {
+            c->keys[i] = term;
+            c->counts[i] = 1;
+            c->distinct++;
+            return;
+        }
+    }
+}
+
+static void counter_grow(term_counter *c)
+{
+    term_counter bigger = {.cap = c->cap > 0 ? 2 * c->cap : 64};
+    bigger.keys = xcalloc(bigger.cap, sizeof(uint64_t));
+    bigger.counts = xcalloc(bigger.cap, sizeof(uint16_t));
+    for (size_t i = 0; i < c->cap; i++) {
+        if (c->keys[i] == 0)
+            continue;
+        size_t mask = bigger.cap - 1;
+        size_t j = (size_t)c->keys[i] & mask;
+        while (bigger.keys[j] != 0)
+            j = (j + 1) & mask;
+        bigger.keys[j] = c->keys[i];
+        bigger.counts[j] = c->counts[i];
+    }
+    bigger.distinct = c->distinct;
+    bigger.total = c->total;
+    free(c->keys);
+    free(c->counts);
+    *c = bigger;
+}
+
+void kb_doc_set_chunk(kb_doc *d, size_t i, const char *chunk_id, const char *heading, const char *content, const float *vector,
+                      int dim, analyzer *a)
+{
+    kb_chunk *c = &d->chunks[i];
+    size_t n = strnlen(chunk_id, 36);
+    memcpy(c->id, chunk_id, n);
+    c->document_id = d->id;
+    c->heading = xstrdup(heading);
+    c->content = xstrdup(content);
+    term_counter counter = {0};
+    analyzer_terms(a, c->heading, strlen(c->heading), counter_add, &counter);
+    analyzer_terms(a, c->content, strlen(c->content), counter_add, &counter);
+    c->length = counter.total;
+    c->nterms = (uint32_t)counter.distinct;
+    c->terms = xcalloc(counter.distinct, sizeof(uint64_t));
+    c->tf = xcalloc(counter.distinct, sizeof(uint16_t));
+    for (size_t k = 0, j = 0; k < counter.cap; k++)
+        if (counter.keys[k] != 0) {
+            c->terms[j] = counter.keys[k];
+            c->tf[j++] = counter.counts[k];
+        }
+    free(counter.keys);
+    free(counter.counts);
+    if (vector != NULL && dim > 0) {
+        c->vector = xcalloc((size_t)dim, sizeof(float));
+        memcpy(c->vector, vector, (size_t)dim * sizeof(float));
+    }
+    d->bytes += strlen(c->heading) + strlen(c->content) + 2 + c->nterms * (sizeof(uint64_t) + sizeof(uint16_t)) +
+                (c->vector != NULL ? (size_t)dim * sizeof(float) : 0);
+}
+
+const char *kb_doc_id(const kb_doc *d)
+{
+    return d->id;
+}
+
+const char *kb_doc_org(const kb_doc *d)
+{
+    return d->org_id;
+}
+
+int64_t kb_doc_version(const kb_doc *d)
+{
+    return d->version;
+}
+
+size_t kb_doc_chunks(const kb_doc *d)
+{
+    return d->nchunks;
+}
+
+size_t kb_doc_bytes(const kb_doc *d)
+{
+    return d->bytes;
+}
+
+kb_doc *kb_doc_ref(kb_doc *d)
+{
+    atomic_fetch_add(&d->refs, 1);
+    return d;
+}
+
+void kb_doc_unref(kb_doc *d)
+{
+    if (d == NULL || atomic_fetch_sub(&d->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < d->nchunks; i++) {
+        free(d->chunks[i].heading);
+        free(d->chunks[i].content);
+        free(d->chunks[i].terms);
+        free(d->chunks[i].tf);
+        free(d->chunks[i].vector);
+    }
+    free(d->chunks);
+    free(d);
+}
+
+/* One term's postings: [start, start + df) of the flat arrays. */
+typedef struct posting_slot {
+    uint64_t term; /* 0: empty */
+    uint32_t start;
+    uint32_t df;
+    float idf;
+} posting_slot;
+
+struct kb_index {
+    atomic_int refs;
+    kb_doc **docs;
+    size_t ndocs;
+    const kb_chunk **chunks;
+    size_t n;
+    /* BM25 */
+    posting_slot *slots;
+    size_t slot_mask;
+    uint32_t *post_chunk;
+    uint16_t *post_tf;
+    float *norm; /* per chunk: k1 * (1 - b + b * length / avgdl) */
+    /* dense */
+    int dim;
+    size_t nvec;
+    float *matrix;       /* nvec × dim, 32-byte aligned */
+    uint32_t *vec_chunk; /* row → chunk */
+};
+
+static posting_slot *slot_find(posting_slot *slots, size_t mask, uint64_t term)
+{
+    for (size_t i = (size_t)term & mask;; i = (i + 1) & mask)
+        if (slots[i].term == term || slots[i].term == 0)
+            return &slots[i];
+}
+
+static void build_bm25(kb_index *ix)
+{
+    size_t postings = 0;
+    double total_length = 0;
+    for (size_t i = 0; i < ix->n; i++) {
+        postings += ix->chunks[i]->nterms;
+        total_length += ix->chunks[i]->length;
+    }
+    /* At most `postings` distinct terms: a table twice that keeps probes short. */
+    size_t cap = 64;
+    while (cap < 2 * postings)
+        cap *= 2;
+    ix->slots = xcalloc(cap, sizeof(posting_slot));
+    ix->slot_mask = cap - 1;
+    for (size_t i = 0; i < ix->n; i++)
+        for (uint32_t t = 0; t < ix->chunks[i]->nterms; t++) {
+            posting_slot *s = slot_find(ix->slots, ix->slot_mask, ix->chunks[i]->terms[t]);
+            s->term = ix->chunks[i]->terms[t];
+            s->df++;
+        }
+    uint32_t offset = 0;
+    double n = (double)ix->n;
+    for (size_t i = 0; i < cap; i++) {
+        if (ix->slots[i].term == 0)
+            continue;
+        double df = ix->slots[i].df;
+        ix->slots[i].idf = (float)log(1.0 + (n - df + 0.5) / (df + 0.5));
+        ix->slots[i].start = offset;
+        offset += ix->slots[i].df;
+        ix->slots[i].df = 0; /* refilled below as the insertion point */
+    }
+    ix->post_chunk = xcalloc(postings, sizeof(uint32_t));
+    ix->post_tf = xcalloc(postings, sizeof(uint16_t));
+    for (size_t i = 0; i < ix->n; i++)
+        for (uint32_t t = 0; t < ix->chunks[i]->nterms; t++) {
+            posting_slot *s = slot_find(ix->slots, ix->slot_mask, ix->chunks[i]->terms[t]);
+            ix->post_chunk[s->start + s->df] = (uint32_t)i;
+            ix->post_tf[s->start + s->df] = ix->chunks[i]->tf[t];
+            s->df++;
+        }
+    double avgdl = ix->n > 0 && total_length > 0 ? total_length / n : 1.0;
+    ix->norm = xcalloc(ix->n, sizeof(float));
+    for (size_t i = 0; i < ix->n; i++)
+        ix->norm[i] = (float)(BM25_K1 * (1.0 - BM25_B + BM25_B * ix->chunks[i]->length / avgdl));
+}
+
+static void build_dense(kb_index *ix, int dim)
+{
+    ix->dim = dim;
+    if (dim <= 0)
+        return;
+    for (size_t i = 0; i < ix->n; i++)
+        ix->nvec += ix->chunks[i]->vector != NULL;
+    size_t row = (size_t)dim * sizeof(float);
+    size_t bytes = ix->nvec * row;
+    bytes = (bytes + 31) / 32 * 32;
+    ix->matrix = aligned_alloc(32, bytes > 0 ? bytes : 32);
+    if (ix->matrix == NULL)
+        abort();
+    ix->vec_chunk = xcalloc(ix->nvec, sizeof(uint32_t));
+    size_t r = 0;
+    for (size_t i = 0; i < ix->n; i++)
+        if (ix->chunks[i]->vector != NULL) {
+            memcpy(ix->matrix + r * (size_t)dim, ix->chunks[i]->vector, row);
+            ix->vec_chunk[r++] = (uint32_t)i;
+        }
+}
+
+kb_index *kb_index_build(kb_doc *const *docs, size_t ndocs, int dim)
+{
+    kb_index *ix = xcalloc(1, sizeof(*ix));
+    atomic_init(&ix->refs, 1);
+    ix->docs = xcalloc(ndocs, sizeof(kb_doc *));
+    ix->ndocs = ndocs;
+    for (size_t i = 0; i < ndocs; i++) {
+        ix->docs[i] = kb_doc_ref(docs[i]);
+        ix->n += docs[i]->nchunks;
+    }
+    ix->chunks = xcalloc(ix->n, sizeof(kb_chunk *));
+    size_t k = 0;
+    for (size_t i = 0; i < ndocs; i++)
+        for (size_t j = 0; j < docs[i]->nchunks; j++)
+            ix->chunks[k++] = &docs[i]->chunks[j];
+    build_bm25(ix);
+    build_dense(ix, dim);
+    return ix;
+}
+
+kb_index *kb_index_ref(kb_index *ix)
+{
+    atomic_fetch_add(&ix->refs, 1);
+    return ix;
+}
+
+void kb_index_unref(kb_index *ix)
+{
+    if (ix == NULL || atomic_fetch_sub(&ix->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < ix->ndocs; i++)
+        kb_doc_unref(ix->docs[i]);
+    free(ix->docs);
+    free(ix->chunks);
+    free(ix->slots);
+    free(ix->post_chunk);
+    free(ix->post_tf);
+    free(ix->norm);
+    free(ix->matrix);
+    free(ix->vec_chunk);
+    free(ix);
+}
+
+size_t kb_index_size(const kb_index *ix)
+{
+    return ix->n;
+}
+
+size_t kb_index_vectors(const kb_index *ix)
+{
+    return ix->nvec;
+}
+
+int kb_index_dim(const kb_index *ix)
+{
+    return ix->dim;
+}
+
+size_t kb_index_docs(const kb_index *ix)
+{
+    return ix->ndocs;
+}
+
+kb_doc *kb_index_doc(const kb_index *ix, size_t i)
+{
+    return ix->docs[i];
+}
+
+const kb_chunk *kb_index_chunk(const kb_index *ix, size_t i)
+{
+    return ix->chunks[i];
+}
+
+/* Keeps out[0..*n) the best k by score, best first (k is small: a few dozen). */
+static void top_insert(kb_scored *out, size_t *n, size_t k, uint32_t chunk, float score)
+{
+    if (*n == k && score <= out[k - 1].score)
+        return;
+    size_t i = *n < k ? (*n)++ : k - 1;
+    while (i > 0 && out[i - 1].score < score) {
+        out[i] = out[i - 1];
+        i--;
+    }
+    out[i].chunk = chunk;
+    out[i].score = score;
+}
+
+size_t kb_index_bm25(const kb_index *ix, const uint64_t *terms, size_t nterms, size_t k, kb_scored *out)
+{
+    if (k == 0 || ix->n == 0 || nterms == 0)
+        return 0;
+    float *scores = calloc(ix->n, sizeof(float));
+    if (scores == NULL)
+        abort();
+    for (size_t q = 0; q < nterms; q++) {
+        uint64_t term = terms[q] != 0 ? terms[q] : 1;
+        bool repeated = false;
+        for (size_t p = 0; p < q && !repeated; p++)
+            repeated = (terms[p] != 0 ? terms[p] : 1) == term;
+        const posting_slot *s = slot_find(ix->slots, ix->slot_mask, term);
+        if (repeated || s->term == 0)
+            continue;
+        for (uint32_t j = 0; j < s->df; j++) {
+            uint32_t c = ix->post_chunk[s->start + j];
+            float tf = ix->post_tf[s->start + j];
+            scores[c] += s->idf * tf * (BM25_K1 + 1.0f) / (tf + ix->norm[c]);
+        }
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < ix->n; i++)
+        if (scores[i] > 0)
+            top_insert(out, &n, k, (uint32_t)i, scores[i]);
+    free(scores);
+    return n;
+}
+
+typedef float v4f __attribute__((vector_size(16)));
+
+float kb_dot(const float *a, const float *b, size_t n)
+{
+    /* Four independent vector accumulators: a single running sum is one
+     * long dependency chain, and GCC does not reassociate floats at -O2. */
+    v4f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v4f a0, a1, a2, a3, b0, b1, b2, b3;
+        memcpy(&a0, a + i, 16);
+        memcpy(&a1, a + i + 4, 16);
+        memcpy(&a2, a + i + 8, 16);
+        memcpy(&a3, a + i + 12, 16);
+        memcpy(&b0, b + i, 16);
+        memcpy(&b1, b + i + 4, 16);
+        memcpy(&b2, b + i + 8, 16);
+        memcpy(&b3, b + i + 12, 16);
+        s0 += a0 * b0;
+        s1 += a1 * b1;
+        s2 += a2 * b2;
+        s3 += a3 * b3;
+    }
+    v4f s = (s0 + s1) + (s2 + s3);
+    float sum = (s[0] + s[1]) + (s[2] + s[3]);
+    for (; i < n; i++)
+        sum += a[i] * b[i];
+    return sum;
+}
+
+size_t kb_index_dense(const kb_index *ix, const float *query, size_t k, kb_scored *out)
+{
+    if (k == 0 || ix->nvec == 0 || query == NULL)
+        return 0;
+    size_t n = 0;
+    for (size_t r = 0; r < ix->nvec; r++) {
+        float score = kb_dot(ix->matrix + r * (size_t)ix->dim, query, (size_t)ix->dim);
+        top_insert(out, &n, k, ix->vec_chunk[r], score);
+    }
+    return n;
+}
+
+const uint32_t *kb_index_postings(const kb_index *ix, uint64_t term, uint32_t *n)
+{
+    const posting_slot *s = slot_find(ix->slots, ix->slot_mask, term != 0 ? term : 1);
+    *n = s->term != 0 ? s->df : 0;
+    return *n > 0 ? ix->post_chunk + s->start : NULL;
+}

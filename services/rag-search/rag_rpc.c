@@ -1,0 +1,150 @@
+/*
+ * rag_rpc: the rpc.rag.search subscription (see rag_rpc.h).
+ */
+#include "rag_rpc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "voxanne/v1/rag.pb-c.h"
+#include "vx_log.h"
+#include "vx_nats.h"
+#include "vx_validate.h"
+
+#define QUERY_MAX_BYTES 2000
+
+struct rag_rpc_worker {
+    kb_registry *reg;
+    embedder *embedder;
+    const search_config *cfg;
+    analyzer *analyzer; /* used only on the subscription's thread */
+    vx_served_sub served;
+};
+
+static void pack_reply(Voxanne__V1__RagSearchReply *r, void **out, size_t *out_len)
+{
+    *out_len = voxanne__v1__rag_search_reply__get_packed_size(r);
+    *out = malloc(*out_len > 0 ? *out_len : 1);
+    if (*out == NULL)
+        abort();
+    voxanne__v1__rag_search_reply__pack(r, *out);
+}
+
+static void reply_error(const char *why, void **out, size_t *out_len)
+{
+    Voxanne__V1__RagSearchReply r = VOXANNE__V1__RAG_SEARCH_REPLY__INIT;
+    r.error = (char *)why;
+    pack_reply(&r, out, out_len);
+}
+
+void rag_rpc_answer(kb_registry *reg, analyzer *a, embedder *e, const search_config *cfg, const void *data, size_t len,
+                    void **out, size_t *out_len)
+{
+    Voxanne__V1__RagSearchRequest *req = voxanne__v1__rag_search_request__unpack(NULL, len, data);
+    if (req == NULL) {
+        reply_error("unreadable request", out, out_len);
+        return;
+    }
+    if (!vx_is_uuid(req->org_id, strlen(req->org_id)) || strlen(req->query) > QUERY_MAX_BYTES || req->max_chunks < 0) {
+        vx_log_warn(req->request_id, NULL, "knowledge search refused: bad request");
+        reply_error("bad request", out, out_len);
+        voxanne__v1__rag_search_request__free_unpacked(req, NULL);
+        return;
+    }
+    search_result res;
+    search_run(reg, a, e, cfg, req->org_id, req->query, req->max_chunks, &res);
+    vx_buf context = VX_BUF_INIT;
+    size_t used = search_context(&res, cfg->max_context, &context);
+    Voxanne__V1__RagSearchReply r = VOXANNE__V1__RAG_SEARCH_REPLY__INIT;
+    r.context = context.data != NULL ? context.data : "";
+    r.chunks = (int32_t)used;
+    Voxanne__V1__RagHit hits[SEARCH_MAX_CHUNKS], *hit_ptrs[SEARCH_MAX_CHUNKS];
+    vx_buf texts[SEARCH_MAX_CHUNKS];
+    size_t n = 0, budget = 0;
+    for (size_t i = 0; i < res.n && n < used; i++) {
+        const kb_chunk *c = res.hits[i].chunk;
+        size_t size = strlen(c->heading) + strlen(c->content) + 2;
+        if (n > 0 && budget + size > cfg->max_context)
+            continue; /* as search_context left it out */
+        budget += size;
+        voxanne__v1__rag_hit__init(&hits[n]);
+        texts[n] = (vx_buf)VX_BUF_INIT;
+        if (c->heading[0] != '\0')
+            vx_buf_printf(&texts[n], "%s: ", c->heading);
+        vx_buf_puts(&texts[n], c->content);
+        hits[n].chunk_id = (char *)c->id;
+        hits[n].document_id = (char *)c->document_id;
+        hits[n].content = texts[n].data;
+        hits[n].similarity = res.hits[i].similarity;
+        hit_ptrs[n] = &hits[n];
+        n++;
+    }
+    r.n_hits = n;
+    r.hits = hit_ptrs;
+    pack_reply(&r, out, out_len);
+    for (size_t i = 0; i < n; i++)
+        vx_buf_free(&texts[i]);
+    vx_buf_free(&context);
+    search_result_free(&res);
+    voxanne__v1__rag_search_request__free_unpacked(req, NULL);
+}
+
+static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    rag_rpc_worker *w = closure;
+    const char *reply_to = natsMsg_GetReply(msg);
+    if (reply_to != NULL && reply_to[0] != '\0') {
+        void *out;
+        size_t out_len;
+        rag_rpc_answer(w->reg, w->analyzer, w->embedder, w->cfg, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), &out,
+                       &out_len);
+        natsStatus s = natsConnection_Publish(nc, reply_to, out, (int)out_len);
+        if (s != NATS_OK)
+            vx_log_warn(NULL, NULL, "knowledge search reply not sent", "error", natsStatus_GetText(s));
+        free(out);
+    }
+    natsMsg_Destroy(msg);
+}
+
+rag_rpc_worker *rag_rpc_worker_create(kb_registry *reg, embedder *e, const search_config *cfg)
+{
+    rag_rpc_worker *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        abort();
+    w->reg = reg;
+    w->embedder = e;
+    w->cfg = cfg;
+    w->analyzer = analyzer_create();
+    if (w->analyzer == NULL) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+int rag_rpc_worker_start(rag_rpc_worker *w, natsConnection *nc)
+{
+    w->served.nc = nc;
+    natsStatus s = natsConnection_QueueSubscribe(&w->served.sub, nc, RAG_RPC_SUBJECT, "rag", on_request, w);
+    if (s != NATS_OK) {
+        vx_log_error(NULL, NULL, "knowledge search subscribe failed", "subject", RAG_RPC_SUBJECT, "error", natsStatus_GetText(s));
+        return -1;
+    }
+    return 0;
+}
+
+void rag_rpc_worker_stop(rag_rpc_worker *w)
+{
+    if (w != NULL)
+        vx_served_sub_stop(&w->served);
+}
+
+void rag_rpc_worker_destroy(rag_rpc_worker *w)
+{
+    if (w == NULL)
+        return;
+    rag_rpc_worker_stop(w);
+    vx_served_sub_end(&w->served);
+    analyzer_destroy(w->analyzer);
+    free(w);
+}

@@ -1,0 +1,40 @@
+/*
+ * rag_rpc: rpc.rag.search — tool-router's question (getKnowledgeBase, Vapi's
+ * knowledge-base-request) answered from this replica's memory
+ * (RagSearchRequest / RagSearchReply, proto/voxanne/v1/rag.proto).
+ *
+ * Who may ask: only tool-router may publish rpc.rag.search
+ * (deploy/nats/users.conf), and it asks with the org it resolved from the
+ * call, so the org id is believed because the bus authenticated the asker.
+ * The subject is outside rpc.kb.> (the owner's routes, signed by the
+ * gateway), so no gateway request can reach this handler.
+ *
+ * Each worker is one queue subscription (cnats delivers it on its own
+ * thread) with its own analyzer: a search takes no lock but the registry's
+ * short read lock.
+ */
+#ifndef RAG_SEARCH_RAG_RPC_H
+#define RAG_SEARCH_RAG_RPC_H
+
+#include <nats/nats.h>
+
+#include "embed/embedder.h"
+#include "index/registry.h"
+#include "search.h"
+
+#define RAG_RPC_SUBJECT "rpc.rag.search"
+
+typedef struct rag_rpc_worker rag_rpc_worker;
+
+/* Not owned: reg, e (may be NULL), cfg. NULL (logged) when the analyzer cannot be made. */
+rag_rpc_worker *rag_rpc_worker_create(kb_registry *reg, embedder *e, const search_config *cfg);
+int rag_rpc_worker_start(rag_rpc_worker *w, natsConnection *nc);
+void rag_rpc_worker_stop(rag_rpc_worker *w);    /* starts the drain; returns at once */
+void rag_rpc_worker_destroy(rag_rpc_worker *w); /* waits for the drain, frees */
+
+/* Answers one request (packed RagSearchRequest) into a packed RagSearchReply
+ * (malloc'd, *out_len bytes): the handler without the bus, for tests. */
+void rag_rpc_answer(kb_registry *reg, analyzer *a, embedder *e, const search_config *cfg, const void *data, size_t len,
+                    void **out, size_t *out_len);
+
+#endif
