@@ -174,9 +174,11 @@ void search_result_free(search_result *r)
 /* The length of the longest prefix of s[0..n) that ends on a character boundary. */
 static size_t utf8_prefix(const char *s, size_t n)
 {
-    size_t i = 0;
+    /* The text is whole (s has a NUL after n at most): look at each
+     * character in full, and stop before one that would cross n. */
+    size_t i = 0, total = strlen(s);
     while (i < n) {
-        size_t len = vx_utf8_seq_len((const unsigned char *)s + i, n - i);
+        size_t len = vx_utf8_seq_len((const unsigned char *)s + i, total - i);
         if (len == 0)
             len = 1; /* stored text is valid UTF-8; a stray byte is kept as it is */
         if (i + len > n)
