@@ -49,6 +49,13 @@ rag_search_status rag_search_ask(natsConnection *nc, const rag_search_query *q, 
         return RAG_SEARCH_UNAVAILABLE;
     }
     answer_clean(context, r->context, q->max_context);
+    for (size_t i = 0; q->documents != NULL && i < r->n_hits; i++) {
+        cJSON *doc = cJSON_CreateObject();
+        answer_add_clean(doc, "content", r->hits[i]->content, q->max_context);
+        cJSON_AddNumberToObject(doc, "similarity", r->hits[i]->similarity);
+        cJSON_AddStringToObject(doc, "uuid", r->hits[i]->chunk_id);
+        cJSON_AddItemToArray(q->documents, doc);
+    }
     voxanne__v1__rag_search_reply__free_unpacked(r, NULL);
     return context->len > 0 ? RAG_SEARCH_FOUND : RAG_SEARCH_NOTHING;
 }

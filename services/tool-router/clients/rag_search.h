@@ -15,6 +15,7 @@
 #ifndef TOOL_ROUTER_CLIENTS_RAG_SEARCH_H
 #define TOOL_ROUTER_CLIENTS_RAG_SEARCH_H
 
+#include <cjson/cJSON.h>
 #include <nats/nats.h>
 #include <stddef.h>
 
@@ -36,6 +37,10 @@ typedef struct rag_search_query {
     int max_chunks;
     long timeout_ms;
     size_t max_context; /* cap of the context returned, in bytes */
+    /* When not NULL: each chunk of the answer is appended to this JSON array
+     * as Vapi's knowledge-base-request wants it, {"content", "similarity",
+     * "uuid"} (content cleaned as the context is). */
+    cJSON *documents;
 } rag_search_query;
 
 /* Asks rag-search on nc and waits at most q->timeout_ms. context (the

@@ -4,11 +4,12 @@
  * {"documents":[…]} from rag-search.
  *
  * Design: the same rag-search question as the getKnowledgeBase tool
- * (clients/rag_search.h), shaped as Vapi's documents list. rag-search
- * already kept only chunks above its similarity threshold and joined them;
- * it reports no score, so the joined context is handed over as one document
- * of full relevance. Anything short of an answer is an empty list: Vapi
- * then carries on without documents.
+ * (clients/rag_search.h), its chunks handed over one document each with
+ * rag-search's similarity (the cosine to the question, or the keyword score
+ * relative to the best) and the chunk's id as uuid. rag-search already
+ * kept only chunks above its threshold and within its context budget.
+ * Anything short of an answer is an empty list: Vapi then carries on
+ * without documents.
  */
 #include "messages/messages.h"
 
@@ -27,13 +28,9 @@ void knowledge_base_request_answer(const tool_ctx *ctx, const char *query, cJSON
         .max_chunks = ctx->settings->rag_max_chunks,
         .timeout_ms = ctx->settings->rag_timeout_ms,
         .max_context = ctx->settings->max_result_chars,
+        .documents = docs,
     };
     vx_buf context = VX_BUF_INIT;
-    if (rag_search_ask(ctx->nc, &q, &context) == RAG_SEARCH_FOUND) {
-        cJSON *doc = cJSON_CreateObject();
-        cJSON_AddStringToObject(doc, "content", context.data);
-        cJSON_AddNumberToObject(doc, "similarity", 1);
-        cJSON_AddItemToArray(docs, doc);
-    }
+    rag_search_ask(ctx->nc, &q, &context);
     vx_buf_free(&context);
 }

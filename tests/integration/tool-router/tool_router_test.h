@@ -393,7 +393,8 @@ static inline void tr_make_clinics(void)
 
 /* A stand-in rag-search (subscribe it on TR.nc to RAG_SEARCH_SUBJECT): answers
  * org A's searches with a fixed context that repeats the question (a newline
- * in it, which the answer must not keep), anyone else's with an error. */
+ * in it, which the answer must not keep) and its two chunks as hits, as
+ * rag-search does; anyone else's with an error. */
 static inline void tr_rag_answering(natsConnection *conn, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     Voxanne__V1__RagSearchRequest *req =
@@ -406,6 +407,19 @@ static inline void tr_rag_answering(natsConnection *conn, natsSubscription *sub,
         snprintf(context, sizeof(context), "We are open 9 to 5.\nQuestion was: %s", req->query);
         reply.context = context;
         reply.chunks = 1;
+    }
+    Voxanne__V1__RagHit hits[2], *hit_ptrs[2] = {&hits[0], &hits[1]};
+    for (int i = 0; i < 2; i++)
+        voxanne__v1__rag_hit__init(&hits[i]);
+    hits[0].chunk_id = "11111111-0000-4000-8000-000000000001";
+    hits[0].content = "Hours: We are open 9 to 5.\nMonday to Friday.";
+    hits[0].similarity = 0.75f;
+    hits[1].chunk_id = "11111111-0000-4000-8000-000000000002";
+    hits[1].content = "Parking is free.";
+    hits[1].similarity = 0.5f;
+    if (reply.context[0] != '\0') {
+        reply.n_hits = 2;
+        reply.hits = hit_ptrs;
     }
     uint8_t buf[512];
     size_t len = voxanne__v1__rag_search_reply__pack(&reply, buf);

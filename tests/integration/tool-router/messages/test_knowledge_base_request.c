@@ -4,8 +4,9 @@
  * in-process through dispatch_request.
  *
  * Proves: without rag-search the answer is an empty documents list; with it,
- * the caller's last utterance is the question and the context comes back as
- * one document on one line; a rag-search that never answers and an org that
+ * the caller's last utterance is the question and each chunk comes back as
+ * a document of its own (cleaned to one line, with its similarity and the
+ * chunk's id as uuid); a rag-search that never answers and an org that
  * cannot be resolved both give an empty list (Vapi carries on).
  */
 #include "../tool_router_test.h"
@@ -50,9 +51,12 @@ static void test_with_rag_search(void **state)
     natsSubscription *rag = tr_stand_in(RAG_SEARCH_SUBJECT, tr_rag_answering);
     tr_answer a = ask(CLINICS.asst_a, "hours?");
     const cJSON *docs = cJSON_GetObjectItem(a.json, "documents");
-    assert_int_equal(cJSON_GetArraySize(docs), 1);
-    assert_string_equal(tr_str(cJSON_GetArrayItem(docs, 0), "content"), "We are open 9 to 5. Question was: hours?");
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(docs, 0), "similarity")->valueint, 1);
+    /* One document per chunk, with rag-search's similarity and the chunk's id. */
+    assert_int_equal(cJSON_GetArraySize(docs), 2);
+    assert_string_equal(tr_str(cJSON_GetArrayItem(docs, 0), "content"), "Hours: We are open 9 to 5. Monday to Friday.");
+    assert_float_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(docs, 0), "similarity")->valuedouble, 0.75, 1e-6);
+    assert_string_equal(tr_str(cJSON_GetArrayItem(docs, 0), "uuid"), "11111111-0000-4000-8000-000000000001");
+    assert_string_equal(tr_str(cJSON_GetArrayItem(docs, 1), "content"), "Parking is free.");
     tr_answer_free(&a);
     /* No org for the message: nothing is asked, nothing found. */
     a = ask("asst-nobody-knows", "hours?");
