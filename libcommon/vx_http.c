@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -65,6 +66,14 @@ int vx_http_perform(const vx_http_request *req, vx_http_answer *out, const char 
     CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OK) {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+        /* The last answer's headers only (not a 100-continue's), the last of a repeated one. */
+        for (size_t i = 0; req->capture_headers != NULL && req->capture_headers[i] != NULL && !s.too_big; i++) {
+            struct curl_header *h = NULL;
+            if (curl_easy_header(c, req->capture_headers[i], 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL)
+                continue;
+            vx_buf_append(&out->headers, req->capture_headers[i], strlen(req->capture_headers[i]) + 1);
+            vx_buf_append(&out->headers, h->value, strlen(h->value) + 1);
+        }
         curl_off_t retry_after = 0;
         if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
             out->retry_after_s = retry_after > 86400 ? 86400 : (long)retry_after;
@@ -74,9 +83,22 @@ int vx_http_perform(const vx_http_request *req, vx_http_answer *out, const char 
     if (rc != CURLE_OK || s.too_big) {
         *error = s.too_big ? "answer too large" : curl_easy_strerror(rc);
         vx_buf_free(&out->body);
+        vx_buf_free(&out->headers);
         out->status = 0;
         out->retry_after_s = 0;
         return -1;
     }
     return 0;
+}
+
+const char *vx_http_answer_header(const vx_http_answer *a, const char *name)
+{
+    for (size_t at = 0; at < a->headers.len;) {
+        const char *n = a->headers.data + at;
+        const char *v = n + strlen(n) + 1;
+        if (strcasecmp(n, name) == 0)
+            return v;
+        at = (size_t)(v - a->headers.data) + strlen(v) + 1;
+    }
+    return NULL;
 }
