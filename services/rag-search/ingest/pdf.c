@@ -432,6 +432,8 @@ pdf_status pdf_extract(const pdf_config *cfg, const void *pdf, size_t len, char 
     snprintf(ms, sizeof ms, "%lld", (long long)((vx_monotonic_us() - started) / 1000));
     snprintf(chars, sizeof chars, "%zu", r.out_len);
     if (r.status == PDF_OK) {
+        if (r.out == NULL && (r.out = malloc(1)) == NULL) /* a document without text */
+            abort();
         r.out[r.out_len] = '\0';
         *text = r.out;
         *text_len = r.out_len;

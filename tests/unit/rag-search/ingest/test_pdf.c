@@ -232,6 +232,24 @@ static void test_one_page(void **state)
     free(pdf);
 }
 
+static void test_no_text(void **state)
+{
+    (void)state;
+    pdfw w;
+    pdfw_begin(&w, 3);
+    pdfw_obj(&w, 1, "<< /Type /Catalog /Pages 2 0 R >>");
+    pdfw_obj(&w, 2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+    pdfw_obj(&w, 3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>");
+    size_t len;
+    char *pdf = pdfw_end(&w, "", &len);
+    pdf_config c = config();
+    char *text;
+    assert_int_equal(run("a page without text", &c, pdf, len, &text), PDF_OK);
+    assert_string_equal(text, "");
+    free(text);
+    free(pdf);
+}
+
 static void test_pages_are_split_by_form_feed(void **state)
 {
     (void)state;
@@ -486,11 +504,17 @@ static void test_no_leak_after_many_runs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_one_page),        cmocka_unit_test(test_pages_are_split_by_form_feed),
-        cmocka_unit_test(test_encrypted),       cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_zip_bomb),        cmocka_unit_test(test_timeout),
-        cmocka_unit_test(test_too_many_pages),  cmocka_unit_test(test_caps),
-        cmocka_unit_test(test_missing_program), cmocka_unit_test(test_no_leak_after_many_runs),
+        cmocka_unit_test(test_one_page),
+        cmocka_unit_test(test_no_text),
+        cmocka_unit_test(test_pages_are_split_by_form_feed),
+        cmocka_unit_test(test_encrypted),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_zip_bomb),
+        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_too_many_pages),
+        cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_missing_program),
+        cmocka_unit_test(test_no_leak_after_many_runs),
     };
     return cmocka_run_group_tests(tests, find_program, NULL);
 }
