@@ -147,6 +147,16 @@ $(B)/bin/$(1): $(B)/obj/services/$(1)/main.o $(B)/lib/libsvc-$(1).a $(COMMON_LIB
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
+# pdf-text alone compiles against poppler-glib: glib's flags reach only its
+# own objects and its harness (as system headers, which our warnings skip).
+POPPLER_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS_pdf-text) 2>/dev/null))
+$(B)/obj/services/pdf-text/%.o: CFLAGS += $(POPPLER_CFLAGS)
+$(B)/obj/tests/fuzz/pdf-text/%.o: CFLAGS += $(POPPLER_CFLAGS)
+$(B)/fuzz/pdf-text/%: TEST_LIBS += $(call pkg_libs,$(PKGS_pdf-text))
+# test_pdf runs the pdf-text of its own build and writes its PDFs with zlib.
+$(B)/tests/unit/rag-search/ingest/test_pdf: TEST_LIBS += $(shell pkg-config --libs zlib 2>/dev/null)
+$(B)/tests/unit/rag-search/ingest/test_pdf: | $(B)/bin/pdf-text
+
 $(SUPPORT_LIB): $(SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
