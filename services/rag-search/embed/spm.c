@@ -258,6 +258,11 @@ size_t spm_size(const spm *s)
     return s->size;
 }
 
+size_t spm_memory(const spm *s)
+{
+    return sizeof *s + s->size * sizeof *s->utf16_len + s->n_nodes * sizeof *s->nodes + (s->edge_mask + 1) * sizeof *s->edges;
+}
+
 /* text -> UTF-16 (bounded, invalid bytes as U+FFFD) -> NFKC -> code points,
  * with the separator in front and for every space. Returns the symbols
  * (malloc'd, *n of them; NULL and 0 for the empty text). */

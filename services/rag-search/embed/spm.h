@@ -55,6 +55,8 @@ void spm_destroy(spm *s);
 
 /* Entries in the vocabulary. */
 size_t spm_size(const spm *s);
+/* Bytes the tokenizer keeps in memory. */
+size_t spm_memory(const spm *s);
 
 /* Tokenizes text[0..len) (UTF-8; NUL is a character like any other) and
  * writes the first min(count, max_ids) ids to ids. Returns count, the number of
