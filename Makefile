@@ -213,6 +213,8 @@ $(USE_LITE_STAMP):
 # Everything that loads the model: rag-search's unit tests and harnesses, the bench.
 USE_LITE_USERS := $(filter $(B)/tests/unit/rag-search/%,$(UNIT_TESTS)) $(filter $(B)/fuzz/rag-search/%,$(FUZZERS)) $(B)/tests/bench/bench_embed
 $(USE_LITE_USERS): | $(USE_LITE_STAMP)
+# The program too: the tests that run it find the model there (RAG_MODEL_DIR, tests/run-all.sh).
+$(B)/bin/rag-search: | $(USE_LITE_STAMP)
 $(B)/obj/tests/unit/rag-search/%.o $(B)/obj/tests/fuzz/rag-search/%.o $(B)/obj/tests/bench/bench_embed.o: CFLAGS += -DUSE_LITE_TEST_DIR='"$(CURDIR)/$(USE_LITE_DIR)"'
 # The bench drives rag-search's embedder: its modules and include root.
 $(B)/obj/tests/bench/bench_embed.o: CFLAGS += -Iservices/rag-search

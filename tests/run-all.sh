@@ -41,6 +41,8 @@ export NATS_URL
 ENVELOPE_MASTER_KEY=$(openssl rand -hex 32)
 export ENVELOPE_MASTER_KEY
 export JWT_SECRET=test-jwt-secret-with-enough-entropy
+# rag-search's built-in embedder reads the model the Makefile fetched (build/models).
+export RAG_MODEL_DIR=$PWD/build/models/use-lite-v1
 export LOG_LEVEL=${LOG_LEVEL:-info}
 "$1/bin/voxctl" migrate >/dev/null || { echo "migrations failed" >&2; exit 1; }
 

@@ -13,7 +13,9 @@
  * kind is a clear 4xx JSON error and stores nothing; a PDF's text is found.
  */
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
