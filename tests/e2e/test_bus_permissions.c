@@ -128,8 +128,8 @@ static size_t pack(uint8_t *buf, size_t cap, const char *org, bool vapi, const c
     return voxanne__v1__gateway_request__pack(&req, buf);
 }
 
-static const char *const SERVICE_USERS[] = {"gateway",     "webhook-ingest",   "dashboard-api",
-                                            "tool-router", "credential-vault", "tool-sync"};
+static const char *const SERVICE_USERS[] = {"gateway",          "webhook-ingest", "dashboard-api", "tool-router",
+                                            "credential-vault", "tool-sync",      "rag-search"};
 #define N_USERS (sizeof(SERVICE_USERS) / sizeof(SERVICE_USERS[0]))
 
 static void test_no_credentials_no_bus(void **state)
@@ -402,6 +402,31 @@ static void test_only_tool_sync_takes_its_jobs(void **state)
     }
 }
 
+/* rag-search believes the org id in rpc.rag.search because only tool-router
+ * may publish that subject; the owner's knowledge-base routes reach it only
+ * from the gateway (rpc.kb.>); it publishes nothing but answers. */
+static void test_only_tool_router_asks_rag_search(void **state)
+{
+    for (size_t i = 0; i < N_USERS; i++) {
+        peer p;
+        connect_as_service(&p, SERVICE_USERS[i]);
+        bool tool_router = strcmp(SERVICE_USERS[i], "tool-router") == 0;
+        assert_true(publish_refused(&p, "rpc.rag.search", NULL, "", 0) == !tool_router);
+        assert_true(publish_refused(&p, "rpc.kb.documents.list", NULL, "", 0) == (strcmp(SERVICE_USERS[i], "gateway") != 0));
+        bool rag = strcmp(SERVICE_USERS[i], "rag-search") == 0;
+        assert_true(subscribe_refused(&p, "rpc.rag.search") == !rag);
+        assert_true(subscribe_refused(&p, "rpc.kb.>") == !rag);
+        peer_close(&p);
+    }
+    peer p;
+    connect_as_service(&p, "rag-search");
+    assert_true(publish_refused(&p, "rpc.vault.rag-search.get", NULL, "", 0));
+    assert_true(publish_refused(&p, "rpc.tools.webhook", NULL, "", 0));
+    assert_true(publish_refused(&p, "events.org.x.call.ended", NULL, "", 0));
+    assert_true(publish_refused(&p, "work.tool-sync.sync", NULL, "", 0));
+    peer_close(&p);
+}
+
 static void test_unsigned_envelopes_are_refused_by_every_service(void **state)
 {
     /* Past the permissions (the admin's reach), a request without the
@@ -516,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_only_owners_publish_events_and_only_the_gateway_reads_them),
         cmocka_unit_test(test_only_dashboard_api_queues_tool_sync_jobs),
         cmocka_unit_test(test_only_tool_sync_takes_its_jobs),
+        cmocka_unit_test(test_only_tool_router_asks_rag_search),
         cmocka_unit_test(test_unsigned_envelopes_are_refused_by_every_service),
         cmocka_unit_test(test_the_suite_still_works_through_the_gateway),
     };

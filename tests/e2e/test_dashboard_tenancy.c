@@ -106,6 +106,14 @@ static const tenancy_case CASES[] = {
     {"DELETE", "/api/integrations/twilio", AIM_ELSEWHERE, NULL, NULL, true, "tests/e2e/test_integrations.c (as above)"},
     {"GET", "/api/integrations/google/authorize", AIM_ELSEWHERE, NULL, NULL, true,
      "tests/e2e/test_integrations.c: another org's state is refused and stores nothing"},
+    {"GET", "/api/knowledge-base/documents", AIM_ELSEWHERE, NULL, NULL, false,
+     "tests/e2e/test_knowledge_base.c: org B never lists, reads, finds or deletes org A's document; staff read, never write"},
+    {"POST", "/api/knowledge-base/documents", AIM_ELSEWHERE, NULL, NULL, true, "tests/e2e/test_knowledge_base.c (as above)"},
+    {"GET", "/api/knowledge-base/documents/{id:uuid}", AIM_ELSEWHERE, NULL, NULL, false,
+     "tests/e2e/test_knowledge_base.c (as above)"},
+    {"DELETE", "/api/knowledge-base/documents/{id:uuid}", AIM_ELSEWHERE, NULL, NULL, true,
+     "tests/e2e/test_knowledge_base.c (as above)"},
+    {"GET", "/api/knowledge-base/search", AIM_ELSEWHERE, NULL, NULL, false, "tests/e2e/test_knowledge_base.c (as above)"},
 };
 #define NCASES (sizeof CASES / sizeof CASES[0])
 

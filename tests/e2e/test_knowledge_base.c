@@ -10,7 +10,9 @@
  * twice are one document; org B's token never lists, reads, finds or deletes
  * org A's document, and rpc.rag.search for B never returns A's text; staff
  * may read and try questions but not upload or delete; bad input of every
- * kind is a clear 4xx JSON error and stores nothing; a PDF's text is found.
+ * kind is a clear 4xx JSON error and stores nothing; a PDF's text is found;
+ * an envelope the gateway did not sign, and a malformed rpc.rag.search, are
+ * refused by the service itself.
  */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -26,6 +28,7 @@
 
 #include "voxanne/v1/rag.pb-c.h"
 #include "vt.h"
+#include "vx_routes.h"
 
 static vt_suite suite;
 static PGconn *admin;
@@ -329,6 +332,48 @@ static void test_a_pdf_is_read(void **state)
     vt_response_free(&r);
 }
 
+/* The bus: an envelope the gateway did not sign is refused by rag-search
+ * itself, and a request on rpc.rag.search that is not one (garbage, a bad
+ * org id, an oversized question) gets an error answer, never a crash. */
+static void test_the_bus_is_not_trusted_blindly(void **state)
+{
+    uint8_t *buf;
+    size_t len;
+    vt_pack_gateway_request(VX_SUBJECT_KB_DOCUMENTS_LIST, NULL, "", false, 0, &buf, &len);
+    natsMsg *reply = NULL;
+    assert_int_equal(natsConnection_Request(&reply, nc, VX_SUBJECT_KB_DOCUMENTS_LIST, buf, (int)len, 5000), NATS_OK);
+    Voxanne__V1__GatewayResponse *resp =
+        voxanne__v1__gateway_response__unpack(NULL, (size_t)natsMsg_GetDataLength(reply), (const uint8_t *)natsMsg_GetData(reply));
+    assert_non_null(resp);
+    assert_int_equal(resp->status, 401);
+    voxanne__v1__gateway_response__free_unpacked(resp, NULL);
+    natsMsg_Destroy(reply);
+    free(buf);
+
+    char big[3000];
+    memset(big, 'q', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    Voxanne__V1__RagSearchRequest req = VOXANNE__V1__RAG_SEARCH_REQUEST__INIT;
+    const char *orgs[] = {"not-a-uuid", org_a};
+    const char *queries[] = {"hours", big};
+    for (int i = 0; i < 2; i++) {
+        req.org_id = (char *)orgs[i];
+        req.query = (char *)queries[i];
+        uint8_t packed[4096];
+        size_t n = voxanne__v1__rag_search_request__pack(&req, packed);
+        assert_int_equal(natsConnection_Request(&reply, nc, "rpc.rag.search", packed, (int)n, 5000), NATS_OK);
+        Voxanne__V1__RagSearchReply *r = voxanne__v1__rag_search_reply__unpack(NULL, (size_t)natsMsg_GetDataLength(reply),
+                                                                               (const uint8_t *)natsMsg_GetData(reply));
+        assert_non_null(r);
+        assert_string_equal(r->error, "bad request");
+        voxanne__v1__rag_search_reply__free_unpacked(r, NULL);
+        natsMsg_Destroy(reply);
+    }
+    assert_int_equal(natsConnection_Request(&reply, nc, "rpc.rag.search", "\xff\xff\xff", 3, 5000), NATS_OK);
+    natsMsg_Destroy(reply);
+    assert_true(vt_alive(replicas[0]) && vt_alive(replicas[1]));
+}
+
 static int setup(void **state)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -371,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_orgs_never_meet),
         cmocka_unit_test(test_bad_input_changes_nothing),
         cmocka_unit_test(test_a_pdf_is_read),
+        cmocka_unit_test(test_the_bus_is_not_trusted_blindly),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
