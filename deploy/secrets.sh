@@ -46,7 +46,7 @@ master=$(openssl rand -hex 32)
 say ENVELOPE_MASTER_KEY "$master"
 # The programs that serve gateway requests, and the service name their key is for
 # (libcommon/vx_envelope.c, vx_envelope_program_service).
-for pair in tool-router:tools dashboard-api:dashboard webhook-ingest:ingest credential-vault:integrations; do
+for pair in tool-router:tools dashboard-api:dashboard webhook-ingest:ingest credential-vault:integrations rag-search:kb; do
     program=${pair%%:*}
     name=${program^^}
     say "ENVELOPE_KEY_${name//-/_}" "$(key_for "$master" "${pair#*:}")"

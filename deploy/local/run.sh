@@ -82,7 +82,7 @@ export ENVELOPE_MASTER_KEY=${ENVELOPE_MASTER_KEY:-$DEV_ENVELOPE_MASTER_KEY}
 export METRICS_TOKEN=${METRICS_TOKEN:-$DEV_METRICS_TOKEN}
 # Not exported: suite_start hands it to credential-vault alone.
 VAULT_ENCRYPTION_KEY=${ENCRYPTION_KEY:-$DEV_ENCRYPTION_KEY}
-export GATEWAY_READY_SERVICES=${GATEWAY_READY_SERVICES:-ingest,dashboard,tools,integrations}
+export GATEWAY_READY_SERVICES=${GATEWAY_READY_SERVICES:-ingest,dashboard,tools,integrations,kb}
 export MIGRATIONS_DIR=$PWD/migrations
 
 # Appends this run's section to the env file infra.sh wrote, replacing the

@@ -1,9 +1,12 @@
+# shellcheck shell=bash
 # suite.sh — sourced by run.sh and the benchmarks: the list of programs that
 # make up the suite, started in the order that lets the gateway come up last.
 # Adding a service means adding it to SUITE_SERVICES, nowhere else.
 
-SUITE_SERVICES=(webhook-ingest dashboard-api tool-router credential-vault tool-sync gateway)
+SUITE_SERVICES=(webhook-ingest dashboard-api tool-router credential-vault tool-sync rag-search gateway)
 SUITE_PIDS=()
+# The checkout this file is in (rag-search's model is fetched into its build/).
+SUITE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # suite_start <build dir> <log dir>: starts every program in the background,
 # appending to <log dir>/<program>.log; their pids are in SUITE_PIDS.
@@ -16,6 +19,10 @@ SUITE_PIDS=()
 # - Only credential-vault gets the credentials' key: VAULT_ENCRYPTION_KEY
 #   (else ENCRYPTION_KEY) as its ENCRYPTION_KEY, with ENCRYPTION_KEY_PREVIOUS
 #   when a rotation is under way. Every other program runs without either.
+# - rag-search reads its built-in embedding model from RAG_MODEL_DIR: the
+#   caller's, else the folder the Makefile fetches into this checkout
+#   (build/models/use-lite-v1, shared by every build variant). It runs
+#   pdf-text from beside its own executable, <build dir>/bin/pdf-text.
 suite_start() {
     local build=$1 logs=$2 svc
     for svc in "${SUITE_SERVICES[@]}"; do
@@ -42,6 +49,9 @@ suite_start_one() {
         identity+=(ENCRYPTION_KEY="${VAULT_ENCRYPTION_KEY:-${ENCRYPTION_KEY:-}}")
     else
         identity=(-u ENCRYPTION_KEY -u ENCRYPTION_KEY_PREVIOUS "${identity[@]}")
+    fi
+    if [[ $svc == rag-search ]]; then
+        identity+=(RAG_MODEL_DIR="${RAG_MODEL_DIR:-$SUITE_ROOT/build/models/use-lite-v1}")
     fi
     env "${identity[@]}" "$build/bin/$svc" >>"$logs/$svc.log" 2>&1 &
     SUITE_PIDS+=($!)
