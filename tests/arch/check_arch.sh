@@ -10,7 +10,13 @@
 #      shows there) — the gateway owns no database;
 #   4. anything outside the credential vault calls vx_aead_open (only the
 #      vault decrypts credentials): in the sources, and in the objects of
-#      every build given.
+#      every build given;
+#   5. anything but pdf-text reads PDFs with poppler: a poppler include
+#      outside services/pdf-text, a program other than pdf-text whose
+#      PKGS_<program> in the tree's Makefile names poppler, or a binary of a
+#      build given, other than pdf-text, that needs libpoppler. rag-search
+#      runs pdf-text as a child process precisely so that a hostile PDF never
+#      meets poppler inside a service.
 #
 # A quoted include is resolved as the compiler would for that file: its own
 # folder, then its service's root (the service's include path), libcommon and
@@ -115,6 +121,29 @@ while IFS= read -r hit; do
     violation "$hit: only credential-vault may call vx_aead_open"
 done < <(cd "$tree" && grep -rnw vx_aead_open services libcommon --include='*.[ch]' |
     grep -v '^services/credential-vault/' | grep -v '^libcommon/vx_aead\.[ch]:')
+
+# 5. poppler is pdf-text's alone: its sources,
+while IFS= read -r hit; do
+    violation "$hit: only pdf-text may include poppler"
+done < <(cd "$tree" && grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]poppler' services libcommon --include='*.[ch]' |
+    grep -v '^services/pdf-text/')
+# what the Makefile links each program with (when the tree has one),
+if [[ -f $tree/Makefile ]]; then
+    while IFS= read -r line; do
+        prog=${line%%:=*}
+        prog=${prog#PKGS_}
+        prog=${prog%"${prog##*[![:space:]]}"}
+        [[ $prog != pdf-text && -d $tree/services/$prog ]] || continue
+        [[ ${line#*:=} == *poppler* ]] && violation "Makefile: PKGS_$prog links poppler: only pdf-text may"
+    done < <(grep -E '^PKGS_[A-Za-z0-9_-]+[[:space:]]*:=' "$tree/Makefile")
+fi
+# and what each program of a build given needs.
+for build in "$@"; do
+    for bin in "$build"/bin/*; do
+        [[ -f $bin && ${bin##*/} != pdf-text ]] || continue
+        readelf -d "$bin" 2>/dev/null | grep -q 'NEEDED.*libpoppler' && violation "$bin needs libpoppler: only pdf-text may read PDFs"
+    done
+done
 
 [[ $found -eq 0 ]] && echo "check-arch: ok"
 exit $found

@@ -4,7 +4,9 @@
 # another's header (by name and by relative path), libcommon including a
 # service header, a source outside the vault calling vx_aead_open, a gateway
 # binary that needs libpq, an object outside the vault that calls
-# vx_aead_open. Run by tests/run-all.sh (BIN_DIR names the release build).
+# vx_aead_open; and poppler anywhere but pdf-text: a source including it, a
+# program's PKGS_ in the Makefile naming it, a rag-search binary that needs
+# it. Run by tests/run-all.sh (BIN_DIR names the release build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=$(dirname "${BIN_DIR:?run through tests/run-all.sh}")
@@ -64,4 +66,20 @@ echo 'int main(void) { return 0; }' | cc -x c - -o "$work/build/bin/gateway"
 printf 'int vx_aead_open(void);\nint peek(void) { return vx_aead_open(); }\n' |
     cc -x c -c - -o "$work/build/obj/services/gateway/peek.o"
 expect_caught "an object outside the vault that calls vx_aead_open" 'peek.o calls vx_aead_open' "$work/tree" "$work/build"
+fresh_copy
+sed -i '0,/#include/s//#include <poppler.h>\n#include/' "$work/tree/services/rag-search/ingest/pdf.c"
+expect_caught "rag-search including poppler" 'pdf.c:[0-9]*:#include <poppler.h>: only pdf-text may include poppler' "$work/tree"
+
+fresh_copy
+cp Makefile "$work/tree/Makefile"
+"$check" "$work/tree" || fail "check-arch fails on a copy with the Makefile"
+sed -i 's/^\(PKGS_rag-search[[:space:]]*:=.*\)$/\1 poppler-glib/' "$work/tree/Makefile"
+expect_caught "rag-search's PKGS_ naming poppler" 'PKGS_rag-search links poppler' "$work/tree"
+
+fresh_copy
+rm -f "$work/build/obj/services/gateway/peek.o"
+echo 'int main(void) { return 0; }' | cc -x c - -o "$work/build/bin/pdf-text" -Wl,--no-as-needed -lpoppler-glib
+"$check" "$work/tree" "$work/build" || fail "check-arch refuses a pdf-text that needs libpoppler"
+cp "$work/build/bin/pdf-text" "$work/build/bin/rag-search"
+expect_caught "a rag-search that needs libpoppler" 'rag-search needs libpoppler' "$work/tree" "$work/build"
 echo "ok"

@@ -5,7 +5,11 @@
 #
 #  - every program a container of ours runs (command:, CMD) is a program the
 #    build produces (in $BIN_DIR) and the image copies; the image copies every
-#    program and nothing else; every voxctl subcommand used exists;
+#    program and nothing else; every voxctl subcommand used exists; every
+#    service (a program with a NATS user in deploy/nats/users.conf) runs in
+#    compose and in the Kubernetes manifests;
+#  - rag-search: the image holds its built-in model where it looks by default
+#    (embed/factory.c), made readable by all, and pdf-text beside it;
 #  - every environment variable set for a program is one its code reads
 #    (getenv / vx_config_* names in services/<program>/ and libcommon/), and
 #    every variable it requires is set for it (by the manifest or the image);
@@ -26,7 +30,9 @@
 # Run by tests/run-all.sh (cwd = checkout; BIN_DIR, DATABASE_URL and
 # ADMIN_DATABASE_URL of the test database in the environment). bash, grep,
 # awk and sed only. Takes about 5 s. TEST_COMPOSE_FILE, TEST_K8S_DIR and
-# TEST_DOCKERFILE point it at other files (e.g. an older version).
+# TEST_DOCKERFILE point it at other files (e.g. an older version). The
+# image's build/release/ is looked for in $BIN_DIR's build folder, so another
+# variant's build stands for it (BIN_DIR=build/<other>/bin).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -174,7 +180,21 @@ mapfile -t instructions < <(awk '
     /\\$/ { sub(/\\$/, "", line); next }
     { if (line ~ /[^ \t]/) print line; line = "" }' "$dockerfile")
 
+# Where a build-stage path is in this checkout: the image's release build
+# (build/release/...) is the build under test, $BIN_DIR's folder (make run-all
+# passes build/release; another variant's folder, built with the same
+# Makefile, stands for it); anything else (build/models/..., migrations/) as is.
+build_under_test=$(dirname "$BIN_DIR")
+host_of_build_path() {
+    if [[ $1 == build/release/* ]]; then
+        echo "$build_under_test/${1#build/release/}"
+    else
+        echo "$root/$1"
+    fi
+}
+
 declare -A image_bin=() # program -> build-stage path it is copied from
+declare -A image_bin_dir=() # program -> the image's folder it is copied to
 declare -A image_env=() # name -> value (final stage)
 declare -A copy_map=()  # final-stage destination -> build-stage source
 image_cmd=
@@ -191,6 +211,7 @@ for ins in "${instructions[@]}"; do
         stage=$((stage + 1))
         from_image=${args%% *}
         image_bin=()
+        image_bin_dir=()
         image_env=()
         copy_map=()
         image_cmd=
@@ -230,13 +251,23 @@ for ins in "${instructions[@]}"; do
             # From the build stage: a path under its WORKDIR, i.e. in the checkout after the build.
             rel=${src#"$build_workdir"/}
             [[ $rel != "$src" ]] || bad "$dockerfile: COPY --from=$from $src is not under the build stage's WORKDIR $build_workdir"
-            [[ -e $root/$rel ]] || bad "$dockerfile: COPY --from=$from $src: $rel is not produced by the build"
+            host=$(host_of_build_path "$rel")
+            [[ -e $host ]] || bad "$dockerfile: COPY --from=$from $src: $rel is not produced by the build (looked for ${host#"$root"/})"
             if [[ $rel == build/*/bin/ || $rel == build/*/bin ]]; then
-                for f in "$root/$rel"/*; do image_bin[${f##*/}]=${rel%/}/${f##*/}; done
+                for f in "${host%/}"/*; do
+                    image_bin[${f##*/}]=${rel%/}/${f##*/}
+                    image_bin_dir[${f##*/}]=${dest%/}
+                done
             elif [[ $rel == build/*/bin/* ]]; then
                 image_bin[${rel##*/}]=$rel
+                # Several sources: dest is a folder; one: a folder when it ends in /.
+                if [[ ${#srcs[@]} -gt 1 || $dest == */ ]]; then
+                    image_bin_dir[${rel##*/}]=${dest%/}
+                else
+                    image_bin_dir[${rel##*/}]=$(dirname "$dest")
+                fi
             fi
-            copy_map[$dest]=$root/$rel
+            copy_map[$dest]=$host
         done
         ;;
     ENV)
@@ -277,6 +308,32 @@ image_path_on_host() {
 if [[ -n ${image_env[MIGRATIONS_DIR]:-} ]]; then
     mig_host=$(image_path_on_host "${image_env[MIGRATIONS_DIR]}") ||
         bad "$dockerfile: MIGRATIONS_DIR=${image_env[MIGRATIONS_DIR]} is not a folder the image copies"
+fi
+
+# rag-search: its built-in embedder's default model folder (embed/factory.c,
+# used when RAG_MODEL_DIR is unset) is in the image with the files it reads,
+# readable by the image's user (the build stage makes them so: npm's tarball
+# has them 0640); and pdf-text, which it runs from beside its own executable
+# (ingest/pdf.c) unless RAG_PDF_PROGRAM is set, is in the same folder.
+if is_program rag-search; then
+    model_default=$(sed -nE 's/^#define RAG_MODEL_DIR_DEFAULT "([^"]+)"/\1/p' services/rag-search/embed/factory.c)
+    if [[ -z $model_default ]]; then
+        bad "services/rag-search/embed/factory.c: no RAG_MODEL_DIR_DEFAULT found (this test reads it)"
+    elif ! model_host=$(image_path_on_host "$model_default"); then
+        bad "$dockerfile: rag-search's default model folder $model_default is not a folder the image copies"
+    else
+        for f in model.json vocab.json LICENSE; do
+            [[ -f $model_host/$f ]] || bad "$dockerfile: $model_default (here ${model_host#"$root"/}) has no $f"
+        done
+        ls "$model_host"/group1-shard* >/dev/null 2>&1 || bad "$dockerfile: $model_default (here ${model_host#"$root"/}) has no weight shards"
+        grep -qE '^RUN .*chmod -R a\+rX [^&]*build/models/' < <(printf '%s\n' "${instructions[@]}") ||
+            bad "$dockerfile: the model's files are not made readable by all (npm's tarball has them 0640; the programs run as an unprivileged user)"
+        ok "$dockerfile: rag-search's built-in model is at $model_default"
+    fi
+    if is_program pdf-text; then
+        [[ ${image_bin_dir[pdf-text]:-} == "${image_bin_dir[rag-search]:-}" ]] ||
+            bad "$dockerfile: pdf-text is copied to ${image_bin_dir[pdf-text]:-nowhere}, not beside rag-search (${image_bin_dir[rag-search]:-nowhere}), where rag-search looks for it"
+    fi
 fi
 
 # Packages, on a host of the image's Debian release only (names differ elsewhere).
@@ -337,8 +394,13 @@ ok "$dockerfile: copies ${#image_bin[@]} programs, sets ${!image_env[*]}, runs $
 # check_container <where> <program> <args (newline-separated)> <env names (newline-separated)>
 # <secret-ish names, for the message>: the checks every container of ours gets.
 migrate_runs=()
+declare -A runs_in=() # program -> the manifests that run it (" compose k8s")
 check_container() {
     local where=$1 prog=$2 args=$3 names=$4 sub req alt name set_names
+    case $where in
+    "$compose_file:"*) runs_in[$prog]+=" compose" ;;
+    *) runs_in[$prog]+=" k8s" ;;
+    esac
     if ! is_program "$prog"; then
         bad "$where runs '$prog', which is not a program the build produces"
         return
@@ -613,6 +675,17 @@ for f in "${k8s_files[@]}"; do
     done <<<"$containers"
     ok "$f: $n containers checked"
 done
+
+# ------------------------------------------------------------ every service deployed
+
+# A program with its own NATS user (deploy/nats/users.conf) is a service of
+# the suite: compose and the Kubernetes manifests each run it. (voxctl is the
+# operator's, pdf-text rag-search's child: neither has a user.)
+while read -r user; do
+    is_program "$user" || continue
+    [[ ${runs_in[$user]:-} == *" compose"* ]] || bad "$compose_file does not run $user (a service: deploy/nats/users.conf has its user)"
+    [[ ${runs_in[$user]:-} == *" k8s"* ]] || bad "$k8s_dir does not run $user (a service: deploy/nats/users.conf has its user)"
+done < <(sed -n 's/^ *user: *\([a-z0-9_-]*\) *$/\1/p' deploy/nats/users.conf)
 
 # ------------------------------------------------------------ migrate, as the image runs it
 

@@ -21,12 +21,24 @@ for user in $(sed -n 's/^ *user: *\([a-z0-9_-]*\) *$/\1/p' deploy/nats/users.con
 done
 master=$(value ENVELOPE_MASTER_KEY)
 [[ $master =~ ^[0-9a-f]{64}$ ]] || fail "ENVELOPE_MASTER_KEY is not 64 hex digits"
-for program in tool-router dashboard-api webhook-ingest credential-vault; do
+# Every program that serves gateway requests (as tests/deploy/test_manifests.sh
+# finds them: it calls vx_rpc_serve, vx_rpc_worker_start or
+# vx_rpc_require_envelope_key), and webhook-ingest, which has its key too.
+mapfile -t served < <({
+    echo webhook-ingest
+    for dir in services/*/; do
+        if grep -rqE 'vx_rpc_serve\(|vx_rpc_worker_start|vx_rpc_require_envelope_key' "$dir" --include='*.c'; then
+            basename "$dir"
+        fi
+    done
+} | sort -u)
+for program in "${served[@]}"; do
     name=${program^^}
     want=$(ENVELOPE_MASTER_KEY=$master "$voxctl" envelope-key --program "$program")
     got=$(value "ENVELOPE_KEY_${name//-/_}")
     [[ $got == "$want" ]] || fail "ENVELOPE_KEY_${name//-/_} is not voxctl's key for $program"
 done
+echo "ok: envelope keys of ${served[*]} are voxctl's"
 want=$(ENVELOPE_MASTER_KEY=$master "$voxctl" org-hint-key)
 [[ $(value ORG_HINT_KEY) == "$want" ]] || fail "ORG_HINT_KEY is not voxctl's"
 [[ $(value ENCRYPTION_KEY) =~ ^[0-9a-f]{64}$ ]] || fail "ENCRYPTION_KEY is not 64 hex digits"
