@@ -219,6 +219,12 @@ $(B)/obj/tests/unit/rag-search/%.o $(B)/obj/tests/fuzz/rag-search/%.o $(B)/obj/t
 # The bench drives rag-search's embedder: its modules and include root.
 $(B)/obj/tests/bench/bench_embed.o: CFLAGS += -Iservices/rag-search
 $(B)/tests/bench/bench_embed: $(B)/lib/libsvc-rag-search.a
+# bench_rag: recall and latency of rag-search's own search (MedQuAD is gzip: zlib).
+$(B)/tests/bench/bench_rag: | $(USE_LITE_STAMP)
+$(B)/obj/tests/bench/bench_rag.o: CFLAGS += -Iservices/rag-search -DUSE_LITE_TEST_DIR='"$(CURDIR)/$(USE_LITE_DIR)"'
+$(B)/tests/bench/bench_rag: $(B)/lib/libsvc-rag-search.a
+# (libcommon again after the service archive, which needs it; then the libraries.)
+$(B)/tests/bench/bench_rag: TEST_LIBS := $(COMMON_LIB) $(TEST_LIBS) -lz
 
 deps:
 	@deploy/local/deps.sh

@@ -83,6 +83,24 @@ static bool embed_query(embedder *e, const char *query, float *vec)
 search_status search_run(kb_registry *reg, analyzer *a, embedder *e, const search_config *cfg, const char *org_id,
                          const char *query, int max_chunks, search_result *out)
 {
+    float *vec = NULL;
+    if (e != NULL && query != NULL && query[0] != '\0') {
+        vec = calloc((size_t)e->dim, sizeof(float));
+        if (vec == NULL)
+            abort();
+        if (!embed_query(e, query, vec)) {
+            free(vec);
+            vec = NULL;
+        }
+    }
+    search_status st = search_with_vector(reg, a, vec, vec != NULL ? e->dim : 0, cfg, org_id, query, max_chunks, out);
+    free(vec);
+    return st;
+}
+
+search_status search_with_vector(kb_registry *reg, analyzer *a, const float *vec, int dim, const search_config *cfg,
+                                 const char *org_id, const char *query, int max_chunks, search_result *out)
+{
     memset(out, 0, sizeof(*out));
     out->index = kb_registry_get(reg, org_id);
     if (out->index == NULL || query == NULL || query[0] == '\0')
@@ -100,15 +118,9 @@ search_status search_run(kb_registry *reg, analyzer *a, embedder *e, const searc
     kb_scored bm25[DEPTH_MAX], dense[DEPTH_MAX];
     size_t nb = kb_index_bm25(ix, q.terms, q.n, depth, bm25);
     size_t nd = 0;
-    if (e != NULL && kb_index_vectors(ix) > 0 && kb_index_dim(ix) == e->dim) {
-        float *vec = calloc((size_t)e->dim, sizeof(float));
-        if (vec == NULL)
-            abort();
-        if (embed_query(e, query, vec)) {
-            nd = kb_index_dense(ix, vec, depth, dense);
-            out->dense = true;
-        }
-        free(vec);
+    if (vec != NULL && kb_index_vectors(ix) > 0 && kb_index_dim(ix) == dim) {
+        nd = kb_index_dense(ix, vec, depth, dense);
+        out->dense = true;
     }
 
     candidate cands[2 * DEPTH_MAX];

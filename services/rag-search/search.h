@@ -69,6 +69,11 @@ typedef enum {
  * out is always initialised (search_result_free). */
 search_status search_run(kb_registry *reg, analyzer *a, embedder *e, const search_config *cfg, const char *org_id,
                          const char *query, int max_chunks, search_result *out);
+/* The same with the question's vector already made (vec: dim floats,
+ * L2-normalised; NULL: keywords only) — the bench's way to compare rankings
+ * without embedding each question again. */
+search_status search_with_vector(kb_registry *reg, analyzer *a, const float *vec, int dim, const search_config *cfg,
+                                 const char *org_id, const char *query, int max_chunks, search_result *out);
 void search_result_free(search_result *r);
 
 /* The hits' texts joined ("heading: content", blank line between), at

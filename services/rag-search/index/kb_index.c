@@ -1,5 +1,5 @@
 /*
- * kb_index: documents, the BM25 postings and the vector matrix (see kb_index.h).
+ * kb_index: documents, the BM25 postings and the vector scan (see kb_index.h).
  *
  * Design: a document keeps each chunk's distinct term hashes with their
  * counts, so an index is rebuilt from memory without analysing text again
@@ -11,6 +11,9 @@
  */
 #include "index/kb_index.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <math.h>
 #include <stdbool.h>
 #include <stdatomic.h>
@@ -26,6 +29,8 @@ struct kb_doc {
     int64_t version;
     size_t nchunks;
     kb_chunk *chunks;
+    float *vectors; /* nchunks × dim, 32-byte aligned, made with the first vector; chunks point into it */
+    int dim;
     size_t bytes;
     atomic_int refs;
 };
@@ -142,12 +147,21 @@ void kb_doc_set_chunk(kb_doc *d, size_t i, const char *chunk_id, const char *hea
         }
     free(counter.keys);
     free(counter.counts);
-    if (vector != NULL && dim > 0) {
-        c->vector = xcalloc((size_t)dim, sizeof(float));
+    if (vector != NULL && dim > 0 && (d->vectors == NULL || d->dim == dim)) {
+        if (d->vectors == NULL) {
+            /* One block per document: an index scans it in order, and holds
+             * no copy of its own (the vectors are most of the memory). */
+            size_t bytes = (d->nchunks * (size_t)dim * sizeof(float) + 31) / 32 * 32;
+            d->vectors = aligned_alloc(32, bytes);
+            if (d->vectors == NULL)
+                abort();
+            d->dim = dim;
+            d->bytes += bytes;
+        }
+        c->vector = d->vectors + i * (size_t)dim;
         memcpy(c->vector, vector, (size_t)dim * sizeof(float));
     }
-    d->bytes += strlen(c->heading) + strlen(c->content) + 2 + c->nterms * (sizeof(uint64_t) + sizeof(uint16_t)) +
-                (c->vector != NULL ? (size_t)dim * sizeof(float) : 0);
+    d->bytes += strlen(c->heading) + strlen(c->content) + 2 + c->nterms * (sizeof(uint64_t) + sizeof(uint16_t));
 }
 
 const char *kb_doc_id(const kb_doc *d)
@@ -190,8 +204,8 @@ void kb_doc_unref(kb_doc *d)
         free(d->chunks[i].content);
         free(d->chunks[i].terms);
         free(d->chunks[i].tf);
-        free(d->chunks[i].vector);
     }
+    free(d->vectors);
     free(d->chunks);
     free(d);
 }
@@ -216,10 +230,10 @@ struct kb_index {
     uint32_t *post_chunk;
     uint16_t *post_tf;
     float *norm; /* per chunk: k1 * (1 - b + b * length / avgdl) */
-    /* dense */
+    /* dense: the documents' own vector blocks, in order */
     int dim;
     size_t nvec;
-    float *matrix;       /* nvec × dim, 32-byte aligned */
+    const float **vec;   /* row → the chunk's vector */
     uint32_t *vec_chunk; /* row → chunk */
 };
 
@@ -283,17 +297,12 @@ static void build_dense(kb_index *ix, int dim)
         return;
     for (size_t i = 0; i < ix->n; i++)
         ix->nvec += ix->chunks[i]->vector != NULL;
-    size_t row = (size_t)dim * sizeof(float);
-    size_t bytes = ix->nvec * row;
-    bytes = (bytes + 31) / 32 * 32;
-    ix->matrix = aligned_alloc(32, bytes > 0 ? bytes : 32);
-    if (ix->matrix == NULL)
-        abort();
+    ix->vec = xcalloc(ix->nvec, sizeof(float *));
     ix->vec_chunk = xcalloc(ix->nvec, sizeof(uint32_t));
     size_t r = 0;
     for (size_t i = 0; i < ix->n; i++)
         if (ix->chunks[i]->vector != NULL) {
-            memcpy(ix->matrix + r * (size_t)dim, ix->chunks[i]->vector, row);
+            ix->vec[r] = ix->chunks[i]->vector;
             ix->vec_chunk[r++] = (uint32_t)i;
         }
 }
@@ -336,7 +345,7 @@ void kb_index_unref(kb_index *ix)
     free(ix->post_chunk);
     free(ix->post_tf);
     free(ix->norm);
-    free(ix->matrix);
+    free(ix->vec);
     free(ix->vec_chunk);
     free(ix);
 }
@@ -416,10 +425,10 @@ size_t kb_index_bm25(const kb_index *ix, const uint64_t *terms, size_t nterms, s
 
 typedef float v4f __attribute__((vector_size(16)));
 
-float kb_dot(const float *a, const float *b, size_t n)
+/* Four independent vector accumulators: a single running sum is one long
+ * dependency chain, and GCC does not reassociate floats at -O2. */
+static float dot_portable(const float *a, const float *b, size_t n)
 {
-    /* Four independent vector accumulators: a single running sum is one
-     * long dependency chain, and GCC does not reassociate floats at -O2. */
     v4f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -444,13 +453,55 @@ float kb_dot(const float *a, const float *b, size_t n)
     return sum;
 }
 
+#if defined(__x86_64__)
+/* The same eight floats wide with fused multiply-adds, where the CPU has
+ * them (chosen once at start-up): twice the portable kernel's speed on a
+ * scan of every vector of an org. */
+__attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const float *b, size_t n)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    }
+    __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    float sum = _mm_cvtss_f32(h);
+    for (; i < n; i++)
+        sum += a[i] * b[i];
+    return sum;
+}
+#endif
+
+static float (*dot_kernel)(const float *, const float *, size_t) = dot_portable;
+
+/* Before any thread exists: the choice is read without a lock afterwards. */
+__attribute__((constructor)) static void choose_kernel(void)
+{
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && getenv("RAG_PORTABLE_KERNELS") == NULL)
+        dot_kernel = dot_avx2;
+#endif
+}
+
+float kb_dot(const float *a, const float *b, size_t n)
+{
+    return dot_kernel(a, b, n);
+}
+
 size_t kb_index_dense(const kb_index *ix, const float *query, size_t k, kb_scored *out)
 {
     if (k == 0 || ix->nvec == 0 || query == NULL)
         return 0;
     size_t n = 0;
     for (size_t r = 0; r < ix->nvec; r++) {
-        float score = kb_dot(ix->matrix + r * (size_t)ix->dim, query, (size_t)ix->dim);
+        float score = kb_dot(ix->vec[r], query, (size_t)ix->dim);
         top_insert(out, &n, k, ix->vec_chunk[r], score);
     }
     return n;

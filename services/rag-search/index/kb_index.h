@@ -1,6 +1,7 @@
 /*
  * kb_index: one org's knowledge base in memory — its documents' chunks, a
- * BM25 inverted index over their terms and a matrix of their vectors — and
+ * BM25 inverted index over their terms and their vectors (each document's in
+ * one block, scanned in place) — and
  * the two rankings a search fuses (search.h).
  *
  * A kb_doc is one document as loaded from kb_chunks: its chunks with their
