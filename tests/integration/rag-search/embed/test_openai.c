@@ -536,7 +536,7 @@ static void test_hang(void **state)
     assert_non_null(strstr(why, "could not be reached"));
     assert_int_equal(state_int("requests"), 2);
     embedder_destroy(e);
-    vt_sleep_ms(1600); /* let the fake's hung connections finish before the next test resets it */
+    vt_sleep_ms(2500); /* let the fake's hung requests finish (1.5 s each) before the next test resets it */
 }
 
 /* ---- threads ---- */
