@@ -77,19 +77,23 @@ static void sleep_ms(long ms)
         ;
 }
 
-/* Replaces every occurrence of key in s (NUL-terminated) with "[key]"; a reason never carries it. */
+/* Replaces every occurrence of key in s (NUL-terminated, s_len bytes) with "[key]": a reason never carries it. */
 static void scrub_key(char *s, size_t s_len, const char *key)
 {
-    if (key == NULL || key[0] == '\0' || s_len == 0)
+    if (key == NULL || key[0] == '\0' || s_len == 0 || strstr(s, key) == NULL)
         return;
     size_t klen = strlen(key);
-    char *hit;
-    while ((hit = strstr(s, key)) != NULL) {
-        char rest[512];
-        snprintf(rest, sizeof(rest), "%s", hit + klen);
-        size_t at = (size_t)(hit - s);
-        snprintf(hit, s_len - at, "[key]%s", rest);
+    vx_buf out = VX_BUF_INIT;
+    for (const char *p = s; *p != '\0';) {
+        if (strncmp(p, key, klen) == 0) {
+            vx_buf_puts(&out, "[key]");
+            p += klen;
+        } else {
+            vx_buf_putc(&out, *p++);
+        }
     }
+    snprintf(s, s_len, "%s", out.data);
+    vx_buf_free(&out);
 }
 
 static void request_body(const oa_embedder *e, const char *const *texts, const size_t *lens, size_t n, vx_buf *body)
@@ -156,8 +160,12 @@ static verdict judge(const oa_embedder *e, const vx_http_answer *a, char *why, s
         /* OpenAI's message quotes part of the key ("Incorrect API key provided: sk-…"): not kept. */
         snprintf(why, why_len, "the provider refused the API key (HTTP %ld %s): check EMBEDDINGS_API_KEY", a->status, label);
     } else if (a->status >= 400) {
+        /* The message is kept unless the answer quotes the key anywhere (the message may be cut mid-key). */
+        bool quotes_key = e->key != NULL && a->body.data != NULL && strstr(a->body.data, e->key) != NULL;
         snprintf(why, why_len, "the provider refused the request (HTTP %ld %s): %.200s", a->status, label,
-                 err.message[0] != '\0' ? err.message : "no message");
+                 quotes_key               ? "(message withheld: it quotes the key)"
+                 : err.message[0] != '\0' ? err.message
+                                          : "no message");
         scrub_key(why, why_len, e->key);
     } else {
         snprintf(why, why_len, "the provider answered HTTP %ld", a->status);

@@ -25,7 +25,13 @@
  *     the 429's type names (measured on the fake's own clock: a lower
  *     bound, never a speed);
  *   - the key in no reason and no log line (nor OpenAI's masked quote of it);
- *   - eight threads embedding at once on one embedder get what one gets.
+ *   - eight threads embedding at once on one embedder get what one gets;
+ *   - the fake answers as the contract says: 401 with and without a key
+ *     (the wrong one masked), unknown keys, a missing model or input, an
+ *     empty string, an empty array, 2049 inputs, a bad encoding or size,
+ *     ada-002 with dimensions, 8193 tokens, 320,000 tokens → 400; an
+ *     unknown model → 404; strings, token arrays, both encodings, usage and
+ *     x-request-id; the injected 429s, 500 and 503 in OpenAI's shapes.
  * The fake stops cleanly on SIGTERM (exit 0, leak-free under ASan).
  *
  * Environment: BIN_DIR and FAKES_DIR (tests/run-all.sh), run from the repository root.
@@ -46,6 +52,7 @@
 #include <unistd.h>
 
 #include "embed/openai.h"
+#include "vx_buf.h"
 #include "vt.h"
 
 #define KEY      "sk-proj-fakekey-0123456789abcdefWXYZ"
@@ -536,7 +543,144 @@ static void test_hang(void **state)
     assert_non_null(strstr(why, "could not be reached"));
     assert_int_equal(state_int("requests"), 2);
     embedder_destroy(e);
-    vt_sleep_ms(1600); /* let the fake's hung connections finish before the next test resets it */
+    vt_sleep_ms(2500); /* let the fake's hung requests finish (1.5 s each) before the next test resets it */
+}
+
+/* ---- the fake itself: the client is judged against it ---- */
+
+/* POSTs body to the fake's /v1/embeddings with key ("" none); returns the answer parsed (cJSON_Delete it), its status in *status.
+ */
+static cJSON *post_raw(const char *key, const char *body, long *status, char *request_id)
+{
+    char url[96], auth[128];
+    snprintf(url, sizeof(url), "%s/v1/embeddings", F.url);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+    const char *headers[] = {"Content-Type: application/json", key[0] != '\0' ? auth : NULL, NULL};
+    vt_response r = vt_http("POST", url, headers, body, strlen(body));
+    *status = r.status;
+    if (request_id != NULL)
+        snprintf(request_id, 80, "%s", r.request_id);
+    cJSON *j = cJSON_Parse(r.body != NULL ? r.body : "");
+    vt_response_free(&r);
+    VT_REQUIRE(j != NULL, "the fake answered something that is not JSON");
+    return j;
+}
+
+/* Checks an error answer: status, all four keys, the code (NULL: null) and a part of the message. */
+static void expect_error(const char *key, const char *body, long want_status, const char *code, const char *message_part)
+{
+    long status = 0;
+    cJSON *j = post_raw(key, body, &status, NULL);
+    assert_int_equal(status, want_status);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message"), *t = cJSON_GetObjectItemCaseSensitive(e, "type");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "param"), *c = cJSON_GetObjectItemCaseSensitive(e, "code");
+    assert_true(cJSON_IsString(m) && cJSON_IsString(t) && p != NULL && c != NULL);
+    if (code == NULL)
+        assert_true(cJSON_IsNull(c));
+    else
+        assert_string_equal(c->valuestring, code);
+    if (strstr(m->valuestring, message_part) == NULL)
+        fail_msg("message \"%s\" lacks \"%s\"", m->valuestring, message_part);
+    cJSON_Delete(j);
+}
+
+/* A 200: data[] of n embeddings, each a string (base64) or an array of dim numbers; usage present. */
+static void expect_ok(const char *body, int n, bool base64, int dim)
+{
+    long status = 0;
+    char rid[80];
+    cJSON *j = post_raw(KEY, body, &status, rid);
+    assert_int_equal(status, 200);
+    assert_true(strncmp(rid, "req_", 4) == 0);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "object")->valuestring, "list");
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens")));
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(usage, "total_tokens")));
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
+    assert_int_equal(cJSON_GetArraySize(data), n);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, data)
+    {
+        assert_string_equal(cJSON_GetObjectItemCaseSensitive(item, "object")->valuestring, "embedding");
+        const cJSON *emb = cJSON_GetObjectItemCaseSensitive(item, "embedding");
+        if (base64) {
+            assert_true(cJSON_IsString(emb));
+            assert_int_equal(strlen(emb->valuestring), (size_t)(4 * ((dim * 4 + 2) / 3))); /* padded */
+        } else {
+            assert_true(cJSON_IsArray(emb));
+            assert_int_equal(cJSON_GetArraySize(emb), dim);
+        }
+    }
+    cJSON_Delete(j);
+}
+
+static void test_fake_contract(void **state)
+{
+    const char *hi = "{\"model\":\"" SMALL "\",\"input\":\"hi\"}";
+    expect_error("", hi, 401, NULL, "You didn't provide an API key");
+    expect_error("sk-proj-other-key-000011112222", hi, 401, "invalid_api_key", "sk-pr***2222");
+    expect_error(KEY, "{\"model\":\"" SMALL "\",\"input\":\"hi\",\"foo\":1}", 400, NULL,
+                 "Unrecognized request argument supplied: foo");
+    expect_error(KEY, "{\"input\":\"hi\"}", 400, NULL, "you must provide a model parameter");
+    expect_error(KEY, "{\"model\":\"" SMALL "\"}", 400, NULL, "'input' is a required property");
+    expect_error(KEY, "{\"model\":\"gpt-9\",\"input\":\"hi\"}", 404, "model_not_found", "does not exist");
+    expect_error(KEY, "{\"model\":\"" SMALL "\",\"input\":\"\"}", 400, NULL, "'$.input' is invalid");
+    expect_error(KEY, "{\"model\":\"" SMALL "\",\"input\":[]}", 400, NULL, "'$.input' is invalid");
+    expect_error(KEY, "{\"model\":\"" SMALL "\",\"input\":[\"a\",\"\"]}", 400, NULL, "'$.input' is invalid");
+    expect_error(KEY, "{\"model\":\"" SMALL "\",\"input\":[\"a\",3]}", 400, NULL, "'$.input' is invalid");
+    expect_error(KEY, "{\"model\":\"" SMALL "\",\"input\":\"hi\",\"encoding_format\":\"hex\"}", 400, NULL, "encoding_format");
+    expect_error(KEY, "{\"model\":\"" SMALL "\",\"input\":\"hi\",\"dimensions\":0}", 400, NULL, "dimensions");
+    expect_error(KEY, "{\"model\":\"" SMALL "\",\"input\":\"hi\",\"dimensions\":1537}", 400, NULL, "maximum dimensions");
+    expect_error(KEY, "{\"model\":\"text-embedding-ada-002\",\"input\":\"hi\",\"dimensions\":8}", 400, NULL,
+                 "does not support specifying dimensions");
+    expect_error(KEY, "not json", 400, NULL, "could not parse the JSON body");
+    /* 2048 inputs pass, 2049 do not. */
+    vx_buf many = VX_BUF_INIT;
+    vx_buf_puts(&many, "{\"model\":\"" SMALL "\",\"dimensions\":2,\"input\":[");
+    for (int i = 0; i < 2049; i++)
+        vx_buf_puts(&many, i == 0 ? "\"x\"" : ",\"x\"");
+    vx_buf_puts(&many, "]}");
+    expect_error(KEY, many.data, 400, NULL, "'$.input' is invalid");
+    char *cut = strstr(many.data, ",\"x\"]}");
+    memcpy(cut, "]}", 3);
+    expect_ok(many.data, 2048, false, 2);
+    vx_buf_free(&many);
+    /* Token limits: one input over 8192, a request over 300,000. */
+    vx_buf big = VX_BUF_INIT;
+    vx_buf_puts(&big, "{\"model\":\"" SMALL "\",\"input\":\"");
+    for (int i = 0; i < 8193; i++)
+        vx_buf_putc(&big, '!');
+    vx_buf_puts(&big, "\"}");
+    expect_error(KEY, big.data, 400, NULL, "maximum context length is 8192 tokens, however you requested 8193 tokens");
+    vx_buf_reset(&big);
+    vx_buf_puts(&big, "{\"model\":\"" SMALL "\",\"input\":[");
+    for (int k = 0; k < 40; k++) {
+        vx_buf_puts(&big, k == 0 ? "\"" : ",\"");
+        for (int i = 0; i < 8000; i++)
+            vx_buf_putc(&big, '!');
+        vx_buf_putc(&big, '"');
+    }
+    vx_buf_puts(&big, "]}");
+    expect_error(KEY, big.data, 400, NULL, "Requested 320000 tokens, max 300000 tokens per request");
+    vx_buf_free(&big);
+    /* The input's forms and both encodings; "user" is allowed. */
+    expect_ok("{\"model\":\"" SMALL "\",\"input\":\"hi\",\"dimensions\":5,\"user\":\"u-1\"}", 1, false, 5);
+    expect_ok("{\"model\":\"" SMALL "\",\"input\":[\"a\",\"b\",\"c\"],\"dimensions\":5,\"encoding_format\":\"base64\"}", 3, true,
+              5);
+    expect_ok("{\"model\":\"" SMALL "\",\"input\":[1,2,3],\"dimensions\":4,\"encoding_format\":\"float\"}", 1, false, 4);
+    expect_ok("{\"model\":\"" SMALL "\",\"input\":[[1,2],[3]],\"dimensions\":4}", 2, false, 4);
+    expect_ok("{\"model\":\"text-embedding-3-large\",\"input\":\"hi\"}", 1, false, 3072);
+    /* Failures on demand, in OpenAI's shapes. */
+    fail_next("quota", 1, "");
+    expect_error(KEY, hi, 429, "insufficient_quota", "You exceeded your current quota");
+    fail_next("rate_limit", 1, "");
+    expect_error(KEY, hi, 429, "rate_limit_exceeded", "Rate limit reached");
+    fail_next("server_error", 1, "");
+    expect_error(KEY, hi, 500, NULL, "The server had an error");
+    fail_next("overloaded", 1, "");
+    expect_error(KEY, hi, 503, NULL, "overloaded");
+    expect_ok("{\"model\":\"" SMALL "\",\"input\":\"hi\",\"dimensions\":3}", 1, false, 3);
 }
 
 /* ---- threads ---- */
@@ -600,10 +744,11 @@ static void test_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_open, reset),     cmocka_unit_test_setup(test_order_and_normalisation, reset),
-        cmocka_unit_test_setup(test_batching, reset), cmocka_unit_test_setup(test_inputs, reset),
-        cmocka_unit_test_setup(test_failures, reset), cmocka_unit_test_setup(test_rate_limit_waits, reset),
-        cmocka_unit_test_setup(test_hang, reset),     cmocka_unit_test_setup(test_threads, reset),
+        cmocka_unit_test_setup(test_open, reset),          cmocka_unit_test_setup(test_order_and_normalisation, reset),
+        cmocka_unit_test_setup(test_batching, reset),      cmocka_unit_test_setup(test_inputs, reset),
+        cmocka_unit_test_setup(test_failures, reset),      cmocka_unit_test_setup(test_rate_limit_waits, reset),
+        cmocka_unit_test_setup(test_hang, reset),          cmocka_unit_test_setup(test_threads, reset),
+        cmocka_unit_test_setup(test_fake_contract, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
