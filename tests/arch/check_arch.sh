@@ -11,6 +11,10 @@
 #   4. anything outside the credential vault calls vx_aead_open (only the
 #      vault decrypts credentials): in the sources, and in the objects of
 #      every build given.
+#   5. pdf-text, which parses untrusted PDFs, needs a library of the network
+#      or the database (libpq, libnats, libcurl, OpenSSL, h2o, cJSON,
+#      protobuf-c), or a program other than pdf-text needs poppler (a PDF is
+#      only ever parsed in pdf-text's process), in any build given.
 #
 # A quoted include is resolved as the compiler would for that file: its own
 # folder, then its service's root (the service's include path), libcommon and
@@ -108,6 +112,25 @@ for build in "$@"; do
         violation "${obj#"$build"/} calls vx_aead_open: only credential-vault decrypts"
     done < <(find "$build/obj" -name '*.o' ! -path '*/obj/services/credential-vault/*' ! -path '*/obj/tests/*' \
         ! -name vx_aead.o -print0 2>/dev/null | xargs -0 -r nm -A -u 2>/dev/null | awk '$NF == "vx_aead_open" { sub(/:.*/, "", $1); print $1 }')
+done
+
+# 5. pdf-text alone with poppler, and poppler only in pdf-text.
+for build in "$@"; do
+    pdf=$build/bin/pdf-text
+    if [[ ! -x $pdf ]]; then
+        violation "$pdf is not built (build it before make check-arch)"
+    else
+        while IFS= read -r so; do
+            violation "$pdf needs $so: pdf-text reaches no network and no database"
+        done < <(readelf -d "$pdf" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+            grep -E '^lib(pq|nats|curl|ssl|crypto|h2o|cjson|protobuf-c)[.-]')
+    fi
+    for prog in "$build"/bin/*; do
+        [[ -x $prog && $(basename "$prog") != pdf-text ]] || continue
+        if readelf -d "$prog" 2>/dev/null | grep -q 'NEEDED.*libpoppler'; then
+            violation "$prog needs poppler: only pdf-text parses PDFs"
+        fi
+    done
 done
 
 # 4. in the sources too (a call behind a macro still names the function).

@@ -4,7 +4,8 @@
 # another's header (by name and by relative path), libcommon including a
 # service header, a source outside the vault calling vx_aead_open, a gateway
 # binary that needs libpq, an object outside the vault that calls
-# vx_aead_open. Run by tests/run-all.sh (BIN_DIR names the release build).
+# vx_aead_open, a pdf-text that needs libpq, a program besides pdf-text that
+# needs poppler. Run by tests/run-all.sh (BIN_DIR names the release build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=$(dirname "${BIN_DIR:?run through tests/run-all.sh}")
@@ -57,6 +58,7 @@ expect_caught "a call of vx_aead_open outside the vault" 'only credential-vault 
 
 fresh_copy
 mkdir -p "$work/build/bin" "$work/build/obj/services/gateway"
+echo 'int main(void) { return 0; }' | cc -x c - -o "$work/build/bin/pdf-text"
 echo 'int main(void) { return 0; }' | cc -x c - -o "$work/build/bin/gateway" -Wl,--no-as-needed -lpq
 expect_caught "a gateway that needs libpq" 'needs libpq' "$work/tree" "$work/build"
 
@@ -64,4 +66,12 @@ echo 'int main(void) { return 0; }' | cc -x c - -o "$work/build/bin/gateway"
 printf 'int vx_aead_open(void);\nint peek(void) { return vx_aead_open(); }\n' |
     cc -x c -c - -o "$work/build/obj/services/gateway/peek.o"
 expect_caught "an object outside the vault that calls vx_aead_open" 'peek.o calls vx_aead_open' "$work/tree" "$work/build"
+rm "$work/build/obj/services/gateway/peek.o"
+
+echo 'int main(void) { return 0; }' | cc -x c - -o "$work/build/bin/pdf-text" -Wl,--no-as-needed -lpq
+expect_caught "a pdf-text that needs libpq" 'pdf-text needs libpq.so.5: pdf-text reaches no network' "$work/tree" "$work/build"
+echo 'int main(void) { return 0; }' | cc -x c - -o "$work/build/bin/pdf-text"
+
+echo 'int main(void) { return 0; }' | cc -x c - -o "$work/build/bin/gateway" -Wl,--no-as-needed -lpoppler-glib
+expect_caught "a program besides pdf-text that needs poppler" 'gateway needs poppler: only pdf-text parses PDFs' "$work/tree" "$work/build"
 echo "ok"

@@ -217,7 +217,8 @@ static int ms_left(int64_t deadline_us)
     return left / 1000 > INT_MAX ? INT_MAX : (int)(left / 1000) + 1;
 }
 
-/* What ended the child, or -1 when it is still running at the deadline. */
+/* What ended the child (its wait status), -1 when it is still running at
+ * the deadline, -2 when its status cannot be had. */
 static int wait_until(pid_t pid, int64_t deadline_us)
 {
     int sleep_ms = 1;
@@ -227,7 +228,7 @@ static int wait_until(pid_t pid, int64_t deadline_us)
         if (got == pid)
             return ws;
         if (got < 0 && errno != EINTR)
-            return 0; /* not ours any more (someone reaped it): treat as a clean exit */
+            return -2; /* not ours any more: someone reaped it, or SIGCHLD is ignored */
         int left = ms_left(deadline_us);
         if (left == 0)
             return -1;
@@ -391,7 +392,10 @@ static void run_child(const pdf_config *cfg, const char *program, const unsigned
     pdf_status st = pump(in[0], out[0], pdf, len, cfg->max_output, deadline_us, r);
     in[0] = -1; /* pump closed it */
     int ws = st == PDF_OK ? wait_until(pid, deadline_us) : -1;
-    if (ws == -1) {
+    if (ws == -2) {
+        vx_log_error(NULL, NULL, "pdf: the child's exit status was lost (SIGCHLD ignored, or reaped elsewhere)");
+        r->status = PDF_INTERNAL;
+    } else if (ws == -1) {
         kill(pid, SIGKILL);
         reap(pid);
         r->status = st == PDF_OK ? PDF_TIMEOUT : st;
