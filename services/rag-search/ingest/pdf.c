@@ -142,6 +142,7 @@ typedef struct spawn_plan {
     struct rlimit as, cpu, fsize, core;
     bool limit_as;
     int in_fd, out_fd, err_fd; /* child's ends: stdin, stdout, exec-error report */
+    int null_fd;               /* /dev/null, the child's stderr */
     int max_fd;                /* for close() when close_range is missing */
 } spawn_plan;
 
@@ -172,7 +173,9 @@ static void child_exec(const spawn_plan *p)
         goto fail;
     /* Above 2 first, so that dup2 cannot overwrite one with the other. */
     int in = fcntl(p->in_fd, F_DUPFD_CLOEXEC, 3), out = fcntl(p->out_fd, F_DUPFD_CLOEXEC, 3);
-    if (in < 0 || out < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0)
+    int null = fcntl(p->null_fd, F_DUPFD_CLOEXEC, 3);
+    if (in < 0 || out < 0 || null < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+        dup2(null, STDERR_FILENO) < 0)
         goto fail;
     /* Nothing else of ours crosses exec, even a descriptor someone made without O_CLOEXEC. */
     if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0) {
@@ -349,14 +352,21 @@ static void run_child(const pdf_config *cfg, const char *program, const unsigned
     p.limit_as = cfg->address_space > 0;
     p.as = (struct rlimit){cfg->address_space, cfg->address_space};
     p.cpu = (struct rlimit){(rlim_t)cfg->cpu_seconds, (rlim_t)cfg->cpu_seconds + 1};
-    p.fsize = (struct rlimit){0, 0};
+    /* stdout is a pipe and stderr /dev/null, which know no file size: the
+     * child has no file to write. (A sanitizer's runtime does write files,
+     * so a sanitizer build leaves the limit alone, as it does the address
+     * space.) */
+    rlim_t fsize = PDF_SANITIZED ? RLIM_INFINITY : 0;
+    p.fsize = (struct rlimit){fsize, fsize};
     p.core = (struct rlimit){0, 0};
     struct rlimit nofile;
     p.max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536 ? (int)nofile.rlim_cur : 65536;
 
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     /* stdin is a socket so that writing to a dead child is EPIPE under MSG_NOSIGNAL, not a SIGPIPE. */
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    if (null < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
+        pipe2(err, O_CLOEXEC) != 0) {
         vx_log_error(NULL, NULL, "pdf: cannot make pipes", "error", strerror(errno));
         r->status = PDF_INTERNAL;
         goto out;
@@ -364,6 +374,7 @@ static void run_child(const pdf_config *cfg, const char *program, const unsigned
     p.in_fd = in[1];
     p.out_fd = out[1];
     p.err_fd = err[1];
+    p.null_fd = null;
     pid_t pid = fork();
     if (pid < 0) {
         vx_log_error(NULL, NULL, "pdf: fork failed", "error", strerror(errno));
@@ -409,6 +420,7 @@ out:
     close_fd(&out[1]);
     close_fd(&err[0]);
     close_fd(&err[1]);
+    close_fd(&null);
 }
 
 pdf_status pdf_extract(const pdf_config *cfg, const void *pdf, size_t len, char **text, size_t *text_len, const char *request_id,
