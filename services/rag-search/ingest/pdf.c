@@ -146,6 +146,24 @@ typedef struct spawn_plan {
     int max_fd;                /* for close() when close_range is missing */
 } spawn_plan;
 
+/* The limit to set: soft and hard as asked, but never above what we have
+ * (raising a hard limit is refused, and a lower one of ours stays). */
+static void plan_limit(int resource, rlim_t soft, rlim_t hard, struct rlimit *out)
+{
+    struct rlimit cur;
+    if (getrlimit(resource, &cur) == 0) {
+        if (cur.rlim_max != RLIM_INFINITY && (hard == RLIM_INFINITY || hard > cur.rlim_max))
+            hard = cur.rlim_max;
+        if (cur.rlim_cur != RLIM_INFINITY && (soft == RLIM_INFINITY || soft > cur.rlim_cur))
+            soft = cur.rlim_cur;
+    }
+    if (soft != RLIM_INFINITY && hard != RLIM_INFINITY && soft > hard)
+        soft = hard;
+    if (hard != RLIM_INFINITY && soft == RLIM_INFINITY)
+        soft = hard;
+    *out = (struct rlimit){soft, hard};
+}
+
 static void plan_env(spawn_plan *p)
 {
     size_t n = 0;
@@ -161,10 +179,13 @@ static void plan_env(spawn_plan *p)
     p->envp[n] = NULL;
 }
 
-/* The child, between fork and exec: async-signal-safe calls only. */
+/* The child, between fork and exec: async-signal-safe calls only. What
+ * failed goes to err_fd as {stage, errno}: stage 1 exec, 0 before it. */
 static void child_exec(const spawn_plan *p) __attribute__((noreturn));
 static void child_exec(const spawn_plan *p)
 {
+    int report[2];
+    ssize_t ignored;
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL); /* rag-search blocks SIGTERM in every thread */
@@ -184,9 +205,15 @@ static void child_exec(const spawn_plan *p)
                 close(fd);
     }
     execve(p->program, p->argv, p->envp);
-fail:;
-    int e = errno;
-    ssize_t ignored = write(p->err_fd, &e, sizeof e);
+    report[0] = 1; /* exec itself failed: the program is missing or not one */
+    report[1] = errno;
+    ignored = write(p->err_fd, report, sizeof report);
+    (void)ignored;
+    _exit(127);
+fail:
+    report[0] = 0; /* a limit or a descriptor could not be set */
+    report[1] = errno;
+    ignored = write(p->err_fd, report, sizeof report);
     (void)ignored;
     _exit(127);
 }
@@ -350,15 +377,15 @@ static void run_child(const pdf_config *cfg, const char *program, const unsigned
     memcpy(p.argv, argv, sizeof argv);
     plan_env(&p);
     p.limit_as = cfg->address_space > 0;
-    p.as = (struct rlimit){cfg->address_space, cfg->address_space};
-    p.cpu = (struct rlimit){(rlim_t)cfg->cpu_seconds, (rlim_t)cfg->cpu_seconds + 1};
+    plan_limit(RLIMIT_AS, cfg->address_space, cfg->address_space, &p.as);
+    plan_limit(RLIMIT_CPU, (rlim_t)cfg->cpu_seconds, (rlim_t)cfg->cpu_seconds + 1, &p.cpu);
     /* stdout is a pipe and stderr /dev/null, which know no file size: the
      * child has no file to write. (A sanitizer's runtime does write files,
      * so a sanitizer build leaves the limit alone, as it does the address
      * space.) */
     rlim_t fsize = PDF_SANITIZED ? RLIM_INFINITY : 0;
-    p.fsize = (struct rlimit){fsize, fsize};
-    p.core = (struct rlimit){0, 0};
+    plan_limit(RLIMIT_FSIZE, fsize, fsize, &p.fsize);
+    plan_limit(RLIMIT_CORE, 0, 0, &p.core);
     struct rlimit nofile;
     p.max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536 ? (int)nofile.rlim_cur : 65536;
 
@@ -387,16 +414,16 @@ static void run_child(const pdf_config *cfg, const char *program, const unsigned
     close_fd(&out[1]);
     close_fd(&err[1]);
 
-    /* The report pipe closes at exec; an errno on it means exec failed. */
-    int e = 0;
+    /* The report pipe closes at exec; a report on it means the child never got there. */
+    int report[2] = {0, 0};
     ssize_t got;
     do
-        got = read(err[0], &e, sizeof e);
+        got = read(err[0], report, sizeof report);
     while (got < 0 && errno == EINTR);
-    if (got == (ssize_t)sizeof e) {
+    if (got == (ssize_t)sizeof report) {
         reap(pid);
-        r->exec_errno = e;
-        r->status = PDF_UNAVAILABLE;
+        r->exec_errno = report[1];
+        r->status = report[0] == 1 ? PDF_UNAVAILABLE : PDF_INTERNAL;
         goto out;
     }
     (void)fcntl(out[0], F_SETFL, O_NONBLOCK);
