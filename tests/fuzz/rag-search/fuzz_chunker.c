@@ -32,12 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *text = (const char *)data + 3;
     size_t len = size - 3;
 
-    chunk_list a, b;
+    chunker_list a, b;
     chunker_status st = chunker_split(&cfg, text, len, &a);
     if (st == CHUNKER_TOO_MANY && (a.count != 0 || a.items != NULL))
         abort();
     for (size_t i = 0; i < a.count; i++) {
-        const chunk *c = &a.items[i];
+        const chunker_chunk *c = &a.items[i];
         if (c->ordinal != i || c->text == NULL || c->heading_path == NULL || strlen(c->text) != c->text_len)
             abort();
         for (size_t at = 0; at < c->text_len;) {
@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < a.count; i++)
         if (strcmp(a.items[i].text, b.items[i].text) != 0 || strcmp(a.items[i].heading_path, b.items[i].heading_path) != 0)
             abort();
-    chunk_list_free(&a);
-    chunk_list_free(&b);
+    chunker_list_free(&a);
+    chunker_list_free(&b);
     return 0;
 }

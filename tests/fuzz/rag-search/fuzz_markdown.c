@@ -48,11 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.target_chars = 60;
     cfg.max_chars = 90;
     cfg.overlap_chars = 20;
-    chunk_list chunks;
+    chunker_list chunks;
     chunker_status st = chunker_split(&cfg, out, n, &chunks);
     if (st != CHUNKER_OK && st != CHUNKER_TOO_MANY)
         abort();
-    chunk_list_free(&chunks);
+    chunker_list_free(&chunks);
     free(out);
     return 0;
 }
