@@ -23,7 +23,8 @@
  * Sanitizer builds keep their address space (ASan and TSan reserve terabytes
  * of shadow memory). stderr is pointed at /dev/null before the document is
  * parsed, so poppler's diagnostics (which can quote the document) go nowhere;
- * pdf-text's own lines there name a status, never content.
+ * pdf-text's own line there names a status, never content (rag-search gives
+ * it /dev/null for stderr anyway: the exit code says everything).
  */
 #include "extract.h"
 

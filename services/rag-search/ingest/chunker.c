@@ -43,7 +43,7 @@ typedef struct unit {
 
 typedef struct chunker {
     chunker_config cfg;
-    chunk_list *out;
+    chunker_list *out;
     size_t cap;
     bool full; /* max_chunks reached */
     char *levels[CHUNKER_LEVELS];
@@ -252,7 +252,7 @@ static void emit(chunker *k, size_t first, size_t end)
         if (k->out->items == NULL)
             abort();
     }
-    chunk *c = &k->out->items[k->out->count];
+    chunker_chunk *c = &k->out->items[k->out->count];
     c->ordinal = k->out->count;
     c->heading_path = vx_buf_steal(&path);
     c->text_len = text.len;
@@ -380,7 +380,7 @@ static void text_line(chunker *k, const char *s, size_t n)
     vx_buf_append(&k->sec, s, n);
 }
 
-chunker_status chunker_split(const chunker_config *cfg, const char *in, size_t len, chunk_list *out)
+chunker_status chunker_split(const chunker_config *cfg, const char *in, size_t len, chunker_list *out)
 {
     out->items = NULL;
     out->count = 0;
@@ -423,13 +423,13 @@ chunker_status chunker_split(const chunker_config *cfg, const char *in, size_t l
     for (int l = 0; l < CHUNKER_LEVELS; l++)
         free(k.levels[l]);
     if (k.full) {
-        chunk_list_free(out);
+        chunker_list_free(out);
         return CHUNKER_TOO_MANY;
     }
     return CHUNKER_OK;
 }
 
-void chunk_list_free(chunk_list *list)
+void chunker_list_free(chunker_list *list)
 {
     if (list == NULL)
         return;

@@ -39,17 +39,17 @@ typedef struct chunker_config {
     size_t max_chunks;    /* more: CHUNKER_TOO_MANY */
 } chunker_config;
 
-typedef struct chunk {
+typedef struct chunker_chunk {
     size_t ordinal;     /* 0, 1, 2… in document order */
     char *heading_path; /* "Prices > Whitening"; "" before the first heading */
     char *text;         /* "Prices > Whitening\n" (when there is a path) then the body; NUL-terminated */
     size_t text_len;
-} chunk;
+} chunker_chunk;
 
-typedef struct chunk_list {
-    chunk *items; /* owned, with every string in them */
+typedef struct chunker_list {
+    chunker_chunk *items; /* owned, with every string in them */
     size_t count;
-} chunk_list;
+} chunker_list;
 
 typedef enum {
     CHUNKER_OK = 0,
@@ -59,11 +59,11 @@ typedef enum {
 /* Fills cfg with the defaults (chunker.c says why these): 700 / 1,000 / 120, 10,000 chunks. */
 void chunker_config_default(chunker_config *cfg);
 
-/* Cuts text[0..len) into *out (which the caller frees with chunk_list_free,
+/* Cuts text[0..len) into *out (which the caller frees with chunker_list_free,
  * whatever the status; empty for an empty text). A config out of shape is
  * mended: max_chars at least target_chars, overlap at most half the target. */
-chunker_status chunker_split(const chunker_config *cfg, const char *text, size_t len, chunk_list *out);
+chunker_status chunker_split(const chunker_config *cfg, const char *text, size_t len, chunker_list *out);
 
-void chunk_list_free(chunk_list *list);
+void chunker_list_free(chunker_list *list);
 
 #endif

@@ -24,8 +24,8 @@ typedef struct md {
     bool in_fence;
     char fence_ch;
     size_t fence_len;
-    bool in_comment; /* inside <!-- … --> across lines */
-    vx_buf pending;  /* the last paragraph line, which a setext underline makes a heading */
+    const char *skip_until; /* inside <!-- … --> ("-->"), <script> or <style> ("</script", "</style"), across lines */
+    vx_buf pending;         /* the last paragraph line, which a setext underline makes a heading */
     bool has_pending;
     bool in_table;
     size_t ncols;
@@ -36,7 +36,7 @@ typedef struct md {
 /* Failed searches of one line: "nothing to find at or after this offset". */
 typedef struct line_memo {
     size_t no_ticks[MD_MAX_TICKS + 1];
-    size_t no_paren, no_bracket, no_gt, no_comment_end;
+    size_t no_paren, no_bracket, no_gt;
 } line_memo;
 
 static bool is_space(char c)
@@ -180,6 +180,47 @@ static size_t find_ticks(const char *s, size_t n, size_t from, size_t len, line_
     return n;
 }
 
+/* Where needle (lower case) starts in s[from..n), case-insensitively, or n.
+ * needle is short: linear in n. */
+static size_t find_ci(const char *s, size_t n, size_t from, const char *needle)
+{
+    size_t nl = strlen(needle);
+    for (size_t i = from; i + nl <= n; i++) {
+        size_t k = 0;
+        while (k < nl && (s[i + k] | (needle[k] >= 'a' && needle[k] <= 'z' ? 0x20 : 0)) == needle[k])
+            k++;
+        if (k == nl)
+            return i;
+    }
+    return n;
+}
+
+/* Past the end of what m->skip_until waits for in s[from..n) (the closing
+ * tag's '>' included), clearing it; n when it is not in this line. */
+static size_t skip_end(md *m, const char *s, size_t n, size_t from)
+{
+    size_t at = find_ci(s, n, from, m->skip_until);
+    if (at == n)
+        return n;
+    at += strlen(m->skip_until);
+    if (m->skip_until[0] == '<') {
+        const char *gt = memchr(s + at, '>', n - at);
+        at = gt != NULL ? (size_t)(gt - s) + 1 : n;
+    }
+    m->skip_until = NULL;
+    return at;
+}
+
+/* An opening <script> or <style> tag: its content is no text. */
+static const char *raw_tag(const char *s, size_t n)
+{
+    if (n >= 6 && find_ci(s, 6, 0, "script") == 0 && (n == 6 || !is_alnum(s[6])))
+        return "</script";
+    if (n >= 5 && find_ci(s, 5, 0, "style") == 0 && (n == 5 || !is_alnum(s[5])))
+        return "</style";
+    return NULL;
+}
+
 /* HTML elements that separate words when stripped. */
 static bool block_tag(const char *s, size_t n)
 {
@@ -212,7 +253,7 @@ static void inline_text(md *m, const char *s, size_t n, vx_buf *dst)
     line_memo lm;
     for (size_t k = 0; k <= MD_MAX_TICKS; k++)
         lm.no_ticks[k] = SIZE_MAX;
-    lm.no_paren = lm.no_bracket = lm.no_gt = lm.no_comment_end = SIZE_MAX;
+    lm.no_paren = lm.no_bracket = lm.no_gt = SIZE_MAX;
     size_t start = dst->len;
     size_t i = 0;
     while (i < n) {
@@ -273,18 +314,10 @@ static void inline_text(md *m, const char *s, size_t n, vx_buf *dst)
             i = end < n ? end + 1 : i + 1; /* the destination or reference goes */
         } else if (c == '<' && i + 1 < n && (s[i + 1] == '/' || s[i + 1] == '!' || s[i + 1] == '?' || is_alnum(s[i + 1]))) {
             if (starts_with(s + i, n - i, "<!--")) {
-                size_t end = i + 4;
-                for (;;) {
-                    end = find_char(s, n, end, '-', &lm.no_comment_end);
-                    if (end >= n || starts_with(s + end, n - end, "-->"))
-                        break;
-                    end++;
-                }
-                if (end >= n) {
-                    m->in_comment = true;
-                    break;
-                }
-                i = end + 3;
+                m->skip_until = "-->";
+                i = skip_end(m, s, n, i + 4);
+                if (m->skip_until != NULL)
+                    break; /* the rest of the line, and lines after, until "-->" */
                 continue;
             }
             size_t gt = find_char(s, n, i + 1, '>', &lm.no_gt);
@@ -299,6 +332,11 @@ static void inline_text(md *m, const char *s, size_t n, vx_buf *dst)
                 vx_buf_append(dst, in, in_len);
             } else if (starts_with(in, in_len, "mailto:")) {
                 vx_buf_append(dst, in + 7, in_len - 7);
+            } else if ((m->skip_until = raw_tag(in, in_len)) != NULL) {
+                i = skip_end(m, s, n, gt + 1);
+                if (m->skip_until != NULL)
+                    break;
+                continue;
             } else if (block_tag(in, in_len) && dst->len > start && dst->data[dst->len - 1] != ' ' && gt + 1 < n &&
                        !is_space(s[gt + 1])) {
                 vx_buf_putc(dst, ' ');
@@ -497,16 +535,12 @@ static void line(md *m, const char *s, size_t n, const char *next, size_t next_n
         vx_buf_putc(&m->out, '\n');
         return;
     }
-    if (m->in_comment) {
-        const char *end = NULL;
-        for (size_t i = 0; i + 2 < n && end == NULL; i++)
-            if (s[i] == '-' && s[i + 1] == '-' && s[i + 2] == '>')
-                end = s + i + 3;
-        if (end == NULL)
+    if (m->skip_until != NULL) {
+        size_t end = skip_end(m, s, n, 0);
+        if (m->skip_until != NULL)
             return;
-        m->in_comment = false;
-        n -= (size_t)(end - s);
-        s = end;
+        s += end;
+        n -= end;
     }
     /* Blockquote markers. */
     for (;;) {

@@ -7,7 +7,8 @@
  *     no other output line starts with '#';
  *   - emphasis, strikethrough, links, images, autolinks, inline code and
  *     HTML tags become their text (a link's text, an image's alt text);
- *     reference definitions and HTML comments disappear;
+ *     reference definitions, HTML comments and the content of <script> and
+ *     <style> disappear;
  *   - fenced code stays, each line indented by four spaces;
  *   - a list item is one line "- text" ("3. text" when numbered), nesting
  *     flattened; a table row becomes "- Header: cell; Header: cell";

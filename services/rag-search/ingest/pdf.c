@@ -142,8 +142,27 @@ typedef struct spawn_plan {
     struct rlimit as, cpu, fsize, core;
     bool limit_as;
     int in_fd, out_fd, err_fd; /* child's ends: stdin, stdout, exec-error report */
+    int null_fd;               /* /dev/null, the child's stderr */
     int max_fd;                /* for close() when close_range is missing */
 } spawn_plan;
+
+/* The limit to set: soft and hard as asked, but never above what we have
+ * (raising a hard limit is refused, and a lower one of ours stays). */
+static void plan_limit(int resource, rlim_t soft, rlim_t hard, struct rlimit *out)
+{
+    struct rlimit cur;
+    if (getrlimit(resource, &cur) == 0) {
+        if (cur.rlim_max != RLIM_INFINITY && (hard == RLIM_INFINITY || hard > cur.rlim_max))
+            hard = cur.rlim_max;
+        if (cur.rlim_cur != RLIM_INFINITY && (soft == RLIM_INFINITY || soft > cur.rlim_cur))
+            soft = cur.rlim_cur;
+    }
+    if (soft != RLIM_INFINITY && hard != RLIM_INFINITY && soft > hard)
+        soft = hard;
+    if (hard != RLIM_INFINITY && soft == RLIM_INFINITY)
+        soft = hard;
+    *out = (struct rlimit){soft, hard};
+}
 
 static void plan_env(spawn_plan *p)
 {
@@ -160,10 +179,13 @@ static void plan_env(spawn_plan *p)
     p->envp[n] = NULL;
 }
 
-/* The child, between fork and exec: async-signal-safe calls only. */
+/* The child, between fork and exec: async-signal-safe calls only. What
+ * failed goes to err_fd as {stage, errno}: stage 1 exec, 0 before it. */
 static void child_exec(const spawn_plan *p) __attribute__((noreturn));
 static void child_exec(const spawn_plan *p)
 {
+    int report[2];
+    ssize_t ignored;
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL); /* rag-search blocks SIGTERM in every thread */
@@ -172,7 +194,9 @@ static void child_exec(const spawn_plan *p)
         goto fail;
     /* Above 2 first, so that dup2 cannot overwrite one with the other. */
     int in = fcntl(p->in_fd, F_DUPFD_CLOEXEC, 3), out = fcntl(p->out_fd, F_DUPFD_CLOEXEC, 3);
-    if (in < 0 || out < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0)
+    int null = fcntl(p->null_fd, F_DUPFD_CLOEXEC, 3);
+    if (in < 0 || out < 0 || null < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+        dup2(null, STDERR_FILENO) < 0)
         goto fail;
     /* Nothing else of ours crosses exec, even a descriptor someone made without O_CLOEXEC. */
     if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0) {
@@ -181,9 +205,15 @@ static void child_exec(const spawn_plan *p)
                 close(fd);
     }
     execve(p->program, p->argv, p->envp);
-fail:;
-    int e = errno;
-    ssize_t ignored = write(p->err_fd, &e, sizeof e);
+    report[0] = 1; /* exec itself failed: the program is missing or not one */
+    report[1] = errno;
+    ignored = write(p->err_fd, report, sizeof report);
+    (void)ignored;
+    _exit(127);
+fail:
+    report[0] = 0; /* a limit or a descriptor could not be set */
+    report[1] = errno;
+    ignored = write(p->err_fd, report, sizeof report);
     (void)ignored;
     _exit(127);
 }
@@ -217,7 +247,8 @@ static int ms_left(int64_t deadline_us)
     return left / 1000 > INT_MAX ? INT_MAX : (int)(left / 1000) + 1;
 }
 
-/* What ended the child, or -1 when it is still running at the deadline. */
+/* What ended the child (its wait status), -1 when it is still running at
+ * the deadline, -2 when its status cannot be had. */
 static int wait_until(pid_t pid, int64_t deadline_us)
 {
     int sleep_ms = 1;
@@ -227,7 +258,7 @@ static int wait_until(pid_t pid, int64_t deadline_us)
         if (got == pid)
             return ws;
         if (got < 0 && errno != EINTR)
-            return 0; /* not ours any more (someone reaped it): treat as a clean exit */
+            return -2; /* not ours any more: someone reaped it, or SIGCHLD is ignored */
         int left = ms_left(deadline_us);
         if (left == 0)
             return -1;
@@ -346,16 +377,23 @@ static void run_child(const pdf_config *cfg, const char *program, const unsigned
     memcpy(p.argv, argv, sizeof argv);
     plan_env(&p);
     p.limit_as = cfg->address_space > 0;
-    p.as = (struct rlimit){cfg->address_space, cfg->address_space};
-    p.cpu = (struct rlimit){(rlim_t)cfg->cpu_seconds, (rlim_t)cfg->cpu_seconds + 1};
-    p.fsize = (struct rlimit){0, 0};
-    p.core = (struct rlimit){0, 0};
+    plan_limit(RLIMIT_AS, cfg->address_space, cfg->address_space, &p.as);
+    plan_limit(RLIMIT_CPU, (rlim_t)cfg->cpu_seconds, (rlim_t)cfg->cpu_seconds + 1, &p.cpu);
+    /* stdout is a pipe and stderr /dev/null, which know no file size: the
+     * child has no file to write. (A sanitizer's runtime does write files,
+     * so a sanitizer build leaves the limit alone, as it does the address
+     * space.) */
+    rlim_t fsize = PDF_SANITIZED ? RLIM_INFINITY : 0;
+    plan_limit(RLIMIT_FSIZE, fsize, fsize, &p.fsize);
+    plan_limit(RLIMIT_CORE, 0, 0, &p.core);
     struct rlimit nofile;
     p.max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536 ? (int)nofile.rlim_cur : 65536;
 
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     /* stdin is a socket so that writing to a dead child is EPIPE under MSG_NOSIGNAL, not a SIGPIPE. */
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    if (null < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
+        pipe2(err, O_CLOEXEC) != 0) {
         vx_log_error(NULL, NULL, "pdf: cannot make pipes", "error", strerror(errno));
         r->status = PDF_INTERNAL;
         goto out;
@@ -363,6 +401,7 @@ static void run_child(const pdf_config *cfg, const char *program, const unsigned
     p.in_fd = in[1];
     p.out_fd = out[1];
     p.err_fd = err[1];
+    p.null_fd = null;
     pid_t pid = fork();
     if (pid < 0) {
         vx_log_error(NULL, NULL, "pdf: fork failed", "error", strerror(errno));
@@ -375,23 +414,26 @@ static void run_child(const pdf_config *cfg, const char *program, const unsigned
     close_fd(&out[1]);
     close_fd(&err[1]);
 
-    /* The report pipe closes at exec; an errno on it means exec failed. */
-    int e = 0;
+    /* The report pipe closes at exec; a report on it means the child never got there. */
+    int report[2] = {0, 0};
     ssize_t got;
     do
-        got = read(err[0], &e, sizeof e);
+        got = read(err[0], report, sizeof report);
     while (got < 0 && errno == EINTR);
-    if (got == (ssize_t)sizeof e) {
+    if (got == (ssize_t)sizeof report) {
         reap(pid);
-        r->exec_errno = e;
-        r->status = PDF_UNAVAILABLE;
+        r->exec_errno = report[1];
+        r->status = report[0] == 1 ? PDF_UNAVAILABLE : PDF_INTERNAL;
         goto out;
     }
     (void)fcntl(out[0], F_SETFL, O_NONBLOCK);
     pdf_status st = pump(in[0], out[0], pdf, len, cfg->max_output, deadline_us, r);
     in[0] = -1; /* pump closed it */
     int ws = st == PDF_OK ? wait_until(pid, deadline_us) : -1;
-    if (ws == -1) {
+    if (ws == -2) {
+        vx_log_error(NULL, NULL, "pdf: the child's exit status was lost (SIGCHLD ignored, or reaped elsewhere)");
+        r->status = PDF_INTERNAL;
+    } else if (ws == -1) {
         kill(pid, SIGKILL);
         reap(pid);
         r->status = st == PDF_OK ? PDF_TIMEOUT : st;
@@ -405,6 +447,7 @@ out:
     close_fd(&out[1]);
     close_fd(&err[0]);
     close_fd(&err[1]);
+    close_fd(&null);
 }
 
 pdf_status pdf_extract(const pdf_config *cfg, const void *pdf, size_t len, char **text, size_t *text_len, const char *request_id,

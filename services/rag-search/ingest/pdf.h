@@ -3,11 +3,12 @@
  * process (services/pdf-text/main.c) so that a hostile document can only
  * ever hurt a throwaway process with lowered limits, never rag-search.
  *
- * The child gets the bytes on stdin and a scrubbed environment (no secret of
- * ours), its stdout is read with poll while its stdin is written (neither
- * side can block the other), and it is SIGKILLed and reaped once the wall
- * clock runs out. Its limits are set between fork and exec (address space,
- * CPU, file size, no core). Every descriptor made is close-on-exec and closed
+ * The child gets the bytes on stdin, /dev/null for stderr and a scrubbed
+ * environment (no secret of ours); its stdout is read with poll while its
+ * stdin is written (neither side can block the other), and it is SIGKILLed
+ * and reaped once the wall clock runs out. Its limits are set between fork
+ * and exec (address space, CPU, no file written, no core). The exit code
+ * tells all: nothing the child says reaches our logs. Every descriptor made is close-on-exec and closed
  * before pdf_extract returns; every child is reaped.
  *
  * Thread safety: pdf_extract may run on several threads at once.

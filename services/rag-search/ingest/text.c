@@ -58,12 +58,3 @@ size_t text_chars(const char *s, size_t n)
         count += ((unsigned char)s[i] & 0xC0) != 0x80;
     return count;
 }
-
-size_t text_boundary(const char *s, size_t len, size_t n)
-{
-    if (n >= len)
-        return len;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}

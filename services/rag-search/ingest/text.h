@@ -18,8 +18,4 @@ char *text_clean(const char *in, size_t len, size_t *out_len);
 /* The number of code points of valid UTF-8 s[0..n). */
 size_t text_chars(const char *s, size_t n);
 
-/* The largest m <= n at which valid UTF-8 s[0..len) may be cut without
- * splitting a character (len when n >= len). */
-size_t text_boundary(const char *s, size_t len, size_t n);
-
 #endif

@@ -32,7 +32,7 @@ static chunker_config cfg(size_t target, size_t max, size_t overlap)
 }
 
 /* The body of a chunk: its text without the heading path line. */
-static const char *body(const chunk *c)
+static const char *body(const chunker_chunk *c)
 {
     return c->heading_path[0] == '\0' ? c->text : c->text + strlen(c->heading_path) + 1;
 }
@@ -47,7 +47,7 @@ static void assert_valid_utf8(const char *s, size_t n)
 }
 
 /* Splits an exact-size copy and checks what holds for every result. */
-static chunker_status split(const chunker_config *c, const char *text, size_t len, chunk_list *out)
+static chunker_status split(const chunker_config *c, const char *text, size_t len, chunker_list *out)
 {
     char *copy = malloc(len ? len : 1);
     assert_non_null(copy);
@@ -55,7 +55,7 @@ static chunker_status split(const chunker_config *c, const char *text, size_t le
     chunker_status st = chunker_split(c, copy, len, out);
     free(copy);
     for (size_t i = 0; i < out->count; i++) {
-        const chunk *k = &out->items[i];
+        const chunker_chunk *k = &out->items[i];
         assert_int_equal(k->ordinal, i);
         assert_int_equal(strlen(k->text), k->text_len);
         assert_valid_utf8(k->text, k->text_len);
@@ -76,14 +76,14 @@ static void test_empty(void **state)
     (void)state;
     chunker_config c;
     chunker_config_default(&c);
-    chunk_list l;
+    chunker_list l;
     assert_int_equal(split(&c, "", 0, &l), CHUNKER_OK);
     assert_int_equal(l.count, 0);
-    chunk_list_free(&l);
+    chunker_list_free(&l);
     assert_int_equal(split(&c, " \n\n\f  \n# Heading only\n## Another\n", 34, &l), CHUNKER_OK);
     assert_int_equal(l.count, 0);
-    chunk_list_free(&l);
-    chunk_list_free(NULL);
+    chunker_list_free(&l);
+    chunker_list_free(NULL);
 }
 
 static void test_short_text_is_one_chunk(void **state)
@@ -91,13 +91,13 @@ static void test_short_text_is_one_chunk(void **state)
     (void)state;
     chunker_config c;
     chunker_config_default(&c);
-    chunk_list l;
+    chunker_list l;
     const char *t = "We are open Monday to Friday.\nParking is free.";
     assert_int_equal(split(&c, t, strlen(t), &l), CHUNKER_OK);
     assert_int_equal(l.count, 1);
     assert_string_equal(l.items[0].heading_path, "");
     assert_string_equal(l.items[0].text, "We are open Monday to Friday. Parking is free.");
-    chunk_list_free(&l);
+    chunker_list_free(&l);
 }
 
 static void test_headings_carried(void **state)
@@ -105,7 +105,7 @@ static void test_headings_carried(void **state)
     (void)state;
     chunker_config c;
     chunker_config_default(&c);
-    chunk_list l;
+    chunker_list l;
     const char *t = "Intro text.\n\n# Prices\n\n## Whitening\n\nWhitening costs $199.99 per session.\n\n## Cleaning\n\n"
                     "A cleaning is $89.\n\n# Hours\n\n### Late\n\nOpen late on Thursday.\n";
     assert_int_equal(split(&c, t, strlen(t), &l), CHUNKER_OK);
@@ -117,7 +117,7 @@ static void test_headings_carried(void **state)
     assert_string_equal(l.items[2].heading_path, "Prices > Cleaning");
     assert_string_equal(l.items[3].heading_path, "Hours > Late");
     assert_string_equal(body(&l.items[3]), "Open late on Thursday.");
-    chunk_list_free(&l);
+    chunker_list_free(&l);
 }
 
 /* Each sentence lands whole in some chunk, and every chunk is whole sentences. */
@@ -140,7 +140,7 @@ static void test_abbreviations_do_not_end_sentences(void **state)
         vx_buf_printf(&t, "%s ", sentences[i]);
     /* A target so small that every chunk is one sentence, no overlap. */
     chunker_config c = cfg(10, 200, 0);
-    chunk_list l;
+    chunker_list l;
     assert_int_equal(split(&c, t.data, t.len, &l), CHUNKER_OK);
     /* "Is it covered? Ask us!" and the quote are two sentences each. */
     assert_int_equal(l.count, n + 2);
@@ -151,7 +151,7 @@ static void test_abbreviations_do_not_end_sentences(void **state)
     assert_string_equal(l.items[7].text, sentences[6]);
     assert_string_equal(l.items[8].text, "She said \"Come back soon.\"");
     assert_string_equal(l.items[9].text, "Then she left.");
-    chunk_list_free(&l);
+    chunker_list_free(&l);
     vx_buf_free(&t);
 }
 
@@ -162,7 +162,7 @@ static void test_sentences_whole_and_overlap(void **state)
     for (int i = 0; i < 60; i++)
         vx_buf_printf(&t, "Sentence number %02d is right here.%s", i, i % 7 == 6 ? "\n\n" : (i % 3 == 2 ? "\n" : " "));
     chunker_config c = cfg(200, 300, 70);
-    chunk_list l;
+    chunker_list l;
     assert_int_equal(split(&c, t.data, t.len, &l), CHUNKER_OK);
     assert_true(l.count > 5);
     int seen[60] = {0};
@@ -190,7 +190,7 @@ static void test_sentences_whole_and_overlap(void **state)
     }
     for (int i = 0; i < 60; i++)
         assert_true(seen[i] >= 1);
-    chunk_list_free(&l);
+    chunker_list_free(&l);
     vx_buf_free(&t);
 }
 
@@ -203,7 +203,7 @@ static void test_long_sentence_cut_between_words(void **state)
         vx_buf_printf(&t, "%s%s", i ? " " : "", words[i % 5]);
     vx_buf_putc(&t, '.');
     chunker_config c = cfg(100, 150, 30);
-    chunk_list l;
+    chunker_list l;
     assert_int_equal(split(&c, t.data, t.len, &l), CHUNKER_OK);
     assert_true(l.count >= 30);
     for (size_t i = 0; i < l.count; i++) {
@@ -216,7 +216,7 @@ static void test_long_sentence_cut_between_words(void **state)
         }
         free(copy);
     }
-    chunk_list_free(&l);
+    chunker_list_free(&l);
     vx_buf_free(&t);
 }
 
@@ -228,7 +228,7 @@ static void test_utf8_never_split(void **state)
     for (int i = 0; i < 3000; i++)
         vx_buf_puts(&t, i % 3 == 0 ? "\xc3\xa9" : (i % 3 == 1 ? "\xe2\x82\xac" : "\xf0\x9f\x98\x80"));
     chunker_config c = cfg(50, 64, 10);
-    chunk_list l;
+    chunker_list l;
     assert_int_equal(split(&c, t.data, t.len, &l), CHUNKER_OK);
     size_t total = 0;
     for (size_t i = 0; i < l.count; i++) {
@@ -236,14 +236,14 @@ static void test_utf8_never_split(void **state)
         total += text_chars(l.items[i].text, l.items[i].text_len);
     }
     assert_int_equal(total, 3000); /* nothing lost, nothing doubled (no sentence to overlap) */
-    chunk_list_free(&l);
+    chunker_list_free(&l);
     vx_buf_free(&t);
 
     /* Invalid bytes in, valid UTF-8 out. */
     static const char bad[] = "Caf\xc3 is \xff\xfe open.\x00 Fees \xe2\x82 apply.";
     assert_int_equal(split(&c, bad, sizeof bad - 1, &l), CHUNKER_OK);
     assert_true(l.count >= 1);
-    chunk_list_free(&l);
+    chunker_list_free(&l);
 }
 
 static void test_huge_input_bounded(void **state)
@@ -256,22 +256,22 @@ static void test_huge_input_bounded(void **state)
         t[i] = i % 9 == 8 ? ' ' : (char)('a' + i % 26);
     chunker_config c;
     chunker_config_default(&c);
-    chunk_list l;
+    chunker_list l;
     assert_int_equal(split(&c, t, n, &l), CHUNKER_OK);
     assert_true(l.count >= n / c.max_chars && l.count <= n / (c.target_chars / 2));
-    chunk_list_free(&l);
+    chunker_list_free(&l);
     /* Past max_chunks: refused, nothing returned. */
     c.max_chunks = 100;
     assert_int_equal(split(&c, t, n, &l), CHUNKER_TOO_MANY);
     assert_int_equal(l.count, 0);
     assert_null(l.items);
-    chunk_list_free(&l);
+    chunker_list_free(&l);
     /* One line, no space at all. */
     memset(t, 'x', n);
     c.max_chunks = 100000;
     assert_int_equal(split(&c, t, n, &l), CHUNKER_OK);
     assert_int_equal(l.count, (n + c.max_chars - 1) / c.max_chars);
-    chunk_list_free(&l);
+    chunker_list_free(&l);
     free(t);
 }
 
@@ -280,7 +280,7 @@ static void test_lines_lists_and_pages(void **state)
     (void)state;
     chunker_config c;
     chunker_config_default(&c);
-    chunk_list l;
+    chunker_list l;
     const char *t = "We offer:\n- whitening\n- cleaning and\n  polishing\n1. first\n\nThe treat-\nment takes an hour."
                     "\fPage two starts here.";
     assert_int_equal(split(&c, t, strlen(t), &l), CHUNKER_OK);
@@ -288,7 +288,7 @@ static void test_lines_lists_and_pages(void **state)
     assert_string_equal(l.items[0].text,
                         "We offer:\n- whitening\n- cleaning and polishing\n1. first\nThe treatment takes an hour.\n"
                         "Page two starts here.");
-    chunk_list_free(&l);
+    chunker_list_free(&l);
 }
 
 static void test_deterministic(void **state)
@@ -299,7 +299,7 @@ static void test_deterministic(void **state)
         vx_buf_printf(&t, "%sLine %d says Dr. No paid $%d.%02d today. ", i % 40 == 0 ? "\n## Part\n" : "", i, i, i);
     chunker_config c;
     chunker_config_default(&c);
-    chunk_list a, b;
+    chunker_list a, b;
     assert_int_equal(split(&c, t.data, t.len, &a), CHUNKER_OK);
     assert_int_equal(split(&c, t.data, t.len, &b), CHUNKER_OK);
     assert_int_equal(a.count, b.count);
@@ -307,8 +307,8 @@ static void test_deterministic(void **state)
         assert_string_equal(a.items[i].text, b.items[i].text);
         assert_string_equal(a.items[i].heading_path, b.items[i].heading_path);
     }
-    chunk_list_free(&a);
-    chunk_list_free(&b);
+    chunker_list_free(&a);
+    chunker_list_free(&b);
     vx_buf_free(&t);
 }
 
@@ -316,12 +316,12 @@ static void test_config_mended(void **state)
 {
     (void)state;
     chunker_config c = cfg(0, 0, 1000);
-    chunk_list l;
+    chunker_list l;
     /* Target 0 is 1, the maximum follows it, the overlap is at most half. */
     assert_int_equal(split(&c, "Two words.", 10, &l), CHUNKER_OK);
     assert_int_equal(l.count, 9);
     assert_string_equal(l.items[8].text, ".");
-    chunk_list_free(&l);
+    chunker_list_free(&l);
 }
 
 int main(void)

@@ -106,6 +106,9 @@ static void test_html(void **state)
     expect("Before <!-- a comment\nover lines\n--> after", "Before\nafter");
     expect("1 < 2 and a<b", "1 < 2 and a<b");
     expect("x <br> y", "x y");
+    expect("Hi<script type=\"x\">var a = '<b>';</script> there", "Hi there");
+    expect("<STYLE>\np { color: red }\n</Style>\nVisible <style>x</style>text", "Visible text");
+    expect("<scripts>kept</scripts> <script>never closed\nstill hidden", "kept");
 }
 
 static void test_entities(void **state)

@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,6 +502,53 @@ static void test_no_leak_after_many_runs(void **state)
     free(pdf);
 }
 
+/* rag-search extracts on several threads at once: each child gets only its
+ * own pipes (all close-on-exec), each run sees only its own document. */
+typedef struct worker {
+    char *pdf;
+    size_t len;
+    const char *want;
+    int ok;
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    pdf_config c = config();
+    for (int i = 0; i < 8; i++) {
+        char *text = NULL;
+        size_t tl;
+        if (pdf_extract(&c, w->pdf, w->len, &text, &tl, NULL, NULL) == PDF_OK && strstr(text, w->want) != NULL)
+            w->ok++;
+        free(text);
+    }
+    return NULL;
+}
+
+static void test_concurrent_runs(void **state)
+{
+    (void)state;
+    enum { THREADS = 4 };
+    static const char *const wants[THREADS] = {"First clinic", "Second clinic", "Third clinic", "Fourth clinic"};
+    worker w[THREADS];
+    pthread_t th[THREADS];
+    int before = open_fds();
+    for (int i = 0; i < THREADS; i++) {
+        const char *pages[] = {wants[i]};
+        w[i] = (worker){NULL, 0, wants[i], 0};
+        w[i].pdf = text_pdf(pages, 1, "", &w[i].len);
+    }
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].ok, 8);
+        free(w[i].pdf);
+    }
+    assert_int_equal(open_fds(), before);
+    assert_no_child();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_missing_program),
         cmocka_unit_test(test_no_leak_after_many_runs),
+        cmocka_unit_test(test_concurrent_runs),
     };
     return cmocka_run_group_tests(tests, find_program, NULL);
 }
