@@ -204,9 +204,12 @@ $(USE_LITE_STAMP):
 USE_LITE_USERS := $(filter $(B)/tests/unit/rag-search/%,$(UNIT_TESTS)) $(filter $(B)/fuzz/rag-search/%,$(FUZZERS)) $(B)/tests/bench/bench_embed
 $(USE_LITE_USERS): | $(USE_LITE_STAMP)
 $(B)/obj/tests/unit/rag-search/%.o $(B)/obj/tests/fuzz/rag-search/%.o $(B)/obj/tests/bench/bench_embed.o: CFLAGS += -DUSE_LITE_TEST_DIR='"$(CURDIR)/$(USE_LITE_DIR)"'
-# The bench drives rag-search's embedder: its modules and include root.
+# The bench drives rag-search's embedder: its include root, and its archive
+# linked before libcommon (so not the other benches' pattern rule).
 $(B)/obj/tests/bench/bench_embed.o: CFLAGS += -Iservices/rag-search
-$(B)/tests/bench/bench_embed: $(B)/lib/libsvc-rag-search.a
+$(B)/tests/bench/bench_embed: $(B)/obj/tests/bench/bench_embed.o $(B)/lib/libsvc-rag-search.a $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 deps:
 	@deploy/local/deps.sh

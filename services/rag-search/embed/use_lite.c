@@ -773,12 +773,7 @@ embedder *use_lite_open(const char *model_dir, char *why, size_t why_len)
     m->base.max_batch = USE_LITE_MAX_BATCH;
     m->base.embed = use_lite_embed;
     m->base.destroy = use_lite_destroy;
-    m->matmul = matmul_generic;
-#ifdef USE_LITE_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        m->matmul = matmul_avx2;
-#endif
+    use_lite_set_portable(&m->base, false);
     char path[4096];
     snprintf(path, sizeof path, "%s/vocab.json", model_dir);
     m->vocab = spm_load(path, why, why_len);
@@ -805,6 +800,20 @@ embedder *use_lite_open(const char *model_dir, char *why, size_t why_len)
         return NULL;
     }
     return &m->base;
+}
+
+const char *use_lite_set_portable(embedder *e, bool portable)
+{
+    use_lite *m = (use_lite *)e;
+    m->matmul = matmul_generic;
+#ifdef USE_LITE_X86
+    __builtin_cpu_init();
+    if (!portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        m->matmul = matmul_avx2;
+        return "avx2";
+    }
+#endif
+    return "portable";
 }
 
 size_t use_lite_memory(const embedder *e)

@@ -34,6 +34,7 @@
 #ifndef RAG_SEARCH_EMBED_USE_LITE_H
 #define RAG_SEARCH_EMBED_USE_LITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "embed/embedder.h"
@@ -50,5 +51,10 @@ embedder *use_lite_open(const char *model_dir, char *why, size_t why_len);
 
 /* Bytes the loaded model keeps in memory (weights and vocabulary). */
 size_t use_lite_memory(const embedder *e);
+
+/* For tests and benches: run the portable kernels even where AVX2 and FMA
+ * are there (true), or the best the CPU has (false, the default). Not while
+ * another thread embeds. Returns the kernels' name: "avx2" or "portable". */
+const char *use_lite_set_portable(embedder *e, bool portable);
 
 #endif

@@ -111,6 +111,14 @@ static void test_reference_vectors(void **state)
     assert_true(min_cos >= MIN_COSINE);
 }
 
+/* The same with the portable kernels (the AVX2 ones run above where the CPU has them). */
+static void test_reference_vectors_portable(void **state)
+{
+    assert_string_equal(use_lite_set_portable(model, true), "portable");
+    test_reference_vectors(state);
+    use_lite_set_portable(model, false);
+}
+
 /* Batches give each text the vector it gets alone. */
 static void test_batches(void **state)
 {
@@ -236,8 +244,12 @@ static void test_damaged_model(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_interface),   cmocka_unit_test(test_reference_vectors), cmocka_unit_test(test_batches),
-        cmocka_unit_test(test_two_threads), cmocka_unit_test(test_damaged_model),
+        cmocka_unit_test(test_interface),
+        cmocka_unit_test(test_reference_vectors),
+        cmocka_unit_test(test_reference_vectors_portable),
+        cmocka_unit_test(test_batches),
+        cmocka_unit_test(test_two_threads),
+        cmocka_unit_test(test_damaged_model),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
