@@ -253,9 +253,9 @@ typedef struct {
     float *x, *h, *ln, *qkv, *ctx, *ffn, *scores, *pooled, *hidden;
 } scratch;
 
-static scratch scratch_new(size_t max_tokens)
+static scratch scratch_new(size_t tokens)
 {
-    size_t t = max_tokens;
+    size_t t = tokens;
     size_t sizes[] = {t * HID, t * HID, t * HID, t * 3 * HID, t * HID, t * FFN, t, HID, HID};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
@@ -366,20 +366,28 @@ static embed_status use_lite_embed(embedder *e, const char *const *texts, size_t
             set_why(why, why_len, "text %zu is NULL", i);
             return EMBED_FAILED;
         }
-    scratch s = scratch_new(m->max_tokens);
-    int32_t *ids = xmalloc(m->max_tokens * sizeof *ids);
+    /* Tokens first, so the scratch is sized for the longest text (a query's
+     * is a few hundred KB, not the 3 MB of 128 tokens). */
+    int32_t *ids = xmalloc(n * m->max_tokens * sizeof *ids);
+    size_t *counts = xmalloc(n * sizeof *counts), longest = 1;
     embed_status st = EMBED_OK;
-    for (size_t i = 0; i < n; i++) {
-        size_t count = spm_encode(m->vocab, texts[i], strlen(texts[i]), ids, m->max_tokens);
-        if (count == 0) {
+    for (size_t i = 0; i < n && st == EMBED_OK; i++) {
+        counts[i] = spm_encode(m->vocab, texts[i], strlen(texts[i]), ids + i * m->max_tokens, m->max_tokens);
+        if (counts[i] == 0) {
             set_why(why, why_len, "text %zu has no token (it is empty)", i);
             st = EMBED_FAILED;
-            break;
         }
-        forward(m, ids, count < m->max_tokens ? count : m->max_tokens, &s, out + i * USE_LITE_DIM);
+        counts[i] = counts[i] < m->max_tokens ? counts[i] : m->max_tokens;
+        longest = counts[i] > longest ? counts[i] : longest;
     }
+    if (st == EMBED_OK) {
+        scratch s = scratch_new(longest);
+        for (size_t i = 0; i < n; i++)
+            forward(m, ids + i * m->max_tokens, counts[i], &s, out + i * USE_LITE_DIM);
+        free(s.x);
+    }
+    free(counts);
     free(ids);
-    free(s.x);
     return st;
 }
 

@@ -29,7 +29,8 @@
  * once, or portable vector code).
  *
  * Thread safety: the loaded model is read-only; embed from any number of
- * threads at once (each call allocates its own scratch, about 3 MB).
+ * threads at once (each call allocates its own scratch: 20 KB per token of
+ * its longest text, 2.6 MB at most).
  */
 #ifndef RAG_SEARCH_EMBED_USE_LITE_H
 #define RAG_SEARCH_EMBED_USE_LITE_H
