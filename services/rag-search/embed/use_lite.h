@@ -25,8 +25,8 @@
  * fetches it into build/models/use-lite-v1), checks every tensor's name, type
  * and shape and the shards' sizes, and answers a reason, never a crash, for a
  * damaged or foreign file. The matrices are then repacked in panels of 16
- * columns for the multiply kernels (AVX2 + FMA when the CPU has them, chosen
- * once, or portable vector code).
+ * columns for the multiply kernels (embed/kernels.h: AVX2 + FMA when the CPU
+ * has them, chosen once, or portable vector code).
  *
  * Thread safety: the loaded model is read-only; embed from any number of
  * threads at once (each call allocates its own scratch: 20 KB per token of

@@ -106,7 +106,8 @@ static void test_reference_vectors(void **state)
         }
         compared++;
     }
-    print_message("min cosine with the reference over %zu texts: %.8f (\"%.40s\")\n", compared, min_cos, cases[min_at].text);
+    print_message("min cosine with the reference over %zu texts: %.9f, 1 - it = %.2g (\"%.40s\")\n", compared, min_cos, 1 - min_cos,
+                  cases[min_at].text);
     assert_true(compared >= 60);
     assert_true(min_cos >= MIN_COSINE);
 }
