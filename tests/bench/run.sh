@@ -30,7 +30,11 @@
 #   commit to its org's assistant in sync at Vapi, p50/p99/max over one save
 #   of each org made at once (a burst, so it includes the queue), and how
 #   many Vapi calls and tool creations that took.
-# BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook|vault|dashboard|toolsync runs one part;
+#   embed: rag-search's built-in embedder (USE lite, bench_embed) alone, before
+#   any server starts: µs per query (a short question) and per chunk (~500
+#   characters), p50/p99, wall and CPU time, one core; the loaded model's
+#   memory and load time.
+# BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook|vault|dashboard|toolsync|embed runs one part;
 # BENCH_NATS_REPLICAS=3 runs NATS as a three-server cluster with the VAPI stream R3;
 # BENCH_NATS_PERMISSIONS=off runs NATS without the suite's users (to measure their cost);
 # BENCH_PG_STATEMENTS=1 prints where PostgreSQL's time went during the drain.
@@ -38,6 +42,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/release}
 duration=${BENCH_SECONDS:-10}
+# The built-in embedder needs no server: measured first, on a quiet machine.
+if [[ ${BENCH_ONLY:-embed} == embed && -x $build/tests/bench/bench_embed ]]; then
+    "$build/tests/bench/bench_embed"
+    [[ -z ${BENCH_ONLY:-} ]] || exit 0
+fi
 state=$(mktemp -d /tmp/voxanne-bench.XXXXXX)
 chmod 755 "$state"
 # shellcheck source=deploy/local/suite.sh

@@ -209,6 +209,7 @@ spm *spm_create(const char *json, size_t len, char *why, size_t why_len)
         }
         id++;
     }
+    s->nodes = xrealloc(s->nodes, s->n_nodes, sizeof *s->nodes); /* give back what no piece needed */
     goto out;
 fail:
     spm_destroy(s);

@@ -22,11 +22,11 @@
  *
  * Bounds: a text is tokenized up to SPM_MAX_INPUT bytes (cut at a UTF-8
  * sequence boundary) and SPM_MAX_SYMBOLS code points after normalisation; the
- * reference has no limit. The model only reads the first 128 tokens, and these
- * come out the same unless the text is longer than that (64 KiB) before them,
- * which takes over 60,000 characters no piece knows in one run. Bytes that are
- * not UTF-8 become U+FFFD each (an unknown piece, as the reference sees the
- * replacement characters its decoder would give).
+ * reference has no limit. The model reads only the first 128 tokens, and these
+ * are the reference's unless they span more than 64 KiB of text, which takes
+ * a run of tens of thousands of characters the vocabulary does not know (such
+ * a run is one token). Bytes that are not UTF-8 become U+FFFD each: unknown
+ * pieces, as the replacement characters a JavaScript decoder would give.
  *
  * Thread safety: an spm is read-only once loaded; encode from any thread.
  */

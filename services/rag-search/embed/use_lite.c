@@ -20,16 +20,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "embed/kernels.h"
 #include "embed/spm.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define USE_LITE_X86 1
-#endif
 
 #define MODEL_JSON_MAX (8u << 20)
 #define SHARD_MAX      (64u << 20)
-#define PANEL          16 /* columns per panel of a packed matrix */
 #define EMB_DIM        256
 #define HID            512
 #define FFN            1536
@@ -45,23 +40,15 @@
 #define M "module/Encoder_en/KonaTransformer/Encode/"
 
 typedef struct {
-    size_t in, out;
-    const float *panels; /* [out / PANEL][in][PANEL] */
-    const float *bias;   /* [out] */
-} dense;
-
-typedef struct {
     size_t d_in, head_dim;
     float q_scale;
     const float *ln1_scale, *ln1_bias; /* [d_in] */
-    dense qkv;                         /* d_in -> 3 d_in: q, k, v */
-    dense proj;                        /* d_in -> HID */
-    dense residual;                    /* layer 0: d_in -> HID; else in = 0 */
+    kernels_dense qkv;                 /* d_in -> 3 d_in: q, k, v */
+    kernels_dense proj;                /* d_in -> HID */
+    kernels_dense residual;            /* layer 0: d_in -> HID; else in = 0 */
     const float *ln2_scale, *ln2_bias; /* [HID] */
-    dense ffn1, ffn2;                  /* HID -> FFN -> HID */
+    kernels_dense ffn1, ffn2;          /* HID -> FFN -> HID */
 } layer;
-
-typedef void (*matmul_fn)(const float *x, size_t n, const dense *d, float *y, bool relu);
 
 typedef struct {
     embedder base; /* first: the embedder handed out */
@@ -72,10 +59,10 @@ typedef struct {
     size_t emb_rows;
     const float *inv_timescales; /* [TIMING] */
     layer layers[LAYERS];
-    dense hidden; /* HID -> HID, then tanh */
+    kernels_dense hidden; /* HID -> HID, then tanh */
     float ln_eps, l2_eps;
     size_t max_tokens;
-    matmul_fn matmul;
+    kernels_matmul_fn matmul;
 } use_lite;
 
 static void set_why(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -97,165 +84,15 @@ static void *xmalloc(size_t n)
     return p;
 }
 
-/* ------------------------------------------------------------ kernels */
-
-typedef float v4f __attribute__((vector_size(16)));
-
-static v4f v4f_load(const float *p)
-{
-    v4f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static void v4f_store(float *p, v4f v)
-{
-    memcpy(p, &v, sizeof v);
-}
-
-/* y[n][out] = x[n][in] · W + b (relu optional), portable: two rows by one
- * panel at a time, eight independent vector sums. */
-static void matmul_generic(const float *x, size_t n, const dense *d, float *y, bool relu)
-{
-    size_t in = d->in, out = d->out;
-    for (size_t jb = 0; jb < out / PANEL; jb++) {
-        const float *p = d->panels + jb * in * PANEL, *b = d->bias + jb * PANEL;
-        for (size_t r = 0; r < n; r += 2) {
-            const float *x0 = x + r * in, *x1 = x + (r + 1 < n ? r + 1 : r) * in;
-            v4f a0 = v4f_load(b), a1 = v4f_load(b + 4), a2 = v4f_load(b + 8), a3 = v4f_load(b + 12);
-            v4f c0 = a0, c1 = a1, c2 = a2, c3 = a3;
-            for (size_t k = 0; k < in; k++) {
-                const float *w = p + k * PANEL;
-                v4f w0 = v4f_load(w), w1 = v4f_load(w + 4), w2 = v4f_load(w + 8), w3 = v4f_load(w + 12);
-                v4f s0 = {x0[k], x0[k], x0[k], x0[k]}, s1 = {x1[k], x1[k], x1[k], x1[k]};
-                a0 += s0 * w0;
-                a1 += s0 * w1;
-                a2 += s0 * w2;
-                a3 += s0 * w3;
-                c0 += s1 * w0;
-                c1 += s1 * w1;
-                c2 += s1 * w2;
-                c3 += s1 * w3;
-            }
-            v4f acc[2][4] = {{a0, a1, a2, a3}, {c0, c1, c2, c3}};
-            for (size_t i = 0; i < 2 && r + i < n; i++) {
-                float *yr = y + (r + i) * out + jb * PANEL;
-                for (size_t q = 0; q < 4; q++) {
-                    v4f v = acc[i][q];
-                    if (relu)
-                        for (int e = 0; e < 4; e++)
-                            v[e] = v[e] > 0 ? v[e] : 0;
-                    v4f_store(yr + 4 * q, v);
-                }
-            }
-        }
-    }
-}
-
-#ifdef USE_LITE_X86
-/* The same with AVX2 and FMA: four rows by one panel, eight accumulators. */
-__attribute__((target("avx2,fma"))) static void matmul_avx2(const float *x, size_t n, const dense *d, float *y, bool relu)
-{
-    size_t in = d->in, out = d->out;
-    const __m256 zero = _mm256_setzero_ps();
-    for (size_t jb = 0; jb < out / PANEL; jb++) {
-        const float *p = d->panels + jb * in * PANEL, *b = d->bias + jb * PANEL;
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        for (size_t r = 0; r < n; r += 4) {
-            const float *x0 = x + r * in;
-            const float *x1 = x + (r + 1 < n ? r + 1 : r) * in;
-            const float *x2 = x + (r + 2 < n ? r + 2 : r) * in;
-            const float *x3 = x + (r + 3 < n ? r + 3 : r) * in;
-            __m256 a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
-            for (size_t k = 0; k < in; k++) {
-                __m256 w0 = _mm256_load_ps(p + k * PANEL), w1 = _mm256_load_ps(p + k * PANEL + 8);
-                __m256 s = _mm256_broadcast_ss(x0 + k);
-                a00 = _mm256_fmadd_ps(s, w0, a00);
-                a01 = _mm256_fmadd_ps(s, w1, a01);
-                s = _mm256_broadcast_ss(x1 + k);
-                a10 = _mm256_fmadd_ps(s, w0, a10);
-                a11 = _mm256_fmadd_ps(s, w1, a11);
-                s = _mm256_broadcast_ss(x2 + k);
-                a20 = _mm256_fmadd_ps(s, w0, a20);
-                a21 = _mm256_fmadd_ps(s, w1, a21);
-                s = _mm256_broadcast_ss(x3 + k);
-                a30 = _mm256_fmadd_ps(s, w0, a30);
-                a31 = _mm256_fmadd_ps(s, w1, a31);
-            }
-            __m256 acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
-            for (size_t i = 0; i < 4 && r + i < n; i++) {
-                float *yr = y + (r + i) * out + jb * PANEL;
-                __m256 v0 = acc[i][0], v1 = acc[i][1];
-                if (relu) {
-                    v0 = _mm256_max_ps(v0, zero);
-                    v1 = _mm256_max_ps(v1, zero);
-                }
-                _mm256_storeu_ps(yr, v0);
-                _mm256_storeu_ps(yr + 8, v1);
-            }
-        }
-    }
-}
-#endif
-
-/* Four partial sums, so the compiler keeps them in vector registers. */
-static float dot(const float *a, const float *b, size_t n)
-{
-    v4f s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        s0 += v4f_load(a + i) * v4f_load(b + i);
-        s1 += v4f_load(a + i + 4) * v4f_load(b + i + 4);
-        s2 += v4f_load(a + i + 8) * v4f_load(b + i + 8);
-        s3 += v4f_load(a + i + 12) * v4f_load(b + i + 12);
-    }
-    v4f s = (s0 + s1) + (s2 + s3);
-    float r = (s[0] + s[1]) + (s[2] + s[3]);
-    for (; i < n; i++)
-        r += a[i] * b[i];
-    return r;
-}
-
-/* y += a * x over n floats. */
-static void axpy(float *y, float a, const float *x, size_t n)
-{
-    v4f av = {a, a, a, a};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        v4f_store(y + i, v4f_load(y + i) + av * v4f_load(x + i));
-        v4f_store(y + i + 4, v4f_load(y + i + 4) + av * v4f_load(x + i + 4));
-    }
-    for (; i < n; i++)
-        y[i] += a * x[i];
-}
-
-/* The graph's layer norm: scale * rsqrt(mean((x - mean)^2) + eps) * (x - mean) + bias. */
-static void layer_norm(const float *x, size_t n, size_t d, const float *scale, const float *bias, float eps, float *y)
-{
-    for (size_t t = 0; t < n; t++) {
-        const float *xr = x + t * d;
-        float *yr = y + t * d;
-        float sum = 0;
-        for (size_t i = 0; i < d; i++)
-            sum += xr[i];
-        float mean = sum / (float)d, var = 0;
-        for (size_t i = 0; i < d; i++)
-            var += (xr[i] - mean) * (xr[i] - mean);
-        float rs = 1.0f / sqrtf(var / (float)d + eps);
-        for (size_t i = 0; i < d; i++)
-            yr[i] = scale[i] * rs * (xr[i] - mean) + bias[i];
-    }
-}
-
 /* ------------------------------------------------------------ forward */
 
 typedef struct {
     float *x, *h, *ln, *qkv, *ctx, *ffn, *scores, *pooled, *hidden;
 } scratch;
 
-static scratch scratch_new(size_t max_tokens)
+static scratch scratch_new(size_t tokens)
 {
-    size_t t = max_tokens;
+    size_t t = tokens;
     size_t sizes[] = {t * HID, t * HID, t * HID, t * 3 * HID, t * HID, t * FFN, t, HID, HID};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
@@ -285,7 +122,7 @@ static void attention(const use_lite *m, const layer *l, size_t n, scratch *s)
             const float *q = s->qkv + i * 3 * d + h * hd;
             float max = -INFINITY;
             for (size_t j = 0; j < n; j++) {
-                s->scores[j] = dot(q, s->qkv + j * 3 * d + d + h * hd, hd);
+                s->scores[j] = kernels_dot(q, s->qkv + j * 3 * d + d + h * hd, hd);
                 max = s->scores[j] > max ? s->scores[j] : max;
             }
             float sum = 0;
@@ -295,7 +132,7 @@ static void attention(const use_lite *m, const layer *l, size_t n, scratch *s)
             }
             float *c = s->ctx + i * d + h * hd;
             for (size_t j = 0; j < n; j++)
-                axpy(c, s->scores[j] / sum, s->qkv + j * 3 * d + 2 * d + h * hd, hd);
+                kernels_axpy(c, s->scores[j] / sum, s->qkv + j * 3 * d + 2 * d + h * hd, hd);
         }
     }
 }
@@ -303,7 +140,7 @@ static void attention(const use_lite *m, const layer *l, size_t n, scratch *s)
 static void forward_layer(const use_lite *m, const layer *l, size_t n, scratch *s)
 {
     /* s->x: the layer's input [n][d_in]; leaves its output [n][HID] there. */
-    layer_norm(s->x, n, l->d_in, l->ln1_scale, l->ln1_bias, m->ln_eps, s->ln);
+    kernels_layer_norm(s->x, n, l->d_in, l->ln1_scale, l->ln1_bias, m->ln_eps, s->ln);
     attention(m, l, n, s);
     m->matmul(s->ctx, n, &l->proj, s->h, false);
     if (l->residual.in != 0) {
@@ -314,7 +151,7 @@ static void forward_layer(const use_lite *m, const layer *l, size_t n, scratch *
         for (size_t i = 0; i < n * HID; i++)
             s->h[i] += s->x[i];
     }
-    layer_norm(s->h, n, HID, l->ln2_scale, l->ln2_bias, m->ln_eps, s->ln);
+    kernels_layer_norm(s->h, n, HID, l->ln2_scale, l->ln2_bias, m->ln_eps, s->ln);
     m->matmul(s->ln, n, &l->ffn1, s->ffn, true);
     m->matmul(s->ffn, n, &l->ffn2, s->x, false);
     for (size_t i = 0; i < n * HID; i++)
@@ -366,20 +203,28 @@ static embed_status use_lite_embed(embedder *e, const char *const *texts, size_t
             set_why(why, why_len, "text %zu is NULL", i);
             return EMBED_FAILED;
         }
-    scratch s = scratch_new(m->max_tokens);
-    int32_t *ids = xmalloc(m->max_tokens * sizeof *ids);
+    /* Tokens first, so the scratch is sized for the longest text (a query's
+     * is a few hundred KB, not the 3 MB of 128 tokens). */
+    int32_t *ids = xmalloc(n * m->max_tokens * sizeof *ids);
+    size_t *counts = xmalloc(n * sizeof *counts), longest = 1;
     embed_status st = EMBED_OK;
-    for (size_t i = 0; i < n; i++) {
-        size_t count = spm_encode(m->vocab, texts[i], strlen(texts[i]), ids, m->max_tokens);
-        if (count == 0) {
+    for (size_t i = 0; i < n && st == EMBED_OK; i++) {
+        counts[i] = spm_encode(m->vocab, texts[i], strlen(texts[i]), ids + i * m->max_tokens, m->max_tokens);
+        if (counts[i] == 0) {
             set_why(why, why_len, "text %zu has no token (it is empty)", i);
             st = EMBED_FAILED;
-            break;
         }
-        forward(m, ids, count < m->max_tokens ? count : m->max_tokens, &s, out + i * USE_LITE_DIM);
+        counts[i] = counts[i] < m->max_tokens ? counts[i] : m->max_tokens;
+        longest = counts[i] > longest ? counts[i] : longest;
     }
+    if (st == EMBED_OK) {
+        scratch s = scratch_new(longest);
+        for (size_t i = 0; i < n; i++)
+            forward(m, ids + i * m->max_tokens, counts[i], &s, out + i * USE_LITE_DIM);
+        free(s.x);
+    }
+    free(counts);
     free(ids);
-    free(s.x);
     return st;
 }
 
@@ -389,7 +234,8 @@ typedef struct {
     const char *name;
     const char *dtype;
     size_t dims[4], rank, count;
-    const unsigned char *data; /* in the shards' buffer */
+    size_t offset;             /* in the shards' buffer */
+    const unsigned char *data; /* there, once all are read */
 } tensor;
 
 typedef struct {
@@ -564,14 +410,14 @@ static int manifest_read(const char *dir, const cJSON *root, manifest *mf, char 
         }
         size_t off = total;
         for (size_t i = first; i < mf->n; i++) {
-            mf->t[i].data = (const unsigned char *)(uintptr_t)off; /* fixed below, once the blob stops moving */
+            mf->t[i].offset = off;
             off += mf->t[i].count * 4;
         }
         total += group_bytes;
         gi++;
     }
     for (size_t i = 0; i < mf->n; i++)
-        mf->t[i].data = mf->blob + (uintptr_t)mf->t[i].data;
+        mf->t[i].data = mf->blob + mf->t[i].offset; /* the buffer has stopped moving */
     return 0;
 }
 
@@ -595,13 +441,10 @@ static const float *copy_vec(arena *a, const tensor *t)
     return p;
 }
 
-static void pack(arena *a, const tensor *w, const tensor *b, size_t in, size_t out, dense *d)
+static void pack(arena *a, const tensor *w, const tensor *b, size_t in, size_t out, kernels_dense *d)
 {
     float *p = arena_take(a, in * out);
-    const unsigned char *src = w->data;
-    for (size_t jb = 0; jb < out / PANEL; jb++)
-        for (size_t k = 0; k < in; k++)
-            memcpy(p + (jb * in + k) * PANEL, src + (k * out + jb * PANEL) * sizeof(float), PANEL * sizeof(float));
+    kernels_pack(w->data, in, out, p);
     d->in = in;
     d->out = out;
     d->panels = p;
@@ -773,12 +616,7 @@ embedder *use_lite_open(const char *model_dir, char *why, size_t why_len)
     m->base.max_batch = USE_LITE_MAX_BATCH;
     m->base.embed = use_lite_embed;
     m->base.destroy = use_lite_destroy;
-    m->matmul = matmul_generic;
-#ifdef USE_LITE_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        m->matmul = matmul_avx2;
-#endif
+    use_lite_set_portable(&m->base, false);
     char path[4096];
     snprintf(path, sizeof path, "%s/vocab.json", model_dir);
     m->vocab = spm_load(path, why, why_len);
@@ -805,6 +643,13 @@ embedder *use_lite_open(const char *model_dir, char *why, size_t why_len)
         return NULL;
     }
     return &m->base;
+}
+
+const char *use_lite_set_portable(embedder *e, bool portable)
+{
+    const char *name;
+    ((use_lite *)e)->matmul = kernels_matmul(portable, &name);
+    return name;
 }
 
 size_t use_lite_memory(const embedder *e)

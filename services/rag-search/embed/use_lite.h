@@ -25,15 +25,17 @@
  * fetches it into build/models/use-lite-v1), checks every tensor's name, type
  * and shape and the shards' sizes, and answers a reason, never a crash, for a
  * damaged or foreign file. The matrices are then repacked in panels of 16
- * columns for the multiply kernels (AVX2 + FMA when the CPU has them, chosen
- * once, or portable vector code).
+ * columns for the multiply kernels (embed/kernels.h: AVX2 + FMA when the CPU
+ * has them, chosen once, or portable vector code).
  *
  * Thread safety: the loaded model is read-only; embed from any number of
- * threads at once (each call allocates its own scratch, about 3 MB).
+ * threads at once (each call allocates its own scratch: 20 KB per token of
+ * its longest text, 2.6 MB at most).
  */
 #ifndef RAG_SEARCH_EMBED_USE_LITE_H
 #define RAG_SEARCH_EMBED_USE_LITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "embed/embedder.h"
@@ -50,5 +52,10 @@ embedder *use_lite_open(const char *model_dir, char *why, size_t why_len);
 
 /* Bytes the loaded model keeps in memory (weights and vocabulary). */
 size_t use_lite_memory(const embedder *e);
+
+/* For tests and benches: run the portable kernels even where AVX2 and FMA
+ * are there (true), or the best the CPU has (false, the default). Not while
+ * another thread embeds. Returns the kernels' name: "avx2" or "portable". */
+const char *use_lite_set_portable(embedder *e, bool portable);
 
 #endif
