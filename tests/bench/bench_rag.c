@@ -106,7 +106,7 @@ static void chunk_into(corpus *c, const char *text, size_t len, int label, bool 
 {
     chunker_config cfg;
     chunker_config_default(&cfg);
-    chunk_list list = {0};
+    chunker_list list = {0};
     chunker_split(&cfg, text, len, &list);
     for (size_t i = 0; i < list.count; i++) {
         const char *path = list.items[i].heading_path;
@@ -128,7 +128,7 @@ static void chunk_into(corpus *c, const char *text, size_t len, int label, bool 
         }
         add_chunk(c, path, body, l);
     }
-    chunk_list_free(&list);
+    chunker_list_free(&list);
 }
 
 static char *read_all(const char *path, size_t *len)
@@ -317,11 +317,11 @@ static void load_index(corpus *c, embedder *e, analyzer *a, loaded *out, size_t 
     kb_doc **docs = calloc((size_t)copies, sizeof(kb_doc *));
     for (int k = 0; k < copies; k++) {
         char doc_id[37];
-        snprintf(doc_id, sizeof(doc_id), "00000000-0000-4000-8000-%012d", k);
+        snprintf(doc_id, sizeof(doc_id), "00000000-0000-4000-8000-%012u", (unsigned)k % 1000000u);
         docs[k] = kb_doc_create(ORG, doc_id, 1, n);
         for (size_t i = 0; i < n; i++) {
-            char id[37];
-            snprintf(id, sizeof(id), "%08d-0000-4000-8000-%012zu", k % 100000000, i % 1000000000000);
+            char id[40];
+            snprintf(id, sizeof(id), "%08u-0000-4000-8000-%012u", (unsigned)k % 100u, (unsigned)(i % 100000000u));
             kb_doc_set_chunk(docs[k], i, id, c->heading[i], c->text[i], vectors + i * (size_t)e->dim, e->dim, a);
         }
     }

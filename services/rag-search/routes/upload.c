@@ -136,7 +136,7 @@ void kb_documents_create(const route_ctx *r, const vx_gateway_request *req, vx_r
     }
     chunker_config ccfg;
     chunker_config_default(&ccfg);
-    chunk_list chunks = {0};
+    chunker_list chunks = {0};
     chunker_status cs = chunker_split(&ccfg, text, text_len, &chunks);
     if (cs == CHUNKER_TOO_MANY) {
         vx_rpc_reply_error(reply, 413, "too_much_text", "The document holds more text than one knowledge document may.");
@@ -185,7 +185,7 @@ void kb_documents_create(const route_ctx *r, const vx_gateway_request *req, vx_r
         free(json);
         free(sc);
     }
-    chunk_list_free(&chunks);
+    chunker_list_free(&chunks);
     free(text);
     free(title);
 }
