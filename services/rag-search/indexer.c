@@ -11,13 +11,13 @@
 #include "vx_log.h"
 #include "vx_periodic.h"
 
-#define DUE_MAX        8
-#define LEASE_S        120
-#define IDLE_MS        2000
-#define BUSY_MS        50
-#define RETRY_S        30
-#define REFUSED_S      600 /* quota exhausted or key refused: an operator has to act */
-#define MAX_ATTEMPTS   20
+#define DUE_MAX      8
+#define LEASE_S      120
+#define IDLE_MS      2000
+#define BUSY_MS      50
+#define RETRY_S      30
+#define REFUSED_S    600 /* quota exhausted or key refused: an operator has to act */
+#define MAX_ATTEMPTS 20
 
 struct kb_indexer {
     kb_indexer_config cfg;
@@ -65,8 +65,8 @@ static void embed_document(kb_indexer *x, vx_periodic *self, const store_due_doc
             free(ids);
             PQclear(rows);
             bool refused = st == EMBED_QUOTA || st == EMBED_FAILED;
-            vx_log_warn(NULL, doc->org_id, "knowledge document embedding failed", "document_id", doc->id, "model", e->model, "error",
-                        why);
+            vx_log_warn(NULL, doc->org_id, "knowledge document embedding failed", "document_id", doc->id, "model", e->model,
+                        "error", why);
             char detail[300];
             snprintf(detail, sizeof(detail), "%s: %s", refused ? "The embedding provider refused" : "Embedding failed, retrying",
                      why[0] != '\0' ? why : "no reason given");

@@ -76,7 +76,8 @@ static int sync_org(kb_loader *l, const char *org_id, const store_version *v, si
             docs[kept++] = fresh;
     }
     if (rc == 0 && changed)
-        kb_registry_put(l->cfg.registry, org_id, kept > 0 ? kb_index_build(docs, kept, l->cfg.model != NULL ? l->cfg.dim : 0) : NULL);
+        kb_registry_put(l->cfg.registry, org_id,
+                        kept > 0 ? kb_index_build(docs, kept, l->cfg.model != NULL ? l->cfg.dim : 0) : NULL);
     for (size_t i = 0; i < kept; i++)
         kb_doc_unref(docs[i]);
     free(docs);

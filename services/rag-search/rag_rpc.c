@@ -37,8 +37,8 @@ static void reply_error(const char *why, void **out, size_t *out_len)
     pack_reply(&r, out, out_len);
 }
 
-void rag_rpc_answer(kb_registry *reg, analyzer *a, embedder *e, const search_config *cfg, const void *data, size_t len,
-                    void **out, size_t *out_len)
+void rag_rpc_answer(kb_registry *reg, analyzer *a, embedder *e, const search_config *cfg, const void *data, size_t len, void **out,
+                    size_t *out_len)
 {
     Voxanne__V1__RagSearchRequest *req = voxanne__v1__rag_search_request__unpack(NULL, len, data);
     if (req == NULL) {

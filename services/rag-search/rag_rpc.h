@@ -34,7 +34,7 @@ void rag_rpc_worker_destroy(rag_rpc_worker *w); /* waits for the drain, frees */
 
 /* Answers one request (packed RagSearchRequest) into a packed RagSearchReply
  * (malloc'd, *out_len bytes): the handler without the bus, for tests. */
-void rag_rpc_answer(kb_registry *reg, analyzer *a, embedder *e, const search_config *cfg, const void *data, size_t len,
-                    void **out, size_t *out_len);
+void rag_rpc_answer(kb_registry *reg, analyzer *a, embedder *e, const search_config *cfg, const void *data, size_t len, void **out,
+                    size_t *out_len);
 
 #endif

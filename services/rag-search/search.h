@@ -32,14 +32,14 @@
 #define SEARCH_MAX_CHUNKS 20 /* the most any config or request may ask for */
 
 typedef struct search_config {
-    float threshold;     /* cosine a dense-only match needs (SPEC: 0.25) */
-    int max_chunks;      /* chunks answered by default (SPEC: 5) */
-    size_t max_context;  /* bytes of context at most (SPEC: 2,000 characters) */
-    int depth;           /* candidates taken from each ranking */
-    float weight_bm25;   /* RRF weights */
+    float threshold;    /* cosine a dense-only match needs (SPEC: 0.25) */
+    int max_chunks;     /* chunks answered by default (SPEC: 5) */
+    size_t max_context; /* bytes of context at most (SPEC: 2,000 characters) */
+    int depth;          /* candidates taken from each ranking */
+    float weight_bm25;  /* RRF weights */
     float weight_dense;
-    int rrf_k;           /* RRF's k */
-    unsigned rare_df;    /* a word in at most this many chunks promotes them */
+    int rrf_k;        /* RRF's k */
+    unsigned rare_df; /* a word in at most this many chunks promotes them */
 } search_config;
 
 /* SPEC's values and the measured weights. */

@@ -12,27 +12,27 @@
 #include "vx_crypto.h"
 #include "vx_log.h"
 
-#define STMT_VERSIONS   "kb_versions"
-#define STMT_LOAD       "kb_load"
-#define STMT_CREATE     "kb_create"
-#define STMT_CHUNKS     "kb_chunks_insert"
-#define STMT_EXISTING   "kb_existing"
-#define STMT_LIST       "kb_list"
-#define STMT_GET        "kb_get"
-#define STMT_DELETE     "kb_delete"
-#define STMT_DUE        "kb_due"
-#define STMT_CLAIM      "kb_claim"
-#define STMT_PENDING    "kb_pending"
-#define STMT_VECTORS    "kb_vectors"
-#define STMT_LEASE      "kb_lease"
-#define STMT_FINISH     "kb_finish"
-#define STMT_RETRY      "kb_retry"
+#define STMT_VERSIONS "kb_versions"
+#define STMT_LOAD     "kb_load"
+#define STMT_CREATE   "kb_create"
+#define STMT_CHUNKS   "kb_chunks_insert"
+#define STMT_EXISTING "kb_existing"
+#define STMT_LIST     "kb_list"
+#define STMT_GET      "kb_get"
+#define STMT_DELETE   "kb_delete"
+#define STMT_DUE      "kb_due"
+#define STMT_CLAIM    "kb_claim"
+#define STMT_PENDING  "kb_pending"
+#define STMT_VECTORS  "kb_vectors"
+#define STMT_LEASE    "kb_lease"
+#define STMT_FINISH   "kb_finish"
+#define STMT_RETRY    "kb_retry"
 
 /* What the routes show of a document: no org id, no lease bookkeeping. */
-#define DOC_JSON                                                                                                               \
-    "json_build_object('id', d.id, 'title', d.title, 'content_type', d.content_type, 'byte_size', d.byte_size,"               \
-    " 'sha256', d.sha256, 'status', d.status, 'detail', d.detail, 'chunk_count', d.chunk_count,"                             \
-    " 'characters', d.characters, 'embedding_model', d.embedding_model, 'created_at', d.created_at,"                         \
+#define DOC_JSON                                                                                                                   \
+    "json_build_object('id', d.id, 'title', d.title, 'content_type', d.content_type, 'byte_size', d.byte_size,"                    \
+    " 'sha256', d.sha256, 'status', d.status, 'detail', d.detail, 'chunk_count', d.chunk_count,"                                   \
+    " 'characters', d.characters, 'embedding_model', d.embedding_model, 'created_at', d.created_at,"                               \
     " 'updated_at', d.updated_at)"
 
 void store_prepare(vx_pg *pg)
@@ -394,8 +394,7 @@ store_status store_finish(vx_pg *pg, const char *org_id, const char *doc_id, con
     return st;
 }
 
-store_status store_retry_later(vx_pg *pg, const char *org_id, const char *doc_id, int delay_s, const char *detail,
-                               int max_attempts)
+store_status store_retry_later(vx_pg *pg, const char *org_id, const char *doc_id, int delay_s, const char *detail, int max_attempts)
 {
     char d[16], m[16];
     snprintf(d, sizeof(d), "%d", delay_s);

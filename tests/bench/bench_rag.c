@@ -376,7 +376,8 @@ static void recall_of(corpus *c, loaded *l, analyzer *a, const embedder *e, rank
         size_t n = 0;
         search_result res = {0};
         if (how == RANK_FUSED) {
-            search_with_vector(l->reg, a, l->qvec + q * (size_t)e->dim, e->dim, &wide, ORG, c->question[q], SEARCH_MAX_CHUNKS, &res);
+            search_with_vector(l->reg, a, l->qvec + q * (size_t)e->dim, e->dim, &wide, ORG, c->question[q], SEARCH_MAX_CHUNKS,
+                               &res);
             for (size_t i = 0; i < res.n; i++) {
                 /* The chunk's position: its id's tail (see load_index). */
                 top[n++].chunk = (uint32_t)strtoul(res.hits[i].chunk->id + 24, NULL, 10);
@@ -414,7 +415,8 @@ static void recall_of(corpus *c, loaded *l, analyzer *a, const embedder *e, rank
 static void recall_table(const char *name, corpus *c, loaded *l, analyzer *a, const embedder *e, const search_config *cfg)
 {
     double r1, r5;
-    printf("%s: %zu questions, %zu chunks, %zu %s\n", name, c->nq, c->n, c->nlabels, strcmp(name, "clinic") == 0 ? "sections" : "documents");
+    printf("%s: %zu questions, %zu chunks, %zu %s\n", name, c->nq, c->n, c->nlabels,
+           strcmp(name, "clinic") == 0 ? "sections" : "documents");
     recall_of(c, l, a, e, RANK_BM25, cfg, &r1, &r5);
     printf("  %-28s recall@1 %.3f  recall@5 %.3f\n", "BM25", r1, r5);
     recall_of(c, l, a, e, RANK_DENSE, cfg, &r1, &r5);

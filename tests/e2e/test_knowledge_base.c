@@ -141,8 +141,7 @@ static bool document_ready(void *arg)
 static void test_upload_search_delete_on_two_replicas(void **state)
 {
     char id[37];
-    assert_int_equal(upload(owner_a, "Team%20and%20prices", "text/markdown; charset=utf-8", CLINIC_MD, strlen(CLINIC_MD), id),
-                     201);
+    assert_int_equal(upload(owner_a, "Team%20and%20prices", "text/markdown; charset=utf-8", CLINIC_MD, strlen(CLINIC_MD), id), 201);
     expectation found = {org_a, "Can my son see Dr Quillfeather?", "Quillfeather", true};
     assert_true(vt_wait_for(all_replicas_agree, &found, 5000));
     /* The owner's try-out shows the chunk under its heading. */
@@ -300,9 +299,8 @@ static char *tiny_pdf(const char *text, size_t *len)
     off[2] = n;
     n += (size_t)sprintf(pdf + n, "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n");
     off[3] = n;
-    n += (size_t)sprintf(pdf + n,
-                         "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-                         " /Resources << /Font << /F1 5 0 R >> >> >> endobj\n");
+    n += (size_t)sprintf(pdf + n, "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+                                  " /Resources << /Font << /F1 5 0 R >> >> >> endobj\n");
     off[4] = n;
     n += (size_t)sprintf(pdf + n, "4 0 obj << /Length %d >> stream\n%s\nendstream endobj\n", clen, content);
     off[5] = n;

@@ -24,17 +24,18 @@ struct analyzer {
  * costly to score. Sorted (bsearch). Words a caller's question turns on —
  * "not", "no", "open", "when", numbers — are deliberately absent. */
 static const char *const STOP_WORDS[] = {
-    "a",      "about", "above", "after",   "again",   "all",   "also",  "am",      "an",     "and",     "any",    "are",
-    "as",     "at",    "be",    "because", "been",    "before", "being", "below",  "between", "both",   "but",    "by",
-    "can",    "could", "did",   "do",      "does",    "doing", "down",  "during",  "each",   "few",     "for",    "from",
-    "further", "had",  "has",   "have",    "having",  "he",    "her",   "here",    "hers",   "herself", "him",    "himself",
-    "his",    "i",     "if",    "in",      "into",    "is",    "it",    "its",     "itself", "just",    "me",     "might",
-    "more",   "most",  "must",  "my",      "myself",  "of",    "off",   "on",      "once",   "only",    "or",     "other",
-    "our",    "ours",  "ourselves", "out", "over",    "own",   "please", "same",   "shall",  "she",     "should", "so",
-    "some",   "such",  "than",  "that",    "the",     "their", "theirs", "them",   "themselves", "then", "there", "these",
-    "they",   "this",  "those", "through", "to",      "too",   "under", "until",   "up",     "us",      "very",   "was",
-    "we",     "were",  "what",  "which",   "while",   "who",   "whom",  "why",     "will",   "with",    "would",  "you",
-    "your",   "yours", "yourself", "yourselves",
+    "a",       "about",    "above",      "after",   "again",      "all",    "also",   "am",     "an",        "and",     "any",
+    "are",     "as",       "at",         "be",      "because",    "been",   "before", "being",  "below",     "between", "both",
+    "but",     "by",       "can",        "could",   "did",        "do",     "does",   "doing",  "down",      "during",  "each",
+    "few",     "for",      "from",       "further", "had",        "has",    "have",   "having", "he",        "her",     "here",
+    "hers",    "herself",  "him",        "himself", "his",        "i",      "if",     "in",     "into",      "is",      "it",
+    "its",     "itself",   "just",       "me",      "might",      "more",   "most",   "must",   "my",        "myself",  "of",
+    "off",     "on",       "once",       "only",    "or",         "other",  "our",    "ours",   "ourselves", "out",     "over",
+    "own",     "please",   "same",       "shall",   "she",        "should", "so",     "some",   "such",      "than",    "that",
+    "the",     "their",    "theirs",     "them",    "themselves", "then",   "there",  "these",  "they",      "this",    "those",
+    "through", "to",       "too",        "under",   "until",      "up",     "us",     "very",   "was",       "we",      "were",
+    "what",    "which",    "while",      "who",     "whom",       "why",    "will",   "with",   "would",     "you",     "your",
+    "yours",   "yourself", "yourselves",
 };
 
 static int compare_word(const void *key, const void *elem)
@@ -198,8 +199,8 @@ size_t analyzer_terms(analyzer *a, const char *text, size_t len, analyzer_emit e
         unsigned char after = next < len ? s[next] : 0;
         bool after_alnum = (after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z') || (after >= '0' && after <= '9');
         if (c == CH_APOSTROPHE && w.len > 0 && after_alnum) {
-            bool possessive = (after == 's' || after == 'S') &&
-                              (next + 1 >= len || !((s[next + 1] | 32) >= 'a' && (s[next + 1] | 32) <= 'z'));
+            bool possessive =
+                (after == 's' || after == 'S') && (next + 1 >= len || !((s[next + 1] | 32) >= 'a' && (s[next + 1] | 32) <= 'z'));
             i = possessive ? next + 1 : next;
             if (possessive)
                 count += word_finish(a, &w, emit, arg);

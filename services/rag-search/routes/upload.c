@@ -150,10 +150,11 @@ void kb_documents_create(const route_ctx *r, const vx_gateway_request *req, vx_r
             /* The chunk's text starts with its heading path line: stored apart. */
             size_t path = strlen(chunks.items[i].heading_path);
             sc[i].heading = chunks.items[i].heading_path;
-            sc[i].content = chunks.items[i].text + (path > 0 && strncmp(chunks.items[i].text, chunks.items[i].heading_path, path) == 0 &&
-                                                            chunks.items[i].text[path] == '\n'
-                                                        ? path + 1
-                                                        : 0);
+            sc[i].content =
+                chunks.items[i].text + (path > 0 && strncmp(chunks.items[i].text, chunks.items[i].heading_path, path) == 0 &&
+                                                chunks.items[i].text[path] == '\n'
+                                            ? path + 1
+                                            : 0);
         }
         uint8_t digest[VX_SHA256_LEN];
         char sha[2 * VX_SHA256_LEN + 1];
@@ -174,8 +175,9 @@ void kb_documents_create(const route_ctx *r, const vx_gateway_request *req, vx_r
         if (st == STORE_OK || st == STORE_EXISTS) {
             char count[24];
             snprintf(count, sizeof(count), "%zu", chunks.count);
-            vx_log_info(req->request_id, req->auth->org_id, st == STORE_OK ? "knowledge document stored" : "knowledge document known",
-                        "content_type", u.content_type, "chunks", count);
+            vx_log_info(req->request_id, req->auth->org_id,
+                        st == STORE_OK ? "knowledge document stored" : "knowledge document known", "content_type", u.content_type,
+                        "chunks", count);
             vx_rpc_reply_json(reply, st == STORE_OK ? 201 : 200, json);
             if (st == STORE_OK && r->svc->indexer != NULL)
                 kb_indexer_wake(r->svc->indexer);

@@ -18,7 +18,7 @@
 
 #include "vx_config.h"
 
-typedef enum { CALL_REQUIRE, CALL_LONG } config_call;
+typedef enum { CALL_REQUIRE, CALL_LONG, CALL_DOUBLE } config_call;
 
 /* Runs the call in a child; returns its exit status and copies stderr into err. */
 static int run_child(config_call call, const char *name, long min, long max, char *err, size_t err_cap)
@@ -34,8 +34,10 @@ static int run_child(config_call call, const char *name, long min, long max, cha
         close(fds[0]);
         if (call == CALL_REQUIRE)
             (void)vx_config_require(name);
-        else
+        else if (call == CALL_LONG)
             (void)vx_config_long(name, 0, min, max);
+        else
+            (void)vx_config_double(name, 0, (double)min, (double)max);
         _exit(0);
     }
     close(fds[1]);
@@ -106,6 +108,28 @@ static void test_long_invalid_exits(void **state)
     }
 }
 
+static void test_double(void **state)
+{
+    unsetenv("VX_TEST_D");
+    assert_float_equal(vx_config_double("VX_TEST_D", 0.25, 0, 1), 0.25, 0);
+    setenv("VX_TEST_D", "0.3", 1);
+    assert_float_equal(vx_config_double("VX_TEST_D", 0.25, 0, 1), 0.3, 1e-12);
+    setenv("VX_TEST_D", "1", 1);
+    assert_float_equal(vx_config_double("VX_TEST_D", 0.25, 0, 1), 1.0, 0);
+    setenv("VX_TEST_D", ".5", 1);
+    assert_float_equal(vx_config_double("VX_TEST_D", 0.25, 0, 1), 0.5, 0);
+    setenv("VX_TEST_D", "-0.5", 1);
+    assert_float_equal(vx_config_double("VX_TEST_D", 0, -1, 1), -0.5, 0);
+    /* No exponent, infinity, NaN, hex, blanks, second point or out of range. */
+    static const char *const bad[] = {"1e-1", "inf", "nan", "0x1p-2", " 0.5", "0.5 ", ".", "0.5.1", "2", "-0.1", "abc"};
+    char err[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("VX_TEST_D", bad[i], 1);
+        assert_int_equal(run_child(CALL_DOUBLE, "VX_TEST_D", 0, 1, err, sizeof err), 2);
+        assert_string_equal(err, "environment variable VX_TEST_D must be a number in [0, 1]\n");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +138,7 @@ int main(void)
         cmocka_unit_test(test_str),
         cmocka_unit_test(test_long_valid),
         cmocka_unit_test(test_long_invalid_exits),
+        cmocka_unit_test(test_double),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,9 +77,9 @@ static embedder *bag;
 static kb_registry *reg;
 static search_config cfg;
 
-static const char *const FILLER[] = {"clinic", "visit", "patient", "teeth", "care", "check", "call", "office", "staff",
-                                     "friendly", "morning", "evening", "week", "insurance", "plan", "form", "room",
-                                     "chair", "gentle", "family", "child", "adult", "smile", "fresh", "modern"};
+static const char *const FILLER[] = {"clinic",   "visit",   "patient", "teeth", "care",      "check", "call",  "office", "staff",
+                                     "friendly", "morning", "evening", "week",  "insurance", "plan",  "form",  "room",   "chair",
+                                     "gentle",   "family",  "child",   "adult", "smile",     "fresh", "modern"};
 #define NFILLER (sizeof(FILLER) / sizeof(FILLER[0]))
 
 /* Loads org_id with the texts, each a chunk of its own document, vectors by the bag embedder. */
@@ -253,9 +253,12 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_a_word_written_once_comes_first), cmocka_unit_test(test_meaning_alone_needs_the_threshold),
-        cmocka_unit_test(test_keywords_alone_without_an_embedder), cmocka_unit_test(test_orgs_never_meet),
-        cmocka_unit_test(test_max_chunks),                     cmocka_unit_test(test_context_is_bounded),
+        cmocka_unit_test(test_a_word_written_once_comes_first),
+        cmocka_unit_test(test_meaning_alone_needs_the_threshold),
+        cmocka_unit_test(test_keywords_alone_without_an_embedder),
+        cmocka_unit_test(test_orgs_never_meet),
+        cmocka_unit_test(test_max_chunks),
+        cmocka_unit_test(test_context_is_bounded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

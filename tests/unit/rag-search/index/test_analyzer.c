@@ -92,8 +92,14 @@ static void test_apostrophes(void **state)
 static void test_other_scripts_and_bad_bytes(void **state)
 {
     assert_int_equal(of("\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 world").n, 2); /* привет world */
-    assert_int_equal(of("tooth\xff\xfe" "ache").n, 2);                                    /* bad bytes split */
-    assert_int_equal(of("emoji\xf0\x9f\x98\x80" "smile").n, 2);                          /* an emoji separates */
+    assert_int_equal(of("tooth\xff\xfe"
+                        "ache")
+                         .n,
+                     2); /* bad bytes split */
+    assert_int_equal(of("emoji\xf0\x9f\x98\x80"
+                        "smile")
+                         .n,
+                     2); /* an emoji separates */
     assert_int_equal(of("").n, 0);
     assert_int_equal(of("!!! ... ,,, ???").n, 0);
 }
@@ -127,10 +133,14 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_inflections_meet),        cmocka_unit_test(test_case_and_accents_fold),
-        cmocka_unit_test(test_stop_words_go_question_words_stay), cmocka_unit_test(test_numbers_keep_their_marks),
-        cmocka_unit_test(test_apostrophes),             cmocka_unit_test(test_other_scripts_and_bad_bytes),
-        cmocka_unit_test(test_long_runs_are_cut),       cmocka_unit_test(test_hash_is_stable),
+        cmocka_unit_test(test_inflections_meet),
+        cmocka_unit_test(test_case_and_accents_fold),
+        cmocka_unit_test(test_stop_words_go_question_words_stay),
+        cmocka_unit_test(test_numbers_keep_their_marks),
+        cmocka_unit_test(test_apostrophes),
+        cmocka_unit_test(test_other_scripts_and_bad_bytes),
+        cmocka_unit_test(test_long_runs_are_cut),
+        cmocka_unit_test(test_hash_is_stable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
