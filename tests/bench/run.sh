@@ -34,7 +34,11 @@
 #   any server starts: µs per query (a short question) and per chunk (~500
 #   characters), p50/p99, wall and CPU time, one core; the loaded model's
 #   memory and load time.
-# BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook|vault|dashboard|toolsync|embed runs one part;
+#   rag: rag-search's recall (MedQuAD, the clinic paraphrase set: BM25,
+#   dense, fused), search latency at 10,000 and 100,000 chunks and memory
+#   (bench_rag), then getKnowledgeBase through the gateway at 1, 10 and 100
+#   connections.
+# BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook|vault|dashboard|toolsync|embed|rag runs one part;
 # BENCH_NATS_REPLICAS=3 runs NATS as a three-server cluster with the VAPI stream R3;
 # BENCH_NATS_PERMISSIONS=off runs NATS without the suite's users (to measure their cost);
 # BENCH_PG_STATEMENTS=1 prints where PostgreSQL's time went during the drain.
@@ -138,6 +142,21 @@ if [[ ${BENCH_ONLY:-vault} == vault && -x $build/tests/bench/bench_vault ]]; the
     NATS_URL=$(admin_nats_url) "$build/tests/bench/bench_vault" "$ADMIN_DATABASE_URL" 2000
 fi
 
+# bench_tool <tool> <arguments JSON>: a 3 s warm-up at 100 connections
+# (not reported: caches, prepared plans and worker connections are cold at
+# first; without it checkAvailability's p99 at 1 connection read ~75 ms
+# instead of ~1.6 ms), then 1, 10 and 100.
+bench_tool() {
+    local tool=$1 args=$2 conns measured=$duration
+    duration=3
+    wrk_run 100 tests/bench/tools.lua "$tool" "$assistant" "$VAPI_WEBHOOK_SECRET" "$args" >/dev/null
+    duration=$measured
+    for conns in 1 10 100; do
+        printf '  %-17s connections=%s %s\n' "$tool" "$conns" \
+            "$(wrk_run "$conns" tests/bench/tools.lua "$tool" "$assistant" "$VAPI_WEBHOOK_SECRET" "$args")"
+    done
+}
+
 if [[ ${BENCH_ONLY:-tools} == tools && -x $build/bin/tool-router ]]; then
     # A clinic with hours every day, a buffer, a transfer number and 1,000 contacts.
     psql "$ADMIN_DATABASE_URL" -qc "
@@ -149,20 +168,6 @@ if [[ ${BENCH_ONLY:-tools} == tools && -x $build/bin/tool-router ]]; then
             SELECT '$org', 'First' || i, 'Last' || i, '+1555' || lpad(i::text, 7, '0'), 'p' || i || '@example.com'
             FROM generate_series(1, 1000) i;" >/dev/null
     day=$(psql "$ADMIN_DATABASE_URL" -Atqc "SELECT ((now() AT TIME ZONE 'America/New_York')::date + 3)::text")
-    # bench_tool <tool> <arguments JSON>: a 3 s warm-up at 100 connections
-    # (not reported: caches, prepared plans and worker connections are cold at
-    # first; without it checkAvailability's p99 at 1 connection read ~75 ms
-    # instead of ~1.6 ms), then 1, 10 and 100.
-    bench_tool() {
-        local tool=$1 args=$2 conns measured=$duration
-        duration=3
-        wrk_run 100 tests/bench/tools.lua "$tool" "$assistant" "$VAPI_WEBHOOK_SECRET" "$args" >/dev/null
-        duration=$measured
-        for conns in 1 10 100; do
-            printf '  %-17s connections=%s %s\n' "$tool" "$conns" \
-                "$(wrk_run "$conns" tests/bench/tools.lua "$tool" "$assistant" "$VAPI_WEBHOOK_SECRET" "$args")"
-        done
-    }
     echo "tool calls through the gateway (POST /api/vapi/webhook, ${duration}s each after a warm-up)"
     bench_tool lookupCaller '{"searchKey":"+15550000500","searchType":"phone"}'
     bench_tool transferCall '{"summary":"billing question","department":"billing"}'
@@ -171,6 +176,26 @@ if [[ ${BENCH_ONLY:-tools} == tools && -x $build/bin/tool-router ]]; then
     # tool-router without the database (HTTP → gateway → NATS → tool-router → back).
     echo "transport only: an unknown tool, answered without the database"
     bench_tool noSuchTool '{}'
+fi
+# rag-search (BENCH_ONLY=rag alone): recall, latency and memory in process
+# (bench_rag, see its header), then getKnowledgeBase through the gateway at
+# 1, 10 and 100 connections for an org whose knowledge base is the clinic's
+# (tests/bench/data/clinic_kb.md, uploaded through the owner's route and
+# embedded first).
+if [[ ${BENCH_ONLY:-rag} == rag && -x $build/tests/bench/bench_rag ]]; then
+    echo "rag-search in process (bench_rag; MedQuAD: BENCH_RAG_QUESTIONS questions, default 1000)"
+    MEDQUAD=${MEDQUAD:-$PWD/../shared/data/medquad/medquad_answered.jsonl.gz} "$build/tests/bench/bench_rag"
+    token=$("$build/bin/voxctl" token --org "$org" --role owner --ttl 3600)
+    base="http://127.0.0.1:$GATEWAY_PORT"
+    doc=$(curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: text/markdown' \
+        --data-binary @tests/bench/data/clinic_kb.md "$base/api/knowledge-base/documents?title=Clinic" |
+        sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p')
+    for ((i = 0; i < 600; i++)); do
+        curl -fsS -H "Authorization: Bearer $token" "$base/api/knowledge-base/documents/$doc" | grep -q '"status":"ready"' && break
+        sleep 0.2
+    done
+    echo "getKnowledgeBase through the gateway (the clinic's knowledge base embedded; ${duration}s each after a warm-up)"
+    bench_tool getKnowledgeBase '{"query":"is there somewhere I can leave the car while I am in there"}'
 fi
 # The dashboard at a million calls in one org (see the top). The gateway's
 # per-org and per-IP budgets (default 3000 a minute, bursts of 300) would
