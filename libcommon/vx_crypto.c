@@ -20,6 +20,7 @@
 #include "vx_crypto.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,7 +173,8 @@ char *vx_base64url_encode(const uint8_t *in, size_t len)
     return b64_encode(b64url_alphabet, false, in, len);
 }
 
-static int b64url_val(char c)
+/* The value of c in the url alphabet (- _) or the standard one (+ /), or -1. */
+static int b64_val(char c, bool url)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -180,16 +182,16 @@ static int b64url_val(char c)
         return c - 'a' + 26;
     if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    if (c == '-')
+    if (c == (url ? '-' : '+'))
         return 62;
-    if (c == '_')
+    if (c == (url ? '_' : '/'))
         return 63;
     return -1;
 }
 
-/* Strict decoder: a length of 1 mod 4 is impossible without padding, and the
- * bits a final partial group does not use must be zero (RFC 4648 §3.5). */
-int vx_base64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len)
+/* Strict decoder of unpadded input: a length of 1 mod 4 is impossible, and
+ * the bits a final partial group does not use must be zero (RFC 4648 §3.5). */
+static int b64_decode(const char *in, size_t in_len, bool url, uint8_t **out, size_t *out_len)
 {
     if (!out || !out_len || (!in && in_len) || in_len % 4 == 1)
         return -1;
@@ -200,7 +202,7 @@ int vx_base64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *ou
     size_t o = 0;
     uint32_t acc = 0;
     for (size_t i = 0; i < in_len; i++) {
-        int v = b64url_val(in[i]);
+        int v = b64_val(in[i], url);
         if (v < 0)
             goto fail;
         acc = acc << 6 | (uint32_t)v;
@@ -228,4 +230,20 @@ int vx_base64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *ou
 fail:
     free(buf);
     return -1;
+}
+
+int vx_base64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len)
+{
+    return b64_decode(in, in_len, true, out, out_len);
+}
+
+int vx_base64_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len)
+{
+    /* Padding, when present, completes the last group to four characters. */
+    if (in != NULL && in_len > 0 && in[in_len - 1] == '=') {
+        if (in_len % 4 != 0)
+            return -1;
+        in_len -= in_len >= 2 && in[in_len - 2] == '=' ? 2 : 1;
+    }
+    return b64_decode(in, in_len, false, out, out_len);
 }

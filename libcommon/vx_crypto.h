@@ -40,5 +40,8 @@ char *vx_base64url_encode(const uint8_t *in, size_t len);
  * trailing bits (so each byte string has exactly one accepted encoding).
  * On success *out is malloc'd (NUL-terminated for convenience) and *out_len set. */
 int vx_base64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
+/* Decodes standard base64 (RFC 4648 §4), its '=' padding optional (a padded
+ * input's length is a multiple of 4); otherwise as strict as the above. */
+int vx_base64_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
 
 #endif

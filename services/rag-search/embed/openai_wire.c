@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vx_crypto.h"
 #include "vx_utf8.h"
 
 int openai_wire_embeddings_url(const char *base, vx_buf *out)
@@ -129,55 +130,22 @@ long openai_wire_duration_ms(const char *s)
     return (long)ceil(total);
 }
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 int openai_wire_base64_floats(const char *s, size_t len, float *out, size_t dim)
 {
-    while (len > 0 && s[len - 1] == '=')
-        len--;
-    size_t want = dim * 4;
-    /* want bytes take ceil(want * 4 / 3) characters without padding. */
-    if (len != (want * 4 + 2) / 3)
-        return -1;
-    uint8_t *bytes = (uint8_t *)out; /* decoded in place; fixed up to host order below */
-    uint32_t acc = 0;
-    int bits = 0;
+    uint8_t *bytes = NULL;
     size_t got = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64_value((unsigned char)s[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (got < want)
-                bytes[got++] = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (got != want || acc != 0) /* leftover bits must be zero (canonical) */
+    if (vx_base64_decode(s, len, &bytes, &got) != 0)
         return -1;
-    for (size_t i = 0; i < dim; i++) {
-        const uint8_t *b = bytes + i * 4;
-        uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-        float f;
-        memcpy(&f, &u, sizeof(f));
-        out[i] = f;
+    if (got != dim * 4) {
+        free(bytes);
+        return -1;
     }
+    for (size_t i = 0; i < dim; i++) {
+        const uint8_t *b = bytes + i * 4; /* little-endian float32, whatever the host */
+        uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        memcpy(&out[i], &u, sizeof(float));
+    }
+    free(bytes);
     return 0;
 }
 

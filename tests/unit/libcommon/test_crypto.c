@@ -205,16 +205,37 @@ static void test_base64url_rejects(void **state)
     assert_int_equal(vx_base64url_decode("Zm\0v", 4, &out, &n), -1);
 }
 
+static void test_base64_decode_standard(void **state)
+{
+    static const struct {
+        const char *in;
+        const char *out; /* NULL: refused */
+    } cases[] = {
+        {"", ""},       {"Zg==", "f"},  {"Zg", "f"},      {"Zm8=", "fo"},  {"Zm9v", "foo"}, {"+/8=", "\xfb\xff"}, {"Zg=", NULL},
+        {"Z===", NULL}, {"Zh==", NULL}, {"Zm9v-_", NULL}, {"Zm 9v", NULL}, {"Z", NULL},     {"=Zg=", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t *out = NULL;
+        size_t n = 0;
+        int rc = vx_base64_decode(cases[i].in, strlen(cases[i].in), &out, &n);
+        if (cases[i].out == NULL) {
+            assert_int_equal(rc, -1);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(n, strlen(cases[i].out));
+        assert_memory_equal(out, cases[i].out, n);
+        free(out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256),
-        cmocka_unit_test(test_hmac_rfc4231),
-        cmocka_unit_test(test_ct_equal),
-        cmocka_unit_test(test_random_bytes),
-        cmocka_unit_test(test_hex),
-        cmocka_unit_test(test_base64url_vectors),
-        cmocka_unit_test(test_base64_vectors),
+        cmocka_unit_test(test_base64_decode_standard), cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_hmac_rfc4231),           cmocka_unit_test(test_ct_equal),
+        cmocka_unit_test(test_random_bytes),           cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_base64url_vectors),      cmocka_unit_test(test_base64_vectors),
         cmocka_unit_test(test_base64url_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
