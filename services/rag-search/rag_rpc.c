@@ -60,13 +60,11 @@ void rag_rpc_answer(kb_registry *reg, analyzer *a, embedder *e, const search_con
     r.chunks = (int32_t)used;
     Voxanne__V1__RagHit hits[SEARCH_MAX_CHUNKS], *hit_ptrs[SEARCH_MAX_CHUNKS];
     vx_buf texts[SEARCH_MAX_CHUNKS];
-    size_t n = 0, budget = 0;
-    for (size_t i = 0; i < res.n && n < used; i++) {
+    size_t n = 0;
+    for (size_t i = 0; i < res.n; i++) {
+        if (!res.hits[i].in_context)
+            continue;
         const kb_chunk *c = res.hits[i].chunk;
-        size_t size = strlen(c->heading) + strlen(c->content) + 2;
-        if (n > 0 && budget + size > cfg->max_context)
-            continue; /* as search_context left it out */
-        budget += size;
         voxanne__v1__rag_hit__init(&hits[n]);
         texts[n] = (vx_buf)VX_BUF_INIT;
         if (c->heading[0] != '\0')

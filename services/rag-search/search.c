@@ -200,12 +200,13 @@ static size_t utf8_prefix(const char *s, size_t n)
     return i;
 }
 
-size_t search_context(const search_result *r, size_t max_bytes, vx_buf *out)
+size_t search_context(search_result *r, size_t max_bytes, vx_buf *out)
 {
     vx_buf_reset(out);
     size_t used = 0;
     for (size_t i = 0; i < r->n; i++) {
         const kb_chunk *c = r->hits[i].chunk;
+        r->hits[i].in_context = false;
         size_t hl = strlen(c->heading), cl = strlen(c->content);
         size_t need = (out->len > 0 ? 2 : 0) + (hl > 0 ? hl + 2 : 0) + cl;
         if (out->len + need > max_bytes) {
@@ -220,6 +221,7 @@ size_t search_context(const search_result *r, size_t max_bytes, vx_buf *out)
             vx_buf_append(&b, c->content, cl);
             vx_buf_append(out, b.data, utf8_prefix(b.data, b.len < max_bytes ? b.len : max_bytes));
             vx_buf_free(&b);
+            r->hits[i].in_context = true;
             used++;
             continue;
         }
@@ -230,6 +232,7 @@ size_t search_context(const search_result *r, size_t max_bytes, vx_buf *out)
             vx_buf_puts(out, ": ");
         }
         vx_buf_append(out, c->content, cl);
+        r->hits[i].in_context = true;
         used++;
     }
     return used;

@@ -50,6 +50,7 @@ typedef struct search_hit {
     float similarity;      /* the cosine when the chunk has a vector, else its BM25 relative to the best (0..1] */
     float bm25;            /* 0 when no word matched */
     double fused;
+    bool in_context; /* set by search_context: its text is part of the context */
 } search_hit;
 
 typedef struct search_result {
@@ -78,7 +79,8 @@ void search_result_free(search_result *r);
 
 /* The hits' texts joined ("heading: content", blank line between), at
  * most max_bytes (the first hit cut on a character boundary if it alone is
- * longer; later hits that do not fit are left out). Returns the hits used. */
-size_t search_context(const search_result *r, size_t max_bytes, vx_buf *out);
+ * longer; later hits that do not fit are left out), each hit's in_context
+ * set accordingly. Returns the hits used. */
+size_t search_context(search_result *r, size_t max_bytes, vx_buf *out);
 
 #endif

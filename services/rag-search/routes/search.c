@@ -56,6 +56,7 @@ void kb_search_try(const route_ctx *r, const vx_gateway_request *req, vx_rpc_rep
         cJSON_AddStringToObject(o, "content", h->chunk->content);
         cJSON_AddNumberToObject(o, "similarity", h->similarity);
         cJSON_AddNumberToObject(o, "keyword_score", h->bm25);
+        cJSON_AddBoolToObject(o, "in_context", h->in_context);
         cJSON_AddItemToArray(results, o);
     }
     vx_rpc_reply_cjson(reply, 200, root);

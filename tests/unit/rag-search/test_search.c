@@ -218,6 +218,10 @@ static void test_context_is_bounded(void **state)
     size_t used = search_context(&r, 60, &ctx);
     assert_true(used >= 1);
     assert_true(ctx.len <= 60);
+    size_t marked = 0;
+    for (size_t i = 0; i < r.n; i++)
+        marked += r.hits[i].in_context;
+    assert_int_equal(marked, used);
     search_result_free(&r);
     /* The best hit alone is longer than the budget: cut on a character. */
     const char *only[] = {long_text};
