@@ -195,8 +195,10 @@ void vx_natsloop_destroy(vx_natsloop *l)
         return;
     /* cnats closes with SO_LINGER 0: a reset that throws away whatever the
      * server has not read yet, and in event-loop mode it writes nothing by
-     * itself on close. So first make sure the server has read it all. */
-    if (atomic_load(&l->sock) >= 0 && !vx_natsloop_sync(l, 5000))
+     * itself on close. So first make sure the server has read it all —
+     * when there is one: while NATS is away nothing can be confirmed, and
+     * waiting for it would only delay the stop past its budget. */
+    if (atomic_load(&l->sock) >= 0 && natsConnection_Status(l->nc) == NATS_CONN_STATUS_CONNECTED && !vx_natsloop_sync(l, 5000))
         vx_log_warn(NULL, NULL, "nats server did not confirm the last output before closing");
     natsConnection_Destroy(l->nc);
     close(l->wake_fd);

@@ -114,8 +114,8 @@ static void test_embedders_change_without_a_gap(void **state)
     vt_fake_post(fake_url, "/_fake/fail", "{\"mode\":\"rate_limit\",\"count\":3,\"retryAfter\":\"1\"}");
     char base[96];
     snprintf(base, sizeof(base), "EMBEDDINGS_BASE_URL=%s", fake_url);
-    const char *openai_env[] = {base, "EMBEDDINGS_API_KEY=" KEY, "EMBEDDINGS_MODEL=text-embedding-3-small", "EMBEDDINGS_DIMENSIONS=64",
-                                NULL};
+    const char *openai_env[] = {base, "EMBEDDINGS_API_KEY=" KEY, "EMBEDDINGS_MODEL=text-embedding-3-small",
+                                "EMBEDDINGS_DIMENSIONS=64", NULL};
     svc = vt_start_service(nc, "rag-search", "kb", "rag-search-reembed", openai_env);
     assert_int_equal(misses_until_ready("text-embedding-3-small", 64, 60000), 0);
     cJSON *st = vt_fake_get_json(fake_url, "/_fake/state");
