@@ -5,7 +5,8 @@
 #   make unit   builds and runs the unit tests only, and says how many passed;
 #   make bench  (one second per run) prints a figure line for every tool and
 #               for the webhook path (ours and the Express baseline's), mostly
-#               answered, the ingest drains and the machine's ceilings.
+#               answered, the ingest drains and the machine's ceilings, and
+#               rag-search's recall, latency and getKnowledgeBase figures.
 # Each starts its own NATS and PostgreSQL, as from a fresh shell: the test
 # infrastructure's URLs are removed from their environment. Run by
 # tests/run-all.sh from the checkout; takes about a minute.
@@ -54,4 +55,9 @@ grep -Eq '^  postgres alone: [0-9]+ rows' "$logs/bench.out" || fail "make bench:
 for what in uncached cached; do
     grep -Eq "^  vault get $what .* failed=0$" "$logs/bench.out" || fail "make bench: no vault $what figure without failures"
 done
+# rag-search: recall tables for both sets, a search latency, getKnowledgeBase answered.
+grep -Eq '^  BM25 +recall@1 [0-9.]+  recall@5 [0-9.]+$' "$logs/bench.out" || fail "make bench: no rag-search recall figures"
+grep -Eq '^search, [0-9]+ chunks .* search alone p50 [0-9.]+ ms' "$logs/bench.out" || fail "make bench: no rag-search latency figure"
+n=$(grep -cE '^  getKnowledgeBase +connections=[0-9]+ requests=[1-9][0-9]* non2xx=0 ' "$logs/bench.out")
+[[ $n -eq 3 ]] || fail "make bench: expected 3 answered getKnowledgeBase figure lines, got $n"
 echo "ok: make bench printed every figure"
