@@ -11,9 +11,13 @@
  * Memory under sanitizers: ASan and TSan add shadow memory and keep freed
  * blocks in quarantine, so the gateway starts far above 64 MiB there. The
  * flood test then bounds the growth (VmHWM after the flood minus VmRSS
- * before it) by the same 64 MiB instead of the absolute figure: what it
- * guards against — a body buffered per unauthenticated connection, 1,000 x
- * 4 MiB — would still exceed it by far.
+ * before it) instead of the absolute figure, by twice as much: h2o's input
+ * buffers grow by doubling towards the largest route body (10 MiB since
+ * knowledge-base uploads), and TSan's allocator holds on to what they
+ * touched — with a 7 MiB limit the growth was ~40 MiB, with 10 MiB ~80 MiB,
+ * while the release build stays under the absolute 64 MiB. What it guards
+ * against — a body buffered per unauthenticated connection, 1,000 x 4 MiB —
+ * would still exceed it by far.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,13 +58,14 @@
 #define UNDER_SANITIZER 0
 #endif
 
-#define MIB          (1024L * 1024)
-#define SUITE_LIMIT  262144 /* GATEWAY_MAX_BODY_BYTES of vt_suite_start */
-#define GUARD_MS     10000  /* how long a socket read waits before the test gives up */
-#define FLOOD_CONNS  1000
-#define FLOOD_BODY   (4 * MIB)
-#define FLOOD_CHUNK  65536
-#define MEMORY_BOUND (64 * MIB)
+#define MIB                    (1024L * 1024)
+#define SUITE_LIMIT            262144 /* GATEWAY_MAX_BODY_BYTES of vt_suite_start */
+#define GUARD_MS               10000  /* how long a socket read waits before the test gives up */
+#define FLOOD_CONNS            1000
+#define FLOOD_BODY             (4 * MIB)
+#define FLOOD_CHUNK            65536
+#define MEMORY_BOUND           (64 * MIB)
+#define SANITIZER_GROWTH_BOUND (2 * MEMORY_BOUND)
 
 static vt_suite suite;
 
@@ -543,7 +548,7 @@ static void test_flood_of_unauthenticated_bodies_keeps_memory_bounded(void **sta
     assert_int_equal(legit_tool_call(), 200);
     assert_int_equal(other, 0);
     if (UNDER_SANITIZER)
-        assert_true(after.hwm - before.rss < MEMORY_BOUND);
+        assert_true(after.hwm - before.rss < SANITIZER_GROWTH_BOUND);
     else
         assert_true(after.hwm < MEMORY_BOUND);
     assert_true(vt_alive(suite.gateway));
