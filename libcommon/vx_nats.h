@@ -48,8 +48,8 @@ natsConnection *vx_nats_connect_with(natsOptions *opts, const char *url);
  * (a PING/PONG, up to 2 s): cnats closes with SO_LINGER 0, a reset that
  * discards output the server has not read — the last replies or acks. */
 void vx_nats_close(natsConnection *nc);
-/* A subscription a worker serves, and its stop in two steps so that a
- * service stops all its workers at once and then waits for them together.
+/* A subscription a worker serves, and its stop in two steps (a worker's
+ * stop calls both; its destroy may then free what the handler used).
  * vx_served_sub_stop starts draining it (messages already delivered are
  * handled, no new ones come) or, when nc is not connected, only unsubscribes;
  * a second call does nothing. vx_served_sub_end waits up to

@@ -70,8 +70,9 @@ static const vx_route ROUTES[] = {
      0},
     {"GET", "/api/integrations/google/callback", VX_AUTH_SERVICE, VX_TARGET_RPC, VX_SUBJECT_INTEGRATIONS_GOOGLE_CALLBACK, true, 0},
     {"GET", "/api/knowledge-base/documents", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_KB_DOCUMENTS_LIST, false, 0},
-    /* A PDF of up to 10 MiB (issue 14): only this route takes that much. */
-    {"POST", "/api/knowledge-base/documents", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_KB_DOCUMENTS_CREATE, false,
+    /* A PDF of up to 10 MiB (issue 14): only this route takes that much, and
+     * reading one may take seconds (pdf-text's own limit is 20 s). */
+    {"POST", "/api/knowledge-base/documents", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_KB_DOCUMENTS_CREATE, true,
      VX_ROUTE_BODY_MAX},
     {"GET", "/api/knowledge-base/documents/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_KB_DOCUMENTS_GET, false, 0},
     {"DELETE", "/api/knowledge-base/documents/{id:uuid}", VX_AUTH_DASHBOARD, VX_TARGET_RPC, VX_SUBJECT_KB_DOCUMENTS_DELETE, false,

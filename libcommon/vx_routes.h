@@ -126,8 +126,9 @@ typedef struct vx_route {
     vx_route_target target;
     const char *subject; /* the key: "rpc.<service>.<operation>", or "gateway.<name>" for local routes */
     /* The service calls outside providers (Twilio, Vapi, Google) while the
-     * client waits: the gateway gives it GATEWAY_PROVIDER_TIMEOUT_MS instead
-     * of GATEWAY_UPSTREAM_TIMEOUT_MS. */
+     * client waits, or does work that may take seconds (a PDF read): the
+     * gateway gives it GATEWAY_PROVIDER_TIMEOUT_MS instead of
+     * GATEWAY_UPSTREAM_TIMEOUT_MS. */
     bool waits_on_providers;
     /* The largest body the route takes; 0: the gateway's GATEWAY_MAX_BODY_BYTES.
      * For the few uploads that need more (a CSV of 10,000 contacts). At most

@@ -387,6 +387,7 @@ int api_worker_start(api_worker *w, natsConnection *nc)
 void api_worker_stop(api_worker *w)
 {
     vx_served_sub_stop(&w->served);
+    vx_served_sub_end(&w->served);
 }
 
 void api_worker_destroy(api_worker *w)
@@ -394,7 +395,6 @@ void api_worker_destroy(api_worker *w)
     if (w == NULL)
         return;
     api_worker_stop(w);
-    vx_served_sub_end(&w->served);
     vx_pg_destroy(w->pg);
     free(w);
 }

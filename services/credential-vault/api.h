@@ -20,8 +20,8 @@ typedef struct api_worker api_worker;
 api_worker *api_worker_create(const vault_ctx *v);
 /* Subscribes on nc. Returns 0 or -1 (logged). */
 int api_worker_start(api_worker *w, natsConnection *nc);
-/* Starts draining the subscription (requests in hand are answered) without
- * waiting; api_worker_destroy waits for it. A second call is a no-op. */
+/* Drains the subscription: requests in hand are answered (at once when NATS
+ * is away). A second call is a no-op. */
 void api_worker_stop(api_worker *w);
 void api_worker_destroy(api_worker *w);
 

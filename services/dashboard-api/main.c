@@ -71,8 +71,9 @@ int main(void)
     status = VX_EXIT_OK;
 
 out:
-    /* Start every drain, then wait for each while freeing: the workers finish
-     * their requests in hand together, not one after another. */
+    /* Stop them all before freeing any: each drain lets its requests in hand
+     * finish (one worker after the other: a drain takes milliseconds while
+     * NATS is there, and none is waited for while it is away). */
     for (int i = 0; i < nworkers; i++)
         if (workers[i] != NULL)
             dashboard_worker_stop(workers[i]);

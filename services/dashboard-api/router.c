@@ -179,6 +179,7 @@ int dashboard_worker_start(dashboard_worker *w, natsConnection *nc)
 void dashboard_worker_stop(dashboard_worker *w)
 {
     vx_served_sub_stop(&w->served);
+    vx_served_sub_end(&w->served);
 }
 
 void dashboard_worker_destroy(dashboard_worker *w)
@@ -186,7 +187,6 @@ void dashboard_worker_destroy(dashboard_worker *w)
     if (w == NULL)
         return;
     dashboard_worker_stop(w);
-    vx_served_sub_end(&w->served);
     vx_pg_destroy(w->pg);
     free(w);
 }

@@ -24,12 +24,11 @@ dashboard_worker *dashboard_worker_create(const char *database_url);
 /* Subscribes the worker on nc (shared by the workers; requests are delivered
  * on the subscription's own thread). Returns 0 or -1 (logged). */
 int dashboard_worker_start(dashboard_worker *w, natsConnection *nc);
-/* Starts draining the worker's subscription (requests in hand are answered,
- * no new ones come) and returns at once, so that every worker drains at the
- * same time. Frees nothing; a second call is a no-op. */
+/* Drains and ends the worker's subscription (vx_served_sub): requests in
+ * hand are answered, no new ones come; at once when NATS is away. Frees
+ * nothing; a second call is a no-op. */
 void dashboard_worker_stop(dashboard_worker *w);
-/* Stops the worker if it serves, waits for its drain (vx_served_sub_end),
- * then frees it. NULL: nothing. */
+/* Stops the worker if it serves, then frees it. NULL: nothing. */
 void dashboard_worker_destroy(dashboard_worker *w);
 
 #endif

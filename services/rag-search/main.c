@@ -82,7 +82,7 @@ int main(void)
     status = VX_EXIT_OK;
 
 out:
-    /* Every drain started at once, then waited for while freeing. */
+    /* Every worker drained before any is freed. */
     for (int i = 0; i < cfg.workers; i++)
         rag_rpc_worker_stop(searchers[i]);
     for (int i = 0; i < cfg.route_workers; i++)

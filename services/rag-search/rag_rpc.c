@@ -133,8 +133,10 @@ int rag_rpc_worker_start(rag_rpc_worker *w, natsConnection *nc)
 
 void rag_rpc_worker_stop(rag_rpc_worker *w)
 {
-    if (w != NULL)
+    if (w != NULL) {
         vx_served_sub_stop(&w->served);
+        vx_served_sub_end(&w->served);
+    }
 }
 
 void rag_rpc_worker_destroy(rag_rpc_worker *w)
@@ -142,7 +144,6 @@ void rag_rpc_worker_destroy(rag_rpc_worker *w)
     if (w == NULL)
         return;
     rag_rpc_worker_stop(w);
-    vx_served_sub_end(&w->served);
     analyzer_destroy(w->analyzer);
     free(w);
 }

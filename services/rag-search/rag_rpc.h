@@ -29,8 +29,8 @@ typedef struct rag_rpc_worker rag_rpc_worker;
 /* Not owned: reg, e (may be NULL), cfg. NULL (logged) when the analyzer cannot be made. */
 rag_rpc_worker *rag_rpc_worker_create(kb_registry *reg, embedder *e, const search_config *cfg);
 int rag_rpc_worker_start(rag_rpc_worker *w, natsConnection *nc);
-void rag_rpc_worker_stop(rag_rpc_worker *w);    /* starts the drain; returns at once */
-void rag_rpc_worker_destroy(rag_rpc_worker *w); /* waits for the drain, frees */
+void rag_rpc_worker_stop(rag_rpc_worker *w);    /* drains: questions in hand are answered */
+void rag_rpc_worker_destroy(rag_rpc_worker *w); /* stops if needed, frees */
 
 /* Answers one request (packed RagSearchRequest) into a packed RagSearchReply
  * (malloc'd, *out_len bytes): the handler without the bus, for tests. */

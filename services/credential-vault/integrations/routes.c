@@ -84,6 +84,7 @@ int routes_worker_start(routes_worker *w, natsConnection *nc)
 void routes_worker_stop(routes_worker *w)
 {
     vx_served_sub_stop(&w->served);
+    vx_served_sub_end(&w->served);
 }
 
 void routes_worker_destroy(routes_worker *w)
@@ -91,7 +92,6 @@ void routes_worker_destroy(routes_worker *w)
     if (w == NULL)
         return;
     routes_worker_stop(w);
-    vx_served_sub_end(&w->served);
     vx_pg_destroy(w->ctx.pg);
     free(w);
 }

@@ -101,8 +101,10 @@ int routes_worker_start(routes_worker *w, natsConnection *nc)
 
 void routes_worker_stop(routes_worker *w)
 {
-    if (w != NULL)
+    if (w != NULL) {
         vx_served_sub_stop(&w->served);
+        vx_served_sub_end(&w->served);
+    }
 }
 
 void routes_worker_destroy(routes_worker *w)
@@ -110,7 +112,6 @@ void routes_worker_destroy(routes_worker *w)
     if (w == NULL)
         return;
     routes_worker_stop(w);
-    vx_served_sub_end(&w->served);
     vx_pg_destroy(w->ctx.pg);
     analyzer_destroy(w->ctx.analyzer);
     free(w);

@@ -42,8 +42,8 @@ typedef struct routes_worker routes_worker;
 int routes_check(void);
 routes_worker *routes_worker_create(const kb_service *svc);
 int routes_worker_start(routes_worker *w, natsConnection *nc);
-void routes_worker_stop(routes_worker *w);    /* starts the drain; returns at once */
-void routes_worker_destroy(routes_worker *w); /* waits for the drain, frees */
+void routes_worker_stop(routes_worker *w);    /* drains: requests in hand are answered */
+void routes_worker_destroy(routes_worker *w); /* stops if needed, frees */
 
 /* The handlers (routes/documents.c, routes/upload.c, routes/search.c). */
 void kb_documents_list(const route_ctx *r, const vx_gateway_request *req, vx_rpc_reply *reply);
