@@ -54,8 +54,9 @@ CREATE TABLE kb_chunks (
     org_id           uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     document_id      uuid NOT NULL,
     ordinal          integer NOT NULL CHECK (ordinal >= 0),
-    -- The headings above the chunk ("Prices > Whitening"), searched with it.
-    heading          text NOT NULL DEFAULT '' CHECK (length(heading) <= 500),
+    -- The headings above the chunk ("Prices > Whitening"), searched with it:
+    -- up to six levels of 120 characters each (ingest/chunker.h).
+    heading          text NOT NULL DEFAULT '' CHECK (length(heading) <= 1000),
     content          text NOT NULL CHECK (length(content) BETWEEN 1 AND 4000),
     -- Little-endian float32 × embedding_dim, L2-normalised; NULL until embedded.
     embedding        bytea,

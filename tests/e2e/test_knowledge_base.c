@@ -28,6 +28,7 @@
 
 #include "voxanne/v1/rag.pb-c.h"
 #include "vt.h"
+#include "vx_buf.h"
 #include "vx_routes.h"
 
 static vt_suite suite;
@@ -314,6 +315,30 @@ static char *tiny_pdf(const char *text, size_t *len)
     return pdf;
 }
 
+/* Six levels of headings of 120 characters each (the chunker's most): the
+ * chunk's heading path is stored whole and found. */
+static void test_deep_headings_are_kept(void **state)
+{
+    vx_buf md = VX_BUF_INIT;
+    for (int level = 1; level <= 6; level++) {
+        vx_buf_printf(&md, "%.*s Level %d ", level, "######", level);
+        for (int k = 0; k < 12; k++)
+            vx_buf_puts(&md, "Headingword ");
+        vx_buf_puts(&md, "\n\n");
+    }
+    vx_buf_puts(&md, "The Zyzzogeton room is on the second floor.\n");
+    char id[37];
+    assert_int_equal(upload(owner_a, "Deep", "text/markdown", md.data, md.len, id), 201);
+    vx_buf_free(&md);
+    expectation found = {org_a, "Where is the Zyzzogeton room?", "Zyzzogeton", true};
+    assert_true(vt_wait_for(all_replicas_agree, &found, 5000));
+    char path[128];
+    snprintf(path, sizeof(path), "/api/knowledge-base/documents/%s", id);
+    vt_response r = kb("DELETE", owner_a, path, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    vt_response_free(&r);
+}
+
 static void test_a_pdf_is_read(void **state)
 {
     size_t len;
@@ -414,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_orgs_never_meet),
         cmocka_unit_test(test_bad_input_changes_nothing),
         cmocka_unit_test(test_a_pdf_is_read),
+        cmocka_unit_test(test_deep_headings_are_kept),
         cmocka_unit_test(test_the_bus_is_not_trusted_blindly),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
