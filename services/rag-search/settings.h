@@ -12,7 +12,7 @@
  *   RAG_WEIGHT_BM25, RAG_WEIGHT_DENSE   RRF weights (0..10), measured defaults in search.c
  *   RAG_RARE_DF                   3 (0..100): a word in at most this many chunks promotes them
  *   The embedder (embed/embedder.h):
- *   EMBEDDINGS_BASE_URL           set: an OpenAI-compatible /v1/embeddings provider (embed/openai.h, with
+ *   EMBEDDINGS_BASE_URL           set: an OpenAI-compatible /v1/embeddings provider (clients/openai.h, with
  *                                 EMBEDDINGS_API_KEY, EMBEDDINGS_MODEL, EMBEDDINGS_DIMENSIONS)
  *   RAG_EMBEDDER                  "builtin" (default when EMBEDDINGS_BASE_URL is unset) | "openai" | "none"
  *                                 (keywords only)

@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 #include "consumer.h"
-#include "health.h"
+#include "vx_pg_health.h"
 #include "settings.h"
 #include "sweep.h"
 #include "vx_config.h"
@@ -38,7 +38,7 @@ int main(void)
     int status = VX_EXIT_FAILED;
     jsCtx *js = NULL;
     natsSubscription *health_sub = NULL;
-    tsync_health *health = NULL;
+    vx_pg_health *health = NULL;
     tsync_sweep *sweep = NULL;
     tsync_consumer *consumer = NULL;
 
@@ -51,8 +51,8 @@ int main(void)
     }
     if (vx_work_ensure_stream(js) != 0)
         goto out;
-    health = tsync_health_create(cfg.database_url);
-    if (vx_rpc_serve_health(nc, SERVICE, tsync_health_check, health, &health_sub) != 0)
+    health = vx_pg_health_create(cfg.database_url);
+    if (vx_rpc_serve_health(nc, SERVICE, vx_pg_health_check, health, &health_sub) != 0)
         goto out;
     sweep = tsync_sweep_create(&cfg);
     if (tsync_sweep_start(sweep) != 0)
@@ -78,7 +78,7 @@ out:
         jsCtx_Destroy(js);
     vx_nats_close(nc);
     nats_CloseAndWait(2000);
-    tsync_health_destroy(health);
+    vx_pg_health_destroy(health);
     if (status == VX_EXIT_OK)
         vx_log_info(NULL, NULL, "tool-sync stopped");
     return status;

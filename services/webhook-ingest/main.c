@@ -22,7 +22,7 @@
 #include <stddef.h>
 
 #include "consumer.h"
-#include "health.h"
+#include "vx_pg_health.h"
 #include "purge.h"
 #include "reconcile.h"
 #include "relay.h"
@@ -63,7 +63,7 @@ int main(void)
     int status = VX_EXIT_FAILED;
     jsCtx *js = NULL;
     natsSubscription *health_sub = NULL;
-    ingest_health *health = NULL;
+    vx_pg_health *health = NULL;
     ingest_consumer *consumer = NULL;
     ingest_purge *purge = NULL;
     ingest_relay *relay = NULL;
@@ -81,8 +81,8 @@ int main(void)
     if (vx_js_ensure_vapi_stream(js, &vapi_limits) != 0 || vx_events_ensure_stream(js) != 0 || vx_work_ensure_stream(js) != 0)
         goto out;
 
-    health = ingest_health_create(database_url);
-    if (vx_rpc_serve_health(nc, "ingest", ingest_health_check, health, &health_sub) != 0)
+    health = vx_pg_health_create(database_url);
+    if (vx_rpc_serve_health(nc, "ingest", vx_pg_health_check, health, &health_sub) != 0)
         goto out;
 
     orgs_changed = vx_listener_create(database_url, VX_CHANNEL_AGENTS_CHANGED, SERVICE "-listener");
@@ -124,7 +124,7 @@ out:
         jsCtx_Destroy(js);
     vx_nats_close(nc);       /* the last acks reach the server first */
     nats_CloseAndWait(2000); /* no library thread may still run the health check */
-    ingest_health_destroy(health);
+    vx_pg_health_destroy(health);
     vx_listener_destroy(orgs_changed); /* after the workers that read it */
     if (status == VX_EXIT_OK)
         vx_log_info(NULL, NULL, "webhook-ingest stopped");

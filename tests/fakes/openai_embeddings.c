@@ -1,7 +1,7 @@
 /*
  * openai_embeddings: a wire-faithful fake of OpenAI's embeddings endpoint
  * (contracts/providers.md §4 and its simulator checklist, item 5), as a
- * standalone program, for rag-search's embed/openai.c.
+ * standalone program, for rag-search's clients/openai.c.
  *
  *   OPENAI_FAKE_PORT    port on 127.0.0.1 (required)
  *   OPENAI_FAKE_KEY     the one API key accepted (required; see /_fake/config "auth" for a keyless local server)

@@ -1,7 +1,7 @@
 /*
  * embedder: the one interface every text embedder of rag-search speaks — the
  * built-in offline model (embed/use_lite.h) and an OpenAI-compatible
- * /v1/embeddings provider (embed/openai.h). Chunks are embedded in the
+ * /v1/embeddings provider (clients/openai.h). Chunks are embedded in the
  * background when a document is uploaded, queries while a caller waits.
  *
  * Vectors come back L2-normalised, so a dot product is the cosine. Each

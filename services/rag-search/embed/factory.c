@@ -3,7 +3,7 @@
  */
 #include "embed/factory.h"
 
-#include "embed/openai.h"
+#include "clients/openai.h"
 #include "embed/use_lite.h"
 #include "vx_log.h"
 

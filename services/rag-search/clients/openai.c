@@ -4,7 +4,7 @@
  * requests (libcommon/vx_http: one easy handle per request, so threads
  * share nothing) and decides what each answer means.
  */
-#include "embed/openai.h"
+#include "clients/openai.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "embed/openai_wire.h"
+#include "clients/openai_wire.h"
 #include "vx_buf.h"
 #include "vx_config.h"
 #include "vx_http.h"

@@ -1,7 +1,7 @@
 /*
  * openai_wire: see openai_wire.h.
  */
-#include "embed/openai_wire.h"
+#include "clients/openai_wire.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /*
  * openai_wire: the pure parts of the OpenAI-compatible embeddings client
- * (embed/openai.c), apart so they are unit-tested and fuzzed on their own:
+ * (clients/openai.c), apart so they are unit-tested and fuzzed on their own:
  * the endpoint's URL, the token estimate and the cut of an over-long input,
  * the planning of requests, the "x-ratelimit-reset-*" durations, base64
  * vectors, the 200 answer and the error body (contracts/providers.md §4).
@@ -8,8 +8,8 @@
  * No I/O, no logging, no global state: every function may be called from
  * any thread at once.
  */
-#ifndef RAG_SEARCH_EMBED_OPENAI_WIRE_H
-#define RAG_SEARCH_EMBED_OPENAI_WIRE_H
+#ifndef RAG_SEARCH_CLIENTS_OPENAI_WIRE_H
+#define RAG_SEARCH_CLIENTS_OPENAI_WIRE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,23 +1,21 @@
 /*
- * health: PostgreSQL reachability for rpc.ingest.health (see health.h).
- * vx_pg_ensure's backoff keeps a flood of health requests during an outage
- * from turning into a flood of connection attempts.
+ * vx_pg_health: one query on its own connection (see vx_pg_health.h).
  */
-#include "health.h"
+#include "vx_pg_health.h"
 
 #include <stdlib.h>
 
 #include "vx_pg.h"
 
-#define STMT_PING "ingest_health_ping"
+#define STMT_PING "vx_health_ping"
 
-struct ingest_health {
+struct vx_pg_health {
     vx_pg *pg;
 };
 
-ingest_health *ingest_health_create(const char *database_url)
+vx_pg_health *vx_pg_health_create(const char *database_url)
 {
-    ingest_health *h = calloc(1, sizeof *h);
+    vx_pg_health *h = calloc(1, sizeof *h);
     if (!h)
         abort();
     h->pg = vx_pg_create(database_url);
@@ -27,7 +25,7 @@ ingest_health *ingest_health_create(const char *database_url)
     return h;
 }
 
-void ingest_health_destroy(ingest_health *h)
+void vx_pg_health_destroy(vx_pg_health *h)
 {
     if (!h)
         return;
@@ -35,9 +33,9 @@ void ingest_health_destroy(ingest_health *h)
     free(h);
 }
 
-bool ingest_health_check(void *state, const char **detail)
+bool vx_pg_health_check(void *state, const char **detail)
 {
-    ingest_health *h = state;
+    vx_pg_health *h = state;
     if (vx_pg_ensure(h->pg) != 0) {
         *detail = "database unreachable";
         return false;

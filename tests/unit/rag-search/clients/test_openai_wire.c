@@ -1,5 +1,5 @@
 /*
- * Unit test of services/rag-search/embed/openai_wire.c, the pure parts of
+ * Unit test of services/rag-search/clients/openai_wire.c, the pure parts of
  * the OpenAI-compatible embedder: the endpoint's URL with and without
  * "/v1", Go durations as x-ratelimit-reset-* write them ("12ms", "1s",
  * "6m0s"), base64 float32 vectors (little-endian), the token estimate and
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "embed/openai_wire.h"
+#include "clients/openai_wire.h"
 #include "vx_crypto.h"
 
 static void expect_url(const char *base, const char *want)

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for services/rag-search/embed/openai_wire.c, the parsers
+ * libFuzzer harness for services/rag-search/clients/openai_wire.c, the parsers
  * of what an embeddings provider sends back: the 200 answer
  * (openai_wire_parse_answer), the error body, the x-ratelimit-reset-*
  * durations and base64 vectors — plus the cut of an input on a UTF-8
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "embed/openai_wire.h"
+#include "clients/openai_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * Unit test of services/rag-search/embed/openai.c without a provider: its
+ * Unit test of services/rag-search/clients/openai.c without a provider: its
  * configuration from the environment (defaults, every variable, the built-in
  * model when EMBEDDINGS_BASE_URL is unset, exit 2 on a malformed number) and
  * what openai_embedder_open refuses before any request (a base URL that is
@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "embed/openai.h"
+#include "clients/openai.h"
 
 static const char *vars[] = {"EMBEDDINGS_BASE_URL",     "EMBEDDINGS_API_KEY",      "EMBEDDINGS_MODEL",
                              "EMBEDDINGS_DIMENSIONS",   "EMBEDDINGS_TIMEOUT_MS",   "EMBEDDINGS_RETRY_BUDGET_MS",

@@ -50,8 +50,8 @@
  * configuration is read-only; a request, its buffers and its waits are the
  * call's own).
  */
-#ifndef RAG_SEARCH_EMBED_OPENAI_H
-#define RAG_SEARCH_EMBED_OPENAI_H
+#ifndef RAG_SEARCH_CLIENTS_OPENAI_H
+#define RAG_SEARCH_CLIENTS_OPENAI_H
 
 #include <stdbool.h>
 #include <stddef.h>

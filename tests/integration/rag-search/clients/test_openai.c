@@ -1,5 +1,5 @@
 /*
- * test_openai: services/rag-search/embed/openai.c, the OpenAI-compatible
+ * test_openai: services/rag-search/clients/openai.c, the OpenAI-compatible
  * embedder, against tests/fakes/openai_embeddings started as a process on a
  * free loopback port (contracts/providers.md §4). No NATS, no PostgreSQL.
  *
@@ -51,7 +51,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "embed/openai.h"
+#include "clients/openai.h"
 #include "vx_buf.h"
 #include "vt.h"
 
