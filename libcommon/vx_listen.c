@@ -28,6 +28,8 @@ struct vx_listener {
     int wake[2];  /* self-pipe: [0] polled by the thread, [1] written by stop */
     atomic_uint_fast64_t generation;
     atomic_bool live;
+    vx_listener_fn on_change; /* set before start, then only read */
+    void *on_change_arg;
 };
 
 /* ------------------------------------------------------------ listener */
@@ -35,6 +37,8 @@ struct vx_listener {
 static void bump(vx_listener *l)
 {
     atomic_fetch_add_explicit(&l->generation, 1, memory_order_release);
+    if (l->on_change != NULL)
+        l->on_change(l->on_change_arg);
 }
 
 /* Waits up to ms for the stop pipe; true when asked to stop. */
@@ -161,6 +165,12 @@ vx_listener *vx_listener_create(const char *conninfo, const char *channel, const
         return NULL;
     }
     return l;
+}
+
+void vx_listener_on_change(vx_listener *l, vx_listener_fn fn, void *arg)
+{
+    l->on_change = fn;
+    l->on_change_arg = arg;
 }
 
 int vx_listener_start(vx_listener *l)

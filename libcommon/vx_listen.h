@@ -19,6 +19,12 @@
 /* Sent by triggers on agents and organizations (migrations/0004_call_tools.sql):
  * whatever maps assistants, numbers or metadata to an org may have changed. */
 #define VX_CHANNEL_AGENTS_CHANGED "voxanne_agents_changed"
+/* Sent at commit when an org's agent became stale (migrations/0021_agent_inputs.sql):
+ * tool-sync's sweep has work. */
+#define VX_CHANNEL_AGENT_SYNC "voxanne_agent_sync"
+
+/* Called on the listener's thread whenever the generation moves. */
+typedef void (*vx_listener_fn)(void *arg);
 
 typedef struct vx_listener vx_listener;
 
@@ -26,6 +32,10 @@ typedef struct vx_listener vx_listener;
  * NULL only when its wake-up pipe cannot be made (logged). The caller owns
  * it (vx_listener_destroy). */
 vx_listener *vx_listener_create(const char *conninfo, const char *channel, const char *application_name);
+/* Sets what is called each time the generation moves (before start; NULL
+ * for nothing): for a worker that sleeps until there is work, rather than a
+ * cache that checks the generation at each look-up. */
+void vx_listener_on_change(vx_listener *l, vx_listener_fn fn, void *arg);
 /* Starts the thread (it connects in the background). 0, or -1 (logged) when
  * the thread cannot be created. */
 int vx_listener_start(vx_listener *l);

@@ -4,7 +4,9 @@
  *
  * This file only wires: the settings (settings.h), NATS and the WORK
  * stream, the health responder (rpc.tool-sync.health), the sweep
- * (sweep.h: orgs left behind, and re-links after a re-registration), the
+ * (sweep.h: orgs left behind, and re-links after a re-registration) and
+ * what wakes it (a NOTIFY when an org's prompt inputs change outside a save,
+ * migrations/0021_agent_inputs.sql), the
  * consumer of work.tool-sync.> (consumer.h), and a graceful stop on
  * SIGINT/SIGTERM (stop fetching, the sync in hand ends at its next retry
  * wait and its job is handed back). Exit status: 0 after a graceful stop,
@@ -18,6 +20,7 @@
 #include "settings.h"
 #include "sweep.h"
 #include "vx_config.h"
+#include "vx_listen.h"
 #include "vx_log.h"
 #include "vx_nats.h"
 #include "vx_rpc.h"
@@ -40,6 +43,7 @@ int main(void)
     natsSubscription *health_sub = NULL;
     vx_pg_health *health = NULL;
     tsync_sweep *sweep = NULL;
+    vx_listener *stale = NULL;
     tsync_consumer *consumer = NULL;
 
     natsConnection *nc = vx_nats_connect(cfg.nats_url, SERVICE);
@@ -57,6 +61,12 @@ int main(void)
     sweep = tsync_sweep_create(&cfg);
     if (tsync_sweep_start(sweep) != 0)
         goto out;
+    stale = vx_listener_create(cfg.database_url, VX_CHANNEL_AGENT_SYNC, SERVICE);
+    if (!stale)
+        goto out;
+    vx_listener_on_change(stale, tsync_sweep_wake, sweep);
+    if (vx_listener_start(stale) != 0)
+        goto out;
     tsync_consumer_config ccfg = {.js = js, .nc = nc, .settings = &cfg, .on_reregistered = tsync_sweep_wake, .arg = sweep};
     consumer = tsync_consumer_create(&ccfg);
     if (tsync_consumer_start(consumer) != 0)
@@ -69,6 +79,7 @@ int main(void)
 
 out:
     tsync_consumer_destroy(consumer); /* its syncs wake the sweep: before it */
+    vx_listener_destroy(stale);       /* so does the listener */
     tsync_sweep_destroy(sweep);
     if (health_sub) {
         natsSubscription_Unsubscribe(health_sub);

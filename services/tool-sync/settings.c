@@ -11,6 +11,7 @@
 #include "vx_config.h"
 
 #define DEFAULT_DELAYS "2000,4000,8000"
+#define DEFAULT_VOICE  "vapi:Elliot"
 
 int tsync_settings_parse_delays(const char *text, long out[TSYNC_RETRY_MAX])
 {
@@ -33,6 +34,23 @@ int tsync_settings_parse_delays(const char *text, long out[TSYNC_RETRY_MAX])
             return -1;
         p = end + 1;
     }
+}
+
+int tsync_settings_parse_voice(const char *text, tsync_settings *s)
+{
+    const char *colon = text ? strchr(text, ':') : NULL;
+    if (!colon)
+        return -1;
+    size_t plen = (size_t)(colon - text), vlen = strlen(colon + 1);
+    if (plen < 1 || plen >= sizeof s->default_voice_provider || vlen < 1 || vlen >= sizeof s->default_voice_id)
+        return -1;
+    for (size_t i = 0; i < plen; i++)
+        if (!((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= '0' && text[i] <= '9') || text[i] == '-'))
+            return -1;
+    memcpy(s->default_voice_provider, text, plen);
+    s->default_voice_provider[plen] = '\0';
+    memcpy(s->default_voice_id, colon + 1, vlen + 1);
+    return 0;
 }
 
 /* name's value without trailing '/', copied into buf; NULL when unset. */
@@ -81,4 +99,9 @@ void tsync_settings_load(tsync_settings *s)
     s->model_provider = vx_config_str("VAPI_MODEL_PROVIDER", "openai");
     s->model = vx_config_str("VAPI_MODEL", "gpt-4o");
     s->vapi_timeout_ms = vx_config_long("VAPI_TIMEOUT_MS", 10000, 1000, 60000);
+    if (tsync_settings_parse_voice(vx_config_str("VAPI_DEFAULT_VOICE", DEFAULT_VOICE), s) != 0) {
+        fprintf(stderr, "environment variable VAPI_DEFAULT_VOICE must be provider:voiceId (provider: 1..32 of a-z, 0-9, '-'; "
+                        "voice id: 1..200 bytes)\n");
+        exit(VX_EXIT_CONFIG);
+    }
 }

@@ -18,6 +18,8 @@
  *   TOOL_SYNC_WORKERS                 2 (1..32): consumer threads (each its own database connection)
  *   VAPI_MODEL_PROVIDER, VAPI_MODEL   "openai", "gpt-4o": a new assistant's model (an existing one keeps its own)
  *   VAPI_TIMEOUT_MS                   10000 (1000..60000): one Vapi request
+ *   VAPI_DEFAULT_VOICE                "vapi:Elliot": the voice ("provider:voiceId") of an org that chose none,
+ *                                     sent explicitly, so clearing an owner's voice really clears it
  */
 #ifndef TSYNC_SETTINGS_H
 #define TSYNC_SETTINGS_H
@@ -42,6 +44,8 @@ typedef struct tsync_settings {
     const char *model_provider;
     const char *model;
     long vapi_timeout_ms;
+    char default_voice_provider[33]; /* as agent_config.voice_provider: [a-z0-9-]{1,32} */
+    char default_voice_id[201];
 } tsync_settings;
 
 /* Reads every variable; a mistake exits with status 2 and one line on stderr (vx_config). */
@@ -49,5 +53,9 @@ void tsync_settings_load(tsync_settings *s);
 
 /* Parses a delay list ("2000,4000,8000") into out (at most TSYNC_RETRY_MAX); how many, or -1 when malformed. */
 int tsync_settings_parse_delays(const char *text, long out[TSYNC_RETRY_MAX]);
+
+/* Parses "provider:voiceId" (provider [a-z0-9-]{1,32}, voice id 1..200 bytes) into s's default voice; 0, or -1
+ * when malformed. */
+int tsync_settings_parse_voice(const char *text, tsync_settings *s);
 
 #endif

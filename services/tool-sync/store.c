@@ -57,8 +57,8 @@ void tsync_store_prepare(vx_pg *pg)
                   "    FROM jsonb_object_keys(coalesce(i.transfer_departments, '{}'::jsonb)) AS k), '[]'::json),"
                   "  'transfer', (i.transfer_phone_number IS NOT NULL OR i.transfer_sip_uri IS NOT NULL"
                   "    OR coalesce(i.transfer_departments, '{}'::jsonb) <> '{}'::jsonb))::text,"
-                  " (SELECT a.vapi_assistant_id FROM agents a WHERE a.org_id = o.org_id AND a.vapi_assistant_id IS NOT NULL"
-                  "   ORDER BY a.created_at, a.id LIMIT 1)"
+                  " (SELECT coalesce(json_agg(a.vapi_assistant_id ORDER BY a.created_at, a.id), '[]'::json) FROM agents a"
+                  "   WHERE a.org_id = o.org_id AND a.vapi_assistant_id IS NOT NULL)::text"
                   " FROM (SELECT $1::uuid AS org_id) o"
                   " LEFT JOIN organizations g ON g.id = o.org_id"
                   " LEFT JOIN agent_config c ON c.org_id = o.org_id"
@@ -199,6 +199,31 @@ static void read_tools(PGresult *res, tsync_tool_row *rows, size_t *n)
     }
 }
 
+/* The JSON array of the org's assistant ids into out (the first
+ * TSYNC_STORE_MAX_ASSISTANTS; the rest logged, not synced). */
+static void read_assistants(const char *org_id, const char *json, tsync_org_config *out)
+{
+    cJSON *ids = cJSON_Parse(json ? json : "[]");
+    const cJSON *id;
+    int skipped = 0;
+    cJSON_ArrayForEach(id, ids)
+    {
+        if (!cJSON_IsString(id))
+            continue;
+        if (out->nassistants == TSYNC_STORE_MAX_ASSISTANTS) {
+            skipped++;
+            continue;
+        }
+        copy(out->assistant_ids[out->nassistants++], sizeof out->assistant_ids[0], id->valuestring);
+    }
+    cJSON_Delete(ids);
+    if (skipped > 0) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", skipped);
+        vx_log_warn(NULL, org_id, "the org has more assistants than are synced", "not_synced", n);
+    }
+}
+
 tsync_store_result tsync_store_load(vx_pg *pg, const char *org_id, tsync_org_config *out)
 {
     memset(out, 0, sizeof *out);
@@ -220,7 +245,7 @@ tsync_store_result tsync_store_load(vx_pg *pg, const char *org_id, tsync_org_con
     out->first_message = dup_or_null(vx_pg_value(res, 0, 4));
     out->business_name = dup_or_null(vx_pg_value(res, 0, 5));
     out->facts_json = dup_or_null(vx_pg_value(res, 0, 6));
-    copy(out->assistant_id, sizeof out->assistant_id, vx_pg_value(res, 0, 7));
+    read_assistants(org_id, vx_pg_value(res, 0, 7), out);
     read_tools(linked, out->linked, &out->nlinked);
     PQclear(res);
     PQclear(linked);

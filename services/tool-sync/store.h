@@ -38,6 +38,9 @@ typedef struct tsync_tool_row {
 } tsync_tool_row;
 
 #define TSYNC_STORE_MAX_TOOLS 32
+/* An org's assistants synced (one agents row per Vapi phone link; more is
+ * an operator's mistake, logged). */
+#define TSYNC_STORE_MAX_ASSISTANTS 16
 
 /* What a sync of one org reads. */
 typedef struct tsync_org_config {
@@ -47,8 +50,10 @@ typedef struct tsync_org_config {
     char *voice_id;
     char *first_message; /* NULL: the default greeting */
     char *business_name;
-    char *facts_json;                             /* prompt.h's facts */
-    char assistant_id[VX_VAPI_API_ID_MAX + 1];    /* "" when the org has none */
+    char *facts_json; /* prompt.h's facts */
+    /* agents' assistants, oldest first (none: the org has no assistant yet) */
+    char assistant_ids[TSYNC_STORE_MAX_ASSISTANTS][VX_VAPI_API_ID_MAX + 1];
+    size_t nassistants;
     tsync_tool_row linked[TSYNC_STORE_MAX_TOOLS]; /* org_tools */
     size_t nlinked;
 } tsync_org_config;

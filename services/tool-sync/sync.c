@@ -20,6 +20,11 @@
 #define STATE_LINKING_PENDING "linking_pending"
 #define SLEEP_SLICE_MS        100
 #define MAX_FOREIGN_TOOLS     64
+/* The key of the org id in the metadata of the assistants we create: how an
+ * assistant made at Vapi but never recorded here is recognised and adopted
+ * (find_unrecorded_assistant). Not the signed org hint tool-router trusts
+ * (vx_vapi_org_hint): only tool-sync reads it, and only to adopt. */
+#define METADATA_ORG_KEY "voxanneOrgId"
 
 /* The server messages the assistant sends us: the ones someone answers or
  * stores (tool-router: tool-calls, transfer-, handoff-destination- and
@@ -152,9 +157,59 @@ static bool rows_current(const wanted_tool *w, size_t nw, const tsync_tool_row *
     return true;
 }
 
-/* Registers one tool (create, or patch the registered one), its row recorded. */
-static vx_vapi_api_status register_tool(tsync_sync *s, const wanted_tool *w, const tsync_tool_row *old, tsync_tool_row *out,
-                                        bool *changed)
+static const char *json_str_at(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+    if (b)
+        v = cJSON_GetObjectItemCaseSensitive(v, b);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool same(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* The newest tool at Vapi that is this definition's (same type, function
+ * name and server URL) but not in platform_tools (rows): one registered by
+ * an earlier sync whose row was never written. Into id ("" when none). */
+static vx_vapi_api_status find_unrecorded_tool(tsync_sync *s, const cJSON *def, const tsync_tool_row *rows, size_t n,
+                                               char id[VX_VAPI_API_ID_MAX + 1])
+{
+    id[0] = '\0';
+    cJSON *list = NULL;
+    vx_vapi_api_answer a = {0};
+    vx_vapi_api_status st;
+    do
+        st = vx_vapi_api_list_tools(&s->vapi, VX_VAPI_API_LIST_MAX, &list, &a, s->request_id);
+    while (again(s, st, &a));
+    if (st != VX_VAPI_API_OK)
+        return st;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, list) /* newest first */
+    {
+        const char *tid = json_str_at(t, "id", NULL);
+        if (!tid || !vx_vapi_api_id_valid(tid) || !same(json_str_at(t, "type", NULL), json_str_at(def, "type", NULL)) ||
+            !same(json_str_at(t, "function", "name"), json_str_at(def, "function", "name")) ||
+            !same(json_str_at(t, "server", "url"), json_str_at(def, "server", "url")))
+            continue;
+        bool known = false;
+        for (size_t i = 0; i < n && !known; i++)
+            known = strcmp(rows[i].vapi_tool_id, tid) == 0;
+        if (!known) {
+            snprintf(id, VX_VAPI_API_ID_MAX + 1, "%s", tid);
+            break;
+        }
+    }
+    vx_secret_json_delete(list);
+    return VX_VAPI_API_OK;
+}
+
+/* Registers one tool, its row recorded: patches the registered one (old),
+ * or else adopts one of ours Vapi has but platform_tools lacks (rows), or
+ * else creates it. */
+static vx_vapi_api_status register_tool(tsync_sync *s, const wanted_tool *w, const tsync_tool_row *old, const tsync_tool_row *rows,
+                                        size_t n, tsync_tool_row *out, bool *changed)
 {
     cJSON *def = cJSON_Parse(w->json);
     if (!def)
@@ -162,18 +217,26 @@ static vx_vapi_api_status register_tool(tsync_sync *s, const wanted_tool *w, con
     vx_vapi_api_status st = VX_VAPI_API_NOT_FOUND;
     vx_vapi_api_answer a = {0};
     char id[VX_VAPI_API_ID_MAX + 1] = "";
-    if (old) {
+    if (old)
+        snprintf(id, sizeof id, "%s", old->vapi_tool_id);
+    else if ((st = find_unrecorded_tool(s, def, rows, n, id)) != VX_VAPI_API_OK)
+        goto out;
+    if (id[0] != '\0') {
+        if (!old)
+            vx_log_info(s->request_id, s->org_id, "adopting a tool registered earlier but never recorded", "tool", w->def->name,
+                        "vapi_tool_id", id);
         do
-            st = vx_vapi_api_patch_tool(&s->vapi, old->vapi_tool_id, def, NULL, &a, s->request_id, s->org_id);
+            st = vx_vapi_api_patch_tool(&s->vapi, id, def, NULL, &a, s->request_id, s->org_id);
         while (again(s, st, &a));
-        if (st == VX_VAPI_API_OK)
-            snprintf(id, sizeof id, "%s", old->vapi_tool_id);
+    } else {
+        st = VX_VAPI_API_NOT_FOUND;
     }
     if (st == VX_VAPI_API_NOT_FOUND) {
         do
             st = vx_vapi_api_create_tool(&s->vapi, def, id, NULL, &a, s->request_id, s->org_id);
         while (again(s, st, &a));
     }
+out:
     cJSON_Delete(def);
     if (st != VX_VAPI_API_OK)
         return st;
@@ -181,7 +244,7 @@ static vx_vapi_api_status register_tool(tsync_sync *s, const wanted_tool *w, con
     snprintf(out->vapi_tool_id, sizeof out->vapi_tool_id, "%s", id);
     snprintf(out->hash, sizeof out->hash, "%s", w->hash);
     if (tsync_store_platform_put(s->pg, out) != TSYNC_STORE_OK)
-        return VX_VAPI_API_ERROR; /* registered but not recorded: the next sync registers again */
+        return VX_VAPI_API_ERROR; /* registered but not recorded: the next sync adopts it */
     vx_log_info(s->request_id, s->org_id, old ? "tool registered again" : "tool registered", "tool", w->def->name, "vapi_tool_id",
                 id);
     *changed = true;
@@ -228,7 +291,7 @@ static vx_vapi_api_status ensure_tools(tsync_sync *s, tsync_tool_row *ours, size
         if (r && strcmp(r->hash, w[i].hash) == 0)
             ours[i] = *r;
         else
-            st = register_tool(s, &w[i], r, &ours[i], &changed);
+            st = register_tool(s, &w[i], r, rows, n, &ours[i], &changed);
     }
     tsync_store_platform_unlock(s->pg);
     if (changed && s->on_reregistered)
@@ -246,11 +309,13 @@ static void add_owned_fields(const tsync_sync *s, cJSON *body, const tsync_org_c
 {
     cJSON_AddStringToObject(body, "name", c->name ? c->name : "Receptionist");
     cJSON_AddStringToObject(body, "firstMessage", first_message);
-    if (c->voice_provider && c->voice_id) {
-        cJSON *voice = cJSON_AddObjectToObject(body, "voice");
-        cJSON_AddStringToObject(voice, "provider", c->voice_provider);
-        cJSON_AddStringToObject(voice, "voiceId", c->voice_id);
-    }
+    /* The voice is ours whole: an org that chose none (or cleared its
+     * choice) gets the platform's default, said explicitly, since leaving
+     * "voice" out of a PATCH would keep the voice cleared. */
+    bool chosen = c->voice_provider && c->voice_id;
+    cJSON *voice = cJSON_AddObjectToObject(body, "voice");
+    cJSON_AddStringToObject(voice, "provider", chosen ? c->voice_provider : s->cfg->default_voice_provider);
+    cJSON_AddStringToObject(voice, "voiceId", chosen ? c->voice_id : s->cfg->default_voice_id);
     cJSON *server = cJSON_AddObjectToObject(body, "server");
     cJSON_AddStringToObject(server, "url", s->webhook_url);
     if (s->cfg->server_credential_id && s->cfg->server_credential_id[0])
@@ -316,42 +381,16 @@ static vx_vapi_api_status find_drops(tsync_sync *s, const cJSON *model, const ts
     return VX_VAPI_API_OK;
 }
 
-/* POST /assistant, its id recorded in agents (replacing old_id's when given). */
-static vx_vapi_api_status create_assistant(tsync_sync *s, const tsync_org_config *c, const char *prompt, const char *first_message,
-                                           const char *const *ours, const char *old_id, failure *f)
-{
-    cJSON *body = cJSON_CreateObject();
-    add_owned_fields(s, body, c, first_message);
-    cJSON_AddItemToObject(body, "model", vx_vapi_api_model_merge(NULL, s->cfg->model_provider, s->cfg->model, prompt, ours, NULL));
-    char id[VX_VAPI_API_ID_MAX + 1] = "";
-    vx_vapi_api_answer a = {0};
-    vx_vapi_api_status st;
-    f->step = "creating the assistant";
-    do
-        st = vx_vapi_api_create_assistant(&s->vapi, body, id, NULL, &a, s->request_id, s->org_id);
-    while (again(s, st, &a));
-    vx_secret_json_delete(body);
-    if (st != VX_VAPI_API_OK)
-        return st;
-    vx_log_info(s->request_id, s->org_id, "assistant created", "vapi_assistant_id", id, "replaces", old_id);
-    if (tsync_store_set_assistant(s->pg, s->org_id, id, old_id, c->name ? c->name : "Receptionist") != TSYNC_STORE_OK) {
-        /* Made at Vapi but not recorded: logged with its id, for an operator to delete. */
-        vx_log_error(s->request_id, s->org_id, "assistant created but not recorded", "vapi_assistant_id", id);
-        return VX_VAPI_API_ERROR;
-    }
-    return VX_VAPI_API_OK;
-}
-
 /* GET, merge, PATCH. NOT_FOUND when the assistant is gone from Vapi. */
-static vx_vapi_api_status update_assistant(tsync_sync *s, const tsync_org_config *c, const char *prompt, const char *first_message,
-                                           const char *const *ours, failure *f)
+static vx_vapi_api_status update_assistant(tsync_sync *s, const tsync_org_config *c, const char *assistant_id, const char *prompt,
+                                           const char *first_message, const char *const *ours, failure *f)
 {
     cJSON *existing = NULL;
     vx_vapi_api_answer a = {0};
     vx_vapi_api_status st;
     f->step = "reading the assistant";
     do
-        st = vx_vapi_api_get_assistant(&s->vapi, c->assistant_id, &existing, &a, s->request_id, s->org_id);
+        st = vx_vapi_api_get_assistant(&s->vapi, assistant_id, &existing, &a, s->request_id, s->org_id);
     while (again(s, st, &a));
     if (st != VX_VAPI_API_OK)
         return st;
@@ -369,10 +408,90 @@ static vx_vapi_api_status update_assistant(tsync_sync *s, const tsync_org_config
     vx_secret_json_delete(existing);
     f->step = "updating the assistant";
     do
-        st = vx_vapi_api_patch_assistant(&s->vapi, c->assistant_id, body, NULL, &a, s->request_id, s->org_id);
+        st = vx_vapi_api_patch_assistant(&s->vapi, assistant_id, body, NULL, &a, s->request_id, s->org_id);
     while (again(s, st, &a));
     vx_secret_json_delete(body);
     return st;
+}
+
+static bool recorded(const tsync_org_config *c, const char *id)
+{
+    for (size_t i = 0; i < c->nassistants; i++)
+        if (strcmp(c->assistant_ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+/* The newest assistant at Vapi made for this org by an earlier sync whose
+ * id was never recorded (the commit failed, or the process died between
+ * Vapi's answer and it), into id ("" when there is none). Older ones of the
+ * same kind are logged for an operator: one is enough to adopt. */
+static vx_vapi_api_status find_unrecorded_assistant(tsync_sync *s, const tsync_org_config *c, char id[VX_VAPI_API_ID_MAX + 1])
+{
+    id[0] = '\0';
+    cJSON *list = NULL;
+    vx_vapi_api_answer a = {0};
+    vx_vapi_api_status st;
+    do
+        st = vx_vapi_api_list_assistants(&s->vapi, VX_VAPI_API_LIST_MAX, &list, &a, s->request_id);
+    while (again(s, st, &a));
+    if (st != VX_VAPI_API_OK)
+        return st;
+    const cJSON *as;
+    cJSON_ArrayForEach(as, list) /* newest first */
+    {
+        const cJSON *org = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(as, "metadata"), METADATA_ORG_KEY);
+        const cJSON *aid = cJSON_GetObjectItemCaseSensitive(as, "id");
+        if (!cJSON_IsString(org) || strcmp(org->valuestring, s->org_id) != 0 || !cJSON_IsString(aid) ||
+            !vx_vapi_api_id_valid(aid->valuestring) || recorded(c, aid->valuestring))
+            continue;
+        if (id[0] == '\0')
+            snprintf(id, VX_VAPI_API_ID_MAX + 1, "%s", aid->valuestring);
+        else
+            vx_log_warn(s->request_id, s->org_id, "another unrecorded assistant of this org is left at Vapi", "vapi_assistant_id",
+                        aid->valuestring);
+    }
+    vx_secret_json_delete(list);
+    return VX_VAPI_API_OK;
+}
+
+/* The org's assistant made (or adopted) and recorded in agents, replacing
+ * old_id's when given: an unrecorded one of ours at Vapi is adopted and
+ * updated rather than a second made; else POST /assistant. */
+static vx_vapi_api_status create_assistant(tsync_sync *s, const tsync_org_config *c, const char *prompt, const char *first_message,
+                                           const char *const *ours, const char *old_id, failure *f)
+{
+    const char *name = c->name ? c->name : "Receptionist";
+    char id[VX_VAPI_API_ID_MAX + 1];
+    f->step = "looking for an assistant made earlier";
+    vx_vapi_api_status st = find_unrecorded_assistant(s, c, id);
+    if (st != VX_VAPI_API_OK)
+        return st;
+    if (id[0] != '\0') {
+        vx_log_info(s->request_id, s->org_id, "adopting an assistant made earlier but never recorded", "vapi_assistant_id", id);
+        if (tsync_store_set_assistant(s->pg, s->org_id, id, old_id, name) != TSYNC_STORE_OK)
+            return VX_VAPI_API_ERROR;
+        return update_assistant(s, c, id, prompt, first_message, ours, f);
+    }
+    cJSON *body = cJSON_CreateObject();
+    add_owned_fields(s, body, c, first_message);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "metadata"), METADATA_ORG_KEY, s->org_id);
+    cJSON_AddItemToObject(body, "model", vx_vapi_api_model_merge(NULL, s->cfg->model_provider, s->cfg->model, prompt, ours, NULL));
+    vx_vapi_api_answer a = {0};
+    f->step = "creating the assistant";
+    do
+        st = vx_vapi_api_create_assistant(&s->vapi, body, id, NULL, &a, s->request_id, s->org_id);
+    while (again(s, st, &a));
+    vx_secret_json_delete(body);
+    if (st != VX_VAPI_API_OK)
+        return st;
+    vx_log_info(s->request_id, s->org_id, "assistant created", "vapi_assistant_id", id, "replaces", old_id);
+    if (tsync_store_set_assistant(s->pg, s->org_id, id, old_id, name) != TSYNC_STORE_OK) {
+        /* Made at Vapi but not recorded: the next sync finds it by its metadata and adopts it. */
+        vx_log_error(s->request_id, s->org_id, "assistant created but not recorded", "vapi_assistant_id", id);
+        return VX_VAPI_API_ERROR;
+    }
+    return VX_VAPI_API_OK;
 }
 
 /* The owner's sentence for a failure (no secret, no raw answer of Vapi's). */
@@ -451,14 +570,15 @@ static tsync_outcome sync_locked(tsync_sync *s, long long version)
     first_message = c.first_message ? strdup(c.first_message) : tsync_prompt_default_first_message(c.business_name);
     if (!first_message)
         abort();
-    if (c.assistant_id[0] == '\0') {
+    if (c.nassistants == 0)
         f.status = create_assistant(s, &c, prompt, first_message, ours, NULL, &f);
-    } else {
-        f.status = update_assistant(s, &c, prompt, first_message, ours, &f);
+    /* Every assistant of the org (one per phone link) gets the same configuration. */
+    for (size_t i = 0; i < c.nassistants && f.status == VX_VAPI_API_OK; i++) {
+        const char *id = c.assistant_ids[i];
+        f.status = update_assistant(s, &c, id, prompt, first_message, ours, &f);
         if (f.status == VX_VAPI_API_NOT_FOUND) {
-            vx_log_warn(s->request_id, s->org_id, "assistant gone from Vapi, creating it again", "vapi_assistant_id",
-                        c.assistant_id);
-            f.status = create_assistant(s, &c, prompt, first_message, ours, c.assistant_id, &f);
+            vx_log_warn(s->request_id, s->org_id, "assistant gone from Vapi, creating it again", "vapi_assistant_id", id);
+            f.status = create_assistant(s, &c, prompt, first_message, ours, id, &f);
         }
     }
     if (f.status != VX_VAPI_API_OK) {

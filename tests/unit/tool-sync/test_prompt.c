@@ -11,7 +11,8 @@
  * same bytes; empty or missing facts still give a usable prompt; a fact
  * with a line break cannot start a line of its own; the default first
  * message names the business. The delay list parses "2000,4000,8000" and
- * refuses what is not 1..8 numbers in range.
+ * refuses what is not 1..8 numbers in range. The default voice parses
+ * "provider:voiceId" and refuses a provider agent_config would not store.
  */
 #include <cjson/cJSON.h>
 #include <setjmp.h>
@@ -157,6 +158,22 @@ static void test_retry_delays(void **state)
     assert_int_equal(tsync_settings_parse_delays("2000 ,4000", d), -1);
 }
 
+static void test_default_voice(void **state)
+{
+    tsync_settings s = {0};
+    assert_int_equal(tsync_settings_parse_voice("vapi:Elliot", &s), 0);
+    assert_string_equal(s.default_voice_provider, "vapi");
+    assert_string_equal(s.default_voice_id, "Elliot");
+    assert_int_equal(tsync_settings_parse_voice("11labs:21m00Tcm4TlvDq8ikWAM:x", &s), 0); /* the id may hold ':' */
+    assert_string_equal(s.default_voice_id, "21m00Tcm4TlvDq8ikWAM:x");
+    assert_int_equal(tsync_settings_parse_voice("Elliot", &s), -1);
+    assert_int_equal(tsync_settings_parse_voice(":Elliot", &s), -1);
+    assert_int_equal(tsync_settings_parse_voice("vapi:", &s), -1);
+    assert_int_equal(tsync_settings_parse_voice("Vapi:Elliot", &s), -1);
+    assert_int_equal(tsync_settings_parse_voice("provider-name-longer-than-thirty-two:x", &s), -1);
+    assert_int_equal(tsync_settings_parse_voice(NULL, &s), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_a_fact_stays_on_its_line),
         cmocka_unit_test(test_default_first_message),
         cmocka_unit_test(test_retry_delays),
+        cmocka_unit_test(test_default_voice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
