@@ -208,7 +208,9 @@ static void answer_in_org(message_ctx *mc, vx_rpc_reply *reply)
     if (org == ORG_NOT_FOUND) {
         cJSON_AddStringToObject(answer, "error", assistant ? s->say_not_set_up : "Sorry, I can't transfer your call right now.");
     } else if (org == ORG_FOUND && vx_pg_begin_org(mc->d->pg, mc->org_id) == 0) {
-        tool_ctx ctx = make_ctx(mc, assistant ? "assistant-request" : "transfer-destination-request", "", NULL);
+        /* A transfer's arguments are its transferCall call's, found in the conversation (vapi_message.h). */
+        tool_ctx ctx =
+            make_ctx(mc, assistant ? "assistant-request" : "transfer-destination-request", "", assistant ? NULL : m->transfer_args);
         tool_status done = assistant ? assistant_request_answer(&ctx, m->phone_number_id, m->called_number, answer)
                                      : transfer_destination_request_answer(&ctx, answer);
         if (done != TOOL_DONE || vx_pg_commit(mc->d->pg) != 0) {

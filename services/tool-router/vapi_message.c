@@ -10,6 +10,11 @@
  * arguments, so objects are only measured (a walk that stops as soon as the
  * bound is passed) when the body itself is larger. String arguments are
  * checked by their length before they are parsed.
+ *
+ * The conversation (transfer-destination-request): a list may hold the whole
+ * call, so only its latest entries are looked at — found with one walk along
+ * cJSON's links (no indexed access, which would walk again per entry), the
+ * only cost that grows with the list, and no more than parsing the body was.
  */
 #include "vapi_message.h"
 
@@ -18,6 +23,7 @@
 #include <string.h>
 
 #include "vx_json.h"
+#include "vx_tool_catalog.h"
 #include "vx_vapi.h"
 
 bool vapi_message_name_valid(const char *s)
@@ -228,6 +234,61 @@ static const char *last_user_text(const cJSON *msg)
     return NULL;
 }
 
+/* The first of array's items from which at most max remain (NULL: none). */
+static const cJSON *last_items(const cJSON *array, int max)
+{
+    int skip = cJSON_GetArraySize(array) - max;
+    const cJSON *item = array->child;
+    for (; skip > 0 && item != NULL; skip--)
+        item = item->next;
+    return item;
+}
+
+/* The last transferCall call among the latest entries of one conversation
+ * list, whose entries hold their calls under calls_key; NULL when none.
+ * Entries and calls of any other shape are passed over. */
+static const cJSON *last_transfer_call(const cJSON *history, const char *calls_key)
+{
+    if (!cJSON_IsArray(history))
+        return NULL;
+    const cJSON *found = NULL;
+    for (const cJSON *e = last_items(history, VAPI_MAX_HISTORY); e != NULL; e = e->next) {
+        const cJSON *calls = vx_json_at(e, calls_key);
+        if (!cJSON_IsArray(calls))
+            continue;
+        for (const cJSON *c = last_items(calls, VAPI_MAX_HISTORY_CALLS); c != NULL; c = c->next) {
+            const char *name = vx_json_str_first(c, "function.name", "name", (const char *)NULL);
+            if (name != NULL && strcmp(name, VX_TOOL_TRANSFER_CALL) == 0)
+                found = c;
+        }
+    }
+    return found;
+}
+
+/* transfer-destination-request: the arguments of the transferCall call that
+ * caused it — the conversation's last one. Its arguments when unusable leave
+ * an empty object, not an earlier call's: those asked for another transfer. */
+static void take_transfer_args(vapi_message *m, size_t body_len)
+{
+    static const struct {
+        const char *list, *calls_key;
+    } histories[] = {
+        {"artifact.messages", "toolCalls"},
+        {"messages", "toolCalls"},
+        {"artifact.messagesOpenAIFormatted", "tool_calls"},
+        {"messagesOpenAIFormatted", "tool_calls"},
+    };
+    const cJSON *call = NULL;
+    for (size_t i = 0; i < sizeof(histories) / sizeof(histories[0]) && call == NULL; i++)
+        call = last_transfer_call(vx_json_at(m->msg, histories[i].list), histories[i].calls_key);
+    if (call == NULL)
+        return;
+    vapi_call c = {0};
+    const cJSON *candidates[2] = {vx_json_at(call, "function.arguments"), vx_json_at(call, "arguments")};
+    take_args(m, &c, candidates, 2, body_len);
+    m->transfer_args = c.args;
+}
+
 /* The message object: root.message, or root itself when it looks like one. */
 static const cJSON *find_message(const cJSON *root)
 {
@@ -290,6 +351,8 @@ vapi_parse_status vapi_message_parse(const char *body, size_t len, const char *p
         out->metadata_org_id[0] = '\0';
     if (out->kind == VX_VAPI_KNOWLEDGE_BASE_REQUEST)
         out->kb_query = last_user_text(msg);
+    if (out->kind == VX_VAPI_TRANSFER_DESTINATION_REQUEST)
+        take_transfer_args(out, len);
     return VAPI_PARSE_OK;
 }
 

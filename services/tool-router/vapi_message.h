@@ -17,12 +17,21 @@
  * - JSON null is treated exactly like an absent field, unknown fields are
  *   ignored;
  * - the body may be the usual {"message": {...}} envelope or, on the per-tool
- *   route, the message object itself.
+ *   route, the message object itself;
+ * - a transfer-destination-request carries no arguments of its own: they are
+ *   those of the last transferCall call in the conversation (§1.6), found in
+ *   artifact.messages[].toolCalls (Vapi's format), else messages[].toolCalls,
+ *   else artifact.messagesOpenAIFormatted[].tool_calls, else
+ *   messagesOpenAIFormatted[].tool_calls (OpenAI's) — the first of these
+ *   lists that holds a transferCall call at all; the call's name and
+ *   arguments are read as a tool call's (there, arguments are a string).
  * Bounds: at most VAPI_MAX_CALLS calls run per message (the next ones, up to
  * VAPI_MAX_ANSWERED, are answered with a refusal, the rest ignored); ids
  * 1-100 printable ASCII characters; names [A-Za-z0-9_-]{1,64}; arguments up to
  * VAPI_MAX_ARGS_BYTES of JSON. A call that breaks a bound is kept, with its
- * problem set, so it still gets an answer of its own.
+ * problem set, so it still gets an answer of its own. Of the conversation,
+ * only the last VAPI_MAX_HISTORY entries of each list and the last
+ * VAPI_MAX_HISTORY_CALLS calls of each entry are looked at.
  */
 #ifndef TOOL_ROUTER_VAPI_MESSAGE_H
 #define TOOL_ROUTER_VAPI_MESSAGE_H
@@ -40,6 +49,10 @@
 #define VAPI_MAX_NAME       64
 #define VAPI_MAX_ID         100
 #define VAPI_MAX_URL        2048
+
+/* How much of the conversation a transfer-destination-request searches for its transferCall call. */
+#define VAPI_MAX_HISTORY       64 /* entries of a list, the latest */
+#define VAPI_MAX_HISTORY_CALLS 16 /* tool calls of an entry, the latest */
 
 typedef enum {
     VAPI_CALL_OK = 0,
@@ -74,6 +87,11 @@ typedef struct vapi_message {
     char metadata_org_id[VX_UUID_STR_LEN + 1]; /* the org hint we put in metadata, lower case; "" when none */
     const char *kb_query;                      /* knowledge-base-request: the caller's last utterance, or NULL */
     cJSON *owned;                              /* parsed string arguments and the shared empty object */
+    /* transfer-destination-request: the arguments object of the transferCall
+     * call that caused it (an empty object when they are absent or unusable),
+     * or NULL when the conversation holds no such call. Points into root or
+     * owned: freed with the message. */
+    const cJSON *transfer_args;
 } vapi_message;
 
 typedef enum {

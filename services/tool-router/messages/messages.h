@@ -52,8 +52,10 @@ tool_status assistant_request_answer(const tool_ctx *ctx, const char *phone_numb
 
 /*
  * transfer-destination-request — "where should this call go?": the
- * destination rule of transfer/destination.h, recorded on the call like
- * transferCall (without a reason). The answer:
+ * destination rule of transfer/destination.h for the department of the
+ * transferCall call that caused the message (ctx->args: its arguments, as
+ * vapi_message.h finds them in the conversation), recorded on the call like
+ * transferCall, with its summary as the reason. The answer:
  *   {"destination":{"type":"number","number":…}|{"type":"sip","sipUri":…},
  *    "message":{"type":"request-start","message":"Transferring you to …"}}
  * or {"error":"Sorry, I can't transfer your call right now."} when the org

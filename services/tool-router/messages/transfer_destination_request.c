@@ -2,11 +2,14 @@
  * transfer_destination_request: Vapi's transfer-destination-request message
  * (contract in messages.h) — "the assistant wants to transfer; where to?"
  *
- * Design: the destination rule and the note on the call are
- * transfer/destination's, exactly as for the transferCall tool (there is no
- * reason in this message, so none is recorded). The answer is Vapi's own
- * shape: the destination plus a request-start message to say while the
- * call is moved, or an error sentence when the org has no destination.
+ * Design: the message carries no arguments of its own; the framework hands
+ * over those of the transferCall call that caused it (vapi_message.h), so
+ * the department and the summary are read exactly as by the transferCall
+ * tool, and the destination rule and the note on the call (the summary as
+ * the reason) are transfer/destination's, shared with it. The answer is
+ * Vapi's own shape: the destination plus a request-start message to say
+ * while the call is moved, or an error sentence when the org has no
+ * destination.
  */
 #include "messages/messages.h"
 
@@ -17,6 +20,7 @@
 
 tool_status transfer_destination_request_answer(const tool_ctx *ctx, cJSON *answer)
 {
+    char *summary = answer_clean_dup(tool_arg_str(ctx, VX_TOOL_ARG_SUMMARY), DESTINATION_MAX_REASON);
     char *department = answer_clean_dup(tool_arg_str(ctx, VX_TOOL_ARG_DEPARTMENT), DESTINATION_MAX_DEPARTMENT);
     destination d;
     tool_status st = TOOL_DONE;
@@ -24,7 +28,7 @@ tool_status transfer_destination_request_answer(const tool_ctx *ctx, cJSON *answ
         st = TOOL_RETRY;
     } else if (!d.found) {
         cJSON_AddStringToObject(answer, "error", "Sorry, I can't transfer your call right now.");
-    } else if (destination_record(ctx, d.address, NULL, department) != 0) {
+    } else if (destination_record(ctx, d.address, summary, department) != 0) {
         st = TOOL_RETRY;
     } else {
         vx_buf sentence = VX_BUF_INIT;
@@ -36,6 +40,7 @@ tool_status transfer_destination_request_answer(const tool_ctx *ctx, cJSON *answ
         vx_buf_free(&sentence);
     }
     destination_free(&d);
+    free(summary);
     free(department);
     return st;
 }

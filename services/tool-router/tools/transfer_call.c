@@ -23,8 +23,6 @@
 #include "transfer/destination.h"
 #include "vx_log.h"
 
-#define MAX_REASON 500 /* bytes of the summary kept as the transfer's reason */
-
 /* What the live transfer needs once the transaction has committed. */
 typedef struct live_transfer {
     cJSON *destination; /* {"type":"number","number"} or {"type":"sip","sipUri"} */
@@ -96,7 +94,7 @@ static void plan_live_transfer(const tool_ctx *ctx, const destination *d, const 
 
 tool_status transfer_call_run(const tool_ctx *ctx, tool_result *out)
 {
-    char *summary = answer_clean_dup(tool_arg_str(ctx, VX_TOOL_ARG_SUMMARY), MAX_REASON);
+    char *summary = answer_clean_dup(tool_arg_str(ctx, VX_TOOL_ARG_SUMMARY), DESTINATION_MAX_REASON);
     char *department = answer_clean_dup(tool_arg_str(ctx, VX_TOOL_ARG_DEPARTMENT), DESTINATION_MAX_DEPARTMENT);
     destination d;
     tool_status st = TOOL_DONE;

@@ -30,7 +30,8 @@
 #include "tool.h"
 #include "vx_buf.h"
 
-#define DESTINATION_MAX_DEPARTMENT 64 /* bytes of a department name taken from a call */
+#define DESTINATION_MAX_DEPARTMENT 64  /* bytes of a department name taken from a call */
+#define DESTINATION_MAX_REASON     500 /* bytes of the call's summary kept as the transfer's reason */
 
 /* A destination found by destination_find; its strings are malloc'd and
  * freed by destination_free (also when nothing was found). */

@@ -4,7 +4,9 @@
  * toolCallList vs toolCalls vs toolWithToolCallList, function.name vs name,
  * arguments vs parameters, legacy function-call with name or functionName),
  * the call's identity fields, and the bounds (calls, ids, names, argument
- * size) and garbage it refuses without crashing.
+ * size) and garbage it refuses without crashing; and the arguments of a
+ * transfer-destination-request, taken from the conversation's last
+ * transferCall call (artifact.messages, else messagesOpenAIFormatted).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -394,6 +396,302 @@ static void test_garbage(void **state)
     vapi_message_free(&m);
 }
 
+/* ------------------------------------------------------------ transfer-destination-request */
+
+/* A transfer-destination-request as Vapi sends it, with artifact's members
+ * (NULL: no artifact at all). */
+static vapi_message transfer_request(const char *artifact)
+{
+    vx_buf b = VX_BUF_INIT;
+    vx_buf_puts(&b, "{\"message\":{\"timestamp\":1722115418016,\"type\":\"transfer-destination-request\","
+                    "\"call\":{\"id\":\"c-t\",\"orgId\":\"379a\",\"type\":\"inboundPhoneCall\",\"status\":\"in-progress\","
+                    "\"assistantId\":\"asst-t\",\"phoneNumberId\":\"pn-t\",\"customer\":{\"number\":\"+15550001111\"}},"
+                    "\"phoneNumber\":{\"id\":\"pn-t\",\"number\":\"+15559998888\"},\"customer\":{\"number\":\"+15550001111\"},"
+                    "\"assistant\":{\"id\":\"asst-t\",\"name\":\"Front desk\"}");
+    if (artifact != NULL)
+        vx_buf_printf(&b, ",\"artifact\":{%s}", artifact);
+    vx_buf_puts(&b, "}}");
+    vapi_message m = parse_ok(b.data, NULL);
+    vx_buf_free(&b);
+    assert_int_equal(m.kind, VX_VAPI_TRANSFER_DESTINATION_REQUEST);
+    assert_int_equal(m.ncalls, 0);
+    return m;
+}
+
+/* The entry appenders below start with a comma unless the list has just begun. */
+static void separate(vx_buf *b)
+{
+    if (b->len > 0 && b->data[b->len - 1] != '[')
+        vx_buf_putc(b, ',');
+}
+
+/* Appends an artifact.messages entry of role tool_calls holding one call
+ * named name with arguments (both JSON as written). */
+static void tool_calls_entry(vx_buf *b, const char *id, const char *name, const char *arguments)
+{
+    separate(b);
+    vx_buf_printf(b,
+                  "{\"role\":\"tool_calls\",\"toolCalls\":[{\"id\":\"%s\",\"type\":\"function\",\"function\":{\"name\":%s,"
+                  "\"arguments\":%s}}],\"message\":\"\",\"time\":1722115418016,\"secondsFromStart\":12.5}",
+                  id, name, arguments);
+}
+
+/* Appends an artifact.messages entry of the caller saying text. */
+static void user_says(vx_buf *b, const char *text)
+{
+    separate(b);
+    vx_buf_printf(b, "{\"role\":\"user\",\"message\":\"%s\",\"time\":1722115417016,\"secondsFromStart\":11.2}", text);
+}
+
+/* Appends the result entry of a call. */
+static void result_of(vx_buf *b, const char *id, const char *name)
+{
+    separate(b);
+    vx_buf_printf(b,
+                  "{\"role\":\"tool_call_result\",\"toolCallId\":\"%s\",\"name\":\"%s\",\"result\":\"ok\",\"time\":1,"
+                  "\"secondsFromStart\":13}",
+                  id, name);
+}
+
+static const char *transfer_arg(const vapi_message *m, const char *name)
+{
+    assert_non_null(m->transfer_args);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m->transfer_args, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+#define BILLING_STRING "\"{\\\"department\\\":\\\"billing\\\"}\"" /* {"department":"billing"} as a JSON string */
+
+static void test_transfer_args_from_the_last_transfer_call(void **state)
+{
+    /* Two transfers asked for: the later one caused this request. Its
+     * arguments are a JSON string, the earlier's an object. */
+    vx_buf b = VX_BUF_INIT;
+    vx_buf_puts(&b, "\"messages\":[{\"role\":\"system\",\"message\":\"You are the front desk.\",\"time\":1,"
+                    "\"secondsFromStart\":0}");
+    user_says(&b, "Can I talk to someone?");
+    tool_calls_entry(&b, "call_1", "\"transferCall\"", "{\"department\":\"Medical\",\"summary\":\"first\"}");
+    result_of(&b, "call_1", "transferCall");
+    user_says(&b, "Actually, it is about my bill.");
+    tool_calls_entry(&b, "call_2", "\"transferCall\"",
+                     "\"{\\\"department\\\":\\\"billing\\\",\\\"summary\\\":\\\"Question about an invoice.\\\"}\"");
+    vx_buf_puts(&b, "],\"transcript\":\"AI: Hello\\nUser: Can I talk to someone?\"");
+    vapi_message m = transfer_request(b.data);
+    assert_string_equal(transfer_arg(&m, "department"), "billing");
+    assert_string_equal(transfer_arg(&m, "summary"), "Question about an invoice.");
+    assert_string_equal(m.call_id, "c-t");
+    assert_string_equal(m.assistant_id, "asst-t");
+    vapi_message_free(&m);
+    /* The object form, defensively; and a later call of another tool is not the transfer's. */
+    vx_buf_reset(&b);
+    vx_buf_puts(&b, "\"messages\":[");
+    tool_calls_entry(&b, "call_1", "\"transferCall\"", "{\"department\":\"billing\"}");
+    tool_calls_entry(&b, "call_2", "\"lookupCaller\"", "\"{\\\"department\\\":\\\"sales\\\"}\"");
+    vx_buf_puts(&b, "]");
+    m = transfer_request(b.data);
+    assert_string_equal(transfer_arg(&m, "department"), "billing");
+    vapi_message_free(&m);
+    vx_buf_free(&b);
+    /* Parallel calls in one entry: the last transferCall among them. */
+    m = transfer_request("\"messages\":[{\"role\":\"tool_calls\",\"message\":\"\",\"toolCalls\":["
+                         "{\"id\":\"a\",\"function\":{\"name\":\"transferCall\",\"arguments\":\"{\\\"department\\\":\\\"x\\\"}\"}},"
+                         "{\"id\":\"b\",\"function\":{\"name\":\"transferCall\",\"arguments\":\"{\\\"department\\\":\\\"y\\\"}\"}},"
+                         "{\"id\":\"c\",\"function\":{\"name\":\"checkAvailability\",\"arguments\":\"{}\"}}]}]");
+    assert_string_equal(transfer_arg(&m, "department"), "y");
+    vapi_message_free(&m);
+}
+
+static void test_transfer_args_from_openai_format(void **state)
+{
+    /* No transferCall in artifact.messages: messagesOpenAIFormatted's. */
+    static const char *const openai =
+        "\"messagesOpenAIFormatted\":[{\"role\":\"system\",\"content\":\"You are the front desk.\"},"
+        "{\"role\":\"user\",\"content\":\"Billing, please.\"},"
+        "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"call_9\",\"type\":\"function\",\"function\":{\"name\":"
+        "\"transferCall\",\"arguments\":" BILLING_STRING "}}]}]";
+    vx_buf b = VX_BUF_INIT;
+    vx_buf_puts(&b, "\"messages\":[");
+    user_says(&b, "Billing, please.");
+    vx_buf_printf(&b, "],%s", openai);
+    vapi_message m = transfer_request(b.data);
+    assert_string_equal(transfer_arg(&m, "department"), "billing");
+    vapi_message_free(&m);
+    m = transfer_request(openai);
+    assert_string_equal(transfer_arg(&m, "department"), "billing");
+    vapi_message_free(&m);
+    /* artifact.messages wins when it holds the call. */
+    vx_buf_reset(&b);
+    vx_buf_puts(&b, "\"messages\":[");
+    tool_calls_entry(&b, "call_9", "\"transferCall\"", "\"{\\\"department\\\":\\\"Medical\\\"}\"");
+    vx_buf_printf(&b, "],%s", openai);
+    m = transfer_request(b.data);
+    assert_string_equal(transfer_arg(&m, "department"), "Medical");
+    vapi_message_free(&m);
+    vx_buf_free(&b);
+    /* Outside artifact (the legacy top-level copies) too. */
+    m = parse_ok("{\"message\":{\"type\":\"transfer-destination-request\",\"messagesOpenAIFormatted\":[{\"role\":\"assistant\","
+                 "\"tool_calls\":[{\"id\":\"c\",\"function\":{\"name\":\"transferCall\",\"arguments\":" BILLING_STRING "}}]}]}}",
+                 NULL);
+    assert_string_equal(transfer_arg(&m, "department"), "billing");
+    vapi_message_free(&m);
+}
+
+static void test_transfer_args_absent(void **state)
+{
+    /* No artifact, an empty conversation, one without a transferCall call
+     * (a result named transferCall is not a call): no arguments, so the
+     * default destination. */
+    vx_buf b = VX_BUF_INIT;
+    vapi_message m = transfer_request(NULL);
+    assert_null(m.transfer_args);
+    vapi_message_free(&m);
+    m = transfer_request("\"messages\":[]");
+    assert_null(m.transfer_args);
+    vapi_message_free(&m);
+    vx_buf_puts(&b, "\"messages\":[");
+    user_says(&b, "Hi");
+    tool_calls_entry(&b, "call_1", "\"lookupCaller\"", "\"{}\"");
+    result_of(&b, "call_1", "transferCall");
+    vx_buf_puts(&b, "],\"messagesOpenAIFormatted\":[{\"role\":\"user\",\"content\":\"Hi\"}]");
+    m = transfer_request(b.data);
+    assert_null(m.transfer_args);
+    vapi_message_free(&m);
+    /* A transferCall without arguments: an empty object. */
+    m = transfer_request("\"messages\":[{\"role\":\"tool_calls\",\"toolCalls\":[{\"id\":\"x\",\"function\":"
+                         "{\"name\":\"transferCall\"}}]}]");
+    assert_true(cJSON_IsObject(m.transfer_args));
+    assert_null(m.transfer_args->child);
+    vapi_message_free(&m);
+    /* Only a transfer-destination-request looks: the same conversation on another message type is not read. */
+    vx_buf_reset(&b);
+    vx_buf_puts(&b, "{\"message\":{\"type\":\"status-update\",\"artifact\":{\"messages\":[");
+    tool_calls_entry(&b, "c", "\"transferCall\"", BILLING_STRING);
+    vx_buf_puts(&b, "]}}}");
+    m = parse_ok(b.data, NULL);
+    assert_null(m.transfer_args);
+    vapi_message_free(&m);
+    vx_buf_free(&b);
+}
+
+/* The last transferCall call's arguments unusable: no department (an empty
+ * object), never the earlier call's. */
+static void expect_unusable_last_arguments(const char *arguments)
+{
+    vx_buf b = VX_BUF_INIT;
+    vx_buf_puts(&b, "\"messages\":[");
+    tool_calls_entry(&b, "call_1", "\"transferCall\"", BILLING_STRING);
+    tool_calls_entry(&b, "call_2", "\"transferCall\"", arguments);
+    vx_buf_putc(&b, ']');
+    vapi_message m = transfer_request(b.data);
+    assert_true(cJSON_IsObject(m.transfer_args));
+    assert_null(m.transfer_args->child);
+    vapi_message_free(&m);
+    vx_buf_free(&b);
+}
+
+static void test_transfer_args_malformed(void **state)
+{
+    /* Entries the search passes over: not objects, no calls, calls not an
+     * array, a name that is not a string, a call that is not an object. The
+     * earlier well-formed transferCall is found. */
+    vx_buf b = VX_BUF_INIT;
+    vx_buf_puts(&b, "\"messages\":[");
+    tool_calls_entry(&b, "call_1", "\"transferCall\"", BILLING_STRING);
+    vx_buf_puts(&b,
+                ",null,7,\"tool_calls\",[],{\"role\":\"tool_calls\"},{\"role\":\"tool_calls\",\"toolCalls\":{\"id\":\"x\"}},"
+                "{\"role\":\"tool_calls\",\"toolCalls\":[null,5,\"transferCall\",{\"function\":null},{\"function\":{\"name\":7}},"
+                "{\"function\":{\"name\":[\"transferCall\"]}},{\"function\":{\"name\":{\"x\":\"transferCall\"}}},"
+                "{\"function\":{\"name\":\"transfercall\"}}]}]");
+    vapi_message m = transfer_request(b.data);
+    assert_string_equal(transfer_arg(&m, "department"), "billing");
+    vapi_message_free(&m);
+    /* Not JSON, not an object, cut short, a string holding a string. */
+    static const char *const bad[] = {"\"not json\"",       "42", "true", "[\"billing\"]", "\"[1]\"", "\"{\\\"department\\\":\"",
+                                      "\"\\\"billing\\\"\""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        expect_unusable_last_arguments(bad[i]);
+    /* Too large, as a string and as an object. */
+    char *big = malloc(VAPI_MAX_ARGS_BYTES + 64);
+    memset(big, 'a', VAPI_MAX_ARGS_BYTES + 32);
+    big[VAPI_MAX_ARGS_BYTES + 32] = '\0';
+    vx_buf_reset(&b);
+    vx_buf_printf(&b, "\"{\\\"department\\\":\\\"%s\\\"}\"", big);
+    expect_unusable_last_arguments(b.data);
+    vx_buf_reset(&b);
+    vx_buf_printf(&b, "{\"department\":\"%s\"}", big);
+    expect_unusable_last_arguments(b.data);
+    free(big);
+    vx_buf_free(&b);
+    /* Lists of the wrong type. */
+    static const char *const odd[] = {"\"messages\":{\"role\":\"tool_calls\"}", "\"messages\":\"transferCall\"",
+                                      "\"messages\":null,\"messagesOpenAIFormatted\":7"};
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        m = transfer_request(odd[i]);
+        assert_null(m.transfer_args);
+        vapi_message_free(&m);
+    }
+    m = parse_ok("{\"message\":{\"type\":\"transfer-destination-request\",\"artifact\":\"x\"}}", NULL);
+    assert_null(m.transfer_args);
+    vapi_message_free(&m);
+}
+
+/* A conversation of one transferCall call for billing followed by n entries of the caller speaking. */
+static vapi_message transfer_then_talk(int n)
+{
+    vx_buf b = VX_BUF_INIT;
+    vx_buf_puts(&b, "\"messages\":[");
+    tool_calls_entry(&b, "call_0", "\"transferCall\"", BILLING_STRING);
+    for (int i = 0; i < n; i++)
+        user_says(&b, "more");
+    vx_buf_putc(&b, ']');
+    vapi_message m = transfer_request(b.data);
+    vx_buf_free(&b);
+    return m;
+}
+
+static void test_transfer_args_bounds(void **state)
+{
+    /* A transferCall older than the latest VAPI_MAX_HISTORY entries is not looked for; one entry later, it is. */
+    vapi_message m = transfer_then_talk(VAPI_MAX_HISTORY);
+    assert_null(m.transfer_args);
+    vapi_message_free(&m);
+    m = transfer_then_talk(VAPI_MAX_HISTORY - 1);
+    assert_string_equal(transfer_arg(&m, "department"), "billing");
+    vapi_message_free(&m);
+    /* In one entry, only the latest VAPI_MAX_HISTORY_CALLS calls. */
+    vx_buf b = VX_BUF_INIT;
+    vx_buf_puts(&b, "\"messages\":[{\"role\":\"tool_calls\",\"toolCalls\":[{\"id\":\"t\",\"function\":{\"name\":\"transferCall\","
+                    "\"arguments\":\"{}\"}}");
+    for (int i = 0; i < VAPI_MAX_HISTORY_CALLS; i++)
+        vx_buf_puts(&b, ",{\"id\":\"o\",\"function\":{\"name\":\"lookupCaller\"}}");
+    vx_buf_puts(&b, "]}]");
+    m = transfer_request(b.data);
+    assert_null(m.transfer_args);
+    vapi_message_free(&m);
+    /* A long conversation, and arguments nested within and beyond cJSON's
+     * nesting limit: found, and without a department. */
+    static const int depths[] = {500, 1500};
+    for (size_t d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
+        vx_buf_reset(&b);
+        vx_buf_puts(&b, "\"messages\":[");
+        for (int i = 0; i < 20000; i++)
+            vx_buf_puts(&b, i ? ",{}" : "{}");
+        vx_buf_puts(&b, ",{\"role\":\"tool_calls\",\"toolCalls\":[{\"id\":\"n\",\"function\":{\"name\":\"transferCall\","
+                        "\"arguments\":\"");
+        for (int i = 0; i < depths[d]; i++)
+            vx_buf_puts(&b, "{\\\"a\\\":");
+        vx_buf_puts(&b, "1");
+        for (int i = 0; i < depths[d]; i++)
+            vx_buf_puts(&b, "}");
+        vx_buf_puts(&b, "\"}}]}]");
+        m = transfer_request(b.data);
+        assert_non_null(m.transfer_args);
+        assert_null(transfer_arg(&m, "department"));
+        vapi_message_free(&m);
+    }
+    vx_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +708,11 @@ int main(void)
         cmocka_unit_test(test_large_arguments),
         cmocka_unit_test(test_arguments_that_are_not_objects),
         cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_transfer_args_from_the_last_transfer_call),
+        cmocka_unit_test(test_transfer_args_from_openai_format),
+        cmocka_unit_test(test_transfer_args_absent),
+        cmocka_unit_test(test_transfer_args_malformed),
+        cmocka_unit_test(test_transfer_args_bounds),
     };
     return cmocka_run_group_tests_name("vapi_message", tests, NULL, NULL);
 }
