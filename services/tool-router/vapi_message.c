@@ -216,20 +216,23 @@ static void parse_function_call(vapi_message *m, const cJSON *fc, const char *pa
     m->ncalls = 1;
 }
 
-/* The last user utterance of a knowledge-base-request. */
+/* The last user utterance of a knowledge-base-request: one walk forward
+ * along the links (an indexed walk from the end would start over from the
+ * head for every entry: quadratic in a long hostile list). */
 static const char *last_user_text(const cJSON *msg)
 {
     static const char *const lists[] = {"messages", "messagesOpenAIFormatted"};
     for (size_t i = 0; i < 2; i++) {
         const cJSON *l = vx_json_at(msg, lists[i]);
-        int n = cJSON_IsArray(l) ? cJSON_GetArraySize(l) : 0;
-        for (int k = n - 1; k >= 0; k--) {
-            const cJSON *e = cJSON_GetArrayItem(l, k);
+        const char *last = NULL;
+        for (const cJSON *e = cJSON_IsArray(l) ? l->child : NULL; e != NULL; e = e->next) {
             const char *role = vx_json_str(e, "role");
             const char *text = vx_json_str_first(e, "message", "content", (const char *)NULL);
             if (role != NULL && strcmp(role, "user") == 0 && text != NULL)
-                return text;
+                last = text;
         }
+        if (last != NULL)
+            return last;
     }
     return NULL;
 }
