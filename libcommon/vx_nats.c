@@ -10,7 +10,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "vx_config.h"
 #include "vx_log.h"
@@ -375,6 +377,28 @@ void vx_served_sub_stop(vx_served_sub *s)
         natsSubscription_Unsubscribe(s->sub);
 }
 
+static void served_complete(void *closure)
+{
+    vx_served_sub *s = closure;
+    if (s->also != NULL)
+        s->also(s->also_arg);
+    atomic_store(&s->complete, true);
+}
+
+int vx_served_sub_track(vx_served_sub *s, void (*also)(void *), void *also_arg)
+{
+    s->also = also;
+    s->also_arg = also_arg;
+    atomic_init(&s->complete, false);
+    natsStatus st = natsSubscription_SetOnCompleteCB(s->sub, served_complete, s);
+    if (st != NATS_OK) {
+        vx_log_error(NULL, NULL, "cannot track the subscription's end", "error", natsStatus_GetText(st));
+        return -1;
+    }
+    s->tracked = true;
+    return 0;
+}
+
 void vx_served_sub_end(vx_served_sub *s)
 {
     if (s->sub == NULL)
@@ -385,4 +409,15 @@ void vx_served_sub_end(vx_served_sub *s)
     natsSubscription_Destroy(s->sub);
     s->sub = NULL;
     s->draining = false;
+    /* A handler still running (a drain that timed out behind a slow provider
+     * call) must return before the caller frees what it uses. Handlers are
+     * bounded by their own timeouts, so this ends; say why a stop is slow. */
+    int64_t waited_ms = 0;
+    while (s->tracked && !atomic_load(&s->complete)) {
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+        if (++waited_ms % 5000 == 0)
+            vx_log_warn(NULL, NULL, "stopping: waiting for a request in hand to finish");
+    }
+    s->tracked = false;
 }

@@ -17,6 +17,7 @@
 #define VX_NATS_H
 
 #include <nats/nats.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -53,13 +54,26 @@ void vx_nats_close(natsConnection *nc);
  * vx_served_sub_stop starts draining it (messages already delivered are
  * handled, no new ones come) or, when nc is not connected, only unsubscribes;
  * a second call does nothing. vx_served_sub_end waits up to
- * VX_SERVED_SUB_DRAIN_MS for the drain, then destroys sub. NULL sub: nothing. */
+ * VX_SERVED_SUB_DRAIN_MS for the drain, then destroys sub and — when the
+ * subscription is tracked — waits until its handler has returned for the
+ * last time: a drain that timed out, or a plain unsubscribe, leaves a handler
+ * possibly running on the delivery thread, and freeing its state under it
+ * crashed dashboard-api at a stop (cnats documents the race at
+ * natsSubscription_SetOnCompleteCB). NULL sub: nothing. */
 #define VX_SERVED_SUB_DRAIN_MS 5000
 typedef struct vx_served_sub {
     natsConnection *nc;    /* the connection sub was made on (not owned) */
     natsSubscription *sub; /* owned */
     bool draining;
+    bool tracked;         /* vx_served_sub_track succeeded */
+    atomic_bool complete; /* set by the on-complete callback: no handler runs any more */
+    void (*also)(void *); /* run on completion first (frees a binding); may be NULL */
+    void *also_arg;
 } vx_served_sub;
+/* Has the subscription tell s when its last handler call has returned (and
+ * run also(also_arg) then, e.g. to free what only the handler used). Call
+ * once, right after subscribing s->sub asynchronously. 0, or -1 (logged). */
+int vx_served_sub_track(vx_served_sub *s, void (*also)(void *), void *also_arg);
 void vx_served_sub_stop(vx_served_sub *s);
 void vx_served_sub_end(vx_served_sub *s);
 

@@ -323,8 +323,10 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     serve_message(nc, msg, closure);
 }
 
+/* served: the worker's subscription to track (the binding is freed when it
+ * completes), or NULL (a health subscription: the binding is freed then). */
 static int subscribe(natsConnection *nc, const char *subject, const char *service, vx_rpc_handler handler, vx_health_check check,
-                     void *state, natsSubscription **out)
+                     void *state, natsSubscription **out, vx_served_sub *served)
 {
     if (handler != NULL)
         vx_rpc_require_envelope_key();
@@ -336,10 +338,17 @@ static int subscribe(natsConnection *nc, const char *subject, const char *servic
     binding->check = check;
     binding->state = state;
     natsStatus s = natsConnection_QueueSubscribe(out, nc, subject, service, on_request, binding);
-    if (s == NATS_OK)
+    if (s == NATS_OK && served == NULL)
         s = natsSubscription_SetOnCompleteCB(*out, free, binding);
+    if (s == NATS_OK && served != NULL && vx_served_sub_track(served, free, binding) != 0)
+        s = NATS_ERR;
     if (s != NATS_OK) {
         vx_log_error(NULL, NULL, "rpc subscribe failed", "subject", subject, "error", natsStatus_GetText(s));
+        if (*out != NULL) {
+            natsSubscription_Unsubscribe(*out);
+            natsSubscription_Destroy(*out);
+            *out = NULL;
+        }
         free(binding);
         return -1;
     }
@@ -347,18 +356,19 @@ static int subscribe(natsConnection *nc, const char *subject, const char *servic
 }
 
 int vx_rpc_serve(natsConnection *nc, const char *service, vx_rpc_handler handler, vx_health_check check, void *state,
-                 natsSubscription **out)
+                 vx_served_sub *out)
 {
     char subject[128];
     snprintf(subject, sizeof(subject), "rpc.%s.>", service);
-    return subscribe(nc, subject, service, handler, check, state, out);
+    out->nc = nc;
+    return subscribe(nc, subject, service, handler, check, state, &out->sub, out);
 }
 
 int vx_rpc_serve_health(natsConnection *nc, const char *service, vx_health_check check, void *state, natsSubscription **out)
 {
     char subject[128];
     snprintf(subject, sizeof(subject), "rpc.%s.health", service);
-    return subscribe(nc, subject, service, NULL, check, state, out);
+    return subscribe(nc, subject, service, NULL, check, state, out, NULL);
 }
 
 /* ---- loop-driven workers (see vx_rpc_worker_start) ---- */

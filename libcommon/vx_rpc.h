@@ -29,6 +29,7 @@
 #include <nats/nats.h>
 #include "vx_buf.h"
 #include "vx_envelope.h"
+#include "vx_nats.h"
 #include "voxanne/v1/gateway.pb-c.h"
 
 typedef Voxanne__V1__GatewayRequest vx_gateway_request;
@@ -61,9 +62,12 @@ typedef bool (*vx_health_check)(void *state, const char **detail);
 /* Subscribes rpc.<service>.> in queue group <service>: GatewayRequests go to
  * handler; rpc.<service>.health is answered with a HealthReply from check(state)
  * (NULL check: always healthy) on the same thread, so a healthy answer also
- * proves the worker is not stuck. Returns 0 or -1 (logged). */
+ * proves the worker is not stuck. The subscription goes into out (its nc
+ * set, tracked: vx_served_sub_end returns only once the handler has returned
+ * for the last time, so the worker may then free state). Returns 0 or -1
+ * (logged). */
 int vx_rpc_serve(natsConnection *nc, const char *service, vx_rpc_handler handler, vx_health_check check, void *state,
-                 natsSubscription **out);
+                 vx_served_sub *out);
 
 /* For services without request handlers (only background work): answers
  * rpc.<service>.health in queue group <service>. */

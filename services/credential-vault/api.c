@@ -381,7 +381,7 @@ int api_worker_start(api_worker *w, natsConnection *nc)
         vx_log_error(NULL, NULL, "vault subscribe failed", "subject", "rpc.vault.>", "error", natsStatus_GetText(s));
         return -1;
     }
-    return 0;
+    return vx_served_sub_track(&w->served, NULL, NULL); /* the stop waits for the handler */
 }
 
 void api_worker_stop(api_worker *w)

@@ -172,8 +172,7 @@ dashboard_worker *dashboard_worker_create(const char *database_url)
 
 int dashboard_worker_start(dashboard_worker *w, natsConnection *nc)
 {
-    w->served.nc = nc;
-    return vx_rpc_serve(nc, "dashboard", dispatch, worker_healthy, w, &w->served.sub);
+    return vx_rpc_serve(nc, "dashboard", dispatch, worker_healthy, w, &w->served);
 }
 
 void dashboard_worker_stop(dashboard_worker *w)

@@ -128,7 +128,7 @@ int rag_rpc_worker_start(rag_rpc_worker *w, natsConnection *nc)
         vx_log_error(NULL, NULL, "knowledge search subscribe failed", "subject", RAG_RPC_SUBJECT, "error", natsStatus_GetText(s));
         return -1;
     }
-    return 0;
+    return vx_served_sub_track(&w->served, NULL, NULL); /* the stop waits for the handler */
 }
 
 void rag_rpc_worker_stop(rag_rpc_worker *w)

@@ -95,8 +95,7 @@ routes_worker *routes_worker_create(const kb_service *svc)
 
 int routes_worker_start(routes_worker *w, natsConnection *nc)
 {
-    w->served.nc = nc;
-    return vx_rpc_serve(nc, "kb", dispatch, worker_healthy, w, &w->served.sub);
+    return vx_rpc_serve(nc, "kb", dispatch, worker_healthy, w, &w->served);
 }
 
 void routes_worker_stop(routes_worker *w)

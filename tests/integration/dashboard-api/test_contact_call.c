@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
@@ -58,16 +59,21 @@ static struct {
 
 /* ------------------------------------------------------------ helpers */
 
-static pid_t start_service(const char *key)
+static pid_t start_service_with(const char *key, const char *provider_timeout)
 {
     char env_key[96];
     snprintf(env_key, sizeof env_key, "VAPI_PRIVATE_KEY=%s", key);
-    /* PROVIDER_TIMEOUT_MS: Vapi's silence is tested against a fake that answers 3 s late. */
-    const char *env[] = {"DASHBOARD_WORKERS=2", T.env_url, env_key, "PROVIDER_TIMEOUT_MS=1000", NULL};
+    const char *env[] = {"DASHBOARD_WORKERS=2", T.env_url, env_key, provider_timeout, NULL};
     pid_t pid = vt_spawn("dashboard-api", LOG_NAME, env);
     VT_REQUIRE(vt_wait_service_healthy(T.nc, "dashboard", 10000),
                "dashboard-api did not start (see build/test-logs/" LOG_NAME ".log)");
     return pid;
+}
+
+static pid_t start_service(const char *key)
+{
+    /* PROVIDER_TIMEOUT_MS: Vapi's silence is tested against a fake that answers 3 s late. */
+    return start_service_with(key, "PROVIDER_TIMEOUT_MS=1000");
 }
 
 static void stop_service(void)
@@ -561,6 +567,47 @@ static void test_without_a_key_the_route_answers_503(void **state)
 }
 
 /* Last: everything above went through the service; its log has no number and no key. */
+typedef struct pending_call {
+    const org *o;
+    const char *contact;
+    vt_answer answer;
+} pending_call;
+
+static void *call_in_background(void *arg)
+{
+    pending_call *p = arg;
+    p->answer = call_as(p->o->id, "owner", p->contact, NULL);
+    return NULL;
+}
+
+/* A stop while a call-back is still with Vapi (7 s late): the drain gives up
+ * after its 5 s, but the worker's state (its database connection) must stay
+ * until the handler returns. It was freed under the running handler, and
+ * dashboard-api died at the stop (a use-after-free, seen under ASan here). */
+static void test_a_stop_waits_for_the_call_in_hand(void **state)
+{
+    stop_service();
+    T.service = start_service_with(VAPI_KEY, "PROVIDER_TIMEOUT_MS=9000");
+    vt_fake_post(T.fake_url, "/_fake/slow", "{\"path\":\"/call\",\"method\":\"POST\",\"delayMs\":7000,\"count\":1}");
+    char phone[16];
+    char *contact = add_contact(T.a.id, "Slow", "Line", phone);
+    int before = vapi_requests();
+    pending_call p = {&T.a, contact, {0}};
+    pthread_t t;
+    VT_REQUIRE(pthread_create(&t, NULL, call_in_background, &p) == 0, "no thread");
+    for (int i = 0; i < 500 && vapi_requests() == before; i++)
+        usleep(10000);
+    assert_int_equal(vapi_requests(), before + 1); /* Vapi holds it now */
+    int stopped = vt_stop(T.service, SIGTERM, 20000);
+    T.service = 0;
+    pthread_join(t, NULL);
+    assert_int_equal(stopped, 0);
+    vt_expect_status(&p.answer, 201); /* the call in hand was finished and answered */
+    vt_answer_free(&p.answer);
+    free(contact);
+    T.service = start_service(VAPI_KEY);
+}
+
 static void test_log_holds_no_number_or_key(void **state)
 {
     char *log = vt_read_file("build/test-logs/" LOG_NAME ".log", NULL);
@@ -586,6 +633,7 @@ int main(void)
         cmocka_unit_test_setup(test_staff_may_call, reset_fake),
         cmocka_unit_test_setup(test_second_call_within_a_minute_is_refused, reset_fake),
         cmocka_unit_test_setup(test_racing_clicks_place_one_call, reset_fake),
+        cmocka_unit_test_setup(test_a_stop_waits_for_the_call_in_hand, reset_fake),
         cmocka_unit_test_setup(test_org_without_assistant_or_number_is_not_dialled, reset_fake),
         cmocka_unit_test_setup(test_contact_without_phone_is_refused, reset_fake),
         cmocka_unit_test_setup(test_another_orgs_contact_is_not_found, reset_fake),
