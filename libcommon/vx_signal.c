@@ -5,7 +5,10 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <time.h>
+
+static atomic_bool stop_requested;
 
 static void termination_set(sigset_t *set)
 {
@@ -30,6 +33,7 @@ int vx_signal_wait_termination(void)
     termination_set(&set);
     while (sigwait(&set, &sig) != 0)
         ;
+    atomic_store(&stop_requested, true);
     return sig;
 }
 
@@ -39,5 +43,12 @@ int vx_signal_wait_termination_ms(int ms)
     termination_set(&set);
     struct timespec timeout = {ms / 1000, (long)(ms % 1000) * 1000000L};
     int sig = sigtimedwait(&set, NULL, &timeout);
+    if (sig > 0)
+        atomic_store(&stop_requested, true);
     return sig > 0 ? sig : 0;
+}
+
+bool vx_signal_stop_requested(void)
+{
+    return atomic_load(&stop_requested);
 }

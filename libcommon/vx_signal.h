@@ -9,6 +9,8 @@
 #ifndef VX_SIGNAL_H
 #define VX_SIGNAL_H
 
+#include <stdbool.h>
+
 void vx_signal_block_termination(void);
 /* Blocks until SIGINT or SIGTERM; returns the signal number. */
 int vx_signal_wait_termination(void);
@@ -16,5 +18,9 @@ int vx_signal_wait_termination(void);
  * returns the signal number, or 0 when none came. Lets a start-up wait be
  * interrupted. Where the signals are not blocked it only sleeps. */
 int vx_signal_wait_termination_ms(int ms);
+/* True once one of the waits above has returned a signal: the process was
+ * asked to stop. A service stopped while it was still starting (waiting for
+ * NATS) exits 0 like any stop, not as a failed start-up. */
+bool vx_signal_stop_requested(void);
 
 #endif

@@ -82,5 +82,5 @@ out:
     cache_destroy(v.cache);
     vx_replay_destroy(v.oauth_states);
     keyring_wipe(&keys);
-    return status;
+    return vx_signal_stop_requested() ? VX_EXIT_OK : status; /* stopped while starting: a stop */
 }

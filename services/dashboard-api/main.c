@@ -85,5 +85,5 @@ out:
         jsCtx_Destroy(js); /* after the workers that publish on it */
     vx_nats_close(nc);
     nats_Close();
-    return status;
+    return vx_signal_stop_requested() ? VX_EXIT_OK : status; /* stopped while starting: a stop */
 }

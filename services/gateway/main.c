@@ -166,5 +166,5 @@ out:
     ratelimit_destroy(gw->org_limit);
     ratelimit_destroy(gw->ip_limit);
     nats_Close();
-    return status;
+    return vx_signal_stop_requested() ? VX_EXIT_OK : status; /* stopped while starting: a stop */
 }

@@ -99,5 +99,5 @@ out:
     kb_loader_destroy(loader);
     embedder_destroy(emb);
     kb_registry_destroy(registry);
-    return status;
+    return vx_signal_stop_requested() ? VX_EXIT_OK : status; /* stopped while starting: a stop */
 }

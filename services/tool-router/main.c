@@ -85,5 +85,5 @@ out:
     vx_listener_destroy(listener);
     vx_nats_close(nc); /* after the pool: its last answers go out on nc */
     nats_Close();
-    return status;
+    return vx_signal_stop_requested() ? VX_EXIT_OK : status; /* stopped while starting: a stop */
 }

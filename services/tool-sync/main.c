@@ -92,5 +92,5 @@ out:
     vx_pg_health_destroy(health);
     if (status == VX_EXIT_OK)
         vx_log_info(NULL, NULL, "tool-sync stopped");
-    return status;
+    return vx_signal_stop_requested() ? VX_EXIT_OK : status; /* stopped while starting: a stop */
 }

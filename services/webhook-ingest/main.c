@@ -128,5 +128,5 @@ out:
     vx_listener_destroy(orgs_changed); /* after the workers that read it */
     if (status == VX_EXIT_OK)
         vx_log_info(NULL, NULL, "webhook-ingest stopped");
-    return status;
+    return vx_signal_stop_requested() ? VX_EXIT_OK : status; /* stopped while starting: a stop */
 }
