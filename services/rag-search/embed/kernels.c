@@ -4,6 +4,7 @@
 #include "embed/kernels.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -25,13 +26,81 @@ static void v4f_store(float *p, v4f v)
     memcpy(p, &v, sizeof v);
 }
 
+uint16_t kernels_half_from_float(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
+    uint32_t abs = x & 0x7fffffffu;
+    if (abs >= 0x7f800000u) /* infinity, or NaN (kept a quiet NaN) */
+        return sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0);
+    if (abs >= 0x477ff000u) /* 65520 and up round past 65504, the largest half */
+        return sign | 0x7c00u;
+    if (abs < 0x38800000u) { /* below 2^-14: a subnormal half (in units of 2^-24), or zero */
+        if (abs < 0x33000000u)
+            return sign;
+        uint32_t shift = 126 - (abs >> 23), m = (abs & 0x7fffffu) | 0x800000u;
+        uint32_t q = m >> shift, rem = m & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+        if (rem > halfway || (rem == halfway && (q & 1)))
+            q++; /* 0x400 is the smallest normal: still the right bits */
+        return sign | (uint16_t)q;
+    }
+    uint32_t h = (abs - 0x38000000u) >> 13, rem = abs & 0x1fffu; /* exponent re-biased 127 -> 15 */
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1)))
+        h++; /* a carry into the exponent is the right rounding too */
+    return sign | (uint16_t)h;
+}
+
+typedef uint32_t v4u __attribute__((vector_size(16)));
+
+/* Four halves widened with 4-wide vector operations (the portable path's
+ * widening, which runs for every weight of a query, must not be a scalar
+ * loop with branches): the 15 bits move up to float's place and the
+ * exponent is re-biased; infinity and NaN get the rest of float's bias; a
+ * subnormal half (exponent 0) is made a normal float one step up and that
+ * step's implicit 1 subtracted back — every step exact. */
+static void widen4(const uint16_t *p, float *out)
+{
+    const v4u exp_mask = {0x0f800000u, 0x0f800000u, 0x0f800000u, 0x0f800000u};
+    const v4f two_m14 = {0x1p-14f, 0x1p-14f, 0x1p-14f, 0x1p-14f};
+    v4u h = {p[0], p[1], p[2], p[3]};
+    v4u o = (h & 0x7fffu) << 13, e = o & exp_mask;
+    o += (v4u)(e == exp_mask) & ((128u - 16u) << 23); /* infinity or NaN: all of float's exponent */
+    o += (127u - 15u) << 23;
+    v4u up = o + (1u << 23);
+    v4f sub;
+    memcpy(&sub, &up, sizeof sub);
+    sub -= two_m14;
+    v4u sub_bits, zero = (v4u)(e == 0);
+    memcpy(&sub_bits, &sub, sizeof sub_bits);
+    v4u r = (o & ~zero) | (sub_bits & zero) | ((h & 0x8000u) << 16);
+    memcpy(out, &r, sizeof r);
+}
+
+float kernels_half_to_float(uint16_t h)
+{
+    uint16_t in[4] = {h, 0, 0, 0};
+    float out[4];
+    widen4(in, out);
+    return out[0];
+}
+
+/* Panel jb of d widened into scratch ([in][PANEL] floats). */
+static const float *widen_generic(const kernels_dense *d, size_t jb, float *scratch)
+{
+    const uint16_t *p = d->panels + jb * d->in * KERNELS_PANEL;
+    for (size_t i = 0; i < d->in * KERNELS_PANEL; i += 4)
+        widen4(p + i, scratch + i);
+    return scratch;
+}
+
 /* y[n][out] = x[n][in] · W + b (relu optional), portable: two rows by one
  * panel at a time, eight independent vector sums. */
-static void matmul_generic(const float *x, size_t n, const kernels_dense *d, float *y, bool relu)
+static void matmul_generic(const float *x, size_t n, const kernels_dense *d, float *y, bool relu, float *scratch)
 {
     size_t in = d->in, out = d->out;
     for (size_t jb = 0; jb < out / KERNELS_PANEL; jb++) {
-        const float *p = d->panels + jb * in * KERNELS_PANEL, *b = d->bias + jb * KERNELS_PANEL;
+        const float *p = widen_generic(d, jb, scratch), *b = d->bias + jb * KERNELS_PANEL;
         for (size_t r = 0; r < n; r += 2) {
             const float *x0 = x + r * in, *x1 = x + (r + 1 < n ? r + 1 : r) * in;
             v4f a0 = v4f_load(b), a1 = v4f_load(b + 4), a2 = v4f_load(b + 8), a3 = v4f_load(b + 12);
@@ -65,13 +134,23 @@ static void matmul_generic(const float *x, size_t n, const kernels_dense *d, flo
 }
 
 #ifdef KERNELS_X86
+/* Panel jb widened with F16C, eight at a time. */
+__attribute__((target("avx2,f16c"))) static const float *widen_f16c(const kernels_dense *d, size_t jb, float *scratch)
+{
+    const uint16_t *p = d->panels + jb * d->in * KERNELS_PANEL;
+    for (size_t i = 0; i < d->in * KERNELS_PANEL; i += 8)
+        _mm256_store_ps(scratch + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + i))));
+    return scratch;
+}
+
 /* The same with AVX2 and FMA: four rows by one panel, eight accumulators. */
-__attribute__((target("avx2,fma"))) static void matmul_avx2(const float *x, size_t n, const kernels_dense *d, float *y, bool relu)
+__attribute__((target("avx2,fma,f16c"))) static void matmul_avx2(const float *x, size_t n, const kernels_dense *d, float *y,
+                                                                 bool relu, float *scratch)
 {
     size_t in = d->in, out = d->out;
     const __m256 zero = _mm256_setzero_ps();
     for (size_t jb = 0; jb < out / KERNELS_PANEL; jb++) {
-        const float *p = d->panels + jb * in * KERNELS_PANEL, *b = d->bias + jb * KERNELS_PANEL;
+        const float *p = widen_f16c(d, jb, scratch), *b = d->bias + jb * KERNELS_PANEL;
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         for (size_t r = 0; r < n; r += 4) {
             const float *x0 = x + r * in;
@@ -163,7 +242,7 @@ kernels_matmul_fn kernels_matmul(bool portable, const char **name)
 {
 #ifdef KERNELS_X86
     __builtin_cpu_init();
-    if (!portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (!portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
         *name = "avx2";
         return matmul_avx2;
     }
@@ -172,11 +251,14 @@ kernels_matmul_fn kernels_matmul(bool portable, const char **name)
     return matmul_generic;
 }
 
-void kernels_pack(const void *w, size_t in, size_t out, float *panels)
+void kernels_pack(const void *w, size_t in, size_t out, uint16_t *panels)
 {
     const unsigned char *src = w;
     for (size_t jb = 0; jb < out / KERNELS_PANEL; jb++)
         for (size_t k = 0; k < in; k++)
-            memcpy(panels + (jb * in + k) * KERNELS_PANEL, src + (k * out + jb * KERNELS_PANEL) * sizeof(float),
-                   KERNELS_PANEL * sizeof(float));
+            for (size_t c = 0; c < KERNELS_PANEL; c++) {
+                float v;
+                memcpy(&v, src + (k * out + jb * KERNELS_PANEL + c) * sizeof(float), sizeof v);
+                panels[(jb * in + k) * KERNELS_PANEL + c] = kernels_half_from_float(v);
+            }
 }

@@ -87,19 +87,21 @@ static void *xmalloc(size_t n)
 /* ------------------------------------------------------------ forward */
 
 typedef struct {
-    float *x, *h, *ln, *qkv, *ctx, *ffn, *scores, *pooled, *hidden;
+    float *x, *h, *ln, *qkv, *ctx, *ffn, *scores, *pooled, *hidden, *panel;
 } scratch;
 
 static scratch scratch_new(size_t tokens)
 {
     size_t t = tokens;
-    size_t sizes[] = {t * HID, t * HID, t * HID, t * 3 * HID, t * HID, t * FFN, t, HID, HID};
+    size_t sizes[] = {t * HID, t * HID, t * HID, t * 3 * HID, t * HID, t * FFN, t, HID, HID, FFN * KERNELS_PANEL};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
         total += (sizes[i] + 15) & ~(size_t)15;
-    float *base = xmalloc(total * sizeof(float)), *p = base;
+    float *base = aligned_alloc(64, total * sizeof(float)), *p = base; /* the kernels' panel scratch is read 32-byte aligned */
+    if (base == NULL)
+        abort();
     scratch s;
-    float **slots[] = {&s.x, &s.h, &s.ln, &s.qkv, &s.ctx, &s.ffn, &s.scores, &s.pooled, &s.hidden};
+    float **slots[] = {&s.x, &s.h, &s.ln, &s.qkv, &s.ctx, &s.ffn, &s.scores, &s.pooled, &s.hidden, &s.panel};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         *slots[i] = p;
         p += (sizes[i] + 15) & ~(size_t)15;
@@ -112,7 +114,7 @@ static scratch scratch_new(size_t tokens)
 static void attention(const use_lite *m, const layer *l, size_t n, scratch *s)
 {
     size_t d = l->d_in, hd = l->head_dim;
-    m->matmul(s->ln, n, &l->qkv, s->qkv, false);
+    m->matmul(s->ln, n, &l->qkv, s->qkv, false, s->panel);
     for (size_t t = 0; t < n; t++) /* the graph scales q before the product */
         for (size_t i = 0; i < d; i++)
             s->qkv[t * 3 * d + i] *= l->q_scale;
@@ -142,9 +144,9 @@ static void forward_layer(const use_lite *m, const layer *l, size_t n, scratch *
     /* s->x: the layer's input [n][d_in]; leaves its output [n][HID] there. */
     kernels_layer_norm(s->x, n, l->d_in, l->ln1_scale, l->ln1_bias, m->ln_eps, s->ln);
     attention(m, l, n, s);
-    m->matmul(s->ctx, n, &l->proj, s->h, false);
+    m->matmul(s->ctx, n, &l->proj, s->h, false, s->panel);
     if (l->residual.in != 0) {
-        m->matmul(s->x, n, &l->residual, s->ffn, false);
+        m->matmul(s->x, n, &l->residual, s->ffn, false, s->panel);
         for (size_t i = 0; i < n * HID; i++)
             s->h[i] += s->ffn[i];
     } else {
@@ -152,8 +154,8 @@ static void forward_layer(const use_lite *m, const layer *l, size_t n, scratch *
             s->h[i] += s->x[i];
     }
     kernels_layer_norm(s->h, n, HID, l->ln2_scale, l->ln2_bias, m->ln_eps, s->ln);
-    m->matmul(s->ln, n, &l->ffn1, s->ffn, true);
-    m->matmul(s->ffn, n, &l->ffn2, s->x, false);
+    m->matmul(s->ln, n, &l->ffn1, s->ffn, true, s->panel);
+    m->matmul(s->ffn, n, &l->ffn2, s->x, false, s->panel);
     for (size_t i = 0; i < n * HID; i++)
         s->x[i] += s->h[i];
 }
@@ -180,7 +182,7 @@ static void forward(const use_lite *m, const int32_t *ids, size_t n, scratch *s,
             s->pooled[i] += s->x[t * HID + i];
     for (size_t i = 0; i < HID; i++)
         s->pooled[i] /= (float)n;
-    m->matmul(s->pooled, 1, &m->hidden, s->hidden, false);
+    m->matmul(s->pooled, 1, &m->hidden, s->hidden, false, s->panel);
     float sq = 0;
     for (size_t i = 0; i < HID; i++) {
         out[i] = tanhf(s->hidden[i]);
@@ -443,7 +445,7 @@ static const float *copy_vec(arena *a, const tensor *t)
 
 static void pack(arena *a, const tensor *w, const tensor *b, size_t in, size_t out, kernels_dense *d)
 {
-    float *p = arena_take(a, in * out);
+    uint16_t *p = (uint16_t *)arena_take(a, (in * out + 1) / 2); /* half precision: two to a float's room */
     kernels_pack(w->data, in, out, p);
     d->in = in;
     d->out = out;
@@ -570,15 +572,18 @@ static int build(use_lite *m, const manifest *mf, char *why, size_t why_len)
     }
     m->max_tokens = (size_t)max_tokens;
     m->emb_rows = emb->dims[0];
-    /* What the arena holds, in floats, each piece rounded to 16. */
-    size_t need_floats = (emb->count + 15) + (TIMING + 15) + (HID * HID + 15) + (HID + 15);
+    /* What the arena holds, in floats, each piece rounded to 16; a matrix
+     * is half precision, two values to a float's room (M_FLOATS). */
+#define M_FLOATS(n) (((n) + 1) / 2 + 15)
+    size_t need_floats = (emb->count + 15) + (TIMING + 15) + M_FLOATS(HID * HID) + (HID + 15);
     for (int li = 0; li < LAYERS; li++) {
         size_t d = li == 0 ? EMB_DIM : HID;
-        need_floats += 2 * (d + 15) + (d * 3 * d + 15) + (3 * d + 15) + (d * HID + 15) + (HID + 15) + 2 * (HID + 15) +
-                       (HID * FFN + 15) + (FFN + 15) + (FFN * HID + 15) + (HID + 15);
+        need_floats += 2 * (d + 15) + M_FLOATS(d * 3 * d) + (3 * d + 15) + M_FLOATS(d * HID) + (HID + 15) + 2 * (HID + 15) +
+                       M_FLOATS(HID * FFN) + (FFN + 15) + M_FLOATS(FFN * HID) + (HID + 15);
         if (li == 0)
-            need_floats += (d * HID + 15) + (HID + 15);
+            need_floats += M_FLOATS(d * HID) + (HID + 15);
     }
+#undef M_FLOATS
     arena a = {aligned_alloc(64, ((need_floats * sizeof(float)) + 63) & ~(size_t)63), 0, need_floats};
     if (a.base == NULL)
         abort();
