@@ -14,8 +14,9 @@
  * agent_sync is the truth, and the sweep finds any org a lost job left
  * behind.
  *
- * Acks answer the reply subject the job came with (allow_responses in
- * deploy/nats/users.conf; never a $JS.ACK grant), as webhook-ingest's.
+ * The pulling and settling are libcommon/vx_pull.h's, as webhook-ingest's:
+ * acks answer the reply subject the job came with (allow_responses in
+ * deploy/nats/users.conf; never a $JS.ACK grant).
  */
 #ifndef TSYNC_CONSUMER_H
 #define TSYNC_CONSUMER_H
@@ -23,11 +24,10 @@
 #include <nats/nats.h>
 
 #include "settings.h"
+#include "vx_pull.h"
 #include "sync.h"
 
 #define TSYNC_DURABLE "tool-sync"
-
-typedef struct tsync_consumer tsync_consumer;
 
 typedef struct tsync_consumer_config {
     jsCtx *js;          /* the WORK stream must exist (vx_work_ensure_stream) */
@@ -35,15 +35,13 @@ typedef struct tsync_consumer_config {
     const tsync_settings *settings;
     tsync_reregistered_fn on_reregistered; /* may be NULL */
     void *arg;
-} tsync_consumer_config;
+} tsync_consumer_config; /* settings and arg outlive the consumer */
 
-/* Creates the consumer and its workers (settings->workers). Starts nothing. */
-tsync_consumer *tsync_consumer_create(const tsync_consumer_config *cfg);
-/* Creates or updates the durable, subscribes every worker and starts them. 0, or -1 (logged): then destroy it. */
-int tsync_consumer_start(tsync_consumer *c);
-/* Stops fetching; a sync in hand stops at its next Vapi retry wait (the job is handed back). Returns when every worker ended. */
-void tsync_consumer_stop(tsync_consumer *c);
-/* Stops c if it runs, then frees it. NULL is a no-op. */
-void tsync_consumer_destroy(tsync_consumer *c);
+/* Creates the consumer and its workers (settings->workers, each with its
+ * tsync_sync). Starts nothing. The caller owns it and runs it with
+ * vx_pull_start, vx_pull_stop (stops fetching; a sync in hand stops at its
+ * next Vapi retry wait and its job is handed back) and vx_pull_destroy.
+ * NULL (logged) on failure. */
+vx_pull *tsync_consumer_create(const tsync_consumer_config *cfg);
 
 #endif

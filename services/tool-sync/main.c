@@ -23,6 +23,7 @@
 #include "vx_listen.h"
 #include "vx_log.h"
 #include "vx_nats.h"
+#include "vx_pull.h"
 #include "vx_rpc.h"
 #include "vx_signal.h"
 #include "vx_work.h"
@@ -44,7 +45,7 @@ int main(void)
     vx_pg_health *health = NULL;
     tsync_sweep *sweep = NULL;
     vx_listener *stale = NULL;
-    tsync_consumer *consumer = NULL;
+    vx_pull *consumer = NULL;
 
     natsConnection *nc = vx_nats_connect(cfg.nats_url, SERVICE);
     if (!nc)
@@ -69,7 +70,7 @@ int main(void)
         goto out;
     tsync_consumer_config ccfg = {.js = js, .nc = nc, .settings = &cfg, .on_reregistered = tsync_sweep_wake, .arg = sweep};
     consumer = tsync_consumer_create(&ccfg);
-    if (tsync_consumer_start(consumer) != 0)
+    if (!consumer || vx_pull_start(consumer) != 0)
         goto out;
 
     vx_log_info(NULL, NULL, "tool-sync started");
@@ -78,8 +79,8 @@ int main(void)
     status = VX_EXIT_OK;
 
 out:
-    tsync_consumer_destroy(consumer); /* its syncs wake the sweep: before it */
-    vx_listener_destroy(stale);       /* so does the listener */
+    vx_pull_destroy(consumer);  /* its syncs wake the sweep: before it */
+    vx_listener_destroy(stale); /* so does the listener */
     tsync_sweep_destroy(sweep);
     if (health_sub) {
         natsSubscription_Unsubscribe(health_sub);

@@ -30,6 +30,7 @@
 #include "vx_listen.h"
 #include "vx_log.h"
 #include "vx_nats.h"
+#include "vx_pull.h"
 #include "vx_rpc.h"
 #include "vx_signal.h"
 #include "vx_vapi.h"
@@ -64,7 +65,7 @@ int main(void)
     jsCtx *js = NULL;
     natsSubscription *health_sub = NULL;
     vx_pg_health *health = NULL;
-    ingest_consumer *consumer = NULL;
+    vx_pull *consumer = NULL;
     ingest_purge *purge = NULL;
     ingest_relay *relay = NULL;
     ingest_reconcile *reconcile = NULL;
@@ -91,7 +92,7 @@ int main(void)
     ingest_consumer_config cfg = {
         .js = js, .nc = nc, .database_url = database_url, .workers = workers, .batch = batch, .orgs_changed = orgs_changed};
     consumer = ingest_consumer_create(&cfg);
-    if (ingest_consumer_start(consumer) != 0)
+    if (!consumer || vx_pull_start(consumer) != 0)
         goto out;
     purge = ingest_purge_create(database_url, parked_retention_days);
     if (ingest_purge_start(purge) != 0)
@@ -113,9 +114,9 @@ int main(void)
 out:
     ingest_reconcile_destroy(reconcile); /* before the listener its processor reads */
     ingest_purge_destroy(purge);
-    ingest_relay_destroy(relay);    /* before the JetStream context it publishes on */
-    ingest_consumer_stop(consumer); /* finishes in-flight messages */
-    ingest_consumer_destroy(consumer);
+    ingest_relay_destroy(relay); /* before the JetStream context it publishes on */
+    vx_pull_stop(consumer);      /* finishes in-flight messages */
+    vx_pull_destroy(consumer);
     if (health_sub) {
         natsSubscription_Unsubscribe(health_sub);
         natsSubscription_Destroy(health_sub);
