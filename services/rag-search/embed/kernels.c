@@ -53,6 +53,9 @@ uint16_t kernels_half_from_float(float f)
 
 typedef uint32_t v4u __attribute__((vector_size(16)));
 
+/* The inputs of a panel widened at a time: 128 × 16 floats, 8 KB, stay in L1. */
+#define KERNELS_KBLOCK 128
+
 /* Four halves widened with 4-wide vector operations (the portable path's
  * widening, which runs for every weight of a query, must not be a scalar
  * loop with branches): the 15 bits move up to float's place and the
@@ -85,104 +88,116 @@ float kernels_half_to_float(uint16_t h)
     return out[0];
 }
 
-/* Panel jb of d widened into scratch ([in][PANEL] floats). */
-static const float *widen_generic(const kernels_dense *d, size_t jb, float *scratch)
-{
-    const uint16_t *p = d->panels + jb * d->in * KERNELS_PANEL;
-    for (size_t i = 0; i < d->in * KERNELS_PANEL; i += 4)
-        widen4(p + i, scratch + i);
-    return scratch;
-}
-
 /* y[n][out] = x[n][in] · W + b (relu optional), portable: two rows by one
- * panel at a time, eight independent vector sums. */
+ * panel at a time, eight independent vector sums, over pieces of the panel
+ * widened into L1 scratch as matmul_avx2 does (see there). */
 static void matmul_generic(const float *x, size_t n, const kernels_dense *d, float *y, bool relu, float *scratch)
 {
     size_t in = d->in, out = d->out;
     for (size_t jb = 0; jb < out / KERNELS_PANEL; jb++) {
-        const float *p = widen_generic(d, jb, scratch), *b = d->bias + jb * KERNELS_PANEL;
-        for (size_t r = 0; r < n; r += 2) {
-            const float *x0 = x + r * in, *x1 = x + (r + 1 < n ? r + 1 : r) * in;
-            v4f a0 = v4f_load(b), a1 = v4f_load(b + 4), a2 = v4f_load(b + 8), a3 = v4f_load(b + 12);
-            v4f c0 = a0, c1 = a1, c2 = a2, c3 = a3;
-            for (size_t k = 0; k < in; k++) {
-                const float *w = p + k * KERNELS_PANEL;
-                v4f w0 = v4f_load(w), w1 = v4f_load(w + 4), w2 = v4f_load(w + 8), w3 = v4f_load(w + 12);
-                v4f s0 = {x0[k], x0[k], x0[k], x0[k]}, s1 = {x1[k], x1[k], x1[k], x1[k]};
-                a0 += s0 * w0;
-                a1 += s0 * w1;
-                a2 += s0 * w2;
-                a3 += s0 * w3;
-                c0 += s1 * w0;
-                c1 += s1 * w1;
-                c2 += s1 * w2;
-                c3 += s1 * w3;
-            }
-            v4f acc[2][4] = {{a0, a1, a2, a3}, {c0, c1, c2, c3}};
-            for (size_t i = 0; i < 2 && r + i < n; i++) {
-                float *yr = y + (r + i) * out + jb * KERNELS_PANEL;
-                for (size_t q = 0; q < 4; q++) {
-                    v4f v = acc[i][q];
-                    if (relu)
-                        for (int e = 0; e < 4; e++)
-                            v[e] = v[e] > 0 ? v[e] : 0;
-                    v4f_store(yr + 4 * q, v);
+        const uint16_t *half = d->panels + jb * in * KERNELS_PANEL;
+        const float *b = d->bias + jb * KERNELS_PANEL;
+        for (size_t k0 = 0; k0 < in; k0 += KERNELS_KBLOCK) {
+            size_t kn = in - k0 < KERNELS_KBLOCK ? in - k0 : KERNELS_KBLOCK;
+            for (size_t i = 0; i < kn * KERNELS_PANEL; i += 4)
+                widen4(half + k0 * KERNELS_PANEL + i, scratch + i);
+            bool first = k0 == 0, last = k0 + kn == in;
+            for (size_t r = 0; r < n; r += 2) {
+                size_t r1 = r + 1 < n ? r + 1 : r;
+                const float *x0 = x + r * in + k0, *x1 = x + r1 * in + k0;
+                float *y0 = y + r * out + jb * KERNELS_PANEL, *y1 = y + r1 * out + jb * KERNELS_PANEL;
+                const float *from0 = first ? b : y0, *from1 = first ? b : y1;
+                v4f a0 = v4f_load(from0), a1 = v4f_load(from0 + 4), a2 = v4f_load(from0 + 8), a3 = v4f_load(from0 + 12);
+                v4f c0 = v4f_load(from1), c1 = v4f_load(from1 + 4), c2 = v4f_load(from1 + 8), c3 = v4f_load(from1 + 12);
+                for (size_t k = 0; k < kn; k++) {
+                    const float *w = scratch + k * KERNELS_PANEL;
+                    v4f w0 = v4f_load(w), w1 = v4f_load(w + 4), w2 = v4f_load(w + 8), w3 = v4f_load(w + 12);
+                    v4f s0 = {x0[k], x0[k], x0[k], x0[k]}, s1 = {x1[k], x1[k], x1[k], x1[k]};
+                    a0 += s0 * w0;
+                    a1 += s0 * w1;
+                    a2 += s0 * w2;
+                    a3 += s0 * w3;
+                    c0 += s1 * w0;
+                    c1 += s1 * w1;
+                    c2 += s1 * w2;
+                    c3 += s1 * w3;
                 }
+                v4f acc[2][4] = {{a0, a1, a2, a3}, {c0, c1, c2, c3}};
+                float *ys[2] = {y0, y1};
+                for (size_t i = 0; i < 2 && r + i < n; i++)
+                    for (size_t q = 0; q < 4; q++) {
+                        v4f v = acc[i][q];
+                        if (last && relu)
+                            for (int e = 0; e < 4; e++)
+                                v[e] = v[e] > 0 ? v[e] : 0;
+                        v4f_store(ys[i] + 4 * q, v);
+                    }
             }
         }
     }
 }
 
 #ifdef KERNELS_X86
-/* Panel jb widened with F16C, eight at a time. */
-__attribute__((target("avx2,f16c"))) static const float *widen_f16c(const kernels_dense *d, size_t jb, float *scratch)
-{
-    const uint16_t *p = d->panels + jb * d->in * KERNELS_PANEL;
-    for (size_t i = 0; i < d->in * KERNELS_PANEL; i += 8)
-        _mm256_store_ps(scratch + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + i))));
-    return scratch;
-}
-
-/* The same with AVX2 and FMA: four rows by one panel, eight accumulators. */
+/* The same with AVX2, FMA and F16C: four rows by one panel, eight
+ * accumulators. The panel is widened KERNELS_KBLOCK inputs at a time into
+ * scratch that stays in L1, and every row block runs over that piece before
+ * the next is widened: widening the whole panel first wrote (and read back)
+ * 20 MB per question through L2, which cost as much as the products. The
+ * rows' sums wait in y between pieces — float stored and loaded exactly, so
+ * the result is bit for bit the one of a single pass. */
 __attribute__((target("avx2,fma,f16c"))) static void matmul_avx2(const float *x, size_t n, const kernels_dense *d, float *y,
                                                                  bool relu, float *scratch)
 {
     size_t in = d->in, out = d->out;
     const __m256 zero = _mm256_setzero_ps();
     for (size_t jb = 0; jb < out / KERNELS_PANEL; jb++) {
-        const float *p = widen_f16c(d, jb, scratch), *b = d->bias + jb * KERNELS_PANEL;
+        const uint16_t *half = d->panels + jb * in * KERNELS_PANEL;
+        const float *b = d->bias + jb * KERNELS_PANEL;
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        for (size_t r = 0; r < n; r += 4) {
-            const float *x0 = x + r * in;
-            const float *x1 = x + (r + 1 < n ? r + 1 : r) * in;
-            const float *x2 = x + (r + 2 < n ? r + 2 : r) * in;
-            const float *x3 = x + (r + 3 < n ? r + 3 : r) * in;
-            __m256 a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
-            for (size_t k = 0; k < in; k++) {
-                __m256 w0 = _mm256_load_ps(p + k * KERNELS_PANEL), w1 = _mm256_load_ps(p + k * KERNELS_PANEL + 8);
-                __m256 s = _mm256_broadcast_ss(x0 + k);
-                a00 = _mm256_fmadd_ps(s, w0, a00);
-                a01 = _mm256_fmadd_ps(s, w1, a01);
-                s = _mm256_broadcast_ss(x1 + k);
-                a10 = _mm256_fmadd_ps(s, w0, a10);
-                a11 = _mm256_fmadd_ps(s, w1, a11);
-                s = _mm256_broadcast_ss(x2 + k);
-                a20 = _mm256_fmadd_ps(s, w0, a20);
-                a21 = _mm256_fmadd_ps(s, w1, a21);
-                s = _mm256_broadcast_ss(x3 + k);
-                a30 = _mm256_fmadd_ps(s, w0, a30);
-                a31 = _mm256_fmadd_ps(s, w1, a31);
-            }
-            __m256 acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
-            for (size_t i = 0; i < 4 && r + i < n; i++) {
-                float *yr = y + (r + i) * out + jb * KERNELS_PANEL;
-                __m256 v0 = acc[i][0], v1 = acc[i][1];
-                if (relu) {
-                    v0 = _mm256_max_ps(v0, zero);
-                    v1 = _mm256_max_ps(v1, zero);
+        for (size_t k0 = 0; k0 < in; k0 += KERNELS_KBLOCK) {
+            size_t kn = in - k0 < KERNELS_KBLOCK ? in - k0 : KERNELS_KBLOCK;
+            for (size_t i = 0; i < kn * KERNELS_PANEL; i += 8)
+                _mm256_store_ps(scratch + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(half + k0 * KERNELS_PANEL + i))));
+            bool first = k0 == 0, last = k0 + kn == in;
+            for (size_t r = 0; r < n; r += 4) {
+                size_t rows[4] = {r, r + 1 < n ? r + 1 : r, r + 2 < n ? r + 2 : r, r + 3 < n ? r + 3 : r};
+                const float *x0 = x + rows[0] * in + k0, *x1 = x + rows[1] * in + k0;
+                const float *x2 = x + rows[2] * in + k0, *x3 = x + rows[3] * in + k0;
+                float *y0 = y + rows[0] * out + jb * KERNELS_PANEL, *y1 = y + rows[1] * out + jb * KERNELS_PANEL;
+                float *y2 = y + rows[2] * out + jb * KERNELS_PANEL, *y3 = y + rows[3] * out + jb * KERNELS_PANEL;
+                __m256 a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+                if (!first) {
+                    a00 = _mm256_loadu_ps(y0), a01 = _mm256_loadu_ps(y0 + 8);
+                    a10 = _mm256_loadu_ps(y1), a11 = _mm256_loadu_ps(y1 + 8);
+                    a20 = _mm256_loadu_ps(y2), a21 = _mm256_loadu_ps(y2 + 8);
+                    a30 = _mm256_loadu_ps(y3), a31 = _mm256_loadu_ps(y3 + 8);
                 }
-                _mm256_storeu_ps(yr, v0);
-                _mm256_storeu_ps(yr + 8, v1);
+                for (size_t k = 0; k < kn; k++) {
+                    __m256 w0 = _mm256_load_ps(scratch + k * KERNELS_PANEL), w1 = _mm256_load_ps(scratch + k * KERNELS_PANEL + 8);
+                    __m256 s = _mm256_broadcast_ss(x0 + k);
+                    a00 = _mm256_fmadd_ps(s, w0, a00);
+                    a01 = _mm256_fmadd_ps(s, w1, a01);
+                    s = _mm256_broadcast_ss(x1 + k);
+                    a10 = _mm256_fmadd_ps(s, w0, a10);
+                    a11 = _mm256_fmadd_ps(s, w1, a11);
+                    s = _mm256_broadcast_ss(x2 + k);
+                    a20 = _mm256_fmadd_ps(s, w0, a20);
+                    a21 = _mm256_fmadd_ps(s, w1, a21);
+                    s = _mm256_broadcast_ss(x3 + k);
+                    a30 = _mm256_fmadd_ps(s, w0, a30);
+                    a31 = _mm256_fmadd_ps(s, w1, a31);
+                }
+                __m256 acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+                float *ys[4] = {y0, y1, y2, y3};
+                for (size_t i = 0; i < 4 && r + i < n; i++) { /* a padding row (a copy of row r) is never written */
+                    __m256 v0 = acc[i][0], v1 = acc[i][1];
+                    if (last && relu) {
+                        v0 = _mm256_max_ps(v0, zero);
+                        v1 = _mm256_max_ps(v1, zero);
+                    }
+                    _mm256_storeu_ps(ys[i], v0);
+                    _mm256_storeu_ps(ys[i] + 8, v1);
+                }
             }
         }
     }
