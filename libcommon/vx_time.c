@@ -17,6 +17,7 @@
 #include <time.h>
 
 #define MS_PER_DAY 86400000LL
+#define US_PER_DAY 86400000000LL
 /* 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z in unix ms. */
 #define VX_TIME_MIN_MS (-62167219200000LL)
 #define VX_TIME_MAX_MS 253402300799999LL
@@ -78,6 +79,26 @@ static void put_digits(char *out, unsigned v, int width)
     }
 }
 
+/* Writes "YYYY-MM-DDTHH:MM:SS" (19 characters) of the day days since 1970
+ * and the second of that day. */
+static void put_date_time(char *out, int64_t days, unsigned second_of_day)
+{
+    int64_t y;
+    unsigned m, d;
+    vx_civil_from_days(days, &y, &m, &d);
+    put_digits(out, (unsigned)y, 4);
+    out[4] = '-';
+    put_digits(out + 5, m, 2);
+    out[7] = '-';
+    put_digits(out + 8, d, 2);
+    out[10] = 'T';
+    put_digits(out + 11, second_of_day / 3600, 2);
+    out[13] = ':';
+    put_digits(out + 14, second_of_day / 60 % 60, 2);
+    out[16] = ':';
+    put_digits(out + 17, second_of_day % 60, 2);
+}
+
 void vx_time_format_iso(int64_t unix_ms, char out[25])
 {
     if (unix_ms < VX_TIME_MIN_MS)
@@ -90,25 +111,26 @@ void vx_time_format_iso(int64_t unix_ms, char out[25])
         rem += MS_PER_DAY;
         days--;
     }
-    int64_t y;
-    unsigned m, d;
-    vx_civil_from_days(days, &y, &m, &d);
     unsigned ms_of_day = (unsigned)rem;
-    put_digits(out, (unsigned)y, 4);
-    out[4] = '-';
-    put_digits(out + 5, m, 2);
-    out[7] = '-';
-    put_digits(out + 8, d, 2);
-    out[10] = 'T';
-    put_digits(out + 11, ms_of_day / 3600000, 2);
-    out[13] = ':';
-    put_digits(out + 14, ms_of_day / 60000 % 60, 2);
-    out[16] = ':';
-    put_digits(out + 17, ms_of_day / 1000 % 60, 2);
+    put_date_time(out, days, ms_of_day / 1000);
     out[19] = '.';
     put_digits(out + 20, ms_of_day % 1000, 3);
     out[23] = 'Z';
     out[24] = '\0';
+}
+
+void vx_time_format_us(int64_t unix_us, char out[VX_TIME_US_LEN])
+{
+    if (unix_us < 0)
+        unix_us = 0;
+    if (unix_us > VX_TIME_US_MAX)
+        unix_us = VX_TIME_US_MAX;
+    int64_t us_of_day = unix_us % US_PER_DAY;
+    put_date_time(out, unix_us / US_PER_DAY, (unsigned)(us_of_day / 1000000));
+    out[19] = '.';
+    put_digits(out + 20, (unsigned)(us_of_day % 1000000), 6);
+    out[26] = 'Z';
+    out[27] = '\0';
 }
 
 /* Reads exactly n decimal digits at *p into *v and advances *p. */

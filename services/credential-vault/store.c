@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vx_audit.h"
 #include "vx_crypto.h"
 #include "vx_log.h"
 
@@ -66,6 +67,7 @@ bool store_provider_valid(const char *provider)
 
 void store_prepare(vx_pg *pg)
 {
+    vx_audit_prepare(pg);
     vx_pg_prepare(pg, "vault_read",
                   "WITH c AS (SELECT * FROM org_credentials WHERE org_id = $1::uuid AND provider = $2), "
                   "l AS (INSERT INTO credential_access_log (org_id, provider, caller, operation) "
@@ -84,9 +86,6 @@ void store_prepare(vx_pg *pg)
     vx_pg_prepare(pg, "vault_set_sync",
                   "UPDATE org_credentials SET sync_state = $3::jsonb WHERE org_id = $1::uuid AND provider = $2");
     vx_pg_prepare(pg, "vault_delete", "DELETE FROM org_credentials WHERE org_id = $1::uuid AND provider = $2");
-    vx_pg_prepare(pg, "vault_audit",
-                  "INSERT INTO audit_log (org_id, actor_user_id, actor_role, action, target_type, target_id, request_id)"
-                  " VALUES ($1::uuid, NULLIF($2, ''), NULLIF($3, ''), $4, 'integration', $5, NULLIF($6, ''))");
     vx_pg_prepare(pg, "vault_mark",
                   "UPDATE org_credentials SET status = $3, last_error = NULLIF($4, ''), "
                   "last_verified_at = CASE WHEN $3 = 'verified' THEN now() ELSE last_verified_at END "
@@ -288,11 +287,14 @@ store_status store_delete(vx_pg *pg, const char *request_id, const char *org_id,
 store_status store_audit(vx_pg *pg, const char *request_id, const char *org_id, const char *user_id, const char *role,
                          const char *action, const char *provider)
 {
-    const char *params[6] = {org_id, user_id, role, action, provider, request_id};
-    store_status st = write_as_org(pg, request_id, org_id, "vault_audit", 6, params);
-    if (st == STORE_ERROR)
-        vx_log_error(request_id, org_id, "integration change not audited", "action", action, "error", vx_pg_error(pg));
-    return st == STORE_ERROR ? STORE_ERROR : STORE_OK;
+    int begun = vx_pg_begin_org(pg, org_id);
+    if (begun == 0 && vx_audit_record_as(pg, request_id, org_id, user_id, role, action, "integration", provider, NULL) == 0 &&
+        vx_pg_commit(pg) == 0)
+        return STORE_OK;
+    vx_log_error(request_id, org_id, "integration change not audited", "action", action, "error", vx_pg_error(pg));
+    if (begun == 0)
+        vx_pg_rollback(pg);
+    return STORE_ERROR;
 }
 
 store_status store_mark(vx_pg *pg, const char *request_id, const char *org_id, const char *provider, const char *status,

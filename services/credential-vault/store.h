@@ -76,7 +76,7 @@ store_status store_write(vx_pg *pg, const keyring *k, const char *request_id, co
 store_status store_set_sync(vx_pg *pg, const char *request_id, const char *org_id, const char *provider, const char *sync_state);
 /* Deletes the credential. STORE_NOT_FOUND when there was none. */
 store_status store_delete(vx_pg *pg, const char *request_id, const char *org_id, const char *provider);
-/* Records an owner's integration change in the organization's audit log
+/* Records an owner's integration change in the organization's audit log (vx_audit.h)
  * (action "integration.<provider>_connected" …; user_id and role may be
  * NULL or "": the change was not a signed-in user's). Its own transaction,
  * after the change: a connect spans calls to the provider and to Vapi and

@@ -30,9 +30,9 @@
 #include <string.h>
 
 #include "agent_fields.h"
-#include "audit.h"
 #include "voxanne/v1/work.pb-c.h"
 #include "vx_access.h"
+#include "vx_audit.h"
 #include "vx_log.h"
 #include "vx_time.h"
 #include "vx_work.h"
@@ -370,7 +370,7 @@ static int save(vx_pg *pg, const vx_gateway_request *req, const agent_fields *f,
         (after = run(pg, req, STMT_GET, NULL, reply)) == NULL)
         goto out;
     details = changed_fields(PQgetvalue(before, 0, 0), PQgetvalue(after, 0, 0), version);
-    if (dashboard_audit_record(pg, req, "agent.updated", "agent", NULL, details) != 0) {
+    if (vx_audit_record(pg, req, "agent.updated", "agent", NULL, details) != 0) {
         write_failed(pg, req, "audit_record", reply);
         goto out;
     }

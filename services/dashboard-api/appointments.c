@@ -15,7 +15,7 @@
  * savepoint and answered 409 with the openings libcommon's vx_calendar
  * finds, in the same transaction (which then rolls back: nothing written).
  * Every other outcome of a request is one transaction too, its audit entry
- * (audit.h) included.
+ * (libcommon/vx_audit.h) included.
  *
  * Google Calendar. tool-router mirrors its bookings into the org's Google
  * calendar after the commit (an event per appointment, google_event_id),
@@ -38,9 +38,9 @@
 #include <cjson/cJSON.h>
 
 #include "appointment_fields.h"
-#include "audit.h"
 #include "call_filters.h"
 #include "vx_access.h"
+#include "vx_audit.h"
 #include "vx_calendar.h"
 #include "vx_log.h"
 #include "vx_query.h"
@@ -378,7 +378,7 @@ static void finish(write_ctx *w, const char *action, const char *id, const char 
 {
     const char *params[2] = {w->req->auth->org_id, id};
     PGresult *res = NULL;
-    if (action != NULL && dashboard_audit_record(w->pg, w->req, action, "appointment", id, details) != 0) {
+    if (action != NULL && vx_audit_record(w->pg, w->req, action, "appointment", id, details) != 0) {
         failed(w, "audit_record");
     } else if ((res = vx_pg_exec(w->pg, STMT_GET, 2, params)) == NULL || PQntuples(res) != 1) {
         failed(w, STMT_GET);

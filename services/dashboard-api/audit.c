@@ -1,13 +1,13 @@
 /*
- * audit: one insert, one keyset page (see audit.h).
+ * audit: one keyset page of the audit log (see audit.h).
  */
 #include "audit.h"
 
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "vx_access.h"
+#include "vx_audit.h"
 #include "vx_query.h"
 
 #define LIST_DEFAULT 50
@@ -15,9 +15,6 @@
 
 void dashboard_audit_prepare(vx_pg *pg)
 {
-    vx_pg_prepare(pg, "audit_record",
-                  "INSERT INTO audit_log (org_id, actor_user_id, actor_role, action, target_type, target_id, details, request_id)"
-                  " VALUES ($1::uuid, NULLIF($2, ''), NULLIF($3, ''), $4, $5, $6, COALESCE($7::jsonb, '{}'), NULLIF($8, ''))");
     /* One more row than the page ($4 + 1) tells whether another page follows:
      * the page is the first $4, and the next starts before its last id. */
     vx_pg_prepare(pg, "audit_list",
@@ -30,45 +27,15 @@ void dashboard_audit_prepare(vx_pg *pg)
                   " ORDER BY id DESC LIMIT $4::int + 1) e");
 }
 
-int dashboard_audit_record(vx_pg *pg, const vx_gateway_request *req, const char *action, const char *target_type,
-                           const char *target_id, const char *details_json)
-{
-    return dashboard_audit_record_as(pg, req, req->auth->org_id, req->auth->user_id, req->auth->role, action, target_type,
-                                     target_id, details_json);
-}
-
-int dashboard_audit_record_as(vx_pg *pg, const vx_gateway_request *req, const char *org_id, const char *user_id, const char *role,
-                              const char *action, const char *target_type, const char *target_id, const char *details_json)
-{
-    const char *params[8] = {org_id, user_id, role, action, target_type, target_id, details_json, req->request_id};
-    PGresult *res = vx_pg_exec(pg, "audit_record", 8, params);
-    if (res == NULL)
-        return -1;
-    PQclear(res);
-    return 0;
-}
-
-/* True when s is an action name as the table allows it ("thing.verb"). */
-static bool action_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64 || strchr(s, '.') == NULL)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' || s[i] == '.'))
-            return false;
-    return s[0] != '.' && s[n - 1] != '.' && strstr(s, "..") == NULL;
-}
-
 void dashboard_audit_list(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
     long limit = LIST_DEFAULT, before = 0;
-    char action[72];
+    char action[VX_AUDIT_ACTION_MAX + 8];
     const char *q = req->query;
     vx_query_status bs = vx_query_long(q, "before", 1, LONG_MAX, &before);
     vx_query_status as = vx_query_get(q, "action", action, sizeof action);
     if (vx_query_long(q, "limit", 1, LIST_MAX, &limit) == VX_QUERY_INVALID || bs == VX_QUERY_INVALID || as == VX_QUERY_INVALID ||
-        (as == VX_QUERY_OK && !action_ok(action))) {
+        (as == VX_QUERY_OK && !vx_audit_action_valid(action))) {
         vx_rpc_reply_error(reply, 400, "invalid_query",
                            "limit must be between 1 and 200, before an entry id, action an action name such as service.created.");
         return;

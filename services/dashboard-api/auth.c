@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit.h"
 #include "auth_fields.h"
 #include "passwords.h"
 #include "sessions.h"
+#include "vx_audit.h"
 #include "vx_log.h"
 #include "vx_validate.h"
 
@@ -220,7 +220,7 @@ void dashboard_auth_signup(vx_pg *pg, const vx_gateway_request *req, vx_rpc_repl
     vx_buf_putc(&organization, '}');
     int rc = sessions_start(pg, org_id, user_id, "owner", body.email, organization.data, &session);
     vx_buf_free(&organization);
-    if (rc != 0 || dashboard_audit_record_as(pg, req, org_id, user_id, "owner", "auth.signup", "user", user_id, NULL) != 0) {
+    if (rc != 0 || vx_audit_record_as(pg, req->request_id, org_id, user_id, "owner", "auth.signup", "user", user_id, NULL) != 0) {
         db_failed(pg, req, "signup session", reply);
         goto out;
     }
@@ -273,7 +273,7 @@ void dashboard_auth_login(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply
     const char *signed_in[2] = {user_id, keys.params[0]};
     PGresult *res = NULL;
     if (vx_pg_begin_org(pg, org_id) != 0 || sessions_start(pg, org_id, user_id, role, body.email, NULL, &session) != 0 ||
-        dashboard_audit_record_as(pg, req, org_id, user_id, role, "auth.login", "user", user_id, NULL) != 0 ||
+        vx_audit_record_as(pg, req->request_id, org_id, user_id, role, "auth.login", "user", user_id, NULL) != 0 ||
         (res = vx_pg_exec(pg, STMT_SIGNED_IN, 2, signed_in)) == NULL || vx_pg_commit(pg) != 0) {
         db_failed(pg, req, "login session", reply);
         goto out;
@@ -317,7 +317,8 @@ void dashboard_auth_refresh(vx_pg *pg, const vx_gateway_request *req, vx_rpc_rep
         const char *org_id = PQgetvalue(res, 0, 2), *user_id = PQgetvalue(res, 0, 1);
         vx_log_warn(req->request_id, org_id, "refresh token reused: session family revoked", "user", user_id);
         if (vx_pg_begin_org(pg, org_id) != 0 ||
-            dashboard_audit_record_as(pg, req, org_id, user_id, NULL, "auth.refresh_reuse_detected", "user", user_id, NULL) != 0 ||
+            vx_audit_record_as(pg, req->request_id, org_id, user_id, NULL, "auth.refresh_reuse_detected", "user", user_id, NULL) !=
+                0 ||
             vx_pg_commit(pg) != 0) {
             vx_log_error(req->request_id, org_id, "reuse not audited", "error", vx_pg_error(pg));
             vx_pg_rollback(pg);
@@ -348,7 +349,7 @@ void dashboard_auth_logout(vx_pg *pg, const vx_gateway_request *req, vx_rpc_repl
     if (PQntuples(res) == 1) {
         const char *org_id = PQgetvalue(res, 0, 0), *user_id = PQgetvalue(res, 0, 1);
         if (vx_pg_begin_org(pg, org_id) != 0 ||
-            dashboard_audit_record_as(pg, req, org_id, user_id, NULL, "auth.logout", "user", user_id, NULL) != 0 ||
+            vx_audit_record_as(pg, req->request_id, org_id, user_id, NULL, "auth.logout", "user", user_id, NULL) != 0 ||
             vx_pg_commit(pg) != 0) {
             vx_log_error(req->request_id, org_id, "sign-out not audited", "error", vx_pg_error(pg));
             vx_pg_rollback(pg);
@@ -419,7 +420,7 @@ void dashboard_auth_accept_invite(vx_pg *pg, const vx_gateway_request *req, vx_r
     char details[96];
     snprintf(details, sizeof(details), "{\"invitation_id\":\"%s\",\"role\":\"%s\"}", invitation_id, role);
     if (sessions_start(pg, org_id, user_id, role, email, NULL, &session) != 0 ||
-        dashboard_audit_record_as(pg, req, org_id, user_id, role, "team.invitation_accepted", "user", user_id, details) != 0 ||
+        vx_audit_record_as(pg, req->request_id, org_id, user_id, role, "team.invitation_accepted", "user", user_id, details) != 0 ||
         vx_pg_commit(pg) != 0) {
         db_failed(pg, req, "invitation session", reply);
         goto out;

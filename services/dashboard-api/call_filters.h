@@ -1,6 +1,6 @@
 /*
  * call_filters: the pure parts of the calls dashboard's query parameters —
- * time bounds, the list's cursor and the caller search — so calls.c only
+ * time bounds, where a page starts and the caller search — so calls.c only
  * maps them to statement parameters and answers. No I/O, no globals.
  *
  * Times. A bound is an ISO 8601 date ("2026-01-31", that day at 00:00 UTC)
@@ -8,16 +8,7 @@
  * "…+02:00", fraction optional): a time without an offset names no instant,
  * so it is refused rather than guessed. Years 1970 to 9999.
  *
- * Cursor. An opaque token for "the calls after this one" in the list's order
- * (created_at DESC, id DESC): base64url (no padding) of 33 bytes,
- *     version (1) | created_at, unix microseconds, big-endian (8) |
- *     id, the call's UUID (16) | check (8)
- * where check is the first 8 bytes of SHA-256("voxanne calls cursor" | org id
- * | the 25 bytes before it). It is not a secret and needs none: a forged one
- * can only name a position among the caller's own calls, which from/to name
- * anyway. The check makes a mistyped, truncated or edited token — or one
- * another organization was given — a clear 400 instead of a silently
- * different page.
+ * The list's cursor is libcommon's (vx_cursor.h, list CALL_FILTERS_CURSOR_LIST).
  */
 #ifndef DASHBOARD_CALL_FILTERS_H
 #define DASHBOARD_CALL_FILTERS_H
@@ -26,28 +17,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vx_time.h"
+
 /* Longest search text accepted (bytes of UTF-8). */
 #define CALL_FILTERS_SEARCH_MAX 100
 
-/* "YYYY-MM-DDTHH:MM:SS.ffffffZ" and its NUL. */
-#define CALL_FILTERS_TIME_LEN 28
+/* The calls list's name in its cursors (vx_cursor.h). */
+#define CALL_FILTERS_CURSOR_LIST "calls"
 
 /* Parses a bound (see above) into unix milliseconds. A date means the start
  * of that day, or with end_of_day its end (the next day's start): so
  * to=2026-01-31 takes in all of the 31st. False when s is not one. */
 bool call_filters_time(const char *s, bool end_of_day, int64_t *unix_ms);
-
-/* Writes unix microseconds (1970 to 9999) as "YYYY-MM-DDTHH:MM:SS.ffffffZ",
- * exactly as PostgreSQL reads a timestamptz back: no precision lost. */
-void call_filters_format_us(int64_t unix_us, char out[CALL_FILTERS_TIME_LEN]);
-
-/* The cursor of the call (created_at in unix microseconds, id a UUID) for
- * org_id: malloc'd, NUL-terminated. */
-char *call_filters_cursor_encode(const char *org_id, int64_t created_us, const char *id);
-/* Reads a cursor made by call_filters_cursor_encode for org_id: true with
- * *created_us and id (lower case, NUL-terminated) set, false for anything
- * else (garbage, another version, a failed check, another org's). */
-bool call_filters_cursor_decode(const char *org_id, const char *token, int64_t *created_us, char id[37]);
 
 /* Where a page of the list starts, exclusive, in the order (created_at
  * DESC, id DESC): after the cursor's call (cursor_us, cursor_id), or before
@@ -55,7 +36,7 @@ bool call_filters_cursor_decode(const char *org_id, const char *token, int64_t *
  * whichever comes first; ('infinity', the largest UUID) with neither. One
  * bound, so the index starts exactly there (calls.c's LIST_SQL says why). */
 void call_filters_page_start(bool has_to, int64_t to_ms, bool has_cursor, int64_t cursor_us, const char *cursor_id,
-                             char at[CALL_FILTERS_TIME_LEN], char id[37]);
+                             char at[VX_TIME_US_LEN], char id[37]);
 
 /* True when q is search text: 1 to CALL_FILTERS_SEARCH_MAX bytes of valid
  * UTF-8 without control characters. */

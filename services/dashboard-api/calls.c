@@ -26,6 +26,7 @@
 
 #include "call_filters.h"
 #include "vx_access.h"
+#include "vx_cursor.h"
 #include "vx_log.h"
 #include "vx_query.h"
 #include "vx_time.h"
@@ -281,10 +282,8 @@ static bool read_list_query(const vx_gateway_request *req, list_query *lq, vx_rp
     if (vx_query_long(q, "limit", 1, 100, &lq->limit) == VX_QUERY_INVALID)
         return refused(reply, "limit must be an integer from 1 to 100.");
 
-    char cursor[128];
-    st = vx_query_get(q, "cursor", cursor, sizeof(cursor));
-    if (st == VX_QUERY_INVALID ||
-        (st == VX_QUERY_OK && !call_filters_cursor_decode(req->auth->org_id, cursor, &lq->after_us, lq->after_id)))
+    st = vx_cursor_from_query(q, CALL_FILTERS_CURSOR_LIST, req->auth->org_id, &lq->after_us, lq->after_id);
+    if (st == VX_QUERY_INVALID)
         return refused(reply, "cursor is not a next_cursor this list gave: start again without it.");
     lq->has_cursor = st == VX_QUERY_OK;
     if (lq->has_cursor && lq->has_page)
@@ -340,7 +339,7 @@ void dashboard_calls_list(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply
         free(lq.phone_like);
         return;
     }
-    char from[25], to[25], after_at[CALL_FILTERS_TIME_LEN], after_id[37], limit_s[16], offset_s[24];
+    char from[25], to[25], after_at[VX_TIME_US_LEN], after_id[37], limit_s[16], offset_s[24];
     if (lq.has_from)
         vx_time_format_iso(lq.from_ms, from);
     if (lq.has_to)
@@ -376,7 +375,7 @@ void dashboard_calls_list(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply
     const char *total = vx_pg_value(res, 0, 4), *capped = vx_pg_value(res, 0, 5);
     char *next = NULL;
     if (more != NULL && strcmp(more, "t") == 0 && last_at != NULL && last_id != NULL)
-        next = call_filters_cursor_encode(req->auth->org_id, strtoll(last_at, NULL, 10), last_id);
+        next = vx_cursor_encode(CALL_FILTERS_CURSOR_LIST, req->auth->org_id, strtoll(last_at, NULL, 10), last_id);
     reply->status = 200;
     reply->content_type = "application/json";
     vx_buf_printf(&reply->body, "{\"calls\":%s,\"pagination\":{\"page\":", PQgetvalue(res, 0, 0));

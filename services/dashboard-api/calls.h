@@ -29,7 +29,7 @@
  *                empty is no search
  *   limit        1-100, default 20
  *   page         1-100000, default 1: offset paging, with a total
- *   cursor       next_cursor of the previous answer (call_filters.h): keyset
+ *   cursor       next_cursor of the previous answer (libcommon/vx_cursor.h): keyset
  *                paging, no offset and no count; not with page
  * Answer: {"calls": [...newest first...], "pagination": {"page", "limit",
  * "total", "total_capped"}, "next_cursor": "…" | null}. total is the number

@@ -25,7 +25,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "audit.h"
+#include "vx_audit.h"
 #include "vx_json.h"
 #include "vx_log.h"
 #include "vx_time.h"
@@ -235,7 +235,7 @@ static void record(vx_pg *pg, const vx_gateway_request *req, const char *id, con
     } else {
         /* Ids only: the call's row id is a UUID, Vapi's id is [A-Za-z0-9-] (vx_vapi_api_id_valid). */
         snprintf(details, sizeof(details), "{\"call_id\": \"%s\", \"vapi_call_id\": \"%s\"}", PQgetvalue(res, 0, 0), call->id);
-        if (dashboard_audit_record(pg, req, "contact.called", "contact", id, details) != 0)
+        if (vx_audit_record(pg, req, "contact.called", "contact", id, details) != 0)
             failed = "audit_record";
         else if (vx_pg_commit(pg) != 0)
             failed = "COMMIT";

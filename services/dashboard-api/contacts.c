@@ -10,7 +10,7 @@
  * and this module reads the rows under row-level security as every read.
  *
  * Writes run in a transaction under the org's claims (vx_pg_begin_org), each
- * statement also naming org_id, with their audit entry (audit.h:
+ * statement also naming org_id, with their audit entry (vx_audit.h:
  * contact.created / .updated / .deleted, the fields changed by name). Logs
  * and audit entries carry ids only: never a name, number, email or note.
  */
@@ -22,10 +22,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "audit.h"
 #include "contact_fields.h"
 #include "gdpr.h"
 #include "vx_access.h"
+#include "vx_audit.h"
 #include "vx_log.h"
 #include "vx_query.h"
 #include "vx_validate.h"
@@ -258,7 +258,7 @@ void dashboard_contacts_create(vx_pg *pg, const vx_gateway_request *req, vx_rpc_
         vx_pg_rollback(pg); /* nothing was written */
         reply_phone_taken(reply, taken);
         PQclear(taken);
-    } else if (dashboard_audit_record(pg, req, "contact.created", "contact", PQgetvalue(res, 0, 1), NULL) != 0) {
+    } else if (vx_audit_record(pg, req, "contact.created", "contact", PQgetvalue(res, 0, 1), NULL) != 0) {
         write_failed(pg, req, "audit_record", reply);
     } else if (vx_pg_commit(pg) != 0) {
         write_failed(pg, req, "COMMIT", reply);
@@ -313,7 +313,7 @@ void dashboard_contacts_update(vx_pg *pg, const vx_gateway_request *req, vx_rpc_
     } else if (PQntuples(res) == 0) {
         vx_pg_rollback(pg);
         vx_rpc_reply_error(reply, 404, "not_found", "No contact with this id.");
-    } else if (dashboard_audit_record(pg, req, "contact.updated", "contact", id, changed_fields(&f, &details)) != 0) {
+    } else if (vx_audit_record(pg, req, "contact.updated", "contact", id, changed_fields(&f, &details)) != 0) {
         write_failed(pg, req, "audit_record", reply);
     } else if (vx_pg_commit(pg) != 0) {
         write_failed(pg, req, "COMMIT", reply);
@@ -357,7 +357,7 @@ void dashboard_contacts_delete(vx_pg *pg, const vx_gateway_request *req, vx_rpc_
         vx_pg_rollback(pg);
         vx_rpc_reply_error(reply, 409, "contact_has_appointments",
                            "This contact has appointments, which deleting the contact would erase too. Nothing was deleted.");
-    } else if (dashboard_audit_record(pg, req, "contact.deleted", "contact", id, NULL) != 0) {
+    } else if (vx_audit_record(pg, req, "contact.deleted", "contact", id, NULL) != 0) {
         write_failed(pg, req, "audit_record", reply);
     } else if (vx_pg_commit(pg) != 0) {
         write_failed(pg, req, "COMMIT", reply);

@@ -19,6 +19,7 @@
  */
 #include "contacts_csv.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +28,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "audit.h"
 #include "contact_import.h"
 #include "csv.h"
+#include "vx_audit.h"
+#include "vx_cursor.h"
 #include "vx_log.h"
-#include "vx_query.h"
-#include "vx_validate.h"
 
 #define STMT_IMPORT_LOCK   "contacts_import_lock"
 #define STMT_IMPORT_UPSERT "contacts_import_upsert"
@@ -46,6 +46,8 @@
 #define EXPORT_MAX_BYTES (4u * 1024 * 1024)
 #define STR_(x)          #x
 #define STR(x)           STR_(x)
+/* The export's name in its cursors (vx_cursor.h): bound to the org and to this list. */
+#define EXPORT_CURSOR_LIST "contacts export"
 
 /* The export's columns, in the import's names (contact_import.h). */
 static const char *const EXPORT_HEADER[] = {"first_name", "last_name", "phone_number", "email", "notes", "lead_status"};
@@ -162,7 +164,7 @@ static int import_store(vx_pg *pg, const vx_gateway_request *req, const contact_
         snprintf(details, sizeof(details),
                  "{\"rows\":%zu,\"imported\":%ld,\"updated\":%ld,\"unchanged\":%ld,\"merged\":%zu,\"errors\":%zu}", imp->data_rows,
                  counts->imported, counts->updated, counts->unchanged, imp->merged, imp->nerrors);
-        if (dashboard_audit_record(pg, req, "contacts.imported", NULL, NULL, details) != 0) {
+        if (vx_audit_record(pg, req, "contacts.imported", NULL, NULL, details) != 0) {
             write_failed(pg, req, "audit_record", reply);
             return -1;
         }
@@ -229,31 +231,6 @@ void dashboard_contacts_import(vx_pg *pg, const vx_gateway_request *req, vx_rpc_
     contact_import_free(&imp);
 }
 
-/* Reads ?cursor=<microseconds>_<id> (as X-Next-Cursor gave it) into us and
- * id. Returns 1 when absent, 0 when read, -1 when it is no cursor. */
-static int read_cursor(const char *query, char us[24], char id[37])
-{
-    char cursor[80];
-    vx_query_status st = vx_query_get(query, "cursor", cursor, sizeof(cursor));
-    if (st == VX_QUERY_ABSENT)
-        return 1;
-    if (st != VX_QUERY_OK)
-        return -1;
-    const char *sep = strchr(cursor, '_');
-    if (sep == NULL)
-        return -1;
-    size_t n = (size_t)(sep - cursor), digits = cursor[0] == '-' ? 1 : 0;
-    if (n <= digits || n > 20 || strlen(sep + 1) != 36 || !vx_is_uuid(sep + 1, 36))
-        return -1;
-    for (size_t i = digits; i < n; i++)
-        if (cursor[i] < '0' || cursor[i] > '9')
-            return -1;
-    memcpy(us, cursor, n);
-    us[n] = '\0';
-    memcpy(id, sep + 1, 37);
-    return 0;
-}
-
 /* Appends the rows of res to csv (after its header) until the limits:
  * how many were written. */
 static int export_rows(const PGresult *res, vx_buf *csv)
@@ -276,14 +253,16 @@ static int export_rows(const PGresult *res, vx_buf *csv)
 
 void dashboard_contacts_export(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 {
+    const char *org = req->auth->org_id;
+    int64_t after_us = 0;
     char us[24], id[37];
-    int cur = read_cursor(req->query, us, id);
-    if (cur < 0) {
+    vx_query_status cur = vx_cursor_from_query(req->query, EXPORT_CURSOR_LIST, org, &after_us, id);
+    if (cur == VX_QUERY_INVALID) {
         vx_rpc_reply_error(reply, 400, "invalid_query", "cursor must be the X-Next-Cursor value of the previous part.");
         return;
     }
-    const char *org = req->auth->org_id;
-    const char *params[3] = {org, cur == 0 ? us : NULL, cur == 0 ? id : NULL};
+    snprintf(us, sizeof(us), "%" PRId64, after_us);
+    const char *params[3] = {org, cur == VX_QUERY_OK ? us : NULL, cur == VX_QUERY_OK ? id : NULL};
     PGresult *res = NULL;
     if (vx_pg_begin_org(pg, org) != 0 || (res = vx_pg_exec(pg, STMT_EXPORT, 3, params)) == NULL) {
         write_failed(pg, req, STMT_EXPORT, reply);
@@ -293,12 +272,13 @@ void dashboard_contacts_export(vx_pg *pg, const vx_gateway_request *req, vx_rpc_
     csv_write_record(&csv, EXPORT_HEADER, EXPORT_COLUMNS);
     int written = export_rows(res, &csv);
     bool more = written < PQntuples(res);
-    char details[96], next[64] = "";
+    char details[96], *next = NULL;
     snprintf(details, sizeof(details), "{\"rows\":%d,\"more\":%s}", written, more ? "true" : "false");
     if (more) /* the last row written: the next part starts after it */
-        snprintf(next, sizeof(next), "%s_%s", PQgetvalue(res, written - 1, 7), PQgetvalue(res, written - 1, 6));
+        next = vx_cursor_encode(EXPORT_CURSOR_LIST, org, strtoll(PQgetvalue(res, written - 1, 7), NULL, 10),
+                                PQgetvalue(res, written - 1, 6));
     PQclear(res);
-    if (dashboard_audit_record(pg, req, "contacts.exported", NULL, NULL, details) != 0) {
+    if (vx_audit_record(pg, req, "contacts.exported", NULL, NULL, details) != 0) {
         write_failed(pg, req, "audit_record", reply);
     } else if (vx_pg_commit(pg) != 0) {
         write_failed(pg, req, "COMMIT", reply);
@@ -320,5 +300,6 @@ void dashboard_contacts_export(vx_pg *pg, const vx_gateway_request *req, vx_rpc_
         if (more)
             vx_rpc_reply_header(reply, "x-next-cursor", next);
     }
+    free(next);
     vx_buf_free(&csv);
 }

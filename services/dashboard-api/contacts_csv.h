@@ -32,8 +32,9 @@
  *        against formula injection (csv.h). One answer holds at most
  *        10,000 contacts (an importable file) and about 4 MiB; when more
  *        remain, the X-Next-Cursor header holds the cursor of the next part
- *        (GET again with ?cursor=<it>). 400 invalid_query for a cursor that
- *        is not one.
+ *        (GET again with ?cursor=<it>; libcommon/vx_cursor.h, bound to the
+ *        org and this export). 400 invalid_query for a cursor that is not
+ *        one.
  *
  * Both write an audit entry in the transaction of what they did
  * (contacts.imported with the counts, contacts.exported with the number of

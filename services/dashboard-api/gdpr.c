@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit.h"
 #include "vx_access.h"
+#include "vx_audit.h"
 #include "vx_log.h"
 #include "vx_query.h"
 #include "vx_validate.h"
@@ -208,7 +208,7 @@ void dashboard_gdpr_export(vx_pg *pg, const vx_gateway_request *req, vx_rpc_repl
         vx_pg_rollback(pg);
         vx_rpc_reply_error(reply, 500, "export_too_large",
                            "This contact's data is too large to export in one document. Ask the operator for it.");
-    } else if (dashboard_audit_record(pg, req, "contact.gdpr_export", "contact", id, NULL) != 0) {
+    } else if (vx_audit_record(pg, req, "contact.gdpr_export", "contact", id, NULL) != 0) {
         failed(pg, req, "audit_record", what, reply);
     } else if (vx_pg_commit(pg) != 0) {
         failed(pg, req, "COMMIT", what, reply);
@@ -283,7 +283,7 @@ void dashboard_gdpr_erase(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply
     } else {
         /* Ids and counts only: nothing of who they were. */
         vx_buf_printf(&details, "{%s}", counts.data);
-        if (dashboard_audit_record(pg, req, "contact.gdpr_erase", "contact", id, details.data) != 0) {
+        if (vx_audit_record(pg, req, "contact.gdpr_erase", "contact", id, details.data) != 0) {
             failed(pg, req, "audit_record", what, reply);
         } else if (vx_pg_commit(pg) != 0) {
             failed(pg, req, "COMMIT", what, reply);

@@ -29,6 +29,7 @@
 #include "services.h"
 #include "settings.h"
 #include "team.h"
+#include "vx_audit.h"
 #include "vx_log.h"
 #include "vx_nats.h"
 #include "vx_pg.h"
@@ -155,6 +156,7 @@ dashboard_worker *dashboard_worker_create(const char *database_url)
         abort();
     w->pg = vx_pg_create(database_url);
     vx_access_prepare(w->pg);
+    vx_audit_prepare(w->pg);
     dashboard_agent_prepare(w->pg);
     dashboard_appointments_prepare(w->pg);
     dashboard_audit_prepare(w->pg);

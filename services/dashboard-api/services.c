@@ -26,9 +26,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit.h"
 #include "service_fields.h"
 #include "vx_access.h"
+#include "vx_audit.h"
 #include "vx_log.h"
 #include "vx_query.h"
 #include "vx_validate.h"
@@ -112,8 +112,7 @@ static PGresult *write_one(vx_pg *pg, const vx_gateway_request *req, const char 
         write_failed(pg, req, stmt, reply);
         return NULL;
     }
-    if (PQntuples(res) > 0 &&
-        dashboard_audit_record(pg, req, action, "service", id != NULL ? id : vx_pg_value(res, 0, 1), NULL) != 0) {
+    if (PQntuples(res) > 0 && vx_audit_record(pg, req, action, "service", id != NULL ? id : vx_pg_value(res, 0, 1), NULL) != 0) {
         PQclear(res);
         write_failed(pg, req, "audit_record", reply);
         return NULL;
@@ -236,7 +235,7 @@ void dashboard_services_delete(vx_pg *pg, const vx_gateway_request *req, vx_rpc_
                            "(PATCH with {\"active\": false}): the agent stops offering it and the appointments keep it.");
         return;
     }
-    if (dashboard_audit_record(pg, req, "service.deleted", "service", id, NULL) != 0) {
+    if (vx_audit_record(pg, req, "service.deleted", "service", id, NULL) != 0) {
         write_failed(pg, req, "audit_record", reply);
         return;
     }

@@ -21,9 +21,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit.h"
 #include "service_fields.h"
 #include "vx_access.h"
+#include "vx_audit.h"
 #include "vx_json.h"
 #include "vx_log.h"
 
@@ -192,7 +192,7 @@ void dashboard_settings_notifications_put(vx_pg *pg, const vx_gateway_request *r
         if (given[i] != NULL)
             snprintf(details + strlen(details), sizeof details - strlen(details), "%s\"%s\"", n++ ? "," : "", FIELDS[i].key);
     snprintf(details + strlen(details), sizeof details - strlen(details), "]}");
-    if (dashboard_audit_record(pg, req, "settings.notifications.updated", "settings", NULL, details) != 0) {
+    if (vx_audit_record(pg, req, "settings.notifications.updated", "settings", NULL, details) != 0) {
         PQclear(res);
         write_failed(pg, req, "audit_record", reply);
         return;

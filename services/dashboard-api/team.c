@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit.h"
 #include "auth_fields.h"
 #include "sessions.h"
 #include "vx_access.h"
+#include "vx_audit.h"
 #include "vx_log.h"
 #include "vx_validate.h"
 
@@ -122,7 +122,7 @@ static bool begin(vx_pg *pg, const vx_gateway_request *req, vx_rpc_reply *reply)
 static void finish(vx_pg *pg, const vx_gateway_request *req, const char *action, const char *target_type, const char *target_id,
                    const char *details, unsigned status, const char *json, vx_rpc_reply *reply)
 {
-    if (dashboard_audit_record(pg, req, action, target_type, target_id, details) != 0) {
+    if (vx_audit_record(pg, req, action, target_type, target_id, details) != 0) {
         write_failed(pg, req, "audit", reply);
         return;
     }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vx_audit.h"
 #include "vx_buf.h"
 #include "vx_crypto.h"
 #include "vx_log.h"
@@ -35,8 +36,28 @@
     " 'characters', d.characters, 'embedding_model', d.embedding_model, 'created_at', d.created_at,"                               \
     " 'updated_at', d.updated_at)"
 
+/*
+ * One page of the list: up to limit + 1 documents after the position
+ * ($3, $4), straight from kb_documents_org_created_idx (org_id, created_at
+ * DESC, id DESC; migrations/0020) — the row comparison is the index's
+ * bound, so a page deep in the list reads a page's worth of the index, and
+ * the one extra row only tells whether another page follows. Then the
+ * page's JSON, and its last document's created_at (unix microseconds,
+ * exact: extract(epoch) is numeric) and id when another page follows.
+ */
+const char STORE_DOCUMENT_LIST_SQL[] =
+    "WITH page AS MATERIALIZED (SELECT d.created_at, d.id, " DOC_JSON " AS j FROM kb_documents d"
+    " WHERE d.org_id = $1::uuid AND (d.created_at, d.id) < ($3::timestamptz, $4::uuid)"
+    " ORDER BY d.created_at DESC, d.id DESC LIMIT $2::integer + 1),"
+    " shown AS (SELECT created_at, id, j FROM page ORDER BY created_at DESC, id DESC LIMIT $2::integer),"
+    " last AS (SELECT created_at, id FROM shown WHERE (SELECT count(*) FROM page) > $2::integer"
+    " ORDER BY created_at, id LIMIT 1)"
+    " SELECT (SELECT coalesce(json_agg(j ORDER BY created_at DESC, id DESC), '[]'::json)::text FROM shown),"
+    " (SELECT (extract(epoch FROM created_at) * 1000000)::bigint FROM last), (SELECT id::text FROM last)";
+
 void store_prepare(vx_pg *pg)
 {
+    vx_audit_prepare(pg);
     vx_pg_prepare(pg, STMT_VERSIONS, "SELECT org_id, id, version FROM kb_documents_versions() ORDER BY org_id, id");
     vx_pg_prepare(pg, STMT_LOAD,
                   "SELECT d.version, c.id, c.heading, c.content,"
@@ -53,12 +74,9 @@ void store_prepare(vx_pg *pg)
                   " SELECT $1::uuid, $2::uuid, (t.ord - 1)::integer, coalesce(t.c->>'h', ''), t.c->>'c'"
                   " FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS t(c, ord)");
     vx_pg_prepare(pg, STMT_EXISTING, "SELECT " DOC_JSON "::text FROM kb_documents d WHERE d.org_id = $1::uuid AND d.sha256 = $2");
-    vx_pg_prepare(pg, STMT_LIST,
-                  "SELECT coalesce(json_agg(j ORDER BY created_at DESC, id DESC), '[]'::json)::text FROM"
-                  " (SELECT " DOC_JSON " AS j, d.created_at, d.id FROM kb_documents d WHERE d.org_id = $1::uuid"
-                  "  ORDER BY d.created_at DESC, d.id DESC LIMIT $2::integer) s");
+    vx_pg_prepare(pg, STMT_LIST, STORE_DOCUMENT_LIST_SQL);
     vx_pg_prepare(pg, STMT_GET, "SELECT " DOC_JSON "::text FROM kb_documents d WHERE d.org_id = $1::uuid AND d.id = $2::uuid");
-    vx_pg_prepare(pg, STMT_DELETE, "DELETE FROM kb_documents WHERE org_id = $1::uuid AND id = $2::uuid RETURNING id");
+    vx_pg_prepare(pg, STMT_DELETE, "DELETE FROM kb_documents WHERE org_id = $1::uuid AND id = $2::uuid RETURNING id, title");
     vx_pg_prepare(pg, STMT_DUE, "SELECT org_id, id FROM kb_documents_due($1, $2::integer)");
     vx_pg_prepare(pg, STMT_CLAIM,
                   "UPDATE kb_documents SET claimed_until = now() + make_interval(secs => $4::integer), attempts = attempts + 1"
@@ -96,17 +114,25 @@ static store_status failed(vx_pg *pg, const char *org_id, const char *what)
     return transient ? STORE_UNAVAILABLE : STORE_ERROR;
 }
 
+/* Opens a transaction (writes) or a read scope under org_id's claims. */
+static store_status begin(vx_pg *pg, const char *org_id, bool writes)
+{
+    int begun = writes ? vx_pg_begin_org(pg, org_id) : vx_pg_begin_org_reads(pg, org_id);
+    if (begun != 0) {
+        vx_log_error(NULL, org_id, "knowledge base transaction could not begin", "error", vx_pg_error(pg));
+        return STORE_UNAVAILABLE;
+    }
+    return STORE_OK;
+}
+
 /* One statement under org_id's claims, its own transaction. *res is the
  * result (caller clears) on STORE_OK. */
 static store_status run_in_org(vx_pg *pg, const char *org_id, bool writes, const char *stmt, int n, const char *const *params,
                                PGresult **res)
 {
     *res = NULL;
-    int begun = writes ? vx_pg_begin_org(pg, org_id) : vx_pg_begin_org_reads(pg, org_id);
-    if (begun != 0) {
-        vx_log_error(NULL, org_id, "knowledge base transaction could not begin", "error", vx_pg_error(pg));
+    if (begin(pg, org_id, writes) != STORE_OK)
         return STORE_UNAVAILABLE;
-    }
     *res = vx_pg_exec(pg, stmt, n, params);
     if (*res == NULL)
         return failed(pg, org_id, stmt);
@@ -191,27 +217,53 @@ store_status store_load_document(vx_pg *pg, const char *org_id, const char *doc_
     return STORE_OK;
 }
 
-store_status store_document_create(vx_pg *pg, const store_upload *u, char **json)
+/* The details of a document's audit entry: its name and, for an upload,
+ * its kind and size — never its content. malloc'd. */
+static char *audit_details(const char *title, const char *kind, size_t byte_size)
+{
+    vx_buf b = VX_BUF_INIT;
+    vx_buf_puts(&b, "{\"name\":");
+    vx_buf_json_string(&b, title, strlen(title));
+    if (kind != NULL) {
+        vx_buf_puts(&b, ",\"kind\":");
+        vx_buf_json_string(&b, kind, strlen(kind));
+        vx_buf_printf(&b, ",\"byte_size\":%zu", byte_size);
+    }
+    vx_buf_putc(&b, '}');
+    return vx_buf_steal(&b);
+}
+
+/* The document's audit entry, in the open transaction (the caller rolls
+ * back when it fails). */
+static int audit(vx_pg *pg, const vx_gateway_request *req, const char *action, const char *id, const char *title, const char *kind,
+                 size_t byte_size)
+{
+    char *details = audit_details(title, kind, byte_size);
+    int rc = vx_audit_record(pg, req, action, STORE_AUDIT_TARGET, id, details);
+    free(details);
+    return rc;
+}
+
+store_status store_document_create(vx_pg *pg, const vx_gateway_request *req, const store_upload *u, char **json)
 {
     *json = NULL;
+    const char *org_id = req->auth->org_id;
     char size[24], chunks[24], characters[24];
     snprintf(size, sizeof(size), "%zu", u->byte_size);
     snprintf(chunks, sizeof(chunks), "%zu", u->nchunks);
     snprintf(characters, sizeof(characters), "%zu", u->characters);
-    if (vx_pg_begin_org(pg, u->org_id) != 0) {
-        vx_log_error(NULL, u->org_id, "knowledge base transaction could not begin", "error", vx_pg_error(pg));
+    if (begin(pg, org_id, true) != STORE_OK)
         return STORE_UNAVAILABLE;
-    }
-    const char *p[7] = {u->org_id, u->title, u->content_type, size, u->sha256, chunks, characters};
+    const char *p[7] = {org_id, u->title, u->content_type, size, u->sha256, chunks, characters};
     PGresult *res = vx_pg_exec(pg, STMT_CREATE, 7, p);
     if (res == NULL)
-        return failed(pg, u->org_id, STMT_CREATE);
-    if (PQntuples(res) == 0) { /* the same bytes are there already */
+        return failed(pg, org_id, STMT_CREATE);
+    if (PQntuples(res) == 0) { /* the same bytes are there already: nothing changes, nothing is audited */
         PQclear(res);
-        const char *e[2] = {u->org_id, u->sha256};
+        const char *e[2] = {org_id, u->sha256};
         res = vx_pg_exec(pg, STMT_EXISTING, 2, e);
         if (res == NULL)
-            return failed(pg, u->org_id, STMT_EXISTING);
+            return failed(pg, org_id, STMT_EXISTING);
         store_status st = PQntuples(res) == 1 ? STORE_EXISTS : STORE_ERROR;
         if (st == STORE_EXISTS && (*json = strdup(PQgetvalue(res, 0, 0))) == NULL)
             abort();
@@ -225,6 +277,10 @@ store_status store_document_create(vx_pg *pg, const store_upload *u, char **json
     PQclear(res);
     if (doc == NULL)
         abort();
+    if (audit(pg, req, STORE_AUDIT_ADDED, id, u->title, u->kind, u->byte_size) != 0) {
+        free(doc);
+        return failed(pg, org_id, "audit_log");
+    }
     vx_buf body = VX_BUF_INIT;
     vx_buf_putc(&body, '[');
     for (size_t i = 0; i < u->nchunks; i++) {
@@ -235,17 +291,17 @@ store_status store_document_create(vx_pg *pg, const store_upload *u, char **json
         vx_buf_putc(&body, '}');
     }
     vx_buf_putc(&body, ']');
-    const char *c[3] = {u->org_id, id, body.data};
+    const char *c[3] = {org_id, id, body.data};
     res = vx_pg_exec(pg, STMT_CHUNKS, 3, c);
     vx_buf_free(&body);
     if (res == NULL) {
         free(doc);
-        return failed(pg, u->org_id, STMT_CHUNKS);
+        return failed(pg, org_id, STMT_CHUNKS);
     }
     PQclear(res);
     if (vx_pg_commit(pg) != 0) {
         free(doc);
-        return failed(pg, u->org_id, "COMMIT");
+        return failed(pg, org_id, "COMMIT");
     }
     *json = doc;
     return STORE_OK;
@@ -269,12 +325,28 @@ static store_status json_of(vx_pg *pg, const char *org_id, const char *stmt, int
     return STORE_OK;
 }
 
-store_status store_document_list(vx_pg *pg, const char *org_id, int limit, char **json)
+store_status store_document_list(vx_pg *pg, const char *org_id, int limit, const char *after_at, const char *after_id,
+                                 store_page *out)
 {
+    memset(out, 0, sizeof(*out));
     char l[16];
     snprintf(l, sizeof(l), "%d", limit);
-    const char *p[2] = {org_id, l};
-    return json_of(pg, org_id, STMT_LIST, 2, p, json);
+    /* The first page: after every document (no id sorts above the largest). */
+    const char *p[4] = {org_id, l, after_at != NULL ? after_at : "infinity",
+                        after_id != NULL ? after_id : "ffffffff-ffff-ffff-ffff-ffffffffffff"};
+    PGresult *res;
+    store_status st = run_in_org(pg, org_id, false, STMT_LIST, 4, p, &res);
+    if (st != STORE_OK)
+        return st;
+    if ((out->json = strdup(PQgetvalue(res, 0, 0))) == NULL)
+        abort();
+    out->more = !PQgetisnull(res, 0, 1) && !PQgetisnull(res, 0, 2);
+    if (out->more) {
+        out->last_us = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        snprintf(out->last_id, sizeof(out->last_id), "%s", PQgetvalue(res, 0, 2));
+    }
+    PQclear(res);
+    return STORE_OK;
 }
 
 store_status store_document_get(vx_pg *pg, const char *org_id, const char *id, char **json)
@@ -283,16 +355,27 @@ store_status store_document_get(vx_pg *pg, const char *org_id, const char *id, c
     return json_of(pg, org_id, STMT_GET, 2, p, json);
 }
 
-store_status store_document_delete(vx_pg *pg, const char *org_id, const char *id)
+store_status store_document_delete(vx_pg *pg, const vx_gateway_request *req, const char *id)
 {
+    const char *org_id = req->auth->org_id;
+    if (begin(pg, org_id, true) != STORE_OK)
+        return STORE_UNAVAILABLE;
     const char *p[2] = {org_id, id};
-    PGresult *res;
-    store_status st = run_in_org(pg, org_id, true, STMT_DELETE, 2, p, &res);
-    if (st != STORE_OK)
-        return st;
-    st = PQntuples(res) == 1 ? STORE_OK : STORE_NOT_FOUND;
+    PGresult *res = vx_pg_exec(pg, STMT_DELETE, 2, p);
+    if (res == NULL)
+        return failed(pg, org_id, STMT_DELETE);
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        vx_pg_rollback(pg);
+        return STORE_NOT_FOUND;
+    }
+    int rc = audit(pg, req, STORE_AUDIT_DELETED, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), NULL, 0);
     PQclear(res);
-    return st;
+    if (rc != 0)
+        return failed(pg, org_id, "audit_log");
+    if (vx_pg_commit(pg) != 0)
+        return failed(pg, org_id, "COMMIT");
+    return STORE_OK;
 }
 
 store_status store_due(vx_pg *pg, const char *model, int max, store_due_doc *out, size_t *n)

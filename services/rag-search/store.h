@@ -4,6 +4,7 @@
  * Every statement that reads or writes an org's rows runs under that org's
  * claims (row-level security); the two cross-org look-ups
  * (kb_documents_versions, kb_documents_due) reveal only ids and versions.
+ * The owner's uploads and deletions are audited (below).
  * Vectors travel as hex of little-endian float32 (bytea).
  *
  * Thread safety: as vx_pg — one handle per thread.
@@ -12,11 +13,13 @@
 #define RAG_SEARCH_STORE_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "index/kb_index.h"
 #include "vx_pg.h"
+#include "vx_rpc.h"
 
 typedef enum {
     STORE_OK = 0,
@@ -41,30 +44,58 @@ store_status store_versions(vx_pg *pg, store_version **out, size_t *n);
 store_status store_load_document(vx_pg *pg, const char *org_id, const char *doc_id, const char *model, int dim, analyzer *a,
                                  kb_doc **out);
 
-/* ---- uploads and the owner's routes (JSON built by PostgreSQL) ---- */
+/* ---- uploads and the owner's routes (JSON built by PostgreSQL) ----
+ *
+ * An upload that stores a document and a deletion each write their audit
+ * entry (libcommon/vx_audit.h) in the same transaction, for req's user:
+ * STORE_AUDIT_ADDED with details {"name", "kind", "byte_size"},
+ * STORE_AUDIT_DELETED with {"name"}, both targeting STORE_AUDIT_TARGET and
+ * the document's id. A change that fails leaves no entry, and an entry that
+ * cannot be written fails the change. Never the document's content. */
+#define STORE_AUDIT_ADDED   "knowledge_base.document_added"
+#define STORE_AUDIT_DELETED "knowledge_base.document_deleted"
+#define STORE_AUDIT_TARGET  "kb_document"
+
 typedef struct store_chunk {
     const char *heading;
     const char *content;
 } store_chunk;
 typedef struct store_upload {
-    const char *org_id;
     const char *title;
     const char *content_type;
+    const char *kind; /* for the audit entry: "text", "markdown" or "pdf" */
     size_t byte_size;
     const char *sha256; /* hex */
     size_t characters;
     const store_chunk *chunks;
     size_t nchunks;
 } store_upload;
-/* Stores the document and its chunks in one transaction. *json (malloc'd)
- * is the document as the routes show it: the new one (STORE_OK) or the one
- * uploaded before with the same bytes (STORE_EXISTS). */
-store_status store_document_create(vx_pg *pg, const store_upload *u, char **json);
-/* The org's documents, newest first, at most limit: a JSON array. */
-store_status store_document_list(vx_pg *pg, const char *org_id, int limit, char **json);
+/* Stores the document and its chunks in req's org, in one transaction with
+ * its audit entry. *json (malloc'd) is the document as the routes show it:
+ * the new one (STORE_OK) or the one uploaded before with the same bytes
+ * (STORE_EXISTS: nothing stored, nothing audited). */
+store_status store_document_create(vx_pg *pg, const vx_gateway_request *req, const store_upload *u, char **json);
+
+/* One page of the org's documents, newest first (created_at DESC, id DESC). */
+typedef struct store_page {
+    char *json;       /* the page's documents: a JSON array, malloc'd */
+    bool more;        /* another page follows, after the last one shown: */
+    int64_t last_us;  /* its created_at, unix microseconds */
+    char last_id[37]; /* its id */
+} store_page;
+/* At most limit documents after the position (after_at, a timestamptz's
+ * text, and after_id: a previous page's last document), or from the newest
+ * when both are NULL. STORE_OK with out filled (free out->json). */
+store_status store_document_list(vx_pg *pg, const char *org_id, int limit, const char *after_at, const char *after_id,
+                                 store_page *out);
+/* The list's statement, for the plan test: $1 org, $2 limit, $3 after_at,
+ * $4 after_id. Its one row: the page (JSON), then the last document's
+ * created_at (unix microseconds) and id when another page follows, else
+ * NULL and NULL. */
+extern const char STORE_DOCUMENT_LIST_SQL[];
 store_status store_document_get(vx_pg *pg, const char *org_id, const char *id, char **json);
-/* Deletes the document and its chunks. */
-store_status store_document_delete(vx_pg *pg, const char *org_id, const char *id);
+/* Deletes the document of req's org and its chunks, with the audit entry. */
+store_status store_document_delete(vx_pg *pg, const vx_gateway_request *req, const char *id);
 
 /* ---- the embedding worker ---- */
 typedef struct store_due_doc {

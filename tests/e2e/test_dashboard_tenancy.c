@@ -107,7 +107,8 @@ static const tenancy_case CASES[] = {
     {"GET", "/api/integrations/google/authorize", AIM_ELSEWHERE, NULL, NULL, true,
      "tests/e2e/test_integrations.c: another org's state is refused and stores nothing"},
     {"GET", "/api/knowledge-base/documents", AIM_ELSEWHERE, NULL, NULL, false,
-     "tests/e2e/test_knowledge_base.c: org B never lists, reads, finds or deletes org A's document; staff read, never write"},
+     "tests/e2e/test_knowledge_base.c: org B never lists, reads, finds or deletes org A's document, and its list's cursor is "
+     "refused to A (and A's to B) revealing nothing; staff read, never write"},
     {"POST", "/api/knowledge-base/documents", AIM_ELSEWHERE, NULL, NULL, true, "tests/e2e/test_knowledge_base.c (as above)"},
     {"GET", "/api/knowledge-base/documents/{id:uuid}", AIM_ELSEWHERE, NULL, NULL, false,
      "tests/e2e/test_knowledge_base.c (as above)"},

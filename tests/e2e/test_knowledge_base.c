@@ -11,6 +11,10 @@
  * org A's document, and rpc.rag.search for B never returns A's text; staff
  * may read and try questions but not upload or delete; bad input of every
  * kind is a clear 4xx JSON error and stores nothing; a PDF's text is found;
+ * the list comes in pages by cursor (X-Next-Cursor), each document once,
+ * newest first, whatever is uploaded meanwhile, and a cursor that is not
+ * this list's and this org's is 400 invalid_cursor revealing nothing;
+ * uploads and deletions are in the owner's audit log, never another org's;
  * an envelope the gateway did not sign, and a malformed rpc.rag.search, are
  * refused by the service itself.
  */
@@ -29,7 +33,9 @@
 #include "voxanne/v1/rag.pb-c.h"
 #include "vt.h"
 #include "vx_buf.h"
+#include "vx_cursor.h"
 #include "vx_routes.h"
+#include "vx_time.h"
 
 static vt_suite suite;
 static PGconn *admin;
@@ -355,6 +361,155 @@ static void test_a_pdf_is_read(void **state)
     vt_response_free(&r);
 }
 
+/* One page of GET /api/knowledge-base/documents?query: the documents' ids
+ * in order into ids (at most max, *n of them), the X-Next-Cursor header
+ * into next ("" when none). The status. */
+static long list_page(const char *token, const char *query, char ids[][37], size_t max, size_t *n, char next[128])
+{
+    char path[512];
+    snprintf(path, sizeof(path), "/api/knowledge-base/documents?%s", query);
+    vt_response r = kb("GET", token, path, NULL, NULL, 0);
+    long status = r.status;
+    snprintf(next, 128, "%s", r.next_cursor);
+    *n = 0;
+    cJSON *body = cJSON_Parse(r.body);
+    if (status == 200) {
+        assert_true(cJSON_IsArray(body));
+        const cJSON *doc;
+        cJSON_ArrayForEach(doc, body)
+        {
+            assert_true(*n < max);
+            snprintf(ids[(*n)++], 37, "%s", cJSON_GetObjectItem(doc, "id")->valuestring);
+        }
+    } else { /* the one refusal a page expects here */
+        assert_int_equal(status, 400);
+        assert_string_equal(cJSON_GetObjectItem(body, "code")->valuestring, "invalid_cursor");
+        assert_non_null(cJSON_GetObjectItem(body, "error"));
+    }
+    cJSON_Delete(body);
+    vt_response_free(&r);
+    return status;
+}
+
+static void delete_all(const char *token, char ids[][37], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char path[128];
+        snprintf(path, sizeof(path), "/api/knowledge-base/documents/%.36s", ids[i]);
+        vt_response r = kb("DELETE", token, path, NULL, NULL, 0);
+        assert_int_equal(r.status, 200);
+        vt_response_free(&r);
+    }
+}
+
+/* More documents than a page: the pages, by cursor, hold each once, newest
+ * first, and a document uploaded meanwhile changes none of the later pages.
+ * A cursor is the list's own and its org's: anything else is 400
+ * invalid_cursor, and another org's cursor shows nothing of that org. */
+static void test_documents_come_in_pages(void **state)
+{
+    char mine[6][37], page[4][37], seen[8][37], theirs[2][37], next[128], again[128], query[256];
+    size_t n, nseen = 0;
+    for (int i = 0; i < 5; i++) {
+        char text[64], title[16];
+        snprintf(text, sizeof(text), "Paged document number %d.", i);
+        snprintf(title, sizeof(title), "Page%d", i);
+        assert_int_equal(upload(owner_a, title, "text/plain", text, strlen(text), mine[i]), 201);
+    }
+    assert_int_equal(list_page(owner_a, "limit=2", page, 4, &n, next), 200);
+    assert_int_equal(n, 2);
+    assert_true(next[0] != '\0');
+    memcpy(seen[nseen], page[0], 37 * n);
+    nseen += n;
+    /* Uploaded between two pages: newer than all, so on none of the later ones. */
+    const char meanwhile[] = "Added while paging.";
+    assert_int_equal(upload(owner_a, "Meanwhile", "text/plain", meanwhile, strlen(meanwhile), mine[5]), 201);
+    /* The same cursor twice is the same page. */
+    snprintf(query, sizeof(query), "limit=2&cursor=%s", next);
+    char first[4][37];
+    size_t nfirst;
+    assert_int_equal(list_page(owner_a, query, first, 4, &nfirst, again), 200);
+    while (next[0] != '\0') {
+        snprintf(query, sizeof(query), "limit=2&cursor=%s", next);
+        assert_int_equal(list_page(owner_a, query, page, 4, &n, next), 200);
+        assert_true(nseen + n <= 5);
+        memcpy(seen[nseen], page[0], 37 * n);
+        nseen += n;
+    }
+    assert_int_equal(nfirst, 2);
+    assert_string_equal(first[0], seen[2]);
+    assert_string_equal(first[1], seen[3]);
+    /* Each of the five once, newest first: the reverse of their uploads. */
+    assert_int_equal(nseen, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(seen[i], mine[4 - i]);
+
+    /* Not a cursor, or not this list's: refused before anything is read. */
+    assert_int_equal(list_page(owner_a, "cursor=garbage", page, 4, &n, next), 400);
+    assert_int_equal(list_page(owner_a, "cursor=", page, 4, &n, next), 400);
+    char *calls_cursor = vx_cursor_encode("calls", org_a, vx_now_ms() * 1000, mine[0]); /* a good cursor, of another list */
+    snprintf(query, sizeof(query), "limit=2&cursor=%s", calls_cursor);
+    free(calls_cursor);
+    assert_int_equal(list_page(owner_a, query, page, 4, &n, next), 400);
+
+    /* Org B's cursor given to A, and A's to B: 400, and nothing of the other's in the answer. */
+    const char *const their_texts[2] = {"Org B's first.", "Org B's second."};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(
+            upload(owner_b, i == 0 ? "Theirs0" : "Theirs1", "text/plain", their_texts[i], strlen(their_texts[i]), theirs[i]), 201);
+    char b_next[128], a_next[128];
+    assert_int_equal(list_page(owner_b, "limit=1", page, 4, &n, b_next), 200);
+    assert_true(b_next[0] != '\0');
+    assert_int_equal(list_page(owner_a, "limit=1", page, 4, &n, a_next), 200);
+    assert_true(a_next[0] != '\0');
+    snprintf(query, sizeof(query), "/api/knowledge-base/documents?limit=1&cursor=%s", b_next);
+    vt_response r = kb("GET", owner_a, query, NULL, NULL, 0);
+    assert_int_equal(r.status, 400);
+    assert_null(strstr(r.body, theirs[0]));
+    assert_null(strstr(r.body, theirs[1]));
+    assert_null(strstr(r.body, org_b));
+    assert_string_equal(r.next_cursor, "");
+    vt_response_free(&r);
+    snprintf(query, sizeof(query), "limit=1&cursor=%s", a_next);
+    assert_int_equal(list_page(owner_b, query, page, 4, &n, next), 400);
+
+    delete_all(owner_a, mine, 6);
+    delete_all(owner_b, theirs, 2);
+}
+
+/* The owner finds every upload and deletion in the audit log
+ * (dashboard-api's GET /api/audit), the other org none of them. */
+static void test_changes_are_in_the_owners_audit_log(void **state)
+{
+    char id[37];
+    const char text[] = "Audited: the practice closes at noon on Fridays.";
+    assert_int_equal(upload(owner_a, "Friday%20hours", "text/plain", text, strlen(text), id), 201);
+    char path[128];
+    snprintf(path, sizeof(path), "/api/knowledge-base/documents/%s", id);
+    vt_response r = kb("DELETE", owner_a, path, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    vt_response_free(&r);
+    static const char *const actions[] = {"knowledge_base.document_added", "knowledge_base.document_deleted"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "/api/audit?action=%s", actions[i]);
+        r = kb("GET", owner_a, path, NULL, NULL, 0);
+        assert_int_equal(r.status, 200);
+        cJSON *log = cJSON_Parse(r.body);
+        const cJSON *entry = cJSON_GetArrayItem(cJSON_GetObjectItem(log, "entries"), 0);
+        assert_non_null(entry);
+        assert_string_equal(cJSON_GetObjectItem(entry, "target_id")->valuestring, id);
+        assert_string_equal(cJSON_GetObjectItem(entry, "actor_role")->valuestring, "owner");
+        assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(entry, "details"), "name")->valuestring, "Friday hours");
+        assert_null(strstr(r.body, "noon")); /* never the document's words */
+        cJSON_Delete(log);
+        vt_response_free(&r);
+        r = kb("GET", owner_b, path, NULL, NULL, 0);
+        assert_int_equal(r.status, 200);
+        assert_null(strstr(r.body, id));
+        vt_response_free(&r);
+    }
+}
+
 /* The bus: an envelope the gateway did not sign is refused by rag-search
  * itself, and a request on rpc.rag.search that is not one (garbage, a bad
  * org id, an oversized question) gets an error answer, never a crash. */
@@ -440,6 +595,8 @@ int main(void)
         cmocka_unit_test(test_bad_input_changes_nothing),
         cmocka_unit_test(test_a_pdf_is_read),
         cmocka_unit_test(test_deep_headings_are_kept),
+        cmocka_unit_test(test_documents_come_in_pages),
+        cmocka_unit_test(test_changes_are_in_the_owners_audit_log),
         cmocka_unit_test(test_the_bus_is_not_trusted_blindly),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -248,6 +248,7 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *userdata)
     size_t len = size * n;
     header_value(ptr, len, "x-request-id:", r->request_id, sizeof(r->request_id));
     header_value(ptr, len, "location:", r->location, sizeof(r->location));
+    header_value(ptr, len, "x-next-cursor:", r->next_cursor, sizeof(r->next_cursor));
     return len;
 }
 

@@ -49,7 +49,8 @@ typedef struct vt_response {
     char *body;
     size_t body_len;
     char request_id[80];
-    char location[2048]; /* the Location header of a redirect, "" when none */
+    char location[2048];   /* the Location header of a redirect, "" when none */
+    char next_cursor[128]; /* the X-Next-Cursor header of a list's part, "" when none */
 } vt_response;
 /* headers: NULL-terminated "Name: value" list, may be NULL. body may be NULL. A new connection each time. */
 vt_response vt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t body_len);

@@ -13,6 +13,7 @@
 
 #include "vt.h"
 #include "vx_crypto.h"
+#include "vx_rpc.h"
 #include "vx_time.h"
 
 pid_t vt_dashboard_start(natsConnection **nc, const char *log_name)
@@ -44,10 +45,19 @@ void vt_dashboard_stop(pid_t service, natsConnection *nc)
 Voxanne__V1__GatewayResponse *vt_dashboard_call(natsConnection *nc, const char *subject, const char *org, const char *role,
                                                 const char *id, const char *query, const char *body, size_t body_len)
 {
+    return vt_dashboard_call_typed(nc, subject, org, role, id, query, NULL, body, body_len);
+}
+
+Voxanne__V1__GatewayResponse *vt_dashboard_call_typed(natsConnection *nc, const char *subject, const char *org, const char *role,
+                                                      const char *id, const char *query, const char *content_type, const char *body,
+                                                      size_t body_len)
+{
     Voxanne__V1__GatewayRequest req = VOXANNE__V1__GATEWAY_REQUEST__INIT;
     Voxanne__V1__AuthContext auth = VOXANNE__V1__AUTH_CONTEXT__INIT;
     Voxanne__V1__KeyValue param = VOXANNE__V1__KEY_VALUE__INIT;
     Voxanne__V1__KeyValue *params[1] = {&param};
+    Voxanne__V1__KeyValue type = VOXANNE__V1__KEY_VALUE__INIT;
+    Voxanne__V1__KeyValue *headers[1] = {&type};
     req.request_id = "it-dashboard";
     req.route = (char *)subject;
     req.query = (char *)(query != NULL ? query : "");
@@ -60,6 +70,12 @@ Voxanne__V1__GatewayResponse *vt_dashboard_call(natsConnection *nc, const char *
         param.value = (char *)id;
         req.path_params = params;
         req.n_path_params = 1;
+    }
+    if (content_type != NULL) {
+        type.key = VX_RPC_HEADER_CONTENT_TYPE; /* as the gateway forwards it */
+        type.value = (char *)content_type;
+        req.headers = headers;
+        req.n_headers = 1;
     }
     if (body != NULL) {
         req.body.data = (uint8_t *)body;

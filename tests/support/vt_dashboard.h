@@ -1,9 +1,10 @@
 /*
  * vt_dashboard: speaking to dashboard-api as the gateway does — a signed
  * GatewayRequest on a route's subject for a dashboard token's org and role,
- * with the path's {id}, the query and a JSON body — and reading its answer.
- * For the tests of dashboard-api's modules, which run the real process on
- * real NATS and PostgreSQL without the gateway.
+ * with the path's {id}, the query and a body — and reading its answer.
+ * For the tests of the dashboard's services (dashboard-api, rag-search's
+ * knowledge base), which run the real process on real NATS and PostgreSQL
+ * without the gateway.
  */
 #ifndef VT_DASHBOARD_H
 #define VT_DASHBOARD_H
@@ -30,6 +31,12 @@ void vt_dashboard_stop(pid_t service, natsConnection *nc);
  * nothing answers. */
 Voxanne__V1__GatewayResponse *vt_dashboard_call(natsConnection *nc, const char *subject, const char *org, const char *role,
                                                 const char *id, const char *query, const char *body, size_t body_len);
+
+/* The same with the request's Content-Type header (NULL: none), for a body
+ * that is a file as sent (a knowledge document, a CSV). */
+Voxanne__V1__GatewayResponse *vt_dashboard_call_typed(natsConnection *nc, const char *subject, const char *org, const char *role,
+                                                      const char *id, const char *query, const char *content_type, const char *body,
+                                                      size_t body_len);
 
 typedef struct vt_answer {
     unsigned status;

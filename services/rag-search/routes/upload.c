@@ -9,7 +9,9 @@
  * within a second, and the background embedding (indexer.h) makes it
  * "ready". The same bytes uploaded again are the same document (200 with
  * it, nothing stored twice). A document we cannot read is the uploader's
- * to fix: a clear 4xx, nothing stored.
+ * to fix: a clear 4xx, nothing stored. A stored document leaves its audit
+ * entry (knowledge_base.document_added: name, kind, size) in the same
+ * transaction.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -65,6 +67,8 @@ static doc_kind kind_of(const char *content_type, bool *charset_ok)
 }
 
 static const char *const CONTENT_TYPES[] = {"text/plain", "text/markdown", "application/pdf"};
+/* What the audit entry calls each kind. */
+static const char *const KIND_NAMES[] = {"text", "markdown", "pdf"};
 
 /* The document's text (malloc'd) or NULL with reply set. */
 static char *read_text(const route_ctx *r, const vx_gateway_request *req, doc_kind kind, size_t *len, vx_rpc_reply *reply)
@@ -161,9 +165,9 @@ void kb_documents_create(const route_ctx *r, const vx_gateway_request *req, vx_r
         vx_sha256(req->body.data, req->body.len, digest);
         vx_hex_encode(digest, sizeof(digest), sha);
         store_upload u = {
-            .org_id = req->auth->org_id,
             .title = title,
             .content_type = CONTENT_TYPES[kind],
+            .kind = KIND_NAMES[kind],
             .byte_size = req->body.len,
             .sha256 = sha,
             .characters = text_chars(text, text_len),
@@ -171,7 +175,7 @@ void kb_documents_create(const route_ctx *r, const vx_gateway_request *req, vx_r
             .nchunks = chunks.count,
         };
         char *json = NULL;
-        store_status st = store_document_create(r->pg, &u, &json);
+        store_status st = store_document_create(r->pg, req, &u, &json);
         if (st == STORE_OK || st == STORE_EXISTS) {
             char count[24];
             snprintf(count, sizeof(count), "%zu", chunks.count);

@@ -23,10 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "appointments.h"
 #include "vt.h"
+#include "vt_plans.h"
 #include "vx_time.h"
 
 #define STMT "appointments_list_plan"
@@ -68,25 +67,17 @@ static int setup(void **state)
     vt_sql_exec(admin, "VACUUM ANALYZE appointments", 0, NULL);
     svc = vt_service_conn();
     vt_prepare(svc, STMT, DASHBOARD_APPOINTMENTS_LIST_SQL);
-    vt_begin_as(svc, org);
-    vt_sql_exec(svc, "SET LOCAL plan_cache_mode = force_generic_plan", 0, NULL);
+    vt_plans_begin(svc, org);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    vt_sql_exec(svc, "ROLLBACK", 0, NULL);
-    PQfinish(svc);
+    vt_plans_end(svc);
     const char *p[2] = {org, other};
     vt_sql_exec(admin, "DELETE FROM appointments WHERE org_id IN ($1::uuid, $2::uuid)", 2, p);
     PQfinish(admin);
     return 0;
-}
-
-static const char *str(const cJSON *node, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(node, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
 }
 
 /* The problem with node and the nodes below it, or NULL: a read of
@@ -94,12 +85,13 @@ static const char *str(const cJSON *node, const char *key)
  * the index reads. */
 static const char *check(const cJSON *node, int *indexed)
 {
-    if (strcmp(str(node, "Relation Name"), "appointments") == 0 || strstr(str(node, "Index Name"), "appointments") != NULL) {
-        const char *type = str(node, "Node Type");
+    if (strcmp(vt_plans_str(node, "Relation Name"), "appointments") == 0 ||
+        strstr(vt_plans_str(node, "Index Name"), "appointments") != NULL) {
+        const char *type = vt_plans_str(node, "Node Type");
         if (strcmp(type, "Seq Scan") == 0)
             return "Seq Scan on appointments";
         if (strstr(type, "Index") != NULL) {
-            if (strncmp(str(node, "Index Name"), "appointments_org_", 17) != 0)
+            if (strncmp(vt_plans_str(node, "Index Name"), "appointments_org_", 17) != 0)
                 return "appointments read through an index that does not start with org_id";
             (*indexed)++;
         }
@@ -121,25 +113,14 @@ static void assert_indexed(const char *what, const char *status, const char *con
     vx_time_format_iso(vx_now_ms(), from);
     vx_time_format_iso(vx_now_ms() + 30LL * 86400000, to);
     const char *params[8] = {org, from, to, status, contact_id, service_id, "100", "0"};
-    char sql[1024];
-    size_t len = (size_t)snprintf(sql, sizeof(sql), "EXPLAIN (FORMAT JSON) EXECUTE " STMT "(");
-    for (int i = 0; i < 8; i++) {
-        char *lit = params[i] != NULL ? PQescapeLiteral(svc, params[i], strlen(params[i])) : NULL;
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s", i > 0 ? ", " : "", lit != NULL ? lit : "NULL");
-        PQfreemem(lit);
-    }
-    snprintf(sql + len, sizeof(sql) - len, ")");
-    char *text = vt_sql_value(svc, sql, 0, NULL);
-    cJSON *plan = cJSON_Parse(text);
-    assert_non_null(plan);
+    cJSON *plan = vt_plans_explain(svc, "", STMT, params, 8);
     int indexed = 0;
-    const char *problem = check(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(plan, 0), "Plan"), &indexed);
+    const char *problem = check(vt_plans_top(plan), &indexed);
     if (problem == NULL && indexed < 2) /* the page and the count */
         problem = "appointments not read by index";
     if (problem != NULL)
-        fail_msg("%s: %s\n%s", what, problem, text);
+        fail_msg("%s: %s\n%s", what, problem, cJSON_Print(plan));
     cJSON_Delete(plan);
-    free(text);
 }
 
 static void test_the_list_reads_appointments_by_index(void **state)

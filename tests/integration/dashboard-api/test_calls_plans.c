@@ -31,6 +31,7 @@
 #include "call_filters.h"
 #include "calls.h"
 #include "vt.h"
+#include "vt_plans.h"
 #include "vx_time.h"
 
 #define ROWS       "200000"
@@ -79,64 +80,22 @@ static int setup(void **state)
     svc = vt_service_conn();
     for (const dashboard_calls_statement *st = DASHBOARD_CALLS_STATEMENTS; st->name != NULL; st++)
         vt_prepare(svc, st->name, st->sql);
-    vt_begin_as(svc, org);
-    vt_sql_exec(svc, "SET LOCAL plan_cache_mode = force_generic_plan", 0, NULL);
+    vt_plans_begin(svc, org);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    vt_sql_exec(svc, "ROLLBACK", 0, NULL);
-    PQfinish(svc);
+    vt_plans_end(svc);
     const char *p[2] = {org, other};
     vt_sql_exec(admin, "DELETE FROM call_logs WHERE org_id IN ($1::uuid, $2::uuid)", 2, p);
     PQfinish(admin);
     return 0;
 }
 
-/* The plan (EXPLAIN (options) in JSON) of EXECUTE name with the n params (NULL is SQL NULL). */
-static cJSON *explain_with(const char *options, const char *name, const char *const *params, int n)
-{
-    char sql[2048];
-    size_t len = (size_t)snprintf(sql, sizeof(sql), "EXPLAIN (%s) EXECUTE %s(", options, name);
-    for (int i = 0; i < n; i++) {
-        char *lit = params[i] != NULL ? PQescapeLiteral(svc, params[i], strlen(params[i])) : NULL;
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s", i > 0 ? ", " : "", lit != NULL ? lit : "NULL");
-        PQfreemem(lit);
-    }
-    snprintf(sql + len, sizeof(sql) - len, ")");
-    PGresult *res = PQexec(svc, sql);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(svc));
-    cJSON *plan = cJSON_Parse(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    assert_non_null(plan);
-    return plan;
-}
-
 static cJSON *explain(const char *name, const char *const *params, int n)
 {
-    return explain_with("FORMAT JSON", name, params, n);
-}
-
-static const char *str(const cJSON *node, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(node, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-/* True when node or a node below it reads call_logs. */
-static bool reads_calls(const cJSON *node)
-{
-    if (strcmp(str(node, "Relation Name"), "call_logs") == 0)
-        return true;
-    const cJSON *child;
-    cJSON_ArrayForEach(child, cJSON_GetObjectItemCaseSensitive(node, "Plans"))
-    {
-        if (reads_calls(child))
-            return true;
-    }
-    return false;
+    return vt_plans_explain(svc, "", name, params, n);
 }
 
 /* The problem with node and the nodes below it, or NULL: a read of call_logs
@@ -144,9 +103,9 @@ static bool reads_calls(const cJSON *node)
  * primary key, or a sort of call_logs' rows. Counts the covering scans. */
 static const char *check(const cJSON *node, int *covering)
 {
-    const char *type = str(node, "Node Type");
-    if (strcmp(str(node, "Relation Name"), "call_logs") == 0) {
-        const char *index = str(node, "Index Name");
+    const char *type = vt_plans_str(node, "Node Type");
+    if (strcmp(vt_plans_str(node, "Relation Name"), "call_logs") == 0) {
+        const char *index = vt_plans_str(node, "Index Name");
         bool by_key = strcmp(type, "Index Scan") == 0 && strcmp(index, PKEY) == 0;
         if (strcmp(type, "Index Only Scan") == 0 && strcmp(index, COVERING) == 0) {
             (*covering)++;
@@ -155,7 +114,8 @@ static const char *check(const cJSON *node, int *covering)
         } else if (strcmp(type, "Bitmap Heap Scan") == 0) {
             const cJSON *below = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(node, "Plans"), 0);
             if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(node, "Plans")) != 1 ||
-                strcmp(str(below, "Node Type"), "Bitmap Index Scan") != 0 || strcmp(str(below, "Index Name"), PKEY) != 0)
+                strcmp(vt_plans_str(below, "Node Type"), "Bitmap Index Scan") != 0 ||
+                strcmp(vt_plans_str(below, "Index Name"), PKEY) != 0)
                 return "a bitmap scan of call_logs other than by primary key";
         } else if (strcmp(type, "Seq Scan") == 0) {
             return "Seq Scan on call_logs";
@@ -163,7 +123,7 @@ static const char *check(const cJSON *node, int *covering)
             return "a read of call_logs other than the covering index or the primary key";
         }
     }
-    if (strstr(type, "Sort") != NULL && reads_calls(node))
+    if (strstr(type, "Sort") != NULL && vt_plans_reads(node, "call_logs"))
         return "a sort of call_logs' rows";
     const cJSON *child;
     cJSON_ArrayForEach(child, cJSON_GetObjectItemCaseSensitive(node, "Plans"))
@@ -180,7 +140,7 @@ static void assert_plan(const char *what, const char *name, const char *const *p
 {
     cJSON *plan = explain(name, params, n);
     int covering = 0;
-    const char *problem = check(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(plan, 0), "Plan"), &covering);
+    const char *problem = check(vt_plans_top(plan), &covering);
     if (problem == NULL && covering < min_covering)
         problem = "not served by " COVERING;
     if (problem != NULL) {
@@ -251,7 +211,7 @@ static void test_list_is_served_by_the_index_with_every_filter(void **state)
 /* The node named name ("CTE picked") in a plan, or NULL. */
 static const cJSON *subplan(const cJSON *node, const char *name)
 {
-    if (strcmp(str(node, "Subplan Name"), name) == 0)
+    if (strcmp(vt_plans_str(node, "Subplan Name"), name) == 0)
         return node;
     const cJSON *child;
     cJSON_ArrayForEach(child, cJSON_GetObjectItemCaseSensitive(node, "Plans"))
@@ -288,7 +248,7 @@ static void test_a_page_reads_a_page_of_the_index(void **state)
         {"to before the cursor", false, true, true, 0, earlier},
     };
     for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
-        char from[25] = "-infinity", to[25] = "infinity", after_at[CALL_FILTERS_TIME_LEN], after_id[37];
+        char from[25] = "-infinity", to[25] = "infinity", after_at[VX_TIME_US_LEN], after_id[37];
         if (pages[i].has_from)
             vx_time_format_iso(pages[i].from_ms, from);
         if (pages[i].has_to)
@@ -305,9 +265,8 @@ static void test_a_page_reads_a_page_of_the_index(void **state)
             [DASHBOARD_CALLS_LIST_OFFSET] = "0",
             [DASHBOARD_CALLS_LIST_COUNT] = "false",
         };
-        cJSON *plan =
-            explain_with("ANALYZE, BUFFERS, FORMAT JSON", DASHBOARD_CALLS_LIST_STMT, params, DASHBOARD_CALLS_LIST_NPARAMS);
-        const cJSON *picked = subplan(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(plan, 0), "Plan"), "CTE picked");
+        cJSON *plan = vt_plans_explain(svc, "ANALYZE, BUFFERS", DASHBOARD_CALLS_LIST_STMT, params, DASHBOARD_CALLS_LIST_NPARAMS);
+        const cJSON *picked = subplan(vt_plans_top(plan), "CTE picked");
         assert_non_null(picked);
         double rows = cJSON_GetObjectItemCaseSensitive(picked, "Actual Rows")->valuedouble;
         double blocks = cJSON_GetObjectItemCaseSensitive(picked, "Shared Hit Blocks")->valuedouble +
@@ -330,8 +289,8 @@ static void test_stats_are_index_only(void **state)
     /* And a year costs its two edge days and 366 rollup rows, not a year of
      * calls (a scan of the year's calls reads thousands of blocks here). */
     const char *edges[DASHBOARD_CALLS_STATS_NPARAMS] = {org, "2025-06-01T13:00:00Z", "2026-06-02T09:00:00Z"};
-    cJSON *plan = explain_with("ANALYZE, BUFFERS, FORMAT JSON", DASHBOARD_CALLS_STATS_STMT, edges, DASHBOARD_CALLS_STATS_NPARAMS);
-    const cJSON *top = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(plan, 0), "Plan");
+    cJSON *plan = vt_plans_explain(svc, "ANALYZE, BUFFERS", DASHBOARD_CALLS_STATS_STMT, edges, DASHBOARD_CALLS_STATS_NPARAMS);
+    const cJSON *top = vt_plans_top(plan);
     double blocks = cJSON_GetObjectItemCaseSensitive(top, "Shared Hit Blocks")->valuedouble +
                     cJSON_GetObjectItemCaseSensitive(top, "Shared Read Blocks")->valuedouble;
     if (blocks > 400) {

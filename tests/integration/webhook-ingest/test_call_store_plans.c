@@ -32,6 +32,7 @@
 
 #include "call_store.h"
 #include "vt.h"
+#include "vt_plans.h"
 
 #define ROWS "20000"
 
@@ -81,15 +82,13 @@ static int setup(void **state)
     svc = vt_service_conn();
     for (const call_store_statement *st = CALL_STORE_STATEMENTS; st->name != NULL; st++)
         vt_prepare(svc, st->name, st->sql);
-    vt_begin_as(svc, org);
-    vt_sql_exec(svc, "SET LOCAL plan_cache_mode = force_generic_plan", 0, NULL);
+    vt_plans_begin(svc, org);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    vt_sql_exec(svc, "ROLLBACK", 0, NULL);
-    PQfinish(svc);
+    vt_plans_end(svc);
     const char *p[1] = {org};
     vt_sql_exec(admin, "DELETE FROM work_outbox WHERE org_id = $1::uuid", 1, p);
     vt_sql_exec(admin, "DELETE FROM call_logs WHERE org_id = $1::uuid", 1, p);

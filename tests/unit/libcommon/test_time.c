@@ -149,6 +149,24 @@ static void test_round_trip(void **state)
     }
 }
 
+static void test_microseconds_are_written_exactly(void **state)
+{
+    char out[VX_TIME_US_LEN];
+    vx_time_format_us(0, out);
+    assert_string_equal(out, "1970-01-01T00:00:00.000000Z");
+    vx_time_format_us(1769854200123456LL, out);
+    assert_string_equal(out, "2026-01-31T10:10:00.123456Z");
+    vx_time_format_us(VX_TIME_US_MAX, out);
+    assert_string_equal(out, "9999-12-31T23:59:59.999999Z");
+    vx_time_format_us(1709164799000001LL, out); /* a leap day's last second */
+    assert_string_equal(out, "2024-02-28T23:59:59.000001Z");
+    /* Clamped: before 1970, past 9999. */
+    vx_time_format_us(-1, out);
+    assert_string_equal(out, "1970-01-01T00:00:00.000000Z");
+    vx_time_format_us(INT64_MAX, out);
+    assert_string_equal(out, "9999-12-31T23:59:59.999999Z");
+}
+
 static void test_clocks(void **state)
 {
     int64_t now = vx_now_ms();
@@ -167,7 +185,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format),        cmocka_unit_test(test_parse_valid),
         cmocka_unit_test(test_parse_invalid), cmocka_unit_test(test_tz_does_not_matter),
-        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_clocks),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_microseconds_are_written_exactly),
+        cmocka_unit_test(test_clocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
