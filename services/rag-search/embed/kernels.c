@@ -8,6 +8,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define KERNELS_X86 1
 #endif
@@ -257,7 +258,10 @@ kernels_matmul_fn kernels_matmul(bool portable, const char **name)
 {
 #ifdef KERNELS_X86
     __builtin_cpu_init();
-    if (!portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+    /* F16C through cpuid: clang's __builtin_cpu_supports does not know the name. */
+    unsigned a, b, c = 0, d;
+    bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+    if (!portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c) {
         *name = "avx2";
         return matmul_avx2;
     }

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -39,8 +40,8 @@ __attribute__((target("f16c"))) static uint16_t hw_narrow(float f)
 static bool have_f16c(void)
 {
 #if defined(__x86_64__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("f16c");
+    unsigned a, b, c = 0, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
 #else
     return false;
 #endif
