@@ -24,6 +24,17 @@
 
 #define RACERS 100
 
+/* How many race: 100, but 30 under ThreadSanitizer, whose tool-router books
+ * ten times slower: 100 bookings queued behind one slot's lock outlasted the
+ * suite's 15 s upstream deadline there (the gateway's fallback answered the
+ * rest). Thirty racers still prove one booking; the race is the point, not
+ * the time. */
+static int racer_count(void)
+{
+    const char *variant = getenv("VX_TEST_VARIANT");
+    return variant != NULL && strcmp(variant, "tsan") == 0 ? 30 : RACERS;
+}
+
 static vt_suite suite;
 static PGconn *admin;
 static char org_a[37], org_b[37], assistant_a[37], assistant_b[37];
@@ -144,19 +155,20 @@ static void *race(void *arg)
     return NULL;
 }
 
-/* Runs RACERS concurrent bookings; starts[i % nstarts] is racer i's slot. Returns how many answers were bookings. */
+/* Runs racer_count() concurrent bookings; starts[i % nstarts] is racer i's slot. Returns how many answers were bookings. */
 static int run_race(const char *const *starts, int nstarts, int *taken)
 {
     pthread_t threads[RACERS];
     racer racers[RACERS];
+    int n = racer_count();
     race_number++;
-    for (int i = 0; i < RACERS; i++) {
+    for (int i = 0; i < n; i++) {
         racers[i] = (racer){race_number, i, starts[i % nstarts], NULL, false};
         pthread_create(&threads[i], NULL, race, &racers[i]);
     }
     int booked = 0;
     *taken = 0;
-    for (int i = 0; i < RACERS; i++) {
+    for (int i = 0; i < n; i++) {
         pthread_join(threads[i], NULL);
         if (strstr(racers[i].answer, "just taken") != NULL)
             (*taken)++;
@@ -185,7 +197,7 @@ static void test_one_slot_many_callers_exactly_one_booking(void **state)
     int taken;
     int booked = run_race(starts, 1, &taken);
     assert_int_equal(booked, 1);
-    assert_int_equal(taken, RACERS - 1);
+    assert_int_equal(taken, racer_count() - 1);
     assert_int_equal(booked_between(start, start), 1);
     free(start);
 }
@@ -198,7 +210,7 @@ static void test_slots_colliding_only_through_the_buffer(void **state)
     int taken;
     int booked = run_race(starts, 2, &taken);
     assert_int_equal(booked, 1);
-    assert_int_equal(taken, RACERS - 1);
+    assert_int_equal(taken, racer_count() - 1);
     assert_int_equal(booked_between(a, b), 1);
     free(a);
     free(b);
