@@ -11,6 +11,7 @@
 
 #include "prompt.h"
 #include "store.h"
+#include "vx_json.h"
 #include "vx_log.h"
 #include "vx_secret.h"
 #include "vx_tool_catalog.h"
@@ -157,14 +158,6 @@ static bool rows_current(const wanted_tool *w, size_t nw, const tsync_tool_row *
     return true;
 }
 
-static const char *json_str_at(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b)
-        v = cJSON_GetObjectItemCaseSensitive(v, b);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static bool same(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
@@ -188,10 +181,10 @@ static vx_vapi_api_status find_unrecorded_tool(tsync_sync *s, const cJSON *def, 
     const cJSON *t;
     cJSON_ArrayForEach(t, list) /* newest first */
     {
-        const char *tid = json_str_at(t, "id", NULL);
-        if (!tid || !vx_vapi_api_id_valid(tid) || !same(json_str_at(t, "type", NULL), json_str_at(def, "type", NULL)) ||
-            !same(json_str_at(t, "function", "name"), json_str_at(def, "function", "name")) ||
-            !same(json_str_at(t, "server", "url"), json_str_at(def, "server", "url")))
+        const char *tid = vx_json_str(t, "id");
+        if (!tid || !vx_vapi_api_id_valid(tid) || !same(vx_json_str(t, "type"), vx_json_str(def, "type")) ||
+            !same(vx_json_str(t, "function.name"), vx_json_str(def, "function.name")) ||
+            !same(vx_json_str(t, "server.url"), vx_json_str(def, "server.url")))
             continue;
         bool known = false;
         for (size_t i = 0; i < n && !known; i++)
@@ -311,7 +304,7 @@ static void add_owned_fields(const tsync_sync *s, cJSON *body, const tsync_org_c
     cJSON_AddStringToObject(body, "firstMessage", first_message);
     /* The voice is ours whole: an org that chose none (or cleared its
      * choice) gets the platform's default, said explicitly, since leaving
-     * "voice" out of a PATCH would keep the voice cleared. */
+     * "voice" out of a PATCH would keep the voice the owner just cleared. */
     bool chosen = c->voice_provider && c->voice_id;
     cJSON *voice = cJSON_AddObjectToObject(body, "voice");
     cJSON_AddStringToObject(voice, "provider", chosen ? c->voice_provider : s->cfg->default_voice_provider);
@@ -440,16 +433,15 @@ static vx_vapi_api_status find_unrecorded_assistant(tsync_sync *s, const tsync_o
     const cJSON *as;
     cJSON_ArrayForEach(as, list) /* newest first */
     {
-        const cJSON *org = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(as, "metadata"), METADATA_ORG_KEY);
-        const cJSON *aid = cJSON_GetObjectItemCaseSensitive(as, "id");
-        if (!cJSON_IsString(org) || strcmp(org->valuestring, s->org_id) != 0 || !cJSON_IsString(aid) ||
-            !vx_vapi_api_id_valid(aid->valuestring) || recorded(c, aid->valuestring))
+        const char *aid = vx_json_str(as, "id");
+        if (!same(vx_json_str(as, "metadata." METADATA_ORG_KEY), s->org_id) || !aid || !vx_vapi_api_id_valid(aid) ||
+            recorded(c, aid))
             continue;
         if (id[0] == '\0')
-            snprintf(id, VX_VAPI_API_ID_MAX + 1, "%s", aid->valuestring);
+            snprintf(id, VX_VAPI_API_ID_MAX + 1, "%s", aid);
         else
             vx_log_warn(s->request_id, s->org_id, "another unrecorded assistant of this org is left at Vapi", "vapi_assistant_id",
-                        aid->valuestring);
+                        aid);
     }
     vx_secret_json_delete(list);
     return VX_VAPI_API_OK;
