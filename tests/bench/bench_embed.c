@@ -155,7 +155,7 @@ int main(void)
     size_t chunk_chars = 0;
     for (size_t i = 0; i < N_P; i++)
         chunk_chars += strlen(paragraphs[i]);
-    const char *kernels = use_lite_set_portable(e, false);
+    const char *kernels = use_lite_kernels(e);
     printf("embed: rag-search's built-in embedder (%s, %d-d), one core, %s kernels\n", e->model, e->dim, kernels);
     printf("  model: %.1f MiB held (the process grew %.1f MiB), loaded in %.0f ms\n", (double)use_lite_memory(e) / (1 << 20),
            (double)(rss_after - rss_before) / 1024, (double)load_us / 1000);
@@ -164,10 +164,16 @@ int main(void)
     run(e, "per query (one per call)", questions, N_Q, 1, 400);
     run(e, "per chunk (one per call)", paragraphs, N_P, 1, 100);
     run(e, "per chunk (16 per call)", paragraphs, N_P, 16, 10);
-    if (strcmp(kernels, "portable") != 0) {
-        use_lite_set_portable(e, true);
-        run(e, "per query, portable kernels", questions, N_Q, 1, 200);
-        run(e, "per chunk, portable kernels", paragraphs, N_P, 1, 40);
+    /* The other kernels this CPU runs, for comparison. */
+    for (int k = KERNELS_INT16; k >= KERNELS_PORTABLE; k--) {
+        kernels_kind kind = (kernels_kind)k;
+        if (strcmp(kernels_name(kind), kernels) == 0 || use_lite_set_kernels(e, kind) == NULL)
+            continue;
+        char label[64];
+        snprintf(label, sizeof label, "per query, %s kernels", kernels_name(kind));
+        run(e, label, questions, N_Q, 1, 200);
+        snprintf(label, sizeof label, "per chunk, %s kernels", kernels_name(kind));
+        run(e, label, paragraphs, N_P, 1, 40);
     }
     spm_destroy(s);
     embedder_destroy(e);

@@ -57,6 +57,20 @@ typedef uint32_t v4u __attribute__((vector_size(16)));
 /* The inputs of a panel widened at a time: 128 × 16 floats, 8 KB, stay in L1. */
 #define KERNELS_KBLOCK 128
 
+/* The int16 layer's values run -Q16_LEVELS..Q16_LEVELS, weights and inputs
+ * alike: 11 bits, so a sum of KERNELS_MAX_IN products (1023² × 2048 <
+ * 2^31) never overflows its 32-bit lane, and each value is still within
+ * 1/2046 of its row's or column's largest — the vectors stay within the
+ * reference's cosine 0.999 by far (tests/unit/rag-search/embed). */
+#define Q16_LEVELS 1023
+
+/* The int16 layer's scratch, each part 32-byte aligned: each row's scale,
+ * the rows' 16-bit values [n][in], their 32-bit sums so far [n][16]. */
+#define Q16_ROWS_FLOATS(n)       (((n) + 7) & ~(size_t)7)
+#define Q16_VALUES_FLOATS(n, in) ((((n) * (in) + 1) / 2 + 7) & ~(size_t)7)
+/* Input pairs of a panel taken at a time: 128 × 16 × 4 bytes, 8 KB. */
+#define Q16_KPAIRS 128
+
 /* Four halves widened with 4-wide vector operations (the portable path's
  * widening, which runs for every weight of a query, must not be a scalar
  * loop with branches): the 15 bits move up to float's place and the
@@ -203,6 +217,116 @@ __attribute__((target("avx2,fma,f16c"))) static void matmul_avx2(const float *x,
         }
     }
 }
+
+
+/* One row of activations to Q16_LEVELS: q = round(x / scale), scale =
+ * the row's largest magnitude / Q16_LEVELS (symmetric: no zero point). */
+__attribute__((target("avx2,fma,avx512f,avx512vl"))) static void quantize_row(const float *x, size_t in, int16_t *q, float *scale)
+{
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 max8 = _mm256_setzero_ps();
+    size_t k = 0;
+    for (; k + 8 <= in; k += 8)
+        max8 = _mm256_max_ps(max8, _mm256_and_ps(_mm256_loadu_ps(x + k), abs_mask));
+    float maxes[8], max = 0;
+    _mm256_storeu_ps(maxes, max8);
+    for (int i = 0; i < 8; i++)
+        max = maxes[i] > max ? maxes[i] : max;
+    for (size_t j = k; j < in; j++)
+        max = fabsf(x[j]) > max ? fabsf(x[j]) : max;
+    float s = max > 0 ? max / Q16_LEVELS : 1.0f; /* 1: a row of zeros */
+    float inv = 1.0f / s;
+    __m256 inv8 = _mm256_set1_ps(inv);
+    for (k = 0; k + 8 <= in; k += 8) /* |x| × inv <= Q16_LEVELS: no clamping needed */
+        _mm_storeu_si128((__m128i *)(q + k), _mm256_cvtepi32_epi16(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k), inv8))));
+    for (; k < in; k++)
+        q[k] = (int16_t)lrintf(x[k] * inv);
+    *scale = s;
+}
+
+/* y = x · W + b over the 16-bit weights: each row quantised (quantize_row),
+ * then four rows by one panel of 16 columns, VPDPWSSD summing two 16-bit
+ * products per 32-bit lane — 128 multiply-adds per eight instructions where
+ * float32 FMA does 64, and no widening of half-precision weights. A panel
+ * is taken Q16_KPAIRS input pairs at a time (8 KB, kept in L1) and every
+ * row block runs over that piece before the next: a question's few rows
+ * do little with each weight, so reading the 48 KB panels of the widest
+ * layer from L2 once per row block cost more than the products. The sums
+ * wait in scratch between pieces, and are exact integers (Q16_LEVELS² ×
+ * KERNELS_MAX_IN < 2^31: no overflow whatever the values); one multiply per
+ * output scales them back: y = s_row × s_col × Σ q_x q_w + b. */
+__attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni"))) static void matmul_int16(const float *x, size_t n,
+                                                                                        const kernels_dense *d, float *y,
+                                                                                        bool relu, float *scratch)
+{
+    size_t in = d->in, out = d->out, pairs = in / 2;
+    float *row_scale = scratch;
+    int16_t *xq = (int16_t *)(scratch + Q16_ROWS_FLOATS(n));
+    __m256i *partial = (__m256i *)(scratch + Q16_ROWS_FLOATS(n) + Q16_VALUES_FLOATS(n, in)); /* [n][2]: the sums so far */
+    for (size_t r = 0; r < n; r++)
+        quantize_row(x + r * in, in, xq + r * in, &row_scale[r]);
+    const __m256 zero = _mm256_setzero_ps();
+    for (size_t jb = 0; jb < out / KERNELS_PANEL; jb++) {
+        const int16_t *panel = d->q16 + jb * in * KERNELS_PANEL;
+        const size_t c0 = jb * KERNELS_PANEL;
+        __m256 sc0 = _mm256_loadu_ps(d->q16_scale + c0), sc1 = _mm256_loadu_ps(d->q16_scale + c0 + 8);
+        __m256 b0 = _mm256_loadu_ps(d->bias + c0), b1 = _mm256_loadu_ps(d->bias + c0 + 8);
+        for (size_t p0 = 0; p0 < pairs; p0 += Q16_KPAIRS) {
+            size_t p1 = pairs - p0 < Q16_KPAIRS ? pairs : p0 + Q16_KPAIRS;
+            bool first = p0 == 0, last = p1 == pairs;
+            for (size_t r = 0; r < n; r += 4) {
+                size_t rows[4] = {r, r + 1 < n ? r + 1 : r, r + 2 < n ? r + 2 : r, r + 3 < n ? r + 3 : r};
+                const int16_t *x0 = xq + rows[0] * in, *x1 = xq + rows[1] * in, *x2 = xq + rows[2] * in, *x3 = xq + rows[3] * in;
+                __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                if (!first) {
+                    a00 = _mm256_load_si256(partial + 2 * rows[0]), a01 = _mm256_load_si256(partial + 2 * rows[0] + 1);
+                    a10 = _mm256_load_si256(partial + 2 * rows[1]), a11 = _mm256_load_si256(partial + 2 * rows[1] + 1);
+                    a20 = _mm256_load_si256(partial + 2 * rows[2]), a21 = _mm256_load_si256(partial + 2 * rows[2] + 1);
+                    a30 = _mm256_load_si256(partial + 2 * rows[3]), a31 = _mm256_load_si256(partial + 2 * rows[3] + 1);
+                }
+                for (size_t p = p0; p < p1; p++) {
+                    __m256i w0 = _mm256_loadu_si256((const __m256i *)(panel + p * 2 * KERNELS_PANEL));
+                    __m256i w1 = _mm256_loadu_si256((const __m256i *)(panel + p * 2 * KERNELS_PANEL + KERNELS_PANEL));
+                    int32_t two;
+                    memcpy(&two, x0 + 2 * p, sizeof two);
+                    __m256i s = _mm256_set1_epi32(two);
+                    a00 = _mm256_dpwssd_epi32(a00, s, w0);
+                    a01 = _mm256_dpwssd_epi32(a01, s, w1);
+                    memcpy(&two, x1 + 2 * p, sizeof two);
+                    s = _mm256_set1_epi32(two);
+                    a10 = _mm256_dpwssd_epi32(a10, s, w0);
+                    a11 = _mm256_dpwssd_epi32(a11, s, w1);
+                    memcpy(&two, x2 + 2 * p, sizeof two);
+                    s = _mm256_set1_epi32(two);
+                    a20 = _mm256_dpwssd_epi32(a20, s, w0);
+                    a21 = _mm256_dpwssd_epi32(a21, s, w1);
+                    memcpy(&two, x3 + 2 * p, sizeof two);
+                    s = _mm256_set1_epi32(two);
+                    a30 = _mm256_dpwssd_epi32(a30, s, w0);
+                    a31 = _mm256_dpwssd_epi32(a31, s, w1);
+                }
+                __m256i acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+                for (size_t i = 0; i < 4 && r + i < n; i++) { /* a padding row (a copy of row r) is never written */
+                    if (!last) {
+                        _mm256_store_si256(partial + 2 * (r + i), acc[i][0]);
+                        _mm256_store_si256(partial + 2 * (r + i) + 1, acc[i][1]);
+                        continue;
+                    }
+                    __m256 rs = _mm256_set1_ps(row_scale[r + i]);
+                    __m256 f0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][0]), _mm256_mul_ps(sc0, rs), b0);
+                    __m256 f1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][1]), _mm256_mul_ps(sc1, rs), b1);
+                    if (relu) {
+                        f0 = _mm256_max_ps(f0, zero);
+                        f1 = _mm256_max_ps(f1, zero);
+                    }
+                    float *yr = y + (r + i) * out + c0;
+                    _mm256_storeu_ps(yr, f0);
+                    _mm256_storeu_ps(yr + 8, f1);
+                }
+            }
+        }
+    }
+}
 #endif
 
 /* Four partial sums, so the compiler keeps them in vector registers. */
@@ -254,20 +378,52 @@ void kernels_layer_norm(const float *x, size_t n, size_t d, const float *scale, 
     }
 }
 
-kernels_matmul_fn kernels_matmul(bool portable, const char **name)
+bool kernels_available(kernels_kind kind)
 {
+    if (kind == KERNELS_PORTABLE)
+        return true;
 #ifdef KERNELS_X86
     __builtin_cpu_init();
-    /* F16C through cpuid: clang's __builtin_cpu_supports does not know the name. */
+    /* F16C through cpuid: clang's __builtin_cpu_supports does not know the
+     * name. The AVX-512 names are only answered true where the OS saves the
+     * registers, too. */
     unsigned a, b, c = 0, d;
-    bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
-    if (!portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c) {
-        *name = "avx2";
-        return matmul_avx2;
-    }
+    bool avx2 = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (kind == KERNELS_AVX2)
+        return avx2;
+    if (kind == KERNELS_INT16)
+        return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512vnni");
 #endif
-    *name = "portable";
+    return false;
+}
+
+kernels_kind kernels_best(void)
+{
+    return kernels_available(KERNELS_INT16) ? KERNELS_INT16 : kernels_available(KERNELS_AVX2) ? KERNELS_AVX2 : KERNELS_PORTABLE;
+}
+
+const char *kernels_name(kernels_kind kind)
+{
+    return kind == KERNELS_INT16 ? "int16" : kind == KERNELS_AVX2 ? "avx2" : "portable";
+}
+
+kernels_matmul_fn kernels_matmul(kernels_kind kind)
+{
+#ifdef KERNELS_X86
+    if (kind == KERNELS_INT16)
+        return matmul_int16;
+    if (kind == KERNELS_AVX2)
+        return matmul_avx2;
+#endif
     return matmul_generic;
+}
+
+size_t kernels_scratch_floats(size_t n, size_t in)
+{
+    size_t half = (in < KERNELS_KBLOCK ? in : KERNELS_KBLOCK) * KERNELS_PANEL; /* a widened piece of a panel */
+    size_t int16 = Q16_ROWS_FLOATS(n) + Q16_VALUES_FLOATS(n, in) + n * KERNELS_PANEL; /* scales, values, sums */
+    return half > int16 ? half : int16;
 }
 
 void kernels_pack(const void *w, size_t in, size_t out, uint16_t *panels)
@@ -280,4 +436,26 @@ void kernels_pack(const void *w, size_t in, size_t out, uint16_t *panels)
                 memcpy(&v, src + (k * out + jb * KERNELS_PANEL + c) * sizeof(float), sizeof v);
                 panels[(jb * in + k) * KERNELS_PANEL + c] = kernels_half_from_float(v);
             }
+}
+
+void kernels_pack_q16(const void *w, size_t in, size_t out, int16_t *q16, float *scale)
+{
+    const unsigned char *src = w;
+    for (size_t c = 0; c < out; c++) {
+        float max = 0;
+        for (size_t k = 0; k < in; k++) {
+            float v;
+            memcpy(&v, src + (k * out + c) * sizeof(float), sizeof v);
+            max = fabsf(v) > max ? fabsf(v) : max;
+        }
+        float s = max > 0 ? max / Q16_LEVELS : 1.0f;
+        for (size_t k = 0; k < in; k++) {
+            float v;
+            memcpy(&v, src + (k * out + c) * sizeof(float), sizeof v);
+            long q = lrintf(v / s);
+            q = q > Q16_LEVELS ? Q16_LEVELS : q < -Q16_LEVELS ? -Q16_LEVELS : q;
+            q16[((c / KERNELS_PANEL) * (in / 2) + k / 2) * KERNELS_PANEL * 2 + (c % KERNELS_PANEL) * 2 + k % 2] = (int16_t)q;
+        }
+        scale[c] = s;
+    }
 }

@@ -62,6 +62,8 @@ typedef struct {
     kernels_dense hidden; /* HID -> HID, then tanh */
     float ln_eps, l2_eps;
     size_t max_tokens;
+    bool has_q16; /* the matrices are packed in 16-bit integers too (the CPU runs the int16 kernels) */
+    kernels_kind kernels;
     kernels_matmul_fn matmul;
 } use_lite;
 
@@ -93,7 +95,7 @@ typedef struct {
 static scratch scratch_new(size_t tokens)
 {
     size_t t = tokens;
-    size_t sizes[] = {t * HID, t * HID, t * HID, t * 3 * HID, t * HID, t * FFN, t, HID, HID, FFN * KERNELS_PANEL};
+    size_t sizes[] = {t * HID, t * HID, t * HID, t * 3 * HID, t * HID, t * FFN, t, HID, HID, kernels_scratch_floats(t, FFN)};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
         total += (sizes[i] + 15) & ~(size_t)15;
@@ -443,14 +445,30 @@ static const float *copy_vec(arena *a, const tensor *t)
     return p;
 }
 
-static void pack(arena *a, const tensor *w, const tensor *b, size_t in, size_t out, kernels_dense *d)
+/* The arena's floats a matrix takes (each piece rounded to 16, as
+ * arena_take does): half precision, two values to a float's room, the bias,
+ * and with q16 the 16-bit integer copy and its column scales. */
+static size_t matrix_floats(size_t in, size_t out, bool q16)
 {
-    uint16_t *p = (uint16_t *)arena_take(a, (in * out + 1) / 2); /* half precision: two to a float's room */
+    size_t n = ((in * out + 1) / 2 + 15) + (out + 15);
+    return q16 ? n + ((in * out + 1) / 2 + 15) + (out + 15) : n;
+}
+
+static void pack(arena *a, const tensor *w, const tensor *b, size_t in, size_t out, bool q16, kernels_dense *d)
+{
+    uint16_t *p = (uint16_t *)arena_take(a, (in * out + 1) / 2);
     kernels_pack(w->data, in, out, p);
     d->in = in;
     d->out = out;
     d->panels = p;
     d->bias = copy_vec(a, b);
+    if (q16) {
+        int16_t *q = (int16_t *)arena_take(a, (in * out + 1) / 2);
+        float *scale = arena_take(a, out);
+        kernels_pack_q16(w->data, in, out, q, scale);
+        d->q16 = q;
+        d->q16_scale = scale;
+    }
 }
 
 static float scalar_f(const tensor *t)
@@ -526,19 +544,19 @@ static int build_layer(use_lite *m, const manifest *mf, arena *a, int li, char *
     }
     l->ln1_scale = copy_vec(a, ln1s);
     l->ln1_bias = copy_vec(a, ln1b);
-    pack(a, qkvw, qkvb, d, 3 * d, &l->qkv);
-    pack(a, projw, projb, d, HID, &l->proj);
+    pack(a, qkvw, qkvb, d, 3 * d, m->has_q16, &l->qkv);
+    pack(a, projw, projb, d, HID, m->has_q16, &l->proj);
     if (li == 0) {
         const tensor *rw, *rb;
         T(rw, "float32", 2, k_res, A "Layer_%d/TransformerLayer/dense/kernel/ConcatPartitions/concat", li);
         T(rb, "float32", 1, v_hid, A "Layer_%d/TransformerLayer/dense/bias/ConcatPartitions/concat", li);
-        pack(a, rw, rb, d, HID, &l->residual);
+        pack(a, rw, rb, d, HID, m->has_q16, &l->residual);
     }
 #undef T
     l->ln2_scale = copy_vec(a, ln2s);
     l->ln2_bias = copy_vec(a, ln2b);
-    pack(a, f1w, f1b, HID, FFN, &l->ffn1);
-    pack(a, f2w, f2b, FFN, HID, &l->ffn2);
+    pack(a, f1w, f1b, HID, FFN, m->has_q16, &l->ffn1);
+    pack(a, f2w, f2b, FFN, HID, m->has_q16, &l->ffn2);
     return 0;
 }
 
@@ -572,18 +590,16 @@ static int build(use_lite *m, const manifest *mf, char *why, size_t why_len)
     }
     m->max_tokens = (size_t)max_tokens;
     m->emb_rows = emb->dims[0];
-    /* What the arena holds, in floats, each piece rounded to 16; a matrix
-     * is half precision, two values to a float's room (M_FLOATS). */
-#define M_FLOATS(n) (((n) + 1) / 2 + 15)
-    size_t need_floats = (emb->count + 15) + (TIMING + 15) + M_FLOATS(HID * HID) + (HID + 15);
+    /* What the arena holds, in floats, each piece rounded to 16. */
+    bool q16 = m->has_q16;
+    size_t need_floats = (emb->count + 15) + (TIMING + 15) + matrix_floats(HID, HID, q16);
     for (int li = 0; li < LAYERS; li++) {
         size_t d = li == 0 ? EMB_DIM : HID;
-        need_floats += 2 * (d + 15) + M_FLOATS(d * 3 * d) + (3 * d + 15) + M_FLOATS(d * HID) + (HID + 15) + 2 * (HID + 15) +
-                       M_FLOATS(HID * FFN) + (FFN + 15) + M_FLOATS(FFN * HID) + (HID + 15);
+        need_floats += 2 * (d + 15) + matrix_floats(d, 3 * d, q16) + matrix_floats(d, HID, q16) + 2 * (HID + 15) +
+                       matrix_floats(HID, FFN, q16) + matrix_floats(FFN, HID, q16);
         if (li == 0)
-            need_floats += M_FLOATS(d * HID) + (HID + 15);
+            need_floats += matrix_floats(d, HID, q16);
     }
-#undef M_FLOATS
     arena a = {aligned_alloc(64, ((need_floats * sizeof(float)) + 63) & ~(size_t)63), 0, need_floats};
     if (a.base == NULL)
         abort();
@@ -593,7 +609,7 @@ static int build(use_lite *m, const manifest *mf, char *why, size_t why_len)
     for (int li = 0; li < LAYERS; li++)
         if (build_layer(m, mf, &a, li, why, why_len) != 0)
             return -1;
-    pack(&a, hw, hb, HID, HID, &m->hidden);
+    pack(&a, hw, hb, HID, HID, q16, &m->hidden);
     if (a.used > a.cap)
         abort(); /* the sum above is wrong: a bug, not a damaged file */
     m->arena_bytes = a.cap * sizeof(float);
@@ -621,7 +637,9 @@ embedder *use_lite_open(const char *model_dir, char *why, size_t why_len)
     m->base.max_batch = USE_LITE_MAX_BATCH;
     m->base.embed = use_lite_embed;
     m->base.destroy = use_lite_destroy;
-    use_lite_set_portable(&m->base, false);
+    /* The integer copy only where the CPU runs the int16 kernels (10 MB). */
+    m->has_q16 = kernels_available(KERNELS_INT16);
+    use_lite_set_kernels(&m->base, kernels_best());
     char path[4096];
     snprintf(path, sizeof path, "%s/vocab.json", model_dir);
     m->vocab = spm_load(path, why, why_len);
@@ -650,11 +668,19 @@ embedder *use_lite_open(const char *model_dir, char *why, size_t why_len)
     return &m->base;
 }
 
-const char *use_lite_set_portable(embedder *e, bool portable)
+const char *use_lite_set_kernels(embedder *e, kernels_kind kind)
 {
-    const char *name;
-    ((use_lite *)e)->matmul = kernels_matmul(portable, &name);
-    return name;
+    use_lite *m = (use_lite *)e;
+    if (!kernels_available(kind) || (kind == KERNELS_INT16 && !m->has_q16))
+        return NULL;
+    m->kernels = kind;
+    m->matmul = kernels_matmul(kind);
+    return kernels_name(kind);
+}
+
+const char *use_lite_kernels(const embedder *e)
+{
+    return kernels_name(((const use_lite *)e)->kernels);
 }
 
 size_t use_lite_memory(const embedder *e)

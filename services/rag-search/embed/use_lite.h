@@ -25,12 +25,13 @@
  * fetches it into build/models/use-lite-v1), checks every tensor's name, type
  * and shape and the shards' sizes, and answers a reason, never a crash, for a
  * damaged or foreign file. The matrices are then repacked in panels of 16
- * columns for the multiply kernels (embed/kernels.h: AVX2 + FMA when the CPU
- * has them, chosen once, or portable vector code).
+ * columns for the multiply kernels (embed/kernels.h: chosen once, the best
+ * the CPU has — AVX-512 VNNI over 16-bit integers, AVX2 + FMA over half
+ * precision, or portable vector code). Every kind keeps the cosine above.
  *
  * Thread safety: the loaded model is read-only; embed from any number of
- * threads at once (each call allocates its own scratch: 20 KB per token of
- * its longest text, 2.6 MB at most).
+ * threads at once (each call allocates its own scratch: about 25 KB per
+ * token of its longest text, 3.2 MB at most).
  */
 #ifndef RAG_SEARCH_EMBED_USE_LITE_H
 #define RAG_SEARCH_EMBED_USE_LITE_H
@@ -39,6 +40,7 @@
 #include <stddef.h>
 
 #include "embed/embedder.h"
+#include "embed/kernels.h"
 
 #define USE_LITE_MODEL      "use-lite-v1"
 #define USE_LITE_DIM        512
@@ -53,9 +55,11 @@ embedder *use_lite_open(const char *model_dir, char *why, size_t why_len);
 /* Bytes the loaded model keeps in memory (weights and vocabulary). */
 size_t use_lite_memory(const embedder *e);
 
-/* For tests and benches: run the portable kernels even where AVX2 and FMA
- * are there (true), or the best the CPU has (false, the default). Not while
- * another thread embeds. Returns the kernels' name: "avx2" or "portable". */
-const char *use_lite_set_portable(embedder *e, bool portable);
+/* For tests and benches: run kind's kernels (embed/kernels.h) instead of the
+ * best the CPU has (the default). Not while another thread embeds. Returns
+ * the kernels' name, or NULL (nothing changed) where the CPU cannot. */
+const char *use_lite_set_kernels(embedder *e, kernels_kind kind);
+/* The name of the kernels that run. */
+const char *use_lite_kernels(const embedder *e);
 
 #endif

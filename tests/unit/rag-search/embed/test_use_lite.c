@@ -79,8 +79,10 @@ static void test_interface(void **state)
     assert_string_equal(model->model, "use-lite-v1");
     assert_int_equal(model->dim, 512);
     assert_true(model->max_batch >= 16);
-    /* the 8 MB embedding table in float32, the 10 MB of matrices in half precision */
-    assert_true(use_lite_memory(model) > 15u << 20 && use_lite_memory(model) < 22u << 20);
+    /* the 8 MB embedding table in float32, the 10 MB of matrices in half
+     * precision, and their 10 MB in 16-bit integers where the int16 kernels run */
+    size_t extra = kernels_available(KERNELS_INT16) ? 10u << 20 : 0;
+    assert_true(use_lite_memory(model) > (15u << 20) + extra && use_lite_memory(model) < (22u << 20) + extra);
 }
 
 static void test_reference_vectors(void **state)
@@ -113,12 +115,29 @@ static void test_reference_vectors(void **state)
     assert_true(min_cos >= MIN_COSINE);
 }
 
-/* The same with the portable kernels (the AVX2 ones run above where the CPU has them). */
+/* The same with each kind of kernels (the best the CPU has ran above). */
+static void reference_vectors_with(kernels_kind kind, void **state)
+{
+    if (use_lite_set_kernels(model, kind) == NULL)
+        skip(); /* this CPU cannot */
+    assert_string_equal(use_lite_kernels(model), kernels_name(kind));
+    test_reference_vectors(state);
+    use_lite_set_kernels(model, kernels_best());
+}
+
 static void test_reference_vectors_portable(void **state)
 {
-    assert_string_equal(use_lite_set_portable(model, true), "portable");
-    test_reference_vectors(state);
-    use_lite_set_portable(model, false);
+    reference_vectors_with(KERNELS_PORTABLE, state);
+}
+
+static void test_reference_vectors_avx2(void **state)
+{
+    reference_vectors_with(KERNELS_AVX2, state);
+}
+
+static void test_reference_vectors_int16(void **state)
+{
+    reference_vectors_with(KERNELS_INT16, state);
 }
 
 /* Batches give each text the vector it gets alone. */
@@ -249,6 +268,8 @@ int main(void)
         cmocka_unit_test(test_interface),
         cmocka_unit_test(test_reference_vectors),
         cmocka_unit_test(test_reference_vectors_portable),
+        cmocka_unit_test(test_reference_vectors_avx2),
+        cmocka_unit_test(test_reference_vectors_int16),
         cmocka_unit_test(test_batches),
         cmocka_unit_test(test_two_threads),
         cmocka_unit_test(test_damaged_model),
