@@ -244,85 +244,111 @@ __attribute__((target("avx2,fma,avx512f,avx512vl"))) static void quantize_row(co
     *scale = s;
 }
 
+/* What one panel piece of the int16 layer needs. */
+typedef struct {
+    const int16_t *xq, *panel; /* the rows' values [n][in]; the panel [in / 2][16][2] */
+    __m256i *partial;          /* [n][2]: each row's sums so far, between pieces */
+    const float *row_scale;
+    float *y;
+    size_t in, out, c0, p0, p1; /* the panel's first column; the piece's pairs [p0, p1) */
+    bool first, last, relu;
+    __m256 sc0, sc1, b0, b1; /* the columns' scales and biases */
+} q16_piece;
+
+/* Rows r .. r + R of one piece (R 1 to 4, a constant where it is inlined:
+ * the loops over it unroll, and the 2R sums stay in registers). */
+__attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni"), always_inline)) static inline void q16_rows(const q16_piece *k, size_t r,
+                                                                                                        const size_t R)
+{
+    __m256i acc[4][2];
+#pragma GCC unroll 4
+    for (size_t i = 0; i < R; i++) {
+        acc[i][0] = k->first ? _mm256_setzero_si256() : _mm256_load_si256(k->partial + 2 * (r + i));
+        acc[i][1] = k->first ? _mm256_setzero_si256() : _mm256_load_si256(k->partial + 2 * (r + i) + 1);
+    }
+    const int16_t *xr = k->xq + r * k->in;
+    for (size_t p = k->p0; p < k->p1; p++) {
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(k->panel + p * 2 * KERNELS_PANEL));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(k->panel + p * 2 * KERNELS_PANEL + KERNELS_PANEL));
+#pragma GCC unroll 4
+        for (size_t i = 0; i < R; i++) {
+            int32_t two;
+            memcpy(&two, xr + i * k->in + 2 * p, sizeof two);
+            __m256i s = _mm256_set1_epi32(two);
+            acc[i][0] = _mm256_dpwssd_epi32(acc[i][0], s, w0);
+            acc[i][1] = _mm256_dpwssd_epi32(acc[i][1], s, w1);
+        }
+    }
+#pragma GCC unroll 4
+    for (size_t i = 0; i < R; i++) {
+        if (!k->last) {
+            _mm256_store_si256(k->partial + 2 * (r + i), acc[i][0]);
+            _mm256_store_si256(k->partial + 2 * (r + i) + 1, acc[i][1]);
+            continue;
+        }
+        __m256 rs = _mm256_set1_ps(k->row_scale[r + i]);
+        __m256 f0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][0]), _mm256_mul_ps(k->sc0, rs), k->b0);
+        __m256 f1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][1]), _mm256_mul_ps(k->sc1, rs), k->b1);
+        if (k->relu) {
+            f0 = _mm256_max_ps(f0, _mm256_setzero_ps());
+            f1 = _mm256_max_ps(f1, _mm256_setzero_ps());
+        }
+        float *yr = k->y + (r + i) * k->out + k->c0;
+        _mm256_storeu_ps(yr, f0);
+        _mm256_storeu_ps(yr + 8, f1);
+    }
+}
+
 /* y = x · W + b over the 16-bit weights: each row quantised (quantize_row),
- * then four rows by one panel of 16 columns, VPDPWSSD summing two 16-bit
- * products per 32-bit lane — 128 multiply-adds per eight instructions where
- * float32 FMA does 64, and no widening of half-precision weights. A panel
- * is taken Q16_KPAIRS input pairs at a time (8 KB, kept in L1) and every
- * row block runs over that piece before the next: a question's few rows
- * do little with each weight, so reading the 48 KB panels of the widest
- * layer from L2 once per row block cost more than the products. The sums
- * wait in scratch between pieces, and are exact integers (Q16_LEVELS² ×
- * KERNELS_MAX_IN < 2^31: no overflow whatever the values); one multiply per
- * output scales them back: y = s_row × s_col × Σ q_x q_w + b. */
+ * then up to four rows by one panel of 16 columns, VPDPWSSD summing two
+ * 16-bit products per 32-bit lane — 128 multiply-adds per eight
+ * instructions where float32 FMA does 64, and no widening of half-precision
+ * weights. The last rows are taken 1, 2 or 3 at a time, not padded to four:
+ * a question's 9 or 10 rows would compute 12. A panel is taken Q16_KPAIRS
+ * input pairs at a time (8 KB, kept in L1) and every row block runs over
+ * that piece before the next: a question's few rows do little with each
+ * weight, so reading the 48 KB panels of the widest layer from L2 once per
+ * row block cost more than the products. The sums wait in scratch between
+ * pieces, and are exact integers (Q16_LEVELS² × KERNELS_MAX_IN < 2^31: no
+ * overflow whatever the values); one multiply per output scales them back:
+ * y = s_row × s_col × Σ q_x q_w + b. */
 __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni"))) static void matmul_int16(const float *x, size_t n,
                                                                                         const kernels_dense *d, float *y,
                                                                                         bool relu, float *scratch)
 {
-    size_t in = d->in, out = d->out, pairs = in / 2;
+    size_t in = d->in, pairs = in / 2;
     float *row_scale = scratch;
     int16_t *xq = (int16_t *)(scratch + Q16_ROWS_FLOATS(n));
-    __m256i *partial = (__m256i *)(scratch + Q16_ROWS_FLOATS(n) + Q16_VALUES_FLOATS(n, in)); /* [n][2]: the sums so far */
     for (size_t r = 0; r < n; r++)
         quantize_row(x + r * in, in, xq + r * in, &row_scale[r]);
-    const __m256 zero = _mm256_setzero_ps();
-    for (size_t jb = 0; jb < out / KERNELS_PANEL; jb++) {
-        const int16_t *panel = d->q16 + jb * in * KERNELS_PANEL;
-        const size_t c0 = jb * KERNELS_PANEL;
-        __m256 sc0 = _mm256_loadu_ps(d->q16_scale + c0), sc1 = _mm256_loadu_ps(d->q16_scale + c0 + 8);
-        __m256 b0 = _mm256_loadu_ps(d->bias + c0), b1 = _mm256_loadu_ps(d->bias + c0 + 8);
-        for (size_t p0 = 0; p0 < pairs; p0 += Q16_KPAIRS) {
-            size_t p1 = pairs - p0 < Q16_KPAIRS ? pairs : p0 + Q16_KPAIRS;
-            bool first = p0 == 0, last = p1 == pairs;
-            for (size_t r = 0; r < n; r += 4) {
-                size_t rows[4] = {r, r + 1 < n ? r + 1 : r, r + 2 < n ? r + 2 : r, r + 3 < n ? r + 3 : r};
-                const int16_t *x0 = xq + rows[0] * in, *x1 = xq + rows[1] * in, *x2 = xq + rows[2] * in, *x3 = xq + rows[3] * in;
-                __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-                if (!first) {
-                    a00 = _mm256_load_si256(partial + 2 * rows[0]), a01 = _mm256_load_si256(partial + 2 * rows[0] + 1);
-                    a10 = _mm256_load_si256(partial + 2 * rows[1]), a11 = _mm256_load_si256(partial + 2 * rows[1] + 1);
-                    a20 = _mm256_load_si256(partial + 2 * rows[2]), a21 = _mm256_load_si256(partial + 2 * rows[2] + 1);
-                    a30 = _mm256_load_si256(partial + 2 * rows[3]), a31 = _mm256_load_si256(partial + 2 * rows[3] + 1);
-                }
-                for (size_t p = p0; p < p1; p++) {
-                    __m256i w0 = _mm256_loadu_si256((const __m256i *)(panel + p * 2 * KERNELS_PANEL));
-                    __m256i w1 = _mm256_loadu_si256((const __m256i *)(panel + p * 2 * KERNELS_PANEL + KERNELS_PANEL));
-                    int32_t two;
-                    memcpy(&two, x0 + 2 * p, sizeof two);
-                    __m256i s = _mm256_set1_epi32(two);
-                    a00 = _mm256_dpwssd_epi32(a00, s, w0);
-                    a01 = _mm256_dpwssd_epi32(a01, s, w1);
-                    memcpy(&two, x1 + 2 * p, sizeof two);
-                    s = _mm256_set1_epi32(two);
-                    a10 = _mm256_dpwssd_epi32(a10, s, w0);
-                    a11 = _mm256_dpwssd_epi32(a11, s, w1);
-                    memcpy(&two, x2 + 2 * p, sizeof two);
-                    s = _mm256_set1_epi32(two);
-                    a20 = _mm256_dpwssd_epi32(a20, s, w0);
-                    a21 = _mm256_dpwssd_epi32(a21, s, w1);
-                    memcpy(&two, x3 + 2 * p, sizeof two);
-                    s = _mm256_set1_epi32(two);
-                    a30 = _mm256_dpwssd_epi32(a30, s, w0);
-                    a31 = _mm256_dpwssd_epi32(a31, s, w1);
-                }
-                __m256i acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
-                for (size_t i = 0; i < 4 && r + i < n; i++) { /* a padding row (a copy of row r) is never written */
-                    if (!last) {
-                        _mm256_store_si256(partial + 2 * (r + i), acc[i][0]);
-                        _mm256_store_si256(partial + 2 * (r + i) + 1, acc[i][1]);
-                        continue;
-                    }
-                    __m256 rs = _mm256_set1_ps(row_scale[r + i]);
-                    __m256 f0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][0]), _mm256_mul_ps(sc0, rs), b0);
-                    __m256 f1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][1]), _mm256_mul_ps(sc1, rs), b1);
-                    if (relu) {
-                        f0 = _mm256_max_ps(f0, zero);
-                        f1 = _mm256_max_ps(f1, zero);
-                    }
-                    float *yr = y + (r + i) * out + c0;
-                    _mm256_storeu_ps(yr, f0);
-                    _mm256_storeu_ps(yr + 8, f1);
-                }
+    q16_piece k = {.xq = xq,
+                   .partial = (__m256i *)(scratch + Q16_ROWS_FLOATS(n) + Q16_VALUES_FLOATS(n, in)),
+                   .row_scale = row_scale,
+                   .y = y,
+                   .in = in,
+                   .out = d->out,
+                   .relu = relu};
+    for (size_t jb = 0; jb < d->out / KERNELS_PANEL; jb++) {
+        k.panel = d->q16 + jb * in * KERNELS_PANEL;
+        k.c0 = jb * KERNELS_PANEL;
+        k.sc0 = _mm256_loadu_ps(d->q16_scale + k.c0), k.sc1 = _mm256_loadu_ps(d->q16_scale + k.c0 + 8);
+        k.b0 = _mm256_loadu_ps(d->bias + k.c0), k.b1 = _mm256_loadu_ps(d->bias + k.c0 + 8);
+        for (k.p0 = 0; k.p0 < pairs; k.p0 = k.p1) {
+            k.p1 = pairs - k.p0 < Q16_KPAIRS ? pairs : k.p0 + Q16_KPAIRS;
+            k.first = k.p0 == 0, k.last = k.p1 == pairs;
+            size_t r = 0;
+            for (; r + 4 <= n; r += 4)
+                q16_rows(&k, r, 4);
+            switch (n - r) {
+            case 3:
+                q16_rows(&k, r, 3);
+                break;
+            case 2:
+                q16_rows(&k, r, 2);
+                break;
+            case 1:
+                q16_rows(&k, r, 1);
+                break;
             }
         }
     }
