@@ -37,7 +37,7 @@
 #   rag: rag-search's recall (MedQuAD, the clinic paraphrase set: BM25,
 #   dense, fused), search latency at 10,000 and 100,000 chunks and memory
 #   (bench_rag), then getKnowledgeBase through the gateway at 1, 10 and 100
-#   connections.
+#   connections, the clinic paraphrase set's questions in turn.
 # BENCH_SECONDS sets each run's length (default 10); BENCH_ONLY=tools|webhook|vault|dashboard|toolsync|embed|rag runs one part;
 # BENCH_NATS_REPLICAS=3 runs NATS as a three-server cluster with the VAPI stream R3;
 # BENCH_NATS_PERMISSIONS=off runs NATS without the suite's users (to measure their cost);
@@ -204,8 +204,12 @@ if [[ ${BENCH_ONLY:-rag} == rag && -x $build/tests/bench/bench_rag ]]; then
         sleep 0.2
     done
     [[ -n $ready ]] || echo "bench: the clinic's knowledge base is not embedded after 60 s: keywords only below"
-    echo "getKnowledgeBase through the gateway (the clinic's knowledge base embedded; ${duration}s each after a warm-up)"
-    bench_tool getKnowledgeBase '{"query":"is there somewhere I can leave the car while I am in there"}'
+    # The 178 questions of the clinic paraphrase set, in turn: each request
+    # embeds a different question (nothing is cached), 6 to 20 words.
+    cut -f1 tests/bench/data/clinic_questions.tsv | sed 's/[\\"]/\\&/g; s/.*/{"query":"&"}/' >"$state/kb_questions.jsonl"
+    echo "getKnowledgeBase through the gateway (the clinic's knowledge base embedded; its $(wc -l <"$state/kb_questions.jsonl")" \
+        "paraphrase questions in turn; ${duration}s each after a warm-up)"
+    bench_tool getKnowledgeBase "@$state/kb_questions.jsonl"
 fi
 # The dashboard at a million calls in one org (see the top). The gateway's
 # per-org and per-IP budgets (default 3000 a minute, bursts of 300) would

@@ -2,8 +2,10 @@
 -- /api/vapi/webhook, each request with a fresh toolCallId and call id (so tools
 -- with side effects do their work every time instead of answering from the
 -- ledger, and transfers of different calls do not queue on one call's row).
--- args: <tool name> <assistant id> <vapi secret> <arguments JSON>
-local body_head, body_middle, body_tail
+-- args: <tool name> <assistant id> <vapi secret> <arguments JSON | @file>
+-- (@file: one arguments JSON per line, taken in turn — different questions
+-- for getKnowledgeBase, so no figure rests on one text)
+local body_head, body_middle, body_tails
 local counter = 0
 local prefix
 
@@ -14,7 +16,17 @@ function init(args)
    body_head = '{"message":{"type":"tool-calls","call":{"id":"bench-call-'
    body_middle = '","assistantId":"' .. assistant .. '","customer":{"number":"+15550001234"}},' ..
       '"toolCallList":[{"id":"'
-   body_tail = '","type":"function","function":{"name":"' .. tool .. '","arguments":' .. arguments .. '}}]}}'
+   local list = {arguments}
+   if arguments:sub(1, 1) == "@" then
+      list = {}
+      for line in io.lines(arguments:sub(2)) do
+         if line ~= "" then list[#list + 1] = line end
+      end
+   end
+   body_tails = {}
+   for i, a in ipairs(list) do
+      body_tails[i] = '","type":"function","function":{"name":"' .. tool .. '","arguments":' .. a .. '}}]}}'
+   end
    wrk.method = "POST"
    wrk.headers["Content-Type"] = "application/json"
    wrk.headers["x-vapi-secret"] = secret
@@ -23,7 +35,8 @@ end
 function request()
    counter = counter + 1
    local id = prefix .. "-" .. counter
-   return wrk.format(nil, nil, nil, body_head .. id .. body_middle .. id .. body_tail)
+   local tail = body_tails[(counter - 1) % #body_tails + 1]
+   return wrk.format(nil, nil, nil, body_head .. id .. body_middle .. id .. tail)
 end
 
 function done(summary, latency, requests)
