@@ -23,6 +23,27 @@
 #define BM25_K1 1.2f
 #define BM25_B  0.75f
 
+/* The dense scan's first pass (kb_index_dense): each vector rounded to int8
+ * at its own scale, the question to int16 at its own. int16 × int8 products
+ * summed by AVX2 in int32 lanes stay exact up to this many dimensions (a lane
+ * adds dim / 16 products of at most 32,767 × 127: 4096 / 16 × 4,161,409 <
+ * 2^31); a wider model scans in float32 alone. */
+#define Q8_MAX         127
+#define Q16_MAX        32767
+#define APPROX_MAX_DIM 4096
+/* Beyond this k the first pass saves too little to be worth its bookkeeping
+ * (a search asks for 50, at most DEPTH_MAX = 200). */
+#define APPROX_MAX_K 256
+/* Rows per call of the first pass's kernel. */
+#define DENSE_BLOCK 64
+
+/* How an int8 row stands for its float32 vector v: v ≈ scale × q8, with
+ * err >= ||v - scale × q8|| and norm >= ||v|| (Euclidean, rounded up);
+ * err is infinite when v holds a NaN or an infinity. */
+typedef struct q8_meta {
+    float scale, err, norm;
+} q8_meta;
+
 struct kb_doc {
     char id[37];
     char org_id[37];
@@ -30,6 +51,8 @@ struct kb_doc {
     size_t nchunks;
     kb_chunk *chunks;
     float *vectors; /* nchunks × dim, 32-byte aligned, made with the first vector; chunks point into it */
+    int8_t *q8;     /* the same rounded to int8 (nchunks × dim), made with it */
+    q8_meta *q8_meta;
     int dim;
     size_t bytes;
     atomic_int refs;
@@ -76,6 +99,40 @@ typedef struct term_counter {
 } term_counter;
 
 static void counter_grow(term_counter *c);
+
+/* The float nearest above x (x >= 0): a bound that rounding cannot shrink. */
+static float round_up(double x)
+{
+    float f = (float)x;
+    return (double)f >= x ? f : nextafterf(f, INFINITY);
+}
+
+/* v's int8 row at the scale max|v| / 127, and the bounds kb_index_dense
+ * needs to know how far a score of the row can be from v's (q8_meta). */
+static void quantize_row(const float *v, int dim, int8_t *q, q8_meta *m)
+{
+    float most = 0;
+    bool finite = true;
+    for (int i = 0; i < dim; i++) {
+        finite = finite && isfinite(v[i]);
+        if (fabsf(v[i]) > most)
+            most = fabsf(v[i]);
+    }
+    m->scale = finite && most > 0 ? most / Q8_MAX : 0;
+    double err = 0, norm = 0;
+    for (int i = 0; i < dim; i++) {
+        long r = m->scale > 0 ? lrintf(v[i] / m->scale) : 0;
+        q[i] = (int8_t)(r > Q8_MAX ? Q8_MAX : r < -Q8_MAX ? -Q8_MAX : r);
+        /* Exact in double: a float times a small integer fits 53 bits. */
+        double d = (double)v[i] - (double)m->scale * q[i];
+        err += d * d;
+        norm += (double)v[i] * v[i];
+    }
+    /* sqrt in double is correctly rounded, and round_up adds the ulp the
+     * sums may have lost many times over for 4096 terms. */
+    m->err = finite ? round_up(sqrt(err) * (1 + 0x1p-40)) : INFINITY;
+    m->norm = finite ? round_up(sqrt(norm) * (1 + 0x1p-40)) : INFINITY;
+}
 
 static void counter_add(uint64_t term, void *arg)
 {
@@ -155,11 +212,20 @@ void kb_doc_set_chunk(kb_doc *d, size_t i, const char *chunk_id, const char *hea
             d->vectors = aligned_alloc(32, bytes);
             if (d->vectors == NULL)
                 abort();
+            /* The int8 copy a quarter the size: what a search streams
+             * through (kb_index_dense); rounded here, once per document,
+             * so that building an index stays a matter of pointers. */
+            size_t qbytes = (d->nchunks * (size_t)dim + 31) / 32 * 32;
+            d->q8 = aligned_alloc(32, qbytes);
+            d->q8_meta = xcalloc(d->nchunks, sizeof(q8_meta));
+            if (d->q8 == NULL)
+                abort();
             d->dim = dim;
-            d->bytes += bytes;
+            d->bytes += bytes + qbytes + d->nchunks * sizeof(q8_meta);
         }
         c->vector = d->vectors + i * (size_t)dim;
         memcpy(c->vector, vector, (size_t)dim * sizeof(float));
+        quantize_row(c->vector, dim, d->q8 + i * (size_t)dim, &d->q8_meta[i]);
     }
     d->bytes += strlen(c->heading) + strlen(c->content) + 2 + c->nterms * (sizeof(uint64_t) + sizeof(uint16_t));
 }
@@ -206,6 +272,8 @@ void kb_doc_unref(kb_doc *d)
         free(d->chunks[i].tf);
     }
     free(d->vectors);
+    free(d->q8);
+    free(d->q8_meta);
     free(d->chunks);
     free(d);
 }
@@ -235,6 +303,10 @@ struct kb_index {
     size_t nvec;
     const float **vec;   /* row → the chunk's vector */
     uint32_t *vec_chunk; /* row → chunk */
+    /* the int8 first pass: rows as vec's, usable when approx */
+    const int8_t **q8;
+    q8_meta *q8_meta;
+    bool approx;
 };
 
 static posting_slot *slot_find(posting_slot *slots, size_t mask, uint64_t term)
@@ -299,12 +371,29 @@ static void build_dense(kb_index *ix, int dim)
         ix->nvec += ix->chunks[i]->vector != NULL;
     ix->vec = xcalloc(ix->nvec, sizeof(float *));
     ix->vec_chunk = xcalloc(ix->nvec, sizeof(uint32_t));
-    size_t r = 0;
-    for (size_t i = 0; i < ix->n; i++)
-        if (ix->chunks[i]->vector != NULL) {
+    ix->q8 = xcalloc(ix->nvec, sizeof(int8_t *));
+    ix->q8_meta = xcalloc(ix->nvec, sizeof(q8_meta));
+    /* The first pass only when every row has a faithful int8 copy: a
+     * document of vectors of another width, or one with a NaN, is scanned
+     * in float32 as it always was. */
+    ix->approx = dim <= APPROX_MAX_DIM;
+    size_t r = 0, i = 0;
+    for (size_t d = 0; d < ix->ndocs; d++) {
+        const kb_doc *doc = ix->docs[d];
+        for (size_t j = 0; j < doc->nchunks; j++, i++) {
+            if (ix->chunks[i]->vector == NULL)
+                continue;
             ix->vec[r] = ix->chunks[i]->vector;
-            ix->vec_chunk[r++] = (uint32_t)i;
+            ix->vec_chunk[r] = (uint32_t)i;
+            if (doc->dim == dim && isfinite(doc->q8_meta[j].err)) {
+                ix->q8[r] = doc->q8 + j * (size_t)dim;
+                ix->q8_meta[r] = doc->q8_meta[j];
+            } else {
+                ix->approx = false;
+            }
+            r++;
         }
+    }
 }
 
 kb_index *kb_index_build(kb_doc *const *docs, size_t ndocs, int dim)
@@ -347,6 +436,8 @@ void kb_index_unref(kb_index *ix)
     free(ix->norm);
     free(ix->vec);
     free(ix->vec_chunk);
+    free(ix->q8);
+    free(ix->q8_meta);
     free(ix);
 }
 
@@ -478,15 +569,64 @@ __attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const 
 }
 #endif
 
+#if defined(__x86_64__)
+/* The int8 first pass's dot product, exact in integers: sixteen int8
+ * widened to int16 and multiplied by the question's int16 in pairs
+ * (vpmaddwd), 32 dimensions per iteration from 32 bytes of the row where
+ * float32 reads 128 — the scan of an org's rows is bound by memory.
+ * n <= APPROX_MAX_DIM keeps the int32 lanes from overflowing.
+ *
+ * AVX2 only: without it (other CPUs, RAG_PORTABLE_KERNELS) the dense
+ * ranking is the float32 scan alone. A portable version in vector
+ * extensions was tried: without pmovsx / pmulld (plain x86-64) GCC made it
+ * five to eight times slower than the float32 scan it would replace. */
+__attribute__((target("avx2"))) static inline int64_t dot_i8_avx2(const int16_t *q, const int8_t *v, size_t n)
+{
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i v0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(v + i)));
+        __m256i v1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(v + i + 16)));
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(v0, _mm256_loadu_si256((const __m256i *)(q + i))));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(v1, _mm256_loadu_si256((const __m256i *)(q + i + 16))));
+    }
+    /* The eight lanes of each summed in int64: their total may pass 2^31. */
+    __m256i w0 =
+        _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(s0)), _mm256_cvtepi32_epi64(_mm256_extracti128_si256(s0, 1)));
+    __m256i w1 =
+        _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(s1)), _mm256_cvtepi32_epi64(_mm256_extracti128_si256(s1, 1)));
+    __m256i w = _mm256_add_epi64(w0, w1);
+    int64_t lanes[4];
+    _mm256_storeu_si256((__m256i *)lanes, w);
+    int64_t sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (; i < n; i++)
+        sum += (int32_t)q[i] * v[i];
+    return sum;
+}
+
+/* A block of rows per call: a call and its bookkeeping per row of 512
+ * bytes cost as much as a third of the arithmetic (perf). */
+__attribute__((target("avx2"))) static void dot_i8_rows_avx2(const int16_t *q, const int8_t *const *rows, size_t nrows, size_t n,
+                                                             int64_t *out)
+{
+    for (size_t r = 0; r < nrows; r++)
+        out[r] = dot_i8_avx2(q, rows[r], n);
+}
+#endif
+
 static float (*dot_kernel)(const float *, const float *, size_t) = dot_portable;
+static kb_dot_i8_fn dot_i8_kernel = NULL; /* NULL: no first pass */
 
 /* Before any thread exists: the choice is read without a lock afterwards. */
 __attribute__((constructor)) static void choose_kernel(void)
 {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && getenv("RAG_PORTABLE_KERNELS") == NULL)
+    bool portable = getenv("RAG_PORTABLE_KERNELS") != NULL;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !portable)
         dot_kernel = dot_avx2;
+    if (__builtin_cpu_supports("avx2") && !portable)
+        dot_i8_kernel = dot_i8_rows_avx2;
 #endif
 }
 
@@ -495,16 +635,185 @@ float kb_dot(const float *a, const float *b, size_t n)
     return dot_kernel(a, b, n);
 }
 
-size_t kb_index_dense(const kb_index *ix, const float *query, size_t k, kb_scored *out)
+kb_dot_i8_fn kb_dot_i8_kernel(void)
 {
-    if (k == 0 || ix->nvec == 0 || query == NULL)
-        return 0;
+    return dot_i8_kernel;
+}
+
+/* Every row scored in float32 (the reference the first pass must match). */
+static size_t dense_exact(const kb_index *ix, const float *query, size_t k, kb_scored *out)
+{
     size_t n = 0;
     for (size_t r = 0; r < ix->nvec; r++) {
         float score = kb_dot(ix->vec[r], query, (size_t)ix->dim);
         top_insert(out, &n, k, ix->vec_chunk[r], score);
     }
     return n;
+}
+
+/* The question rounded to int16 at the scale max|q| / 32767, with
+ * err >= ||q - scale × q16|| and norm >= ||q||. False when q is not finite. */
+typedef struct q16_query {
+    int16_t q[APPROX_MAX_DIM];
+    double scale, err, norm;
+} q16_query;
+
+static bool quantize_query(const float *query, int dim, q16_query *out)
+{
+    float most = 0;
+    for (int i = 0; i < dim; i++) {
+        if (!isfinite(query[i]))
+            return false;
+        if (fabsf(query[i]) > most)
+            most = fabsf(query[i]);
+    }
+    out->scale = most > 0 ? (double)most / Q16_MAX : 0;
+    double err = 0, norm = 0;
+    for (int i = 0; i < dim; i++) {
+        long r = out->scale > 0 ? lrint(query[i] / out->scale) : 0;
+        out->q[i] = (int16_t)(r > Q16_MAX ? Q16_MAX : r < -Q16_MAX ? -Q16_MAX : r);
+        double d = (double)query[i] - out->scale * out->q[i];
+        err += d * d;
+        norm += (double)query[i] * query[i];
+    }
+    out->err = sqrt(err) * (1 + 0x1p-40);
+    out->norm = sqrt(norm) * (1 + 0x1p-40);
+    return true;
+}
+
+/* A row that may still be among the k best after the first pass. */
+typedef struct dense_candidate {
+    uint32_t row;
+    double upper; /* its float32 score is at most this */
+} dense_candidate;
+
+/* The k largest lower bounds seen, as a min-heap: heap[0] is T. */
+static void heap_sift_down(double *h, size_t n)
+{
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && h[l] < h[m])
+            m = l;
+        if (l + 1 < n && h[l + 1] < h[m])
+            m = l + 1;
+        if (m == i)
+            return;
+        double t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void heap_push(double *h, size_t *n, double x)
+{
+    size_t i = (*n)++;
+    h[i] = x;
+    while (i > 0 && h[(i - 1) / 2] > h[i]) {
+        double t = h[i];
+        h[i] = h[(i - 1) / 2];
+        h[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+/*
+ * The same k best as dense_exact, bit for bit, reading a quarter of the
+ * bytes: the float32 scan of 10,000 × 512 floats streams 20 MB per search
+ * and was most of a search's time (perf on bench_rag), bound by memory.
+ *
+ * First pass: every row's int8 copy against the int16 question gives an
+ * approximate score a (an exact integer sum, then one scaling in double)
+ * and a bound e with |f - a| <= e, f being the float32 score dense_exact
+ * computes. With v = sv·v8 + dv and q = sq·q16 + dq:
+ *   q·v - a = sq·q16·dv + dq·v, so |q·v - a| <= (|q| + |dq|)·|dv| + |dq|·|v|
+ * (Cauchy-Schwarz, norms from q8_meta and q16_query); the float32 sum of n
+ * products, in any order, is within gamma_n·|q|·|v| of q·v (gamma_n =
+ * n·u / (1 - n·u) <= 2·n·u, u = 2^-24); the double arithmetic adds far less
+ * than the 2^-40 slack. T, the k-th largest a - e, is a score at least k
+ * rows reach for sure, so a row whose a + e < T is below k others and can
+ * never be returned; the rest (rarely more than a few times k) are scored
+ * again in float32 by the same kernel, in row order, through the same
+ * top_insert: equal scores keep the earlier row as the full scan does.
+ * T only rises during the pass, so a row is dropped as soon as its a + e
+ * falls below the T of the rows seen so far.
+ */
+static size_t dense_two_pass(const kb_index *ix, const float *query, size_t k, kb_scored *out)
+{
+    q16_query q;
+    if (!quantize_query(query, ix->dim, &q))
+        return dense_exact(ix, query, k, out);
+    size_t dim = (size_t)ix->dim;
+    /* e = (|q| + |dq|)·|dv| + |dq|·|v| + gamma·(|q| + |dq|)·(|v| + |dv|),
+     * gathered as e = per_err·|dv| + per_norm·|v| for the loop. */
+    double gamma = 2.0 * (double)dim * 0x1p-24 + 0x1p-40;
+    double per_err = (q.norm + q.err) * (1 + gamma), per_norm = q.err + gamma * (q.norm + q.err);
+    double heap[APPROX_MAX_K];
+    size_t nheap = 0;
+    double t = -INFINITY;
+    dense_candidate local[512], *cand = local;
+    size_t ncand = 0, cap = sizeof(local) / sizeof(local[0]);
+    int64_t sums[DENSE_BLOCK];
+    for (size_t base = 0; base < ix->nvec; base += DENSE_BLOCK) {
+        size_t rows = ix->nvec - base < DENSE_BLOCK ? ix->nvec - base : DENSE_BLOCK;
+        dot_i8_kernel(q.q, ix->q8 + base, rows, dim, sums);
+        for (size_t j = 0; j < rows; j++) {
+            const q8_meta *m = &ix->q8_meta[base + j];
+            double a = (double)sums[j] * q.scale * m->scale;
+            double e = per_err * m->err + per_norm * m->norm;
+            if (a + e < t)
+                continue;
+            if (ncand == cap) {
+                /* Full: first forget the rows T has passed since they came in. */
+                size_t kept = 0;
+                for (size_t i = 0; i < ncand; i++)
+                    if (cand[i].upper >= t)
+                        cand[kept++] = cand[i];
+                ncand = kept;
+                if (ncand > cap / 2) {
+                    dense_candidate *bigger = malloc(2 * cap * sizeof(*bigger));
+                    if (bigger == NULL)
+                        abort();
+                    memcpy(bigger, cand, ncand * sizeof(*bigger));
+                    if (cand != local)
+                        free(cand);
+                    cand = bigger;
+                    cap *= 2;
+                }
+            }
+            cand[ncand++] = (dense_candidate){.row = (uint32_t)(base + j), .upper = a + e};
+            if (nheap < k) {
+                heap_push(heap, &nheap, a - e);
+                if (nheap == k)
+                    t = heap[0];
+            } else if (a - e > heap[0]) {
+                heap[0] = a - e;
+                heap_sift_down(heap, nheap);
+                t = heap[0];
+            }
+        }
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < ncand; i++) {
+        if (cand[i].upper < t)
+            continue;
+        uint32_t r = cand[i].row;
+        top_insert(out, &n, k, ix->vec_chunk[r], kb_dot(ix->vec[r], query, dim));
+    }
+    if (cand != local)
+        free(cand);
+    return n;
+}
+
+size_t kb_index_dense(const kb_index *ix, const float *query, size_t k, kb_scored *out)
+{
+    if (k == 0 || ix->nvec == 0 || query == NULL)
+        return 0;
+    /* With k rows or more asked for, every row is returned: nothing to prune. */
+    if (dot_i8_kernel != NULL && ix->approx && k <= APPROX_MAX_K && k < ix->nvec)
+        return dense_two_pass(ix, query, k, out);
+    return dense_exact(ix, query, k, out);
 }
 
 const uint32_t *kb_index_postings(const kb_index *ix, uint64_t term, uint32_t *n)

@@ -16,8 +16,12 @@
  *
  * Scoring: BM25 (k1 = 1.2, b = 0.75, idf = ln(1 + (N - df + 0.5) / (df + 0.5)))
  * with the statistics of the org's own chunks; dense: the dot product of
- * L2-normalised vectors (the cosine), over all chunks (exact; at 10,000 ×
- * 512 floats a scan is a fraction of a millisecond, no ANN needed).
+ * L2-normalised vectors (the cosine), over all chunks, exact: a first pass
+ * over an int8 copy of each vector (a quarter of the bytes: the float32
+ * scan is bound by memory) bounds every score, and only the rows that may
+ * be among the k best are scored again in float32 — the same chunks and
+ * scores as a float32 scan of all (kb_index.c's dense_two_pass says why).
+ * No ANN needed: 10,000 × 512 a fraction of a millisecond.
  */
 #ifndef RAG_SEARCH_INDEX_KB_INDEX_H
 #define RAG_SEARCH_INDEX_KB_INDEX_H
@@ -89,5 +93,12 @@ size_t kb_index_dense(const kb_index *ix, const float *query, size_t k, kb_score
 
 /* The dot product of a and b (n floats), several accumulators wide. */
 float kb_dot(const float *a, const float *b, size_t n);
+
+/* The first pass of kb_index_dense: out[r] = the exact integer dot product
+ * of an int16 question q and the int8 row rows[r] (n <= 4096 values each),
+ * for r < nrows. The AVX2 kernel, or NULL where the CPU lacks AVX2 or
+ * RAG_PORTABLE_KERNELS is set (then kb_index_dense scans in float32 only). */
+typedef void (*kb_dot_i8_fn)(const int16_t *q, const int8_t *const *rows, size_t nrows, size_t n, int64_t *out);
+kb_dot_i8_fn kb_dot_i8_kernel(void);
 
 #endif

@@ -9,7 +9,12 @@
  * product equals the plain one at every length; postings name exactly the
  * chunks holding a term; an index keeps its documents alive after their
  * loader let go (ASan proves nothing leaks or is used after free); an empty
- * index answers nothing.
+ * index answers nothing; the int8 kernel of the dense scan's first pass
+ * (AVX2; skipped where the CPU lacks it) gives the exact integer sums, at the
+ * widest values and length it accepts; the two-pass dense ranking returns exactly what a
+ * float32 scan of every row does (same chunks, same order among equal
+ * scores, bit-identical scores), for any k, with duplicated and nearly
+ * duplicated vectors and chunks without one.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -165,6 +170,164 @@ static void test_wide_dot_equals_plain(void **state)
     }
 }
 
+static void test_int8_kernels_are_exact(void **state)
+{
+    kb_dot_i8_fn f = kb_dot_i8_kernel();
+    if (f == NULL)
+        skip(); /* no AVX2: kb_index_dense scans in float32 alone */
+    enum { WIDE = 4096 };
+    static int16_t q[WIDE];
+    static int8_t v[3][WIDE];
+    srand(11);
+    for (size_t i = 0; i < WIDE; i++) {
+        v[0][i] = (int8_t)(rand() % 255 - 127);
+        /* The second half at the extremes: every product as large as the
+         * kernel allows, of one sign and then the other (its int32 lanes
+         * must not overflow). */
+        q[i] = i < WIDE / 2 ? (int16_t)(rand() % 65535 - 32767) : 32767;
+        v[1][i] = i < WIDE / 2 ? v[0][i] : 127;
+        v[2][i] = i < WIDE / 2 ? v[0][i] : -127;
+    }
+    const int8_t *rows[3] = {v[0], v[1], v[2]};
+    /* Every length up to 100 (the 32-wide loop and its tail), then wider. */
+    size_t lengths[100 + 4] = {512, 1000, 3000, WIDE};
+    for (size_t i = 0; i < 100; i++)
+        lengths[4 + i] = i;
+    for (size_t l = 0; l < sizeof(lengths) / sizeof(lengths[0]); l++) {
+        size_t n = lengths[l];
+        int64_t got[3];
+        f(q, rows, 3, n, got);
+        for (int r = 0; r < 3; r++) {
+            int64_t want = 0;
+            for (size_t i = 0; i < n; i++)
+                want += (int64_t)q[i] * rows[r][i];
+            assert_true(got[r] == want);
+        }
+    }
+    /* The extremes alone at the widest: 4096 × 32767 × ±127. */
+    static int16_t qmax[WIDE];
+    static int8_t vmax[WIDE], vmin[WIDE];
+    for (size_t i = 0; i < WIDE; i++) {
+        qmax[i] = 32767;
+        vmax[i] = 127;
+        vmin[i] = -127;
+    }
+    const int8_t *ext[2] = {vmax, vmin};
+    int64_t got[2];
+    f(qmax, ext, 2, WIDE, got);
+    assert_true(got[0] == (int64_t)WIDE * 32767 * 127);
+    assert_true(got[1] == -(int64_t)WIDE * 32767 * 127);
+}
+
+/* A float32 scan of every chunk, kept stable (equal scores: the earlier
+ * chunk first): what kb_index_dense answered before its first pass. */
+static size_t dense_reference(const kb_index *ix, const float *qv, int dim, size_t k, kb_scored *out)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < kb_index_size(ix); c++) {
+        const float *v = kb_index_chunk(ix, c)->vector;
+        if (v == NULL)
+            continue;
+        float score = kb_dot(v, qv, (size_t)dim);
+        size_t i = n < k ? n++ : k;
+        if (i == k && !(score > out[k - 1].score))
+            continue;
+        if (i == k)
+            i = k - 1;
+        while (i > 0 && out[i - 1].score < score) {
+            out[i] = out[i - 1];
+            i--;
+        }
+        out[i] = (kb_scored){.chunk = (uint32_t)c, .score = score};
+    }
+    return n;
+}
+
+static void normalise(float *v, int dim)
+{
+    double s = 0;
+    for (int i = 0; i < dim; i++)
+        s += (double)v[i] * v[i];
+    for (int i = 0; i < dim && s > 0; i++)
+        v[i] = (float)(v[i] / sqrt(s));
+}
+
+static float frand(void)
+{
+    return (float)rand() / RAND_MAX - 0.5f;
+}
+
+static void test_two_pass_dense_equals_a_full_scan(void **state)
+{
+    /* 48 dimensions: the AVX2 kernel's 32 at a time and a tail. Four
+     * documents: the second a copy of the first (every score tied with a
+     * later twin), the third the first nudged by one float's rounding, the
+     * fourth its own, with every seventh chunk left without a vector. */
+    enum { D = 48, PER = 400, DOCS = 4, MAXK = 1700 };
+    static float base[PER][D];
+    srand(5);
+    for (size_t i = 0; i < PER; i++) {
+        for (int j = 0; j < D; j++)
+            base[i][j] = frand() + (i % 3 == 0 ? 0.3f : 0); /* a third leaning one way: many close scores */
+        normalise(base[i], D);
+    }
+    kb_doc *docs[DOCS];
+    for (size_t d = 0; d < DOCS; d++) {
+        char id[37];
+        snprintf(id, sizeof(id), "22222222-2222-4222-8222-%012zu", d);
+        docs[d] = kb_doc_create("11111111-1111-4111-8111-111111111111", id, 1, PER);
+        for (size_t i = 0; i < PER; i++) {
+            float v[D];
+            memcpy(v, base[i], sizeof(v));
+            if (d == 2)
+                v[i % D] = nextafterf(v[i % D], 1.0f);
+            if (d == 3) {
+                for (int j = 0; j < D; j++)
+                    v[j] = frand();
+                normalise(v, D);
+            }
+            char cid[37];
+            snprintf(cid, sizeof(cid), "00000000-0000-4000-8000-%012zu", d * PER + i);
+            kb_doc_set_chunk(docs[d], i, cid, "", "text", d == 3 && i % 7 == 0 ? NULL : v, D, a);
+        }
+    }
+    kb_index *ix = kb_index_build(docs, DOCS, D);
+    for (size_t d = 0; d < DOCS; d++)
+        kb_doc_unref(docs[d]);
+    size_t nvec = kb_index_vectors(ix);
+    static kb_scored got[MAXK], want[MAXK];
+    const size_t ks[] = {1, 2, 7, 50, 200, 256, 257, 1000, nvec - 1, nvec, nvec + 3};
+    for (int t = 0; t < 40; t++) {
+        float qv[D];
+        if (t < 10) {
+            memcpy(qv, base[t * 13], sizeof(qv)); /* a stored vector: exact ties at the top */
+        } else {
+            for (int j = 0; j < D; j++)
+                qv[j] = frand() + (t % 2 ? 0.3f : 0);
+            normalise(qv, D);
+        }
+        if (t == 39)
+            for (int j = 0; j < D; j++)
+                qv[j] *= 3; /* not normalised: the bounds scale with it */
+        for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+            size_t n = kb_index_dense(ix, qv, ks[i], got);
+            size_t m = dense_reference(ix, qv, D, ks[i], want);
+            assert_int_equal(n, m);
+            for (size_t r = 0; r < n; r++) {
+                assert_int_equal(got[r].chunk, want[r].chunk);
+                assert_memory_equal(&got[r].score, &want[r].score, sizeof(float));
+            }
+        }
+    }
+    /* The zero vector: every score 0, the first chunks in order. */
+    float zero[D] = {0};
+    size_t n = kb_index_dense(ix, zero, 5, got);
+    assert_int_equal(n, dense_reference(ix, zero, D, 5, want));
+    for (size_t r = 0; r < n; r++)
+        assert_int_equal(got[r].chunk, want[r].chunk);
+    kb_index_unref(ix);
+}
+
 static void test_postings_name_the_chunks(void **state)
 {
     kb_index *ix = index_of_four();
@@ -230,6 +393,8 @@ int main(void)
         cmocka_unit_test(test_at_most_k_and_nothing_unmatched),
         cmocka_unit_test(test_dense_orders_by_cosine),
         cmocka_unit_test(test_wide_dot_equals_plain),
+        cmocka_unit_test(test_int8_kernels_are_exact),
+        cmocka_unit_test(test_two_pass_dense_equals_a_full_scan),
         cmocka_unit_test(test_postings_name_the_chunks),
         cmocka_unit_test(test_empty_index),
         cmocka_unit_test(test_documents_are_shared_between_indexes),
