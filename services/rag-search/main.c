@@ -41,10 +41,10 @@ int main(void)
     natsConnection *nc = NULL;
     kb_loader *loader = NULL;
     kb_indexer *indexer = NULL;
-    rag_rpc_worker **searchers = calloc((size_t)cfg.workers, sizeof(*searchers));
+    rag_rpc_server *searcher = NULL;
     routes_worker **routes = calloc((size_t)cfg.route_workers, sizeof(*routes));
     kb_registry *registry = kb_registry_create();
-    if (searchers == NULL || routes == NULL)
+    if (routes == NULL)
         abort();
     bool failed = false;
     embedder *emb = embed_factory_open(&cfg, &failed);
@@ -65,11 +65,9 @@ int main(void)
     nc = vx_nats_connect(cfg.nats_url, SERVICE);
     if (nc == NULL)
         goto out;
-    for (int i = 0; i < cfg.workers; i++) {
-        searchers[i] = rag_rpc_worker_create(registry, emb, &cfg.search);
-        if (searchers[i] == NULL || rag_rpc_worker_start(searchers[i], nc) != 0)
-            goto out;
-    }
+    searcher = rag_rpc_server_start(registry, emb, &cfg.search, nc, (size_t)cfg.workers);
+    if (searcher == NULL)
+        goto out;
     for (int i = 0; i < cfg.route_workers; i++) {
         routes[i] = routes_worker_create(&svc);
         if (routes[i] == NULL || routes_worker_start(routes[i], nc) != 0)
@@ -83,15 +81,12 @@ int main(void)
 
 out:
     /* Every worker drained before any is freed. */
-    for (int i = 0; i < cfg.workers; i++)
-        rag_rpc_worker_stop(searchers[i]);
+    rag_rpc_server_stop(searcher);
     for (int i = 0; i < cfg.route_workers; i++)
         routes_worker_stop(routes[i]);
-    for (int i = 0; i < cfg.workers; i++)
-        rag_rpc_worker_destroy(searchers[i]);
+    rag_rpc_server_destroy(searcher);
     for (int i = 0; i < cfg.route_workers; i++)
         routes_worker_destroy(routes[i]);
-    free(searchers);
     free(routes);
     vx_nats_close(nc);
     nats_Close();

@@ -8,17 +8,23 @@
 
 #include "voxanne/v1/rag.pb-c.h"
 #include "vx_log.h"
-#include "vx_nats.h"
+#include "vx_sub_pool.h"
 #include "vx_validate.h"
 
 #define QUERY_MAX_BYTES 2000
 
-struct rag_rpc_worker {
+/* One pool thread's own: the analyzer (not shared between threads). */
+typedef struct searcher {
     kb_registry *reg;
     embedder *embedder;
     const search_config *cfg;
-    analyzer *analyzer; /* used only on the subscription's thread */
-    vx_served_sub served;
+    analyzer *analyzer;
+} searcher;
+
+struct rag_rpc_server {
+    vx_sub_pool *pool;
+    size_t n;
+    searcher searchers[];
 };
 
 static void pack_reply(Voxanne__V1__RagSearchReply *r, void **out, size_t *out_len)
@@ -87,9 +93,9 @@ void rag_rpc_answer(kb_registry *reg, analyzer *a, embedder *e, const search_con
     voxanne__v1__rag_search_request__free_unpacked(req, NULL);
 }
 
-static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+static void on_request(void *state, natsConnection *nc, natsMsg *msg)
 {
-    rag_rpc_worker *w = closure;
+    searcher *w = state;
     const char *reply_to = natsMsg_GetReply(msg);
     if (reply_to != NULL && reply_to[0] != '\0') {
         void *out;
@@ -104,46 +110,43 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     natsMsg_Destroy(msg);
 }
 
-rag_rpc_worker *rag_rpc_worker_create(kb_registry *reg, embedder *e, const search_config *cfg)
+rag_rpc_server *rag_rpc_server_start(kb_registry *reg, embedder *e, const search_config *cfg, natsConnection *nc, size_t threads)
 {
-    rag_rpc_worker *w = calloc(1, sizeof(*w));
-    if (w == NULL)
+    if (threads == 0 || threads > RAG_RPC_MAX_THREADS)
+        return NULL;
+    rag_rpc_server *srv = calloc(1, sizeof(*srv) + threads * sizeof(searcher));
+    if (srv == NULL)
         abort();
-    w->reg = reg;
-    w->embedder = e;
-    w->cfg = cfg;
-    w->analyzer = analyzer_create();
-    if (w->analyzer == NULL) {
-        free(w);
+    void *states[RAG_RPC_MAX_THREADS];
+    for (size_t i = 0; i < threads; i++, srv->n++) {
+        searcher *w = &srv->searchers[i];
+        *w = (searcher){.reg = reg, .embedder = e, .cfg = cfg, .analyzer = analyzer_create()};
+        if (w->analyzer == NULL) {
+            rag_rpc_server_destroy(srv);
+            return NULL;
+        }
+        states[i] = w;
+    }
+    srv->pool = vx_sub_pool_start(nc, RAG_RPC_SUBJECT, "rag", on_request, states, threads);
+    if (srv->pool == NULL) {
+        rag_rpc_server_destroy(srv);
         return NULL;
     }
-    return w;
+    return srv;
 }
 
-int rag_rpc_worker_start(rag_rpc_worker *w, natsConnection *nc)
+void rag_rpc_server_stop(rag_rpc_server *srv)
 {
-    w->served.nc = nc;
-    natsStatus s = natsConnection_QueueSubscribe(&w->served.sub, nc, RAG_RPC_SUBJECT, "rag", on_request, w);
-    if (s != NATS_OK) {
-        vx_log_error(NULL, NULL, "knowledge search subscribe failed", "subject", RAG_RPC_SUBJECT, "error", natsStatus_GetText(s));
-        return -1;
-    }
-    return vx_served_sub_track(&w->served, NULL, NULL); /* the stop waits for the handler */
+    if (srv != NULL)
+        vx_sub_pool_stop(srv->pool);
 }
 
-void rag_rpc_worker_stop(rag_rpc_worker *w)
+void rag_rpc_server_destroy(rag_rpc_server *srv)
 {
-    if (w != NULL) {
-        vx_served_sub_stop(&w->served);
-        vx_served_sub_end(&w->served);
-    }
-}
-
-void rag_rpc_worker_destroy(rag_rpc_worker *w)
-{
-    if (w == NULL)
+    if (srv == NULL)
         return;
-    rag_rpc_worker_stop(w);
-    analyzer_destroy(w->analyzer);
-    free(w);
+    vx_sub_pool_destroy(srv->pool);
+    for (size_t i = 0; i < srv->n; i++)
+        analyzer_destroy(srv->searchers[i].analyzer);
+    free(srv);
 }

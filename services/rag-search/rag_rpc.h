@@ -9,9 +9,10 @@
  * The subject is outside rpc.kb.> (the owner's routes, signed by the
  * gateway), so no gateway request can reach this handler.
  *
- * Each worker is one queue subscription (cnats delivers it on its own
- * thread) with its own analyzer: a search takes no lock but the registry's
- * short read lock.
+ * One queue subscription served by RAG_WORKERS threads from one line
+ * (libcommon/vx_sub_pool: a question never waits behind another's embedding
+ * while a thread is free), each with its own analyzer: a search takes no
+ * lock but the registry's short read lock.
  */
 #ifndef RAG_SEARCH_RAG_RPC_H
 #define RAG_SEARCH_RAG_RPC_H
@@ -24,13 +25,15 @@
 
 #define RAG_RPC_SUBJECT "rpc.rag.search"
 
-typedef struct rag_rpc_worker rag_rpc_worker;
+#define RAG_RPC_MAX_THREADS 16
 
-/* Not owned: reg, e (may be NULL), cfg. NULL (logged) when the analyzer cannot be made. */
-rag_rpc_worker *rag_rpc_worker_create(kb_registry *reg, embedder *e, const search_config *cfg);
-int rag_rpc_worker_start(rag_rpc_worker *w, natsConnection *nc);
-void rag_rpc_worker_stop(rag_rpc_worker *w);    /* drains: questions in hand are answered */
-void rag_rpc_worker_destroy(rag_rpc_worker *w); /* stops if needed, frees */
+typedef struct rag_rpc_server rag_rpc_server;
+
+/* Serves rpc.rag.search on nc with threads threads (1..RAG_RPC_MAX_THREADS).
+ * Not owned: reg, e (may be NULL), cfg. NULL (logged) on failure. */
+rag_rpc_server *rag_rpc_server_start(kb_registry *reg, embedder *e, const search_config *cfg, natsConnection *nc, size_t threads);
+void rag_rpc_server_stop(rag_rpc_server *srv);    /* drains: questions received are answered */
+void rag_rpc_server_destroy(rag_rpc_server *srv); /* stops if needed, frees */
 
 /* Answers one request (packed RagSearchRequest) into a packed RagSearchReply
  * (malloc'd, *out_len bytes): the handler without the bus, for tests. */
