@@ -218,7 +218,6 @@ __attribute__((target("avx2,fma,f16c"))) static void matmul_avx2(const float *x,
     }
 }
 
-
 /* One row of activations to Q16_LEVELS: q = round(x / scale), scale =
  * the row's largest magnitude / Q16_LEVELS (symmetric: no zero point). */
 __attribute__((target("avx2,fma,avx512f,avx512vl"))) static void quantize_row(const float *x, size_t in, int16_t *q, float *scale)
@@ -238,7 +237,8 @@ __attribute__((target("avx2,fma,avx512f,avx512vl"))) static void quantize_row(co
     float inv = 1.0f / s;
     __m256 inv8 = _mm256_set1_ps(inv);
     for (k = 0; k + 8 <= in; k += 8) /* |x| × inv <= Q16_LEVELS: no clamping needed */
-        _mm_storeu_si128((__m128i *)(q + k), _mm256_cvtepi32_epi16(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k), inv8))));
+        _mm_storeu_si128((__m128i *)(q + k),
+                         _mm256_cvtepi32_epi16(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k), inv8))));
     for (; k < in; k++)
         q[k] = (int16_t)lrintf(x[k] * inv);
     *scale = s;
@@ -257,8 +257,8 @@ typedef struct {
 
 /* Rows r .. r + R of one piece (R 1 to 4, a constant where it is inlined:
  * the loops over it unroll, and the 2R sums stay in registers). */
-__attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni"), always_inline)) static inline void q16_rows(const q16_piece *k, size_t r,
-                                                                                                        const size_t R)
+__attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni"), always_inline)) static inline void q16_rows(const q16_piece *k,
+                                                                                                           size_t r, const size_t R)
 {
     __m256i acc[4][2];
 #pragma GCC unroll 4
@@ -312,9 +312,8 @@ __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni"), always_inline)) s
  * pieces, and are exact integers (Q16_LEVELS² × KERNELS_MAX_IN < 2^31: no
  * overflow whatever the values); one multiply per output scales them back:
  * y = s_row × s_col × Σ q_x q_w + b. */
-__attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni"))) static void matmul_int16(const float *x, size_t n,
-                                                                                        const kernels_dense *d, float *y,
-                                                                                        bool relu, float *scratch)
+__attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni"))) static void
+matmul_int16(const float *x, size_t n, const kernels_dense *d, float *y, bool relu, float *scratch)
 {
     size_t in = d->in, pairs = in / 2;
     float *row_scale = scratch;
@@ -386,20 +385,35 @@ void kernels_axpy(float *y, float a, const float *x, size_t n)
         y[i] += a * x[i];
 }
 
-/* The graph's layer norm: scale * rsqrt(mean((x - mean)^2) + eps) * (x - mean) + bias. */
+/* The graph's layer norm: scale * rsqrt(mean((x - mean)^2) + eps) * (x - mean) + bias.
+ * Four lanes of sums (a single float sum is a chain the compiler may not
+ * reorder, so it would stay scalar). */
 void kernels_layer_norm(const float *x, size_t n, size_t d, const float *scale, const float *bias, float eps, float *y)
 {
     for (size_t t = 0; t < n; t++) {
         const float *xr = x + t * d;
         float *yr = y + t * d;
-        float sum = 0;
-        for (size_t i = 0; i < d; i++)
+        v4f s4 = {0, 0, 0, 0};
+        size_t i = 0;
+        for (; i + 4 <= d; i += 4)
+            s4 += v4f_load(xr + i);
+        float sum = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+        for (; i < d; i++)
             sum += xr[i];
-        float mean = sum / (float)d, var = 0;
-        for (size_t i = 0; i < d; i++)
+        float mean = sum / (float)d;
+        v4f m4 = {mean, mean, mean, mean}, q4 = {0, 0, 0, 0};
+        for (i = 0; i + 4 <= d; i += 4) {
+            v4f c = v4f_load(xr + i) - m4;
+            q4 += c * c;
+        }
+        float var = (q4[0] + q4[1]) + (q4[2] + q4[3]);
+        for (; i < d; i++)
             var += (xr[i] - mean) * (xr[i] - mean);
         float rs = 1.0f / sqrtf(var / (float)d + eps);
-        for (size_t i = 0; i < d; i++)
+        v4f r4 = {rs, rs, rs, rs};
+        for (i = 0; i + 4 <= d; i += 4)
+            v4f_store(yr + i, v4f_load(scale + i) * r4 * (v4f_load(xr + i) - m4) + v4f_load(bias + i));
+        for (; i < d; i++)
             yr[i] = scale[i] * rs * (xr[i] - mean) + bias[i];
     }
 }
@@ -447,7 +461,7 @@ kernels_matmul_fn kernels_matmul(kernels_kind kind)
 
 size_t kernels_scratch_floats(size_t n, size_t in)
 {
-    size_t half = (in < KERNELS_KBLOCK ? in : KERNELS_KBLOCK) * KERNELS_PANEL; /* a widened piece of a panel */
+    size_t half = (in < KERNELS_KBLOCK ? in : KERNELS_KBLOCK) * KERNELS_PANEL;        /* a widened piece of a panel */
     size_t int16 = Q16_ROWS_FLOATS(n) + Q16_VALUES_FLOATS(n, in) + n * KERNELS_PANEL; /* scales, values, sums */
     return half > int16 ? half : int16;
 }

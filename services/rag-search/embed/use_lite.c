@@ -57,7 +57,7 @@ typedef struct {
     size_t arena_bytes;
     const float *emb; /* [emb_rows][EMB_DIM] */
     size_t emb_rows;
-    const float *inv_timescales; /* [TIMING] */
+    const float *timing; /* [max_tokens][EMB_DIM]: sin, then cos, of t × the inverse timescales */
     layer layers[LAYERS];
     kernels_dense hidden; /* HID -> HID, then tanh */
     float ln_eps, l2_eps;
@@ -116,10 +116,7 @@ static scratch scratch_new(size_t tokens)
 static void attention(const use_lite *m, const layer *l, size_t n, scratch *s)
 {
     size_t d = l->d_in, hd = l->head_dim;
-    m->matmul(s->ln, n, &l->qkv, s->qkv, false, s->panel);
-    for (size_t t = 0; t < n; t++) /* the graph scales q before the product */
-        for (size_t i = 0; i < d; i++)
-            s->qkv[t * 3 * d + i] *= l->q_scale;
+    m->matmul(s->ln, n, &l->qkv, s->qkv, false, s->panel); /* q comes scaled: build_layer folded the scale into W and b */
     memset(s->ctx, 0, n * d * sizeof *s->ctx);
     for (size_t h = 0; h < HEADS; h++) {
         for (size_t i = 0; i < n; i++) {
@@ -165,11 +162,9 @@ static void forward_layer(const use_lite *m, const layer *l, size_t n, bool pool
     m->matmul(s->ctx, n, &l->proj, s->h, false, s->panel);
     if (l->residual.in != 0) {
         m->matmul(s->x, n, &l->residual, s->ffn, false, s->panel);
-        for (size_t i = 0; i < n * HID; i++)
-            s->h[i] += s->ffn[i];
+        kernels_axpy(s->h, 1.0f, s->ffn, n * HID); /* the sums as vectors: exact, ×1 */
     } else {
-        for (size_t i = 0; i < n * HID; i++)
-            s->h[i] += s->x[i];
+        kernels_axpy(s->h, 1.0f, s->x, n * HID);
     }
     kernels_layer_norm(s->h, n, HID, l->ln2_scale, l->ln2_bias, m->ln_eps, s->ln);
     m->matmul(s->ln, n, &l->ffn1, s->ffn, true, s->panel);
@@ -177,28 +172,21 @@ static void forward_layer(const use_lite *m, const layer *l, size_t n, bool pool
         mean_rows(s->ffn, n, FFN, s->ffn_mean);
         m->matmul(s->ffn_mean, 1, &l->ffn2, s->pooled, false, s->panel);
         mean_rows(s->h, n, HID, s->x); /* s->x is free now */
-        for (size_t i = 0; i < HID; i++)
-            s->pooled[i] += s->x[i];
+        kernels_axpy(s->pooled, 1.0f, s->x, HID);
         return;
     }
     m->matmul(s->ffn, n, &l->ffn2, s->x, false, s->panel);
-    for (size_t i = 0; i < n * HID; i++)
-        s->x[i] += s->h[i];
+    kernels_axpy(s->x, 1.0f, s->h, n * HID);
 }
 
 /* One text's vector from its ids (1 <= n <= max_tokens). */
 static void forward(const use_lite *m, const int32_t *ids, size_t n, scratch *s, float *out)
 {
     for (size_t t = 0; t < n; t++) {
-        const float *e = m->emb + (size_t)ids[t] * EMB_DIM;
+        const float *e = m->emb + (size_t)ids[t] * EMB_DIM, *timing = m->timing + t * EMB_DIM;
         float *x = s->x + t * EMB_DIM;
-        for (size_t k = 0; k < TIMING; k++) {
-            float angle = (float)t * m->inv_timescales[k];
-            float sn = (float)sin((double)angle), cs = (float)cos((double)angle);
-            float a = e[k] + sn, b = e[TIMING + k] + cs;
-            x[k] = e[k] + a;
-            x[TIMING + k] = e[TIMING + k] + b;
-        }
+        for (size_t k = 0; k < EMB_DIM; k++)
+            x[k] = e[k] + (e[k] + timing[k]);
     }
     for (size_t i = 0; i < LAYERS; i++)
         forward_layer(m, &m->layers[i], n, i + 1 == LAYERS, s); /* the last leaves the mean over the tokens in s->pooled */
@@ -472,21 +460,47 @@ static size_t matrix_floats(size_t in, size_t out, bool q16)
     return q16 ? n + ((in * out + 1) / 2 + 15) + (out + 15) : n;
 }
 
-static void pack(arena *a, const tensor *w, const tensor *b, size_t in, size_t out, bool q16, kernels_dense *d)
+/* w [in][out] and bias [out]: float32 bytes, any alignment. */
+static void pack_bytes(arena *a, const void *w, const void *bias, size_t in, size_t out, bool q16, kernels_dense *d)
 {
     uint16_t *p = (uint16_t *)arena_take(a, (in * out + 1) / 2);
-    kernels_pack(w->data, in, out, p);
+    kernels_pack(w, in, out, p);
     d->in = in;
     d->out = out;
     d->panels = p;
-    d->bias = copy_vec(a, b);
+    float *b = arena_take(a, out);
+    memcpy(b, bias, out * sizeof *b);
+    d->bias = b;
     if (q16) {
         int16_t *q = (int16_t *)arena_take(a, (in * out + 1) / 2);
         float *scale = arena_take(a, out);
-        kernels_pack_q16(w->data, in, out, q, scale);
+        kernels_pack_q16(w, in, out, q, scale);
         d->q16 = q;
         d->q16_scale = scale;
     }
+}
+
+static void pack(arena *a, const tensor *w, const tensor *b, size_t in, size_t out, bool q16, kernels_dense *d)
+{
+    pack_bytes(a, w->data, b->data, in, out, q16, d);
+}
+
+/* The attention's q, k, v transform [d][3d], with q's columns and bias
+ * multiplied by q_scale: the graph scales q after the product, a pass over
+ * every q the multiply now does for nothing (rounding aside, the same). */
+static void pack_qkv(arena *a, const tensor *w, const tensor *b, size_t d, float q_scale, bool q16, kernels_dense *out)
+{
+    float *ws = xmalloc(d * 3 * d * sizeof *ws), *bs = xmalloc(3 * d * sizeof *bs);
+    memcpy(ws, w->data, d * 3 * d * sizeof *ws);
+    memcpy(bs, b->data, 3 * d * sizeof *bs);
+    for (size_t k = 0; k < d; k++)
+        for (size_t c = 0; c < d; c++)
+            ws[k * 3 * d + c] *= q_scale;
+    for (size_t c = 0; c < d; c++)
+        bs[c] *= q_scale;
+    pack_bytes(a, ws, bs, d, 3 * d, q16, out);
+    free(ws);
+    free(bs);
 }
 
 static float scalar_f(const tensor *t)
@@ -562,7 +576,7 @@ static int build_layer(use_lite *m, const manifest *mf, arena *a, int li, char *
     }
     l->ln1_scale = copy_vec(a, ln1s);
     l->ln1_bias = copy_vec(a, ln1b);
-    pack(a, qkvw, qkvb, d, 3 * d, m->has_q16, &l->qkv);
+    pack_qkv(a, qkvw, qkvb, d, l->q_scale, m->has_q16, &l->qkv);
     pack(a, projw, projb, d, HID, m->has_q16, &l->proj);
     if (li == 0) {
         const tensor *rw, *rb;
@@ -610,7 +624,7 @@ static int build(use_lite *m, const manifest *mf, char *why, size_t why_len)
     m->emb_rows = emb->dims[0];
     /* What the arena holds, in floats, each piece rounded to 16. */
     bool q16 = m->has_q16;
-    size_t need_floats = (emb->count + 15) + (TIMING + 15) + matrix_floats(HID, HID, q16);
+    size_t need_floats = (emb->count + 15) + (m->max_tokens * EMB_DIM + 15) + matrix_floats(HID, HID, q16);
     for (int li = 0; li < LAYERS; li++) {
         size_t d = li == 0 ? EMB_DIM : HID;
         need_floats += 2 * (d + 15) + matrix_floats(d, 3 * d, q16) + matrix_floats(d, HID, q16) + 2 * (HID + 15) +
@@ -623,7 +637,18 @@ static int build(use_lite *m, const manifest *mf, char *why, size_t why_len)
         abort();
     m->arena = a.base;
     m->emb = copy_vec(&a, emb);
-    m->inv_timescales = copy_vec(&a, inv);
+    /* The timing signal of every position, once: sin and cos were a
+     * question's largest cost after the matrices. */
+    float *table = arena_take(&a, m->max_tokens * EMB_DIM);
+    for (size_t t = 0; t < m->max_tokens; t++)
+        for (size_t k = 0; k < TIMING; k++) {
+            float inv_timescale;
+            memcpy(&inv_timescale, inv->data + k * sizeof inv_timescale, sizeof inv_timescale);
+            float angle = (float)t * inv_timescale;
+            table[t * EMB_DIM + k] = (float)sin((double)angle);
+            table[t * EMB_DIM + TIMING + k] = (float)cos((double)angle);
+        }
+    m->timing = table;
     for (int li = 0; li < LAYERS; li++)
         if (build_layer(m, mf, &a, li, why, why_len) != 0)
             return -1;
